@@ -1,0 +1,2 @@
+//! Bank-neutral PSD2 account information facade.
+#![forbid(unsafe_code)]
