@@ -1,0 +1,590 @@
+//! Money: an exact decimal amount and its ISO 4217 currency.
+//!
+//! Amounts are [`rust_decimal::Decimal`], never floats, and keep the scale the bank sent
+//! (`"18959.990"` stays three places). They serialize as strings so the scale survives JSON.
+//!
+//! # Parsing JSON numbers
+//!
+//! Handelsbanken sends amounts as JSON numbers (`"amount": 2000`). Going through `f64` would
+//! lose the scale and, for large values, the value itself, so:
+//!
+//! - [`Money::from_json_number`] / [`decimal_from_json_number`] parse the number's literal
+//!   text. The workspace's `rust_decimal` enables `serde-with-arbitrary-precision`, which turns
+//!   on serde_json's `arbitrary_precision` feature for every crate in the build; with it,
+//!   `serde_json::Number` keeps the literal text exactly.
+//! - [`deserialize_amount`] (used by `Money`'s own `Deserialize`) accepts a string, an integer,
+//!   serde_json's arbitrary-precision number token (also when buffered by `untagged` or
+//!   `flatten`), and, as a last resort, an `f64` (shortest round-trip text: value exact as
+//!   printed, trailing zeros of the original lost). It therefore works with or without
+//!   `arbitrary_precision`.
+//!
+//! `arbitrary_precision` is a global switch with one known hazard for other crates: a number
+//! buffered by serde (`#[serde(untagged)]`, `#[serde(flatten)]`, internally tagged enums) can
+//! no longer be read back as `f64`/`i64`. The psd2 crate does not rely on that pattern; generated
+//! clients that do must be tested with the feature on (see this crate's
+//! `tests/arbitrary_precision.rs`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The largest scale (digits after the point) a [`Decimal`] can hold.
+pub const MAX_SCALE: u32 = 28;
+
+/// serde_json's private map key for an arbitrary-precision number token.
+const SERDE_JSON_NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// Longest input text quoted back in a [`MoneyError`].
+const MAX_QUOTED: usize = 64;
+
+/// Why an amount or currency could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MoneyError {
+    /// The text is not a decimal number (`-?digits(.digits)?([eE][+-]?digits)?`).
+    #[error("not a decimal amount: {text:?}")]
+    BadText {
+        /// The offending text (truncated).
+        text: String,
+    },
+    /// More significant digits than a 96-bit decimal mantissa holds (about 28).
+    #[error("amount has too many digits for a decimal: {text:?}")]
+    TooManyDigits {
+        /// The offending text (truncated).
+        text: String,
+    },
+    /// More digits after the point than a decimal holds (28).
+    #[error(
+        "amount has {scale} decimal places, more than the {MAX_SCALE} a decimal holds: {text:?}"
+    )]
+    ScaleTooLarge {
+        /// The offending text (truncated).
+        text: String,
+        /// The scale the text asked for.
+        scale: i64,
+    },
+    /// The currency is not three ASCII upper-case letters.
+    #[error("not an ISO 4217 currency code: {text:?}")]
+    BadCurrency {
+        /// The offending text (truncated).
+        text: String,
+    },
+}
+
+fn quoted(text: &str) -> String {
+    text.chars().take(MAX_QUOTED).collect()
+}
+
+/// Parses a decimal amount exactly, keeping its scale.
+///
+/// Accepts an optional sign (`-` or `+`), digits, an optional fraction and an optional
+/// exponent (`1.5E3` = 1500, `15E-1` = 1.5). Never rounds: input that does not fit a
+/// [`Decimal`] is an error.
+pub fn parse_decimal(text: &str) -> Result<Decimal, MoneyError> {
+    let bad = || MoneyError::BadText { text: quoted(text) };
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let negative = match bytes.first() {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let int_start = i;
+    while i < bytes.len() && bytes[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = &bytes[int_start..i];
+    if int_digits.is_empty() {
+        return Err(bad());
+    }
+    let mut frac_digits: &[u8] = &[];
+    if i < bytes.len() && bytes[i] == b'.' {
+        i += 1;
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        frac_digits = &bytes[start..i];
+        if frac_digits.is_empty() {
+            return Err(bad());
+        }
+    }
+    let mut exponent: i64 = 0;
+    if i < bytes.len() && (bytes[i] == b'e' || bytes[i] == b'E') {
+        i += 1;
+        let exp_negative = match bytes.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        let exp_digits = &bytes[start..i];
+        if exp_digits.is_empty() {
+            return Err(bad());
+        }
+        for &d in exp_digits {
+            exponent = exponent * 10 + i64::from(d - b'0');
+            if exponent > 1_000 {
+                // Far beyond anything a Decimal can hold either way.
+                return Err(if exp_negative {
+                    MoneyError::ScaleTooLarge {
+                        text: quoted(text),
+                        scale: exponent,
+                    }
+                } else {
+                    MoneyError::TooManyDigits { text: quoted(text) }
+                });
+            }
+        }
+        if exp_negative {
+            exponent = -exponent;
+        }
+    }
+    if i != bytes.len() {
+        return Err(bad());
+    }
+
+    // 2^96 - 1: the largest Decimal mantissa.
+    const MAX_MANTISSA: u128 = (1u128 << 96) - 1;
+    let too_many = || MoneyError::TooManyDigits { text: quoted(text) };
+    let mut mantissa: u128 = 0;
+    for &d in int_digits.iter().chain(frac_digits) {
+        mantissa = mantissa
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(u128::from(d - b'0')))
+            .filter(|m| *m <= MAX_MANTISSA)
+            .ok_or_else(too_many)?;
+    }
+    let mut scale = i64::try_from(frac_digits.len()).map_err(|_| too_many())? - exponent;
+    while scale < 0 {
+        mantissa = mantissa
+            .checked_mul(10)
+            .filter(|m| *m <= MAX_MANTISSA)
+            .ok_or_else(too_many)?;
+        scale += 1;
+    }
+    if scale > i64::from(MAX_SCALE) {
+        return Err(MoneyError::ScaleTooLarge {
+            text: quoted(text),
+            scale,
+        });
+    }
+    let signed = i128::try_from(mantissa).map_err(|_| too_many())?;
+    let scale = u32::try_from(scale).map_err(|_| too_many())?;
+    let mut value = Decimal::try_from_i128_with_scale(signed, scale).map_err(|_| too_many())?;
+    if negative {
+        value.set_sign_negative(true);
+    }
+    Ok(value)
+}
+
+/// Parses a JSON number's literal text into an exact [`Decimal`] (see the module docs).
+pub fn decimal_from_json_number(number: &serde_json::Number) -> Result<Decimal, MoneyError> {
+    parse_decimal(&number.to_string())
+}
+
+/// An ISO 4217 alphabetic currency code: three ASCII upper-case letters.
+///
+/// Validated by shape only (no list of codes), so a new or historic code never fails a response.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    /// Swedish krona.
+    pub const SEK: Currency = Currency(*b"SEK");
+    /// Norwegian krone.
+    pub const NOK: Currency = Currency(*b"NOK");
+    /// Danish krone.
+    pub const DKK: Currency = Currency(*b"DKK");
+    /// Euro.
+    pub const EUR: Currency = Currency(*b"EUR");
+    /// Pound sterling.
+    pub const GBP: Currency = Currency(*b"GBP");
+    /// US dollar.
+    pub const USD: Currency = Currency(*b"USD");
+
+    /// Validates and wraps a currency code such as `"SEK"`.
+    pub fn new(code: &str) -> Result<Self, MoneyError> {
+        match code.as_bytes() {
+            [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => Ok(Self([*a, *b, *c])),
+            _ => Err(MoneyError::BadCurrency { text: quoted(code) }),
+        }
+    }
+
+    /// The three-letter code.
+    pub fn as_str(&self) -> &str {
+        // Always ASCII by construction.
+        std::str::from_utf8(&self.0).unwrap_or("XXX")
+    }
+}
+
+impl fmt::Debug for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Currency({})", self.as_str())
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Currency {
+    type Err = MoneyError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
+impl Serialize for Currency {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        Self::new(&s).map_err(de::Error::custom)
+    }
+}
+
+/// An exact amount in a currency. Signed where the context says so (a transaction's amount is
+/// negative for money going out).
+///
+/// JSON form: `{"amount": "18959.990", "currency": "SEK"}` (the Berlin Group shape); the amount
+/// is written as a string with its scale and read from a string or a JSON number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    /// The amount, with the scale the bank sent.
+    #[serde(
+        serialize_with = "serialize_amount",
+        deserialize_with = "deserialize_amount"
+    )]
+    pub amount: Decimal,
+    /// The currency.
+    pub currency: Currency,
+}
+
+impl Money {
+    /// Builds money from parts already parsed.
+    pub fn new(amount: Decimal, currency: Currency) -> Self {
+        Self { amount, currency }
+    }
+
+    /// Parses a bank's amount text and currency code (see [`parse_decimal`]).
+    pub fn parse(amount: &str, currency: &str) -> Result<Self, MoneyError> {
+        Ok(Self::new(parse_decimal(amount)?, Currency::new(currency)?))
+    }
+
+    /// Parses an amount sent as a JSON number, from its literal text (no `f64` round trip).
+    pub fn from_json_number(
+        amount: &serde_json::Number,
+        currency: &str,
+    ) -> Result<Self, MoneyError> {
+        Ok(Self::new(
+            decimal_from_json_number(amount)?,
+            Currency::new(currency)?,
+        ))
+    }
+
+    /// Whether the amount is below zero (money going out, for a transaction).
+    pub fn is_negative(&self) -> bool {
+        self.amount.is_sign_negative() && !self.amount.is_zero()
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount, self.currency)
+    }
+}
+
+/// Writes a [`Decimal`] as a string keeping its scale (`"18959.990"`).
+pub fn serialize_amount<S: Serializer>(amount: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(amount)
+}
+
+/// Reads a [`Decimal`] from a string or a JSON number, exactly (see the module docs).
+///
+/// Usable on any field: `#[serde(deserialize_with = "psd2::money::deserialize_amount")]`.
+pub fn deserialize_amount<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+    deserializer.deserialize_any(AmountVisitor)
+}
+
+struct AmountVisitor;
+
+impl<'de> Visitor<'de> for AmountVisitor {
+    type Value = Decimal;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a decimal amount as a string or a number")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
+        parse_decimal(v).map_err(E::custom)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
+        Ok(Decimal::from(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
+        Ok(Decimal::from(v))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Decimal, E> {
+        parse_decimal(&v.to_string()).map_err(E::custom)
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Decimal, E> {
+        parse_decimal(&v.to_string()).map_err(E::custom)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Decimal, E> {
+        if !v.is_finite() {
+            return Err(E::custom("amount is not a finite number"));
+        }
+        // Rust prints the shortest text that round-trips, never in exponent form.
+        parse_decimal(&v.to_string()).map_err(E::custom)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Decimal, A::Error> {
+        // serde_json with `arbitrary_precision` hands numbers over as a one-entry map.
+        let key: Option<String> = map.next_key()?;
+        match key.as_deref() {
+            Some(SERDE_JSON_NUMBER_TOKEN) => {
+                let text: String = map.next_value()?;
+                parse_decimal(&text).map_err(de::Error::custom)
+            }
+            _ => Err(de::Error::custom(
+                "expected a decimal amount, found an object",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn dec(text: &str) -> Decimal {
+        parse_decimal(text).unwrap()
+    }
+
+    #[test]
+    fn keeps_scale() {
+        let d = dec("18959.990");
+        assert_eq!(d.scale(), 3);
+        assert_eq!(d.to_string(), "18959.990");
+        assert_eq!(dec("-1250.00").to_string(), "-1250.00");
+        assert_eq!(dec("+4165.00").to_string(), "4165.00");
+        assert_eq!(dec("2000").scale(), 0);
+    }
+
+    #[test]
+    fn exponent_forms() {
+        assert_eq!(dec("1.5E3").to_string(), "1500");
+        assert_eq!(dec("1.5e+3").to_string(), "1500");
+        assert_eq!(dec("15E-1").to_string(), "1.5");
+        assert_eq!(dec("-2.50e-2").to_string(), "-0.0250");
+        assert_eq!(dec("0e5").to_string(), "0");
+    }
+
+    #[test]
+    fn negative_zero_keeps_sign_and_scale() {
+        let d = dec("-0.00");
+        assert!(d.is_zero());
+        assert_eq!(d.scale(), 2);
+        assert!(!Money::new(d, Currency::SEK).is_negative());
+    }
+
+    #[test]
+    fn clear_errors() {
+        for bad in [
+            "", "-", "+", "1.", ".5", "1,5", "12a", "1e", "1e+", "--1", " 1", "1 ", "NaN", "0x10",
+        ] {
+            assert!(
+                matches!(parse_decimal(bad), Err(MoneyError::BadText { .. })),
+                "{bad:?} -> {:?}",
+                parse_decimal(bad)
+            );
+        }
+        assert!(matches!(
+            parse_decimal("123456789012345678901234567890"),
+            Err(MoneyError::TooManyDigits { .. })
+        ));
+        assert!(matches!(
+            parse_decimal("1e30"),
+            Err(MoneyError::TooManyDigits { .. })
+        ));
+        assert!(matches!(
+            parse_decimal("1e999999"),
+            Err(MoneyError::TooManyDigits { .. })
+        ));
+        assert!(matches!(
+            parse_decimal("0.00000000000000000000000000001"),
+            Err(MoneyError::ScaleTooLarge { scale: 29, .. })
+        ));
+        assert!(matches!(
+            parse_decimal("1e-29"),
+            Err(MoneyError::ScaleTooLarge { .. })
+        ));
+        let long = "9".repeat(500);
+        let err = parse_decimal(&long).unwrap_err().to_string();
+        assert!(err.len() < 200, "error quotes a truncated text: {err}");
+    }
+
+    #[test]
+    fn limits_are_exact() {
+        // 2^96 - 1 is the largest mantissa.
+        assert_eq!(
+            dec("79228162514264337593543950335").to_string(),
+            "79228162514264337593543950335"
+        );
+        assert!(parse_decimal("79228162514264337593543950336").is_err());
+        assert_eq!(dec("-7.9228162514264337593543950335").scale(), 28);
+    }
+
+    #[test]
+    fn currency_validation() {
+        assert_eq!(Currency::new("SEK").unwrap(), Currency::SEK);
+        for bad in ["sek", "SE", "SEKK", "S1K", "", "ÅÄÖ"] {
+            assert!(
+                matches!(Currency::new(bad), Err(MoneyError::BadCurrency { .. })),
+                "{bad}"
+            );
+        }
+        assert_eq!(format!("{:?}", Currency::NOK), "Currency(NOK)");
+    }
+
+    #[test]
+    fn json_round_trip_keeps_scale() {
+        let m: Money = serde_json::from_str(r#"{"currency":"SEK","amount":"18959.990"}"#).unwrap();
+        assert_eq!(m.amount.scale(), 3);
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"amount":"18959.990","currency":"SEK"}"#
+        );
+    }
+
+    #[test]
+    fn json_numbers_parse_exactly() {
+        // Handelsbanken card accounts: `"amount": 2000`.
+        let m: Money = serde_json::from_str(r#"{"currency":"SEK","amount":2000}"#).unwrap();
+        assert_eq!(m, Money::new(Decimal::from(2000), Currency::SEK));
+        // With serde_json's arbitrary_precision (on in this workspace) the scale survives.
+        let m: Money = serde_json::from_str(r#"{"currency":"SEK","amount":18959.990}"#).unwrap();
+        assert_eq!(m.amount.to_string(), "18959.990");
+        let n: serde_json::Number = serde_json::from_str("1.5E3").unwrap();
+        assert_eq!(decimal_from_json_number(&n).unwrap(), Decimal::from(1500));
+        let m = Money::from_json_number(&serde_json::Number::from(2000), "SEK").unwrap();
+        assert_eq!(m.to_string(), "2000 SEK");
+        assert!(Money::from_json_number(&serde_json::Number::from(1), "sek").is_err());
+    }
+
+    #[test]
+    fn json_numbers_through_value_and_untagged_buffers() {
+        // A number that went through serde_json::Value or serde's internal buffering.
+        let v: serde_json::Value =
+            serde_json::from_str(r#"{"currency":"EUR","amount":-12.340}"#).unwrap();
+        let m: Money = serde_json::from_value(v).unwrap();
+        assert_eq!(m.amount.to_string(), "-12.340");
+
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            M(Money),
+        }
+        let Either::M(m) = serde_json::from_str(r#"{"currency":"EUR","amount":7.10}"#).unwrap();
+        assert_eq!(m.amount.to_string(), "7.10");
+    }
+
+    #[test]
+    fn bad_amounts_fail_deserialization_clearly() {
+        let err =
+            serde_json::from_str::<Money>(r#"{"currency":"SEK","amount":"12,5"}"#).unwrap_err();
+        assert!(err.to_string().contains("not a decimal amount"), "{err}");
+        let err = serde_json::from_str::<Money>(r#"{"currency":"sek","amount":"1"}"#).unwrap_err();
+        assert!(err.to_string().contains("currency"), "{err}");
+        assert!(serde_json::from_str::<Money>(r#"{"currency":"SEK","amount":true}"#).is_err());
+    }
+
+    fn any_decimal() -> impl Strategy<Value = Decimal> {
+        let max: i128 = (1i128 << 96) - 1;
+        (-max..=max, 0u32..=MAX_SCALE).prop_map(|(m, s)| Decimal::from_i128_with_scale(m, s))
+    }
+
+    proptest! {
+        #[test]
+        fn string_round_trip_keeps_value_and_scale(d in any_decimal()) {
+            let text = d.to_string();
+            let back = parse_decimal(&text).unwrap();
+            prop_assert_eq!(back, d);
+            prop_assert_eq!(back.scale(), d.scale());
+            prop_assert_eq!(back.to_string(), text);
+        }
+
+        #[test]
+        fn json_number_round_trip_keeps_value_and_scale(d in any_decimal()) {
+            let text = d.to_string();
+            let number: serde_json::Number = serde_json::from_str(&text).unwrap();
+            let back = decimal_from_json_number(&number).unwrap();
+            prop_assert_eq!(back, d);
+            prop_assert_eq!(back.scale(), d.scale());
+            let money: Money = serde_json::from_str(&format!(r#"{{"amount":{text},"currency":"SEK"}}"#)).unwrap();
+            prop_assert_eq!(money.amount.to_string(), text);
+        }
+
+        #[test]
+        fn exponent_form_round_trips(m in -999_999_999_999i64..=999_999_999_999, s in 0u32..=MAX_SCALE) {
+            // m × 10^-s written in exponent form "<m>E-<s>" keeps value and scale.
+            let d = Decimal::from_i128_with_scale(i128::from(m), s);
+            let back = parse_decimal(&format!("{m}E-{s}")).unwrap();
+            prop_assert_eq!(back, d);
+            prop_assert_eq!(back.scale(), s);
+            let plus = parse_decimal(&format!("+{}", d.abs())).unwrap();
+            prop_assert_eq!(plus, d.abs());
+        }
+
+        #[test]
+        fn positive_exponents_scale_up(m in -999_999i64..=999_999, e in 0u32..=15) {
+            let back = parse_decimal(&format!("{m}e{e}")).unwrap();
+            prop_assert_eq!(back, Decimal::from(m) * Decimal::from(10i64.pow(e)));
+            prop_assert_eq!(back.scale(), 0);
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,40}") {
+            let _ = parse_decimal(&text);
+        }
+
+        #[test]
+        fn numberish_text_never_panics(text in "[-+]?[0-9]{0,40}(\\.[0-9]{0,40})?([eE][-+]?[0-9]{0,6})?") {
+            match parse_decimal(&text) {
+                Ok(d) => prop_assert!(d.scale() <= MAX_SCALE),
+                Err(e) => prop_assert!(!e.to_string().is_empty()),
+            }
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! Following a bank's pages as one stream, safely.
+//!
+//! A [`Paginator`] turns "fetch the page at this cursor" into a `Stream` of items. The cursor
+//! carries only the continuation (a `continuationKey` or a next href); the adapter's fetch
+//! closure rebuilds every request from the caller's original query plus the cursor, so date
+//! range and booking status are kept on every page even where a bank's next link drops them.
+//!
+//! The stream follows every page (also empty pages that still have a next link), and ends
+//! with [`ErrorKind::Pagination`] instead of looping when a cursor repeats (a seen
+//! continuation key, or a next link back to the first page) or when more than
+//! [`Paginator::max_pages`] pages would be fetched.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::hash::Hash;
+
+use futures::StreamExt;
+use futures::stream::{self, BoxStream};
+use url::Url;
+
+use crate::error::{Error, ErrorKind};
+
+/// Default bound on pages per listing (10,000 transactions at 100 per page is 100 pages).
+pub const DEFAULT_MAX_PAGES: usize = 100_000;
+
+/// One page: its items and the cursor of the next page, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T, C> {
+    /// The page's items (may be empty).
+    pub items: Vec<T>,
+    /// Where the next page is; `None` on the last page.
+    pub next: Option<C>,
+}
+
+impl<T, C> Page<T, C> {
+    /// A page with a continuation.
+    pub fn new(items: Vec<T>, next: Option<C>) -> Self {
+        Self { items, next }
+    }
+
+    /// The last page.
+    pub fn last(items: Vec<T>) -> Self {
+        Self { items, next: None }
+    }
+}
+
+/// Turns a page-fetching closure into a stream of items (see the module docs).
+#[derive(Debug, Clone, Copy)]
+pub struct Paginator {
+    bank: &'static str,
+    operation: &'static str,
+    max_pages: usize,
+}
+
+struct State<F, C> {
+    fetch: F,
+    next: Option<Option<C>>,
+    seen: HashSet<C>,
+    pages: usize,
+    pending_error: Option<Error>,
+}
+
+impl Paginator {
+    /// A paginator whose errors name `bank` and `operation`.
+    pub fn new(bank: &'static str, operation: &'static str) -> Self {
+        Self {
+            bank,
+            operation,
+            max_pages: DEFAULT_MAX_PAGES,
+        }
+    }
+
+    /// Sets the most pages fetched before the stream ends with an error.
+    pub fn max_pages(mut self, max_pages: usize) -> Self {
+        self.max_pages = max_pages;
+        self
+    }
+
+    fn error(&self, detail: String) -> Error {
+        Error::new(ErrorKind::Pagination, self.bank, self.operation).with_detail(detail)
+    }
+
+    /// Streams items starting with `fetch(None)` (the first page, from the original query).
+    pub fn stream<'a, T, C, F, Fut>(self, fetch: F) -> BoxStream<'a, Result<T, Error>>
+    where
+        T: Send + 'a,
+        C: Eq + Hash + Clone + Send + 'a,
+        F: FnMut(Option<C>) -> Fut + Send + 'a,
+        Fut: Future<Output = Result<Page<T, C>, Error>> + Send + 'a,
+    {
+        self.run(fetch, None)
+    }
+
+    /// Streams items starting with `fetch(Some(first))`; `first` counts as seen, so a next
+    /// link pointing back at the first page is detected.
+    pub fn stream_from<'a, T, C, F, Fut>(
+        self,
+        first: C,
+        fetch: F,
+    ) -> BoxStream<'a, Result<T, Error>>
+    where
+        T: Send + 'a,
+        C: Eq + Hash + Clone + Send + 'a,
+        F: FnMut(Option<C>) -> Fut + Send + 'a,
+        Fut: Future<Output = Result<Page<T, C>, Error>> + Send + 'a,
+    {
+        self.run(fetch, Some(first))
+    }
+
+    fn run<'a, T, C, F, Fut>(self, fetch: F, first: Option<C>) -> BoxStream<'a, Result<T, Error>>
+    where
+        T: Send + 'a,
+        C: Eq + Hash + Clone + Send + 'a,
+        F: FnMut(Option<C>) -> Fut + Send + 'a,
+        Fut: Future<Output = Result<Page<T, C>, Error>> + Send + 'a,
+    {
+        let mut seen = HashSet::new();
+        if let Some(first) = &first {
+            seen.insert(first.clone());
+        }
+        let state = State {
+            fetch,
+            next: Some(first),
+            seen,
+            pages: 0,
+            pending_error: None,
+        };
+        stream::unfold(state, move |mut st| async move {
+            if let Some(error) = st.pending_error.take() {
+                return Some((Err(error), st));
+            }
+            let cursor = st.next.take()?;
+            if st.pages >= self.max_pages {
+                let error = self.error(format!("more than {} pages", self.max_pages));
+                return Some((Err(error), st));
+            }
+            st.pages += 1;
+            match (st.fetch)(cursor).await {
+                Err(error) => Some((Err(error), st)),
+                Ok(page) => {
+                    if let Some(next) = page.next {
+                        if st.seen.insert(next.clone()) {
+                            st.next = Some(Some(next));
+                        } else {
+                            st.pending_error = Some(self.error(format!(
+                                "page {} points to an already fetched page",
+                                st.pages
+                            )));
+                        }
+                    }
+                    Some((Ok(page.items), st))
+                }
+            }
+        })
+        .flat_map(|page: Result<Vec<T>, Error>| {
+            let items: Vec<Result<T, Error>> = match page {
+                Ok(items) => items.into_iter().map(Ok).collect(),
+                Err(error) => vec![Err(error)],
+            };
+            stream::iter(items)
+        })
+        .boxed()
+    }
+}
+
+/// Reads the `continuationKey` query parameter from a next href, relative
+/// (`/psd2/.../transactions?...&continuationKey=abc`) or absolute. Percent-decoded; `None`
+/// when absent or empty.
+pub fn continuation_key(href: &str) -> Option<String> {
+    query_param(href, "continuationKey")
+}
+
+/// Reads one query parameter (exact name, percent-decoded, non-empty) from an href that may
+/// be relative or absolute.
+pub fn query_param(href: &str, name: &str) -> Option<String> {
+    let url = match Url::parse(href) {
+        Ok(url) => url,
+        Err(_) => Url::parse("http://relative.invalid/")
+            .ok()?
+            .join(href)
+            .ok()?,
+    };
+    url.query_pairs()
+        .find(|(key, value)| key == name && !value.is_empty())
+        .map(|(_, value)| value.into_owned())
+}
+
+/// Reads `_links.next.href` (or `_links.next` as a plain string) from a response object,
+/// a transactions object, or a `_links` object itself.
+pub fn next_href(json: &serde_json::Value) -> Option<String> {
+    let links = json.get("_links").unwrap_or(json);
+    match links.get("next")? {
+        serde_json::Value::String(href) => Some(href.clone()),
+        next => next.get("href")?.as_str().map(str::to_owned),
+    }
+    .filter(|href| !href.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::TryStreamExt;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    type Calls = Arc<Mutex<Vec<Option<String>>>>;
+
+    /// An in-memory page source: cursor → page; records the cursors asked for.
+    #[allow(clippy::type_complexity)]
+    fn source(
+        pages: Vec<(Option<&'static str>, Vec<u32>, Option<&'static str>)>,
+    ) -> (
+        impl FnMut(Option<String>) -> futures::future::Ready<Result<Page<u32, String>, Error>> + Send,
+        Calls,
+    ) {
+        let map: HashMap<Option<String>, (Vec<u32>, Option<String>)> = pages
+            .into_iter()
+            .map(|(k, items, next)| (k.map(str::to_owned), (items, next.map(str::to_owned))))
+            .collect();
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let log = calls.clone();
+        let fetch = move |cursor: Option<String>| {
+            log.lock().unwrap().push(cursor.clone());
+            futures::future::ready(match map.get(&cursor) {
+                Some((items, next)) => Ok(Page::new(items.clone(), next.clone())),
+                None => Err(Error::new(ErrorKind::ResourceUnknown, "test", "page")),
+            })
+        };
+        (fetch, calls)
+    }
+
+    #[tokio::test]
+    async fn follows_every_page_including_empty_ones() {
+        let (fetch, calls) = source(vec![
+            (None, vec![1, 2], Some("k1")),
+            (Some("k1"), vec![], Some("k2")),
+            (Some("k2"), vec![3], Some("k3")),
+            (Some("k3"), vec![4, 5], None),
+        ]);
+        let items: Vec<u32> = Paginator::new("test", "transactions")
+            .stream(fetch)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(items, [1, 2, 3, 4, 5]);
+        assert_eq!(calls.lock().unwrap().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn repeated_key_ends_with_pagination_error_after_the_items() {
+        let (fetch, calls) = source(vec![
+            (None, vec![1], Some("k1")),
+            (Some("k1"), vec![2], Some("k2")),
+            (Some("k2"), vec![3], Some("k1")),
+        ]);
+        let results: Vec<Result<u32, Error>> = Paginator::new("test", "transactions")
+            .stream(fetch)
+            .collect()
+            .await;
+        assert_eq!(results.len(), 4);
+        assert_eq!(
+            results[..3]
+                .iter()
+                .map(|r| *r.as_ref().unwrap())
+                .collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        let err = results[3].as_ref().unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Pagination);
+        assert_eq!(calls.lock().unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn next_link_to_the_first_page_is_detected() {
+        let (fetch, _) = source(vec![(Some("first"), vec![1], Some("first"))]);
+        let results: Vec<Result<u32, Error>> = Paginator::new("test", "transactions")
+            .stream_from("first".to_owned(), fetch)
+            .collect()
+            .await;
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[1].as_ref().unwrap_err().kind, ErrorKind::Pagination);
+    }
+
+    #[tokio::test]
+    async fn max_pages_bounds_an_endless_source() {
+        let mut n = 0u32;
+        let fetch = move |_cursor: Option<u32>| {
+            n += 1;
+            futures::future::ready(Ok::<_, Error>(Page::new(vec![n], Some(n))))
+        };
+        let results: Vec<Result<u32, Error>> = Paginator::new("test", "transactions")
+            .max_pages(5)
+            .stream(fetch)
+            .collect()
+            .await;
+        assert_eq!(results.len(), 6);
+        assert!(results[..5].iter().all(Result::is_ok));
+        let err = results[5].as_ref().unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Pagination);
+        assert!(err.to_string().contains("more than 5 pages"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn fetch_error_ends_the_stream() {
+        let (fetch, _) = source(vec![(None, vec![1], Some("missing"))]);
+        let results: Vec<Result<u32, Error>> = Paginator::new("test", "transactions")
+            .stream(fetch)
+            .collect()
+            .await;
+        assert_eq!(results.len(), 2);
+        assert_eq!(
+            results[1].as_ref().unwrap_err().kind,
+            ErrorKind::ResourceUnknown
+        );
+    }
+
+    #[test]
+    fn continuation_keys_from_hrefs() {
+        let seed = "/psd2/accountinformation/v1/accounts/ab82/transactions?bookingStatus=booked&dateFrom=2025-04-21&dateTo=2025-04-22&continuationKey=0jrZlU66guCSgkTDQr8cuA";
+        assert_eq!(
+            continuation_key(seed).as_deref(),
+            Some("0jrZlU66guCSgkTDQr8cuA")
+        );
+        assert_eq!(
+            continuation_key("https://api.example.com/v1/tx?continuationKey=a%2Bb%3D&x=1")
+                .as_deref(),
+            Some("a+b=")
+        );
+        assert_eq!(
+            continuation_key("transactions?continuationKey=k").as_deref(),
+            Some("k")
+        );
+        assert_eq!(continuation_key("/tx?continuationKey="), None);
+        assert_eq!(continuation_key("/tx?page=2"), None);
+        assert_eq!(continuation_key(""), None);
+        assert_eq!(query_param("/tx?page=2", "page").as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn next_href_from_links() {
+        let body = serde_json::json!({"transactions": {"_links": {"next": {"href": "/n?continuationKey=x"}}}});
+        assert_eq!(
+            next_href(&body["transactions"]).as_deref(),
+            Some("/n?continuationKey=x")
+        );
+        assert_eq!(
+            next_href(&serde_json::json!({"next": "/n2"})).as_deref(),
+            Some("/n2")
+        );
+        assert_eq!(
+            next_href(&serde_json::json!({"_links": {"account": {"href": "/a"}}})),
+            None
+        );
+    }
+}

@@ -1,0 +1,345 @@
+//! Strong customer authentication (SCA): starting it, following it, finishing it.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::error::{Error, ErrorKind};
+use crate::macros::bank_enum;
+use crate::secret::{AuthorizationCode, Secret};
+
+/// Poll interval used when a bank gives none.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
+
+bank_enum! {
+    /// Status of an SCA (authorisation) process, Berlin Group names.
+    pub enum ScaStatus {
+        /// Authorisation resource created.
+        Received = "received",
+        /// PSU identified.
+        PsuIdentified = "psuIdentified",
+        /// PSU authenticated.
+        PsuAuthenticated = "psuAuthenticated",
+        /// SCA method selected.
+        ScaMethodSelected = "scaMethodSelected",
+        /// SCA started (e.g. BankID app opened).
+        Started = "started",
+        /// Decoupled SCA pending on the PSU's device (Handelsbanken `PENDING`).
+        Pending = "pending",
+        /// Unconfirmed (multi-level SCA).
+        Unconfirmed = "unconfirmed",
+        /// Finished successfully (Handelsbanken `COMPLETE`).
+        Finalised = "finalised" | "COMPLETE" | "completed",
+        /// Failed or rejected.
+        Failed = "failed",
+        /// No SCA needed.
+        Exempted = "exempted",
+    }
+}
+
+impl ScaStatus {
+    /// Whether SCA ended successfully.
+    pub fn is_done(&self) -> bool {
+        matches!(self, Self::Finalised | Self::Exempted)
+    }
+
+    /// Whether SCA ended without success.
+    pub fn is_failed(&self) -> bool {
+        matches!(self, Self::Failed)
+    }
+}
+
+/// An SCA approach a bank offers for a consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum ScaApproach {
+    /// The PSU is sent to the bank's web page.
+    Redirect,
+    /// The PSU confirms on another device or app (Mobile BankID).
+    Decoupled,
+    /// The TPP collects credentials (not supported by this crate).
+    Embedded,
+    /// Something else, as the bank named it.
+    Other(String),
+}
+
+/// How to start SCA for a consent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScaMethod {
+    /// Redirect the PSU's browser to the bank, which returns to `redirect_uri`
+    /// (must be registered with the bank for the client).
+    Redirect {
+        /// Where the bank sends the PSU back (with `code` and `state`).
+        redirect_uri: Url,
+    },
+    /// Decoupled SCA on the PSU's device (Mobile BankID); poll for the result.
+    Decoupled,
+}
+
+/// A bank-specific reference for polling a decoupled SCA (Handelsbanken `orderRef`, Berlin
+/// Group `authorisationId`), opaque to callers. Redacted in `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DecoupledHandle {
+    reference: Secret,
+    poll_href: Option<String>,
+    poll_interval: Duration,
+}
+
+impl DecoupledHandle {
+    /// Wraps the bank's poll reference.
+    pub fn new(reference: impl Into<String>) -> Self {
+        Self {
+            reference: Secret::new(reference),
+            poll_href: None,
+            poll_interval: DEFAULT_POLL_INTERVAL,
+        }
+    }
+
+    /// Sets how often to poll when the bank's poll answer gives no interval
+    /// (default [`DEFAULT_POLL_INTERVAL`]).
+    pub fn with_poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// How often to poll when the bank's poll answer gives no interval.
+    pub fn poll_interval(&self) -> Duration {
+        self.poll_interval
+    }
+
+    /// Adds the bank's poll link (relative or absolute href), when it gave one.
+    pub fn with_poll_href(mut self, href: impl Into<String>) -> Self {
+        self.poll_href = Some(href.into());
+        self
+    }
+
+    /// The bank's poll reference, for the adapter that made it.
+    pub fn expose(&self) -> &str {
+        self.reference.expose()
+    }
+
+    /// The poll link, if the bank gave one.
+    pub fn poll_href(&self) -> Option<&str> {
+        self.poll_href.as_deref()
+    }
+}
+
+impl fmt::Debug for DecoupledHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecoupledHandle")
+            .field("reference", &self.reference)
+            .field(
+                "poll_href",
+                &self.poll_href.as_ref().map(|_| crate::secret::REDACTED),
+            )
+            .field("poll_interval", &self.poll_interval)
+            .finish()
+    }
+}
+
+/// What the PSU must do to authorise a consent.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScaChallenge {
+    /// Send the PSU's browser to `url`; the bank comes back to the redirect URI with `state`.
+    Redirect {
+        /// The bank's SCA page (its query may carry the consent id: not shown in `Debug`).
+        url: Url,
+        /// The value to check on return (CSRF protection).
+        state: String,
+    },
+    /// The PSU confirms in an app; poll with `handle` every `poll_interval`.
+    Decoupled {
+        /// What to poll with.
+        handle: DecoupledHandle,
+        /// BankID auto-start token, to open the app on the same device.
+        auto_start_token: Option<Secret>,
+        /// How often to poll (the same as `handle.poll_interval()`).
+        poll_interval: Duration,
+        /// A message for the PSU, if the bank gave one.
+        message: Option<String>,
+    },
+}
+
+impl fmt::Debug for ScaChallenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Redirect { url, .. } => f
+                .debug_struct("Redirect")
+                .field(
+                    "url",
+                    &format_args!("{}{}", url.origin().ascii_serialization(), url.path()),
+                )
+                .field("state", &crate::secret::REDACTED)
+                .finish(),
+            Self::Decoupled {
+                handle,
+                auto_start_token,
+                poll_interval,
+                message,
+            } => f
+                .debug_struct("Decoupled")
+                .field("handle", handle)
+                .field("auto_start_token", auto_start_token)
+                .field("poll_interval", poll_interval)
+                .field("message", message)
+                .finish(),
+        }
+    }
+}
+
+/// The redirect back from the bank's SCA page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectCallback {
+    /// The authorization code (secret).
+    pub code: AuthorizationCode,
+    /// The `state` the bank echoed; the adapter compares it with the challenge's.
+    pub state: String,
+}
+
+impl RedirectCallback {
+    /// Checks that the bank echoed the `state` of the challenge; a mismatch (a forged or
+    /// mixed-up callback) is [`ErrorKind::InvalidInput`].
+    pub fn verify_state(&self, expected: &str) -> Result<(), Error> {
+        if self.state == expected {
+            Ok(())
+        } else {
+            Err(Error::invalid_input(
+                "redirect",
+                "complete_redirect",
+                "redirect state does not match the challenge",
+            ))
+        }
+    }
+
+    /// Reads `code` and `state` from the URL the bank redirected to.
+    ///
+    /// An `error` parameter (e.g. `access_denied`) gives [`ErrorKind::ScaRejected`]; missing
+    /// parameters give [`ErrorKind::InvalidInput`].
+    pub fn from_url(url: &Url) -> Result<Self, Error> {
+        let mut code = None;
+        let mut state = None;
+        let mut error = None;
+        for (key, value) in url.query_pairs() {
+            match key.as_ref() {
+                "code" => code = Some(value.into_owned()),
+                "state" => state = Some(value.into_owned()),
+                "error" => error = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        if let Some(error) = error {
+            return Err(
+                Error::new(ErrorKind::ScaRejected, "redirect", "complete_redirect")
+                    .with_message(crate::error::BankMessage::code_only(error)),
+            );
+        }
+        match (code, state) {
+            (Some(code), Some(state)) => Ok(Self {
+                code: AuthorizationCode::new(code),
+                state,
+            }),
+            _ => Err(Error::invalid_input(
+                "redirect",
+                "complete_redirect",
+                "redirect URL lacks code or state",
+            )),
+        }
+    }
+}
+
+/// The result of one poll of a decoupled SCA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScaProgress<T> {
+    /// Not finished; poll again after the interval (the bank's, if it sent one).
+    Pending {
+        /// The bank's requested wait before the next poll.
+        poll_interval: Option<Duration>,
+        /// A hint such as BankID's `outstandingTransaction` / `userSign`.
+        hint: Option<String>,
+    },
+    /// Finished successfully.
+    Done(T),
+    /// Finished without success.
+    Failed {
+        /// The bank's reason or hint code, if any.
+        reason: Option<String>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_from_url() {
+        let url = Url::parse("https://tpp.example/cb?code=abc123&state=xyz").unwrap();
+        let cb = RedirectCallback::from_url(&url).unwrap();
+        assert_eq!(cb.code.expose(), "abc123");
+        assert_eq!(cb.state, "xyz");
+        cb.verify_state("xyz").unwrap();
+        assert_eq!(
+            cb.verify_state("other").unwrap_err().kind,
+            ErrorKind::InvalidInput
+        );
+        assert!(!format!("{cb:?}").contains("abc123"));
+
+        let denied = Url::parse("https://tpp.example/cb?error=access_denied&state=xyz").unwrap();
+        let err = RedirectCallback::from_url(&denied).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ScaRejected);
+        assert_eq!(
+            err.bank_messages()[0].code.as_deref(),
+            Some("access_denied")
+        );
+
+        let missing = Url::parse("https://tpp.example/cb?state=xyz").unwrap();
+        assert_eq!(
+            RedirectCallback::from_url(&missing).unwrap_err().kind,
+            ErrorKind::InvalidInput
+        );
+    }
+
+    #[test]
+    fn challenge_debug_hides_query_and_tokens() {
+        let consent = "22aa3559-577d-441c-b9e6-664ac3311a3e";
+        let redirect = ScaChallenge::Redirect {
+            url: Url::parse(&format!(
+                "https://bank.example/authorize?scope=AIS:{consent}&state=s1"
+            ))
+            .unwrap(),
+            state: "s1".into(),
+        };
+        let debug = format!("{redirect:?}");
+        assert!(!debug.contains(consent), "{debug}");
+        assert!(debug.contains("https://bank.example/authorize"));
+
+        let decoupled = ScaChallenge::Decoupled {
+            handle: DecoupledHandle::new("order-ref-123").with_poll_href("/poll/order-ref-123"),
+            auto_start_token: Some(Secret::new("autostart-456")),
+            poll_interval: Duration::from_secs(2),
+            message: None,
+        };
+        let debug = format!("{decoupled:?}");
+        assert!(
+            !debug.contains("order-ref-123") && !debug.contains("autostart-456"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn sca_status_codes() {
+        assert_eq!(ScaStatus::from_bank_str("COMPLETE"), ScaStatus::Finalised);
+        assert_eq!(ScaStatus::from_bank_str("PENDING"), ScaStatus::Pending);
+        assert_eq!(ScaStatus::from_bank_str("FAILED"), ScaStatus::Failed);
+        assert!(ScaStatus::Exempted.is_done());
+        assert_eq!(
+            ScaStatus::from_bank_str("USER_SIGN"),
+            ScaStatus::Other("USER_SIGN".into())
+        );
+    }
+}

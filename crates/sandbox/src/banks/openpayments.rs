@@ -1,0 +1,374 @@
+//! Open Payments platform: `/connect/token`, the Consent Service and the AIS, as in
+//! `specs/openpayments/openpayments.yaml`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::{bg_amount, bg_balances, parse_bg_consent};
+use crate::config::Bank;
+use crate::errors::{ApiError, BankError, OAuthError};
+use crate::fixtures::{Account, AccountKind, Txn, TxnKind};
+use crate::paging::{self, TxQuery};
+use crate::state::{AisRequest, AppState, ConsentStatus, ScaMethod, ScaStatus, TokenKind};
+use crate::util::{header, parse_date, psu_present, require_header, valid_bic, with_query};
+
+const BANK: Bank = Bank::OpenPayments;
+const BALANCE_TYPES: [&str; 3] = ["interimAvailable", "interimBooked", "valueDated"];
+const CONSENTS: &str = "/psd2/consent/v1/consents";
+const ACCOUNTS: &str = "/psd2/accountinformation/v1/accounts";
+
+type R = Result<Response, BankError>;
+
+fn e(err: ApiError) -> BankError {
+    err.for_bank(BANK)
+}
+
+/// The Open Payments routes (mounted under `/openpayments`).
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/connect/token", post(token))
+        .route(CONSENTS, post(create_consent))
+        .route("/psd2/consent/v1/consents/{consent_id}", get(get_consent).delete(delete_consent))
+        .route("/psd2/consent/v1/consents/{consent_id}/status", get(consent_status))
+        .route("/psd2/consent/v1/consents/{consent_id}/authorisations", post(start_authorisation))
+        .route("/psd2/consent/v1/consents/{consent_id}/authorisations/{authorisation_id}", get(get_authorisation))
+        .route(ACCOUNTS, get(accounts))
+        .route("/psd2/accountinformation/v1/accounts/{account_id}", get(account_details))
+        .route("/psd2/accountinformation/v1/accounts/{account_id}/balances", get(balances))
+        .route("/psd2/accountinformation/v1/accounts/{account_id}/transactions", get(transactions))
+        .route("/psd2/accountinformation/v1/accounts/{account_id}/transactions/{transaction_id}", get(transaction_details))
+}
+
+async fn token(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, OAuthError> {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    match form.get("grant_type").map(String::as_str) {
+        Some("client_credentials") => {}
+        Some(_) => return Err(OAuthError::bad("unsupported_grant_type", "Only client_credentials is supported.")),
+        None => return Err(OAuthError::bad("invalid_request", "grant_type is required.")),
+    }
+    let client_id = form.get("client_id").cloned().unwrap_or_default();
+    if client_id.is_empty() {
+        return Err(OAuthError::bad("invalid_client", "client_id is required."));
+    }
+    let scope = form.get("scope").cloned().unwrap_or_else(|| "accountinformation corporate".to_string());
+    let (at, ttl) = state.issue_token(BANK, &client_id, TokenKind::Client);
+    Ok(axum::Json(json!({"access_token": at, "token_type": "Bearer", "expires_in": ttl, "scope": scope})).into_response())
+}
+
+/// Token, `X-Request-ID` and `X-BicFi` checks of every API call.
+fn common(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    require_header(headers, "x-request-id")?;
+    let bic = require_header(headers, "x-bicfi")?;
+    if !valid_bic(bic) {
+        return Err(ApiError::format("X-BicFi must be an 8 or 11 character BIC."));
+    }
+    Ok(state.check_bearer(BANK, header(headers, "authorization"))?.client_id)
+}
+
+fn consent_links(id: &str) -> Value {
+    json!({
+        "self": {"href": format!("{CONSENTS}/{id}")},
+        "status": {"href": format!("{CONSENTS}/{id}/status")},
+        "startAuthorisation": {"href": format!("{CONSENTS}/{id}/authorisations")},
+    })
+}
+
+async fn create_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> R {
+    let client_id = common(&state, &headers).map_err(e)?;
+    let (access, recurring, valid_until, freq) = parse_bg_consent(&body, state.clock.today()).map_err(e)?;
+    let psu = header(&headers, "psu-id").filter(|p| crate::fixtures::psu(p).is_some()).map(str::to_string);
+    let id = state.create_consent(BANK, Some(client_id), psu, valid_until, freq, recurring, access);
+    let approach = if header(&headers, "tpp-redirect-preferred") == Some("true") { "REDIRECT" } else { "DECOUPLED" };
+    let body = json!({
+        "consentStatus": "received",
+        "consentId": id,
+        "scaMethods": [
+            {"authenticationType": "PUSH_OTP", "authenticationMethodId": "mbid", "name": "Mobilt BankID"},
+            {"authenticationType": "CHIP_OTP", "authenticationMethodId": "mbid_same_device", "name": "Mobile BankID on this device"},
+            {"authenticationType": "PHOTO_OTP", "authenticationMethodId": "mbid_animated_qr_token", "name": "Mobile BankID on another device"},
+            {"authenticationType": "PUSH_OTP", "authenticationMethodId": "redirect", "name": "Log in at the bank (redirect)"},
+        ],
+        "_links": consent_links(&id),
+    });
+    Ok((
+        StatusCode::CREATED,
+        [("location", format!("{CONSENTS}/{id}")), ("aspsp-sca-approach", approach.to_string())],
+        axum::Json(body),
+    )
+        .into_response())
+}
+
+async fn get_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+    common(&state, &headers).map_err(e)?;
+    let c = state.consent(BANK, &id).map_err(e)?;
+    Ok(axum::Json(json!({
+        "access": c.access,
+        "recurringIndicator": c.recurring,
+        "validUntil": c.valid_until.to_string(),
+        "frequencyPerDay": c.frequency_per_day,
+        "lastActionDate": c.last_action_date.to_string(),
+        "consentStatus": c.status.bg(),
+        "_links": consent_links(&c.id),
+    }))
+    .into_response())
+}
+
+async fn consent_status(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+    common(&state, &headers).map_err(e)?;
+    let c = state.consent(BANK, &id).map_err(e)?;
+    Ok(axum::Json(json!({"consentStatus": c.status.bg()})).into_response())
+}
+
+async fn delete_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+    common(&state, &headers).map_err(e)?;
+    let today = state.clock.today();
+    state
+        .update_consent(BANK, &id, |c| {
+            c.status = ConsentStatus::TerminatedByTpp;
+            c.last_action_date = today;
+        })
+        .map_err(e)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn start_authorisation(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> R {
+    common(&state, &headers).map_err(e)?;
+    let v: Value = serde_json::from_slice(&body).map_err(|_| e(ApiError::format("Body must be JSON with authenticationMethodId.")))?;
+    let method_id = v
+        .get("authenticationMethodId")
+        .and_then(Value::as_str)
+        .ok_or_else(|| e(ApiError::format("authenticationMethodId is required.")))?;
+    let method = match method_id {
+        "mbid" | "mbid_same_device" | "mbid_animated_qr_token" => ScaMethod::Decoupled,
+        "redirect" => ScaMethod::Redirect,
+        other => return Err(e(ApiError::format(format!("authenticationMethodId {other:?} is not one of the consent's scaMethods.")))),
+    };
+    let psu = header(&headers, "psu-id").filter(|p| crate::fixtures::psu(p).is_some()).map(str::to_string);
+    let redirect_uri = header(&headers, "tpp-redirect-uri").map(str::to_string);
+    let auth_id = state.start_authorisation(BANK, &id, method, psu, redirect_uri.clone()).map_err(e)?;
+    let status_href = format!("{CONSENTS}/{id}/authorisations/{auth_id}");
+    let body = match method {
+        ScaMethod::Decoupled => {
+            let token = state.store().new_id();
+            json!({
+                "authorisationId": auth_id,
+                "scaStatus": "started",
+                "challengeData": {"data": [token]},
+                "_links": {"scaStatus": {"href": status_href}},
+            })
+        }
+        ScaMethod::Redirect => {
+            let mut href = with_query(&format!("{}/sca/authorize", state.bank_url(BANK)), &[("consentId", &id), ("authorisationId", &auth_id)]);
+            if let Some(uri) = &redirect_uri {
+                href = with_query(&href, &[("redirect_uri", uri)]);
+            }
+            json!({
+                "authorisationId": auth_id,
+                "scaStatus": "started",
+                "_links": {"scaRedirect": {"href": href}, "scaStatus": {"href": status_href}},
+            })
+        }
+    };
+    let approach = if method == ScaMethod::Redirect { "REDIRECT" } else { "DECOUPLED" };
+    Ok((StatusCode::CREATED, [("aspsp-sca-approach", approach)], axum::Json(body)).into_response())
+}
+
+async fn get_authorisation(State(state): State<Arc<AppState>>, headers: HeaderMap, Path((id, auth_id)): Path<(String, String)>) -> R {
+    common(&state, &headers).map_err(e)?;
+    let status: ScaStatus = state.poll_authorisation(BANK, &id, &auth_id).map_err(e)?;
+    Ok(axum::Json(json!({"scaStatus": status.bg()})).into_response())
+}
+
+fn account_json(state: &AppState, a: &Account, with_balance: bool, details: bool) -> Value {
+    let corporate = a.psu.starts_with("corporate");
+    let mut v = json!({
+        "resourceId": a.resource_id,
+        "iban": a.iban,
+        "bban": a.bban,
+        "currency": a.currency,
+        "name": a.name,
+        "product": a.product,
+        "cashAccountType": a.cash_account_type,
+        "status": "enabled",
+        "bic": BANK.bic(),
+        "usage": if corporate { "ORGA" } else { "PRIV" },
+        "ownerName": a.owner_name,
+        "creditLimit": bg_amount(a.currency, rust_decimal::Decimal::ZERO),
+        "_links": {
+            "balances": {"href": format!("{ACCOUNTS}/{}/balances", a.resource_id)},
+            "transactions": {"href": format!("{ACCOUNTS}/{}/transactions", a.resource_id)},
+        },
+    });
+    if with_balance {
+        v["balances"] = bg_balances(&state.fixtures, a, BALANCE_TYPES);
+    }
+    if details {
+        let today = state.clock.today();
+        v["paymentsEnabled"] = json!(true);
+        v["lastTransactionEnrichmentDateTime"] = json!(format!("{today}T04:00:00.000+00:00"));
+        v["lastTransactionEnrichmentDateTimeUtc"] = json!(format!("{today}T04:00:00.000Z"));
+    }
+    v
+}
+
+fn with_balance(q: &HashMap<String, String>) -> bool {
+    q.get("withBalance").map(String::as_str) == Some("true")
+}
+
+async fn accounts(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> R {
+    common(&state, &headers).map_err(e)?;
+    let cid = require_header(&headers, "consent-id").map_err(e)?;
+    let (grant, _) = state.ais_access(BANK, cid, AisRequest { psu_present: psu_present(&headers), ..Default::default() }).map_err(e)?;
+    let consent = state.consent(BANK, cid).map_err(e)?;
+    let list: Vec<Value> = state
+        .fixtures
+        .accounts_of(BANK, &grant.psu, AccountKind::Payment)
+        .into_iter()
+        .filter(|a| crate::state::consent_covers(&consent.access, a))
+        .map(|a| account_json(&state, a, with_balance(&q), false))
+        .collect();
+    Ok(axum::Json(json!({"accounts": list})).into_response())
+}
+
+fn account_access(state: &AppState, headers: &HeaderMap, id: &str, date_from: Option<chrono::NaiveDate>, continuation: bool) -> Result<Account, BankError> {
+    common(state, headers).map_err(e)?;
+    let cid = require_header(headers, "consent-id").map_err(e)?;
+    let (_, acc) = state
+        .ais_access(BANK, cid, AisRequest { account_id: Some(id), psu_present: psu_present(headers), date_from, continuation, card: false })
+        .map_err(e)?;
+    acc.ok_or_else(|| e(ApiError::resource_unknown("Account")))
+}
+
+async fn account_details(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+    let acc = account_access(&state, &headers, &id, None, false)?;
+    Ok(axum::Json(account_json(&state, &acc, with_balance(&q), true)).into_response())
+}
+
+async fn balances(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+    let acc = account_access(&state, &headers, &id, None, false)?;
+    Ok(axum::Json(json!({"balances": bg_balances(&state.fixtures, &acc, BALANCE_TYPES)})).into_response())
+}
+
+/// The Open Payments transaction object (list and details share it; details add a few fields).
+fn txn_json(a: &Account, t: &Txn, details: bool) -> Value {
+    let mut v = json!({
+        "transactionId": t.id,
+        "entryReference": t.entry_reference,
+        "valueDate": t.value_date.to_string(),
+        "transactionAmount": bg_amount(t.currency, t.amount),
+        "remittanceInformationUnstructured": t.remittance,
+        "proprietaryBankTransactionCodeText": match t.kind {
+            TxnKind::CardAbroad | TxnKind::CardPurchase => "Card purchase",
+            TxnKind::Invoice => "TRF",
+            TxnKind::Fee => "Fee",
+            TxnKind::Transfer => "Transfer",
+        },
+        "transactionFees": [],
+        "_links": {"transactionDetails": {"href": format!("{ACCOUNTS}/{}/transactions/{}", a.resource_id, t.id)}},
+    });
+    let party_account = match &t.counterparty_iban {
+        Some(i) => json!({"iban": i}),
+        None => json!({}),
+    };
+    if t.amount.is_sign_negative() {
+        v["creditorName"] = json!(t.counterparty);
+        v["creditorAccount"] = party_account;
+        v["debtorAccount"] = json!({"iban": a.iban});
+    } else {
+        v["debtorName"] = json!(t.counterparty);
+        v["debtorAccount"] = party_account;
+        v["creditorAccount"] = json!({"iban": a.iban});
+    }
+    if let Some(d) = t.booking_date {
+        v["bookingDate"] = json!(d.to_string());
+    }
+    if let Some(b) = t.balance_after {
+        v["balanceAfterTransaction"] = json!({"balanceAmount": bg_amount(t.currency, b), "balanceType": "interimBooked"});
+    }
+    if let Some(r) = &t.structured_reference {
+        v["remittanceInformationStructured"] = json!(r);
+        v["remittanceInformationUnstructuredArray"] = json!([t.remittance, format!("OCR {r}")]);
+        v["remittanceInformationStructuredArray"] = json!([{
+            "referredDocumentInformation": [{"typeCode": "CINV", "number": format!("INV-{r}"), "relatedDate": t.value_date.to_string()}],
+            "referredDocumentAmount": {
+                "remittedAmount": bg_amount(t.currency, t.amount.abs()),
+                "duePayableAmount": bg_amount(t.currency, t.amount.abs()),
+            },
+            "creditorReferenceInformation": {"typeCode": "SCOR", "reference": r},
+        }]);
+        v["isEnriched"] = json!(true);
+        v["paymentId"] = json!(crate::rng::uuid_from(crate::rng::str_part(&t.id)));
+    }
+    if let Some(x) = &t.exchange {
+        v["currencyExchange"] = json!([{
+            "sourceCurrency": t.currency,
+            "exchangeRate": x.rate.to_string(),
+            "unitCurrency": t.currency,
+            "targetCurrency": x.target_currency,
+            "targetAmount": crate::util::money(x.target_amount),
+            "exchangeFeeCurrency": t.currency,
+            "exchangeFeeAmount": crate::util::money(x.fee),
+        }]);
+        v["transactionFees"] = json!([{"type": "EXCHANGE_FEE", "currency": t.currency, "amount": crate::util::money(x.fee)}]);
+    }
+    if t.kind == TxnKind::Fee {
+        v["transactionFees"] = json!([{"type": "ACCOUNT_FEE", "currency": t.currency, "amount": crate::util::money(t.amount.abs())}]);
+    }
+    if details {
+        v["purposeCode"] = json!("OTHR");
+        if t.kind == TxnKind::Transfer || t.kind == TxnKind::Invoice {
+            v["creditorAgent"] = json!("HANDSESS");
+        }
+    }
+    v
+}
+
+async fn transactions(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+    let today = state.clock.today();
+    // Header checks come first so a missing token is 401, not a query error.
+    common(&state, &headers).map_err(e)?;
+    let (booked, pending) = paging::booking_status(q.get("bookingStatus"), None).map_err(e)?;
+    let query = TxQuery {
+        booked,
+        pending,
+        date_from: parse_date("dateFrom", q.get("dateFrom")).map_err(e)?.unwrap_or_else(|| paging::default_date_from(today)),
+        date_to: parse_date("dateTo", q.get("dateTo")).map_err(e)?.unwrap_or(today),
+        key: q.get("continuationKey").cloned(),
+    };
+    let acc = account_access(&state, &headers, &id, Some(query.date_from), query.key.is_some())?;
+    let path = format!("{ACCOUNTS}/{id}/transactions");
+    let (empty, repeat) = state.faults.paging(BANK, &path);
+    let page = paging::page(&state.fixtures, &acc, &query, state.config.page_size, empty, repeat).map_err(e)?;
+    let mut links = json!({"account": {"href": format!("{ACCOUNTS}/{id}")}});
+    if let Some(k) = &page.next_key {
+        let mut params: Vec<(&str, &str)> = q.iter().filter(|(k, _)| k.as_str() != "continuationKey").map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        params.sort();
+        params.push(("continuationKey", k));
+        links["next"] = json!({"href": with_query(&path, &params)});
+    }
+    let body = json!({
+        "account": {"iban": acc.iban},
+        "transactions": {
+            "booked": page.booked.iter().map(|t| txn_json(&acc, t, false)).collect::<Vec<_>>(),
+            "pending": page.pending.iter().map(|t| txn_json(&acc, t, false)).collect::<Vec<_>>(),
+            "bankgiro": [],
+            "_links": links,
+        }
+    });
+    Ok(axum::Json(body).into_response())
+}
+
+async fn transaction_details(State(state): State<Arc<AppState>>, headers: HeaderMap, Path((id, tx_id)): Path<(String, String)>) -> R {
+    let acc = account_access(&state, &headers, &id, None, false)?;
+    let i = acc.transaction_index(&tx_id).ok_or_else(|| e(ApiError::resource_unknown("Transaction")))?;
+    let t = acc.transaction(&state.fixtures, i);
+    Ok(axum::Json(txn_json(&acc, &t, true)).into_response())
+}

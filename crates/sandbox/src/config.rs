@@ -1,0 +1,202 @@
+//! Sandbox configuration and its builder.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+
+use crate::faults::FaultConfig;
+
+/// The banks the sandbox speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bank {
+    /// Handelsbanken (Swagger 2.0 spec, `/handelsbanken`).
+    Handelsbanken,
+    /// Open Payments platform (`/openpayments`).
+    #[serde(rename = "openpayments")]
+    OpenPayments,
+    /// Swedbank Norway/Baltics Berlin Group XS2A (`/swedbank`).
+    Swedbank,
+}
+
+impl Bank {
+    /// All banks, in a fixed order.
+    pub const ALL: [Bank; 3] = [Bank::Handelsbanken, Bank::OpenPayments, Bank::Swedbank];
+
+    /// The path prefix (without slashes) the bank is served under.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Bank::Handelsbanken => "handelsbanken",
+            Bank::OpenPayments => "openpayments",
+            Bank::Swedbank => "swedbank",
+        }
+    }
+
+    /// Parses a prefix name (`handelsbanken`, `openpayments`, `swedbank`).
+    pub fn from_prefix(s: &str) -> Option<Bank> {
+        Bank::ALL.into_iter().find(|b| b.prefix() == s)
+    }
+
+    /// The BIC the sandbox uses for this bank.
+    pub fn bic(self) -> &'static str {
+        match self {
+            Bank::Handelsbanken => "HANDSESS",
+            Bank::OpenPayments => "ESSESESS",
+            Bank::Swedbank => "SWEDSESS",
+        }
+    }
+}
+
+impl fmt::Display for Bank {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.prefix())
+    }
+}
+
+/// Everything that shapes one sandbox instance. Build it with [`crate::Sandbox::builder`].
+#[derive(Clone)]
+pub struct SandboxConfig {
+    /// Seed of all generated data.
+    pub seed: u64,
+    /// Number of transactions of `private-1`'s first SEK account.
+    pub history_size: u64,
+    /// Maximum transactions per page.
+    pub page_size: u64,
+    /// Lifetime of access tokens.
+    pub token_ttl: Duration,
+    /// How many polls a decoupled SCA stays pending before it completes.
+    pub decoupled_pending_polls: u32,
+    /// Faults active from the start.
+    pub faults: Vec<FaultConfig>,
+    /// PEM certificate Swedbank request signatures are verified with.
+    pub signing_certificate_pem: Option<String>,
+    /// Whether Swedbank requests must be signed.
+    pub require_signatures: bool,
+    /// The "today" all histories end at (defaults to the real UTC date).
+    pub today: Option<NaiveDate>,
+    /// Port to bind (0 = pick a free one).
+    pub port: u16,
+    /// Directory with the bank specs (only used by the contract feature and the README).
+    pub specs_dir: Option<PathBuf>,
+}
+
+impl fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("seed", &self.seed)
+            .field("history_size", &self.history_size)
+            .field("page_size", &self.page_size)
+            .field("token_ttl", &self.token_ttl)
+            .field("decoupled_pending_polls", &self.decoupled_pending_polls)
+            .field("faults", &self.faults)
+            .field("signing_certificate_pem", &self.signing_certificate_pem.as_ref().map(|_| "<set>"))
+            .field("require_signatures", &self.require_signatures)
+            .field("today", &self.today)
+            .field("port", &self.port)
+            .finish()
+    }
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            history_size: 10_000,
+            page_size: 500,
+            token_ttl: Duration::from_secs(3600),
+            decoupled_pending_polls: 2,
+            faults: Vec::new(),
+            signing_certificate_pem: None,
+            require_signatures: true,
+            today: None,
+            port: 0,
+            specs_dir: None,
+        }
+    }
+}
+
+/// Builder for a [`crate::Sandbox`].
+#[derive(Debug, Clone, Default)]
+pub struct SandboxBuilder {
+    config: SandboxConfig,
+}
+
+impl SandboxBuilder {
+    /// Seed of all generated data (default 1).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self
+    }
+
+    /// Transactions on `private-1`'s first SEK account (default 10,000).
+    pub fn history_size(mut self, n: u64) -> Self {
+        self.config.history_size = n;
+        self
+    }
+
+    /// Maximum transactions per page (default 500, minimum 1).
+    pub fn page_size(mut self, n: u64) -> Self {
+        self.config.page_size = n.max(1);
+        self
+    }
+
+    /// Lifetime of access tokens (default one hour).
+    pub fn token_ttl(mut self, ttl: Duration) -> Self {
+        self.config.token_ttl = ttl;
+        self
+    }
+
+    /// Polls a decoupled SCA answers "pending" before completing (default 2).
+    pub fn decoupled_pending_polls(mut self, n: u32) -> Self {
+        self.config.decoupled_pending_polls = n;
+        self
+    }
+
+    /// Adds a fault active from the start (see [`FaultConfig`]).
+    pub fn fault(mut self, fault: FaultConfig) -> Self {
+        self.config.faults.push(fault);
+        self
+    }
+
+    /// Replaces the faults active from the start.
+    pub fn faults(mut self, faults: impl IntoIterator<Item = FaultConfig>) -> Self {
+        self.config.faults = faults.into_iter().collect();
+        self
+    }
+
+    /// PEM certificate used to verify Swedbank request signatures.
+    pub fn signing_certificate_pem(mut self, pem: impl Into<String>) -> Self {
+        self.config.signing_certificate_pem = Some(pem.into());
+        self
+    }
+
+    /// Alias of [`Self::signing_certificate_pem`]: the verifier takes the signer's certificate.
+    pub fn signing_public_key_pem(self, pem: impl Into<String>) -> Self {
+        self.signing_certificate_pem(pem)
+    }
+
+    /// Whether Swedbank requests must carry a valid signature (default true).
+    pub fn require_signatures(mut self, on: bool) -> Self {
+        self.config.require_signatures = on;
+        self
+    }
+
+    /// The date histories end at (default: today's UTC date).
+    pub fn today(mut self, date: NaiveDate) -> Self {
+        self.config.today = Some(date);
+        self
+    }
+
+    /// Port to listen on (default 0: pick a free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.config.port = port;
+        self
+    }
+
+    /// Finishes the builder.
+    pub fn build(self) -> crate::Sandbox {
+        crate::Sandbox::from_config(self.config)
+    }
+}

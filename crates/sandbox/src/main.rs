@@ -1,0 +1,78 @@
+//! The `psd2-sandbox` binary: serves the three sandbox banks on one port.
+#![forbid(unsafe_code)]
+
+use std::time::Duration;
+
+use clap::Parser;
+use psd2_sandbox::{FaultConfig, Sandbox};
+
+/// Local PSD2 bank server (Handelsbanken, Open Payments, Swedbank).
+#[derive(Debug, Parser)]
+#[command(name = "psd2-sandbox", version)]
+struct Args {
+    /// Port on 127.0.0.1 (0 = pick a free one).
+    #[arg(long, default_value_t = 0, env = "PSD2_SANDBOX_PORT")]
+    port: u16,
+    /// Seed of all generated data.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Transactions on private-1's first SEK account.
+    #[arg(long, default_value_t = 10_000)]
+    history_size: u64,
+    /// Maximum transactions per page.
+    #[arg(long, default_value_t = 500)]
+    page_size: u64,
+    /// Access token lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    token_ttl_secs: u64,
+    /// Polls a decoupled SCA stays pending.
+    #[arg(long, default_value_t = 2)]
+    decoupled_pending_polls: u32,
+    /// PEM certificate for Swedbank signature checks (default: psd2-security's demo cert).
+    #[arg(long)]
+    signing_cert: Option<std::path::PathBuf>,
+    /// Accept unsigned Swedbank requests.
+    #[arg(long)]
+    no_signatures: bool,
+    /// "Today" of the generated histories (YYYY-MM-DD; default: the real date).
+    #[arg(long)]
+    today: Option<chrono::NaiveDate>,
+    /// Faults active from the start, as JSON (one object or an array).
+    #[arg(long)]
+    faults: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let args = Args::parse();
+    let mut b = Sandbox::builder()
+        .port(args.port)
+        .seed(args.seed)
+        .history_size(args.history_size)
+        .page_size(args.page_size)
+        .token_ttl(Duration::from_secs(args.token_ttl_secs))
+        .decoupled_pending_polls(args.decoupled_pending_polls)
+        .require_signatures(!args.no_signatures);
+    if let Some(p) = &args.signing_cert {
+        b = b.signing_certificate_pem(std::fs::read_to_string(p)?);
+    }
+    if let Some(t) = args.today {
+        b = b.today(t);
+    }
+    if let Some(f) = &args.faults {
+        let v: serde_json::Value = serde_json::from_str(f)?;
+        let list: Vec<FaultConfig> = match v {
+            serde_json::Value::Array(_) => serde_json::from_value(v)?,
+            other => vec![serde_json::from_value(other)?],
+        };
+        b = b.faults(list);
+    }
+    let running = b.build().start().await?;
+    println!("psd2-sandbox listening on {}", running.base_url());
+    tokio::signal::ctrl_c().await?;
+    running.shutdown().await;
+    Ok(())
+}

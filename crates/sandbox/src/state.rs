@@ -1,0 +1,611 @@
+//! Shared server state: clock, tokens, codes, consents and their state machine.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Days, Duration as ChronoDuration, NaiveDate, Utc};
+
+use crate::config::{Bank, SandboxConfig};
+use crate::errors::ApiError;
+use crate::faults::FaultSet;
+use crate::fixtures::{self, Account, Fixtures};
+use crate::rng::{SplitMix, uuid_from};
+use crate::signature::Verifier;
+
+/// How far back `dateFrom` may go without a fresh SCA.
+pub const FREE_HISTORY_DAYS: u64 = 90;
+/// How long after an SCA the full history may be read.
+pub const FRESH_SCA_WINDOW_SECS: i64 = 3600;
+/// `frequencyPerDay` for banks whose consents carry none (Handelsbanken).
+pub const DEFAULT_FREQUENCY_PER_DAY: u32 = 4;
+
+/// The sandbox clock: real time plus an offset that `/admin/clock` can move forward.
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset_secs: RwLock<i64>,
+    today: Option<NaiveDate>,
+}
+
+impl Clock {
+    /// A clock whose date is `today` (or the real date).
+    pub fn new(today: Option<NaiveDate>) -> Self {
+        Self {
+            offset_secs: RwLock::new(0),
+            today,
+        }
+    }
+
+    fn offset(&self) -> i64 {
+        self.offset_secs.read().map(|g| *g).unwrap_or(0)
+    }
+
+    /// Current sandbox time.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + ChronoDuration::seconds(self.offset())
+    }
+
+    /// Current sandbox date.
+    pub fn today(&self) -> NaiveDate {
+        match self.today {
+            Some(d) => d + ChronoDuration::seconds(self.offset()).num_days().max(0).try_into().map(Days::new).unwrap_or(Days::new(0)),
+            None => self.now().date_naive(),
+        }
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, secs: i64) {
+        if let Ok(mut g) = self.offset_secs.write() {
+            *g += secs;
+        }
+    }
+}
+
+/// Berlin Group consent states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentStatus {
+    /// Created, not yet authorised.
+    Received,
+    /// Authorised.
+    Valid,
+    /// SCA failed or was rejected.
+    Rejected,
+    /// Past `validUntil` or force-expired.
+    Expired,
+    /// Revoked by the PSU (admin endpoint).
+    RevokedByPsu,
+    /// Deleted by the TPP.
+    TerminatedByTpp,
+}
+
+impl ConsentStatus {
+    /// Berlin Group spelling (`received`, `revokedByPsu`, ...).
+    pub fn bg(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::Valid => "valid",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+            Self::RevokedByPsu => "revokedByPsu",
+            Self::TerminatedByTpp => "terminatedByTpp",
+        }
+    }
+
+    /// Handelsbanken spelling (`RECEIVED`, `REVOKED_BY_PSU`, ...).
+    pub fn hb(self) -> &'static str {
+        match self {
+            Self::Received => "RECEIVED",
+            Self::Valid => "VALID",
+            Self::Rejected => "REJECTED",
+            Self::Expired => "EXPIRED",
+            Self::RevokedByPsu => "REVOKED_BY_PSU",
+            Self::TerminatedByTpp => "TERMINATED_BY_TPP",
+        }
+    }
+}
+
+/// Redirect or decoupled SCA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaMethod {
+    /// Browser redirect.
+    Redirect,
+    /// App-based, polled.
+    Decoupled,
+}
+
+/// Progress of one authorisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaStatus {
+    /// Started, PSU has not acted yet.
+    Started,
+    /// Done.
+    Finalised,
+    /// Rejected or failed.
+    Failed,
+}
+
+impl ScaStatus {
+    /// Berlin Group spelling.
+    pub fn bg(self) -> &'static str {
+        match self {
+            Self::Started => "started",
+            Self::Finalised => "finalised",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// One authorisation (SCA) of a consent.
+#[derive(Debug, Clone)]
+pub struct Authorisation {
+    /// Authorisation id (also the Handelsbanken `orderRef`).
+    pub id: String,
+    /// Redirect or decoupled.
+    pub method: ScaMethod,
+    /// Progress.
+    pub status: ScaStatus,
+    /// Status polls so far.
+    pub polls: u32,
+    /// PSU that authenticates (decoupled: from the request).
+    pub psu: Option<String>,
+    /// Where the redirect page sends the browser back to (when given up front).
+    pub redirect_uri: Option<String>,
+}
+
+/// A consent.
+#[derive(Debug, Clone)]
+pub struct Consent {
+    /// Consent id.
+    pub id: String,
+    /// Owning bank.
+    pub bank: Bank,
+    /// Client that created it.
+    pub client_id: Option<String>,
+    /// The PSU, once known.
+    pub psu: Option<String>,
+    /// State.
+    pub status: ConsentStatus,
+    /// Last valid day.
+    pub valid_until: NaiveDate,
+    /// Unattended accesses allowed per day.
+    pub frequency_per_day: u32,
+    /// Recurring or one-off.
+    pub recurring: bool,
+    /// The access object as requested (echoed by get consent).
+    pub access: serde_json::Value,
+    /// Last status change.
+    pub last_action_date: NaiveDate,
+    /// Time of the last successful SCA.
+    pub sca_at: Option<DateTime<Utc>>,
+    /// Unattended accesses per day.
+    pub usage: HashMap<NaiveDate, u32>,
+    /// Authorisations.
+    pub authorisations: Vec<Authorisation>,
+}
+
+/// What an access token stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A client credentials token.
+    Client,
+    /// A PSU token bound to a consent (`AIS:<consentId>`).
+    Consent(String),
+}
+
+/// An issued access token.
+#[derive(Debug, Clone)]
+pub struct Token {
+    /// Issuing bank.
+    pub bank: Bank,
+    /// Client.
+    pub client_id: String,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+    /// What it grants.
+    pub kind: TokenKind,
+}
+
+/// A single-use authorization code.
+#[derive(Debug, Clone)]
+pub struct AuthCode {
+    /// Client the code was issued to (may be empty when the page was called without one).
+    pub client_id: String,
+    /// Redirect URI it was issued for.
+    pub redirect_uri: String,
+    /// The consent it authorises.
+    pub consent_id: String,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Mutable state behind one lock.
+#[derive(Debug)]
+pub struct Store {
+    rng: SplitMix,
+    /// Access tokens.
+    pub tokens: HashMap<String, Token>,
+    /// Refresh tokens → (client, consent).
+    pub refresh_tokens: HashMap<String, (String, String)>,
+    /// Authorization codes.
+    pub codes: HashMap<String, AuthCode>,
+    /// Consents.
+    pub consents: HashMap<String, Consent>,
+}
+
+impl Store {
+    /// A fresh random-looking (but seeded) id.
+    pub fn new_id(&mut self) -> String {
+        uuid_from(self.rng.next_u64())
+    }
+
+    /// A fresh opaque token string.
+    pub fn new_secret(&mut self, prefix: &str) -> String {
+        format!("{prefix}{:016x}{:016x}", self.rng.next_u64(), self.rng.next_u64())
+    }
+}
+
+/// Everything the handlers share.
+pub struct AppState {
+    /// Configuration.
+    pub config: SandboxConfig,
+    /// Generated data.
+    pub fixtures: Fixtures,
+    /// Clock.
+    pub clock: Clock,
+    /// Mutable state.
+    pub store: Mutex<Store>,
+    /// Active faults.
+    pub faults: FaultSet,
+    /// Swedbank signature verification.
+    pub verifier: Arc<dyn Verifier>,
+    /// The server's own base URL (`http://127.0.0.1:PORT`), set after binding.
+    pub base_url: RwLock<String>,
+}
+
+/// A consent that passed the access checks of an AIS call.
+#[derive(Debug, Clone)]
+pub struct AisGrant {
+    /// The consent id.
+    pub consent_id: String,
+    /// The consent's PSU.
+    pub psu: String,
+}
+
+/// What an AIS call asks for, for the checks in [`AppState::ais_access`].
+#[derive(Debug, Clone, Default)]
+pub struct AisRequest<'a> {
+    /// The account asked for, if any.
+    pub account_id: Option<&'a str>,
+    /// Whether `PSU-IP-Address` was sent (PSU present: not counted).
+    pub psu_present: bool,
+    /// `dateFrom` of a transaction call.
+    pub date_from: Option<NaiveDate>,
+    /// Whether this is a follow-up page (not counted as a new access).
+    pub continuation: bool,
+    /// Card account (Handelsbanken) rather than payment account.
+    pub card: bool,
+}
+
+impl AppState {
+    /// Builds the state for `config`.
+    pub fn new(config: SandboxConfig, verifier: Arc<dyn Verifier>) -> Self {
+        let clock = Clock::new(config.today);
+        let fixtures = Fixtures::new(config.seed, clock.today(), config.history_size);
+        let faults = FaultSet::new(config.faults.clone());
+        Self {
+            store: Mutex::new(Store {
+                rng: SplitMix::new(config.seed ^ 0xC0FF_EE00),
+                tokens: HashMap::new(),
+                refresh_tokens: HashMap::new(),
+                codes: HashMap::new(),
+                consents: HashMap::new(),
+            }),
+            config,
+            fixtures,
+            clock,
+            faults,
+            verifier,
+            base_url: RwLock::new(String::new()),
+        }
+    }
+
+    /// Locks the store (a poisoned lock is recovered: the data stays usable).
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Base URL of a bank (`http://127.0.0.1:PORT/<prefix>`).
+    pub fn bank_url(&self, bank: Bank) -> String {
+        let base = self.base_url.read().map(|b| b.clone()).unwrap_or_default();
+        format!("{base}/{}", bank.prefix())
+    }
+
+    /// Issues an access token.
+    pub fn issue_token(&self, bank: Bank, client_id: &str, kind: TokenKind) -> (String, u64) {
+        let ttl = self.config.token_ttl.as_secs();
+        let mut store = self.store();
+        let token = store.new_secret("at_");
+        store.tokens.insert(
+            token.clone(),
+            Token {
+                bank,
+                client_id: client_id.to_string(),
+                expires_at: self.clock.now() + ChronoDuration::milliseconds(self.config.token_ttl.as_millis() as i64),
+                kind,
+            },
+        );
+        (token, ttl)
+    }
+
+    /// Issues a refresh token for a consent.
+    pub fn issue_refresh(&self, client_id: &str, consent_id: &str) -> String {
+        let mut store = self.store();
+        let rt = store.new_secret("rt_");
+        store
+            .refresh_tokens
+            .insert(rt.clone(), (client_id.to_string(), consent_id.to_string()));
+        rt
+    }
+
+    /// Checks a bearer token (from the `Authorization` header value).
+    pub fn check_bearer(&self, bank: Bank, header: Option<&str>) -> Result<Token, ApiError> {
+        let token = header
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or_else(ApiError::token_invalid)?;
+        let store = self.store();
+        let t = store.tokens.get(token).ok_or_else(ApiError::token_invalid)?;
+        if t.bank != bank {
+            return Err(ApiError::token_invalid());
+        }
+        if t.expires_at <= self.clock.now() {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "TOKEN_EXPIRED",
+                "The access token has expired.",
+            ));
+        }
+        Ok(t.clone())
+    }
+
+    /// Creates a consent and returns its id.
+    pub fn create_consent(
+        &self,
+        bank: Bank,
+        client_id: Option<String>,
+        psu: Option<String>,
+        valid_until: NaiveDate,
+        frequency_per_day: u32,
+        recurring: bool,
+        access: serde_json::Value,
+    ) -> String {
+        let today = self.clock.today();
+        let mut store = self.store();
+        let id = store.new_id();
+        store.consents.insert(
+            id.clone(),
+            Consent {
+                id: id.clone(),
+                bank,
+                client_id,
+                psu,
+                status: ConsentStatus::Received,
+                valid_until,
+                frequency_per_day,
+                recurring,
+                access,
+                last_action_date: today,
+                sca_at: None,
+                usage: HashMap::new(),
+                authorisations: Vec::new(),
+            },
+        );
+        id
+    }
+
+    /// A copy of a consent of `bank`, with time-based expiry applied.
+    pub fn consent(&self, bank: Bank, id: &str) -> Result<Consent, ApiError> {
+        let today = self.clock.today();
+        let mut store = self.store();
+        let c = store
+            .consents
+            .get_mut(id)
+            .filter(|c| c.bank == bank)
+            .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "CONSENT_UNKNOWN", "Consent is unknown."))?;
+        if matches!(c.status, ConsentStatus::Valid | ConsentStatus::Received) && c.valid_until < today {
+            c.status = ConsentStatus::Expired;
+            c.last_action_date = today;
+        }
+        Ok(c.clone())
+    }
+
+    /// Changes a consent with `f`.
+    pub fn update_consent<T>(&self, bank: Bank, id: &str, f: impl FnOnce(&mut Consent) -> T) -> Result<T, ApiError> {
+        self.consent(bank, id)?;
+        let mut store = self.store();
+        let c = store
+            .consents
+            .get_mut(id)
+            .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "CONSENT_UNKNOWN", "Consent is unknown."))?;
+        Ok(f(c))
+    }
+
+    /// Finishes an SCA: the consent becomes valid for `psu`, or rejected.
+    pub fn complete_sca(&self, bank: Bank, consent_id: &str, auth_id: Option<&str>, psu: &str, approve: bool) -> Result<bool, ApiError> {
+        let now = self.clock.now();
+        let today = self.clock.today();
+        let rejects = fixtures::psu(psu).is_none_or(|p| p.always_rejects);
+        let ok = approve && !rejects;
+        self.update_consent(bank, consent_id, |c| {
+            if let Some(aid) = auth_id {
+                if let Some(a) = c.authorisations.iter_mut().find(|a| a.id == aid) {
+                    a.status = if ok { ScaStatus::Finalised } else { ScaStatus::Failed };
+                }
+            }
+            if c.psu.is_none() || ok {
+                c.psu = Some(psu.to_string());
+            }
+            if ok {
+                if matches!(c.status, ConsentStatus::Received | ConsentStatus::Valid) {
+                    c.status = ConsentStatus::Valid;
+                    c.sca_at = Some(now);
+                }
+            } else if c.status == ConsentStatus::Received {
+                c.status = ConsentStatus::Rejected;
+            }
+            c.last_action_date = today;
+            ok
+        })
+    }
+
+    /// Starts an authorisation.
+    pub fn start_authorisation(&self, bank: Bank, consent_id: &str, method: ScaMethod, psu: Option<String>, redirect_uri: Option<String>) -> Result<String, ApiError> {
+        let consent = self.consent(bank, consent_id)?;
+        if consent.status != ConsentStatus::Received {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "CONSENT_INVALID",
+                format!("Consent is {}; it cannot be authorised.", consent.status.bg()),
+            ));
+        }
+        let id = self.store().new_id();
+        let psu = psu.or(consent.psu);
+        self.update_consent(bank, consent_id, |c| {
+            c.authorisations.push(Authorisation {
+                id: id.clone(),
+                method,
+                status: ScaStatus::Started,
+                polls: 0,
+                psu,
+                redirect_uri,
+            })
+        })?;
+        Ok(id)
+    }
+
+    /// Polls a decoupled authorisation (or reads a redirect one's status).
+    pub fn poll_authorisation(&self, bank: Bank, consent_id: &str, auth_id: &str) -> Result<ScaStatus, ApiError> {
+        let pending = self.config.decoupled_pending_polls;
+        let (auth, due) = self.update_consent(bank, consent_id, |c| {
+            let a = c.authorisations.iter_mut().find(|a| a.id == auth_id)?;
+            if a.method == ScaMethod::Decoupled && a.status == ScaStatus::Started {
+                a.polls += 1;
+            }
+            let due = a.method == ScaMethod::Decoupled && a.status == ScaStatus::Started && a.polls > pending;
+            Some((a.clone(), due))
+        })?
+        .ok_or_else(|| ApiError::resource_unknown("Authorisation"))?;
+        if due {
+            let psu = auth.psu.clone().unwrap_or_else(|| "private-1".to_string());
+            let ok = self.complete_sca(bank, consent_id, Some(auth_id), &psu, true)?;
+            return Ok(if ok { ScaStatus::Finalised } else { ScaStatus::Failed });
+        }
+        Ok(auth.status)
+    }
+
+    /// Looks up which consent an authorisation id belongs to.
+    pub fn consent_of_authorisation(&self, bank: Bank, auth_id: &str) -> Option<String> {
+        self.store()
+            .consents
+            .values()
+            .find(|c| c.bank == bank && c.authorisations.iter().any(|a| a.id == auth_id))
+            .map(|c| c.id.clone())
+    }
+
+    /// The access checks every AIS call goes through (see the crate docs for the rules).
+    pub fn ais_access(&self, bank: Bank, consent_id: &str, req: AisRequest<'_>) -> Result<(AisGrant, Option<Account>), ApiError> {
+        let consent = self.consent(bank, consent_id)?;
+        match consent.status {
+            ConsentStatus::Valid => {}
+            ConsentStatus::Expired => {
+                return Err(ApiError::new(StatusCode::UNAUTHORIZED, "CONSENT_EXPIRED", "The consent has expired."));
+            }
+            other => {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "CONSENT_INVALID",
+                    format!("The consent is {}, not valid.", other.bg()),
+                ));
+            }
+        }
+        let psu = consent.psu.clone().unwrap_or_default();
+        let account = match req.account_id {
+            Some(id) => {
+                let kind = if req.card { fixtures::AccountKind::Card } else { fixtures::AccountKind::Payment };
+                let acc = self
+                    .fixtures
+                    .account(bank, id)
+                    .filter(|a| a.psu == psu && a.kind == kind && consent_covers(&consent.access, a))
+                    .ok_or_else(|| ApiError::resource_unknown("Account"))?;
+                Some(acc.clone())
+            }
+            None => None,
+        };
+        if let Some(from) = req.date_from {
+            let limit = self.clock.today().checked_sub_days(Days::new(FREE_HISTORY_DAYS)).unwrap_or(from);
+            if from < limit {
+                let fresh = consent
+                    .sca_at
+                    .is_some_and(|t| (self.clock.now() - t).num_seconds() <= FRESH_SCA_WINDOW_SECS);
+                if !fresh {
+                    return Err(ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "SCA_REQUIRED",
+                        format!("dateFrom more than {FREE_HISTORY_DAYS} days back needs an SCA less than one hour old."),
+                    ));
+                }
+            }
+        }
+        if !req.psu_present && !req.continuation {
+            let today = self.clock.today();
+            let over = self.update_consent(bank, consent_id, |c| {
+                let n = c.usage.entry(today).or_insert(0);
+                if *n >= c.frequency_per_day {
+                    true
+                } else {
+                    *n += 1;
+                    false
+                }
+            })?;
+            if over {
+                let now = self.clock.now();
+                let midnight = (today + Days::new(1)).and_hms_opt(0, 0, 0).map(|m| m.and_utc());
+                let secs = midnight.map(|m| (m - now).num_seconds().max(1) as u64).unwrap_or(3600);
+                return Err(ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "ACCESS_EXCEEDED",
+                    "The consent's frequencyPerDay for access without the PSU is used up for today.",
+                )
+                .with_retry_after(secs));
+            }
+        }
+        Ok((
+            AisGrant {
+                consent_id: consent.id,
+                psu,
+            },
+            account,
+        ))
+    }
+}
+
+/// Whether a consent's `access` object covers `account` (an empty object or
+/// `availableAccounts`/`allPsd2` means all accounts; otherwise the IBAN must be listed).
+pub fn consent_covers(access: &serde_json::Value, account: &Account) -> bool {
+    let lists: Vec<&serde_json::Value> = ["accounts", "balances", "transactions"]
+        .iter()
+        .filter_map(|k| access.get(*k))
+        .filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+        .collect();
+    if lists.is_empty() {
+        return true;
+    }
+    lists.iter().any(|l| {
+        l.as_array().is_some_and(|a| {
+            a.iter().any(|r| {
+                r.get("iban").and_then(|i| i.as_str()).is_some_and(|i| Some(i) == account.iban.as_deref())
+                    || r.get("bban").and_then(|i| i.as_str()).is_some_and(|i| Some(i) == account.bban.as_deref())
+            })
+        })
+    })
+}

@@ -1,0 +1,128 @@
+//! Stage 5: progenitor (builder interface, merged tags, `psd2_hooks` inner type and pre-hook).
+//! Panics inside progenitor/typify are caught and turned into an error naming the operation.
+
+use crate::error::{Error, Result};
+use openapiv3::{OpenAPI, PathItem, ReferenceOr};
+use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+use proc_macro2::TokenStream;
+use quote::quote;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::Mutex;
+
+/// What is generated, apart from the document itself.
+#[derive(Debug, Clone, Default)]
+pub struct GenerateOptions {
+    /// Extra derives on every generated type.
+    pub derives: Vec<String>,
+}
+
+/// Output of progenitor for one document.
+#[derive(Debug)]
+pub struct Generated {
+    /// The client code.
+    pub tokens: TokenStream,
+}
+
+fn settings(options: &GenerateOptions) -> GenerationSettings {
+    let mut settings = GenerationSettings::default();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_inner_type(quote!(psd2_hooks::Hooks))
+        .with_pre_hook_async(quote!(psd2_hooks::pre_request))
+        // Exact numbers: see normalize::decimals.
+        .with_replacement(
+            crate::pipeline::normalize::DECIMAL_SCHEMA,
+            "::rust_decimal::Decimal",
+            std::iter::empty(),
+        );
+    for derive in &options.derives {
+        settings.with_derive(derive);
+    }
+    settings
+}
+
+/// Serializes panic-hook swaps between threads (tests run in parallel).
+static PANIC_HOOK: Mutex<()> = Mutex::new(());
+
+/// Runs progenitor once; `Err(reason)` for both errors and panics.
+fn run(spec: &OpenAPI, options: &GenerateOptions) -> std::result::Result<TokenStream, String> {
+    let guard = PANIC_HOOK.lock().unwrap_or_else(|p| p.into_inner());
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        Generator::new(&settings(options)).generate_tokens(spec)
+    }));
+    std::panic::set_hook(previous);
+    drop(guard);
+    match outcome {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(payload) => {
+            let text = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(format!("progenitor panicked: {text}"))
+        }
+    }
+}
+
+/// Generates the client; on failure, finds the first operation that fails on its own.
+pub fn generate(spec: &OpenAPI, options: &GenerateOptions, bank: &str, path: &Path) -> Result<Generated> {
+    match run(spec, options) {
+        Ok(tokens) => Ok(Generated { tokens }),
+        Err(reason) => {
+            let (operation, reason) = locate_failure(spec, options).unwrap_or(("(document)".into(), reason));
+            Err(Error::Generate {
+                bank: bank.to_string(),
+                path: path.to_path_buf(),
+                operation,
+                reason,
+            })
+        }
+    }
+}
+
+fn only(item: &PathItem, method: &str) -> PathItem {
+    let mut single = PathItem {
+        parameters: item.parameters.clone(),
+        servers: item.servers.clone(),
+        ..PathItem::default()
+    };
+    let op = item.iter().find(|(m, _)| *m == method).map(|(_, o)| o.clone());
+    match method {
+        "get" => single.get = op,
+        "put" => single.put = op,
+        "post" => single.post = op,
+        "delete" => single.delete = op,
+        "options" => single.options = op,
+        "head" => single.head = op,
+        "patch" => single.patch = op,
+        _ => single.trace = op,
+    }
+    single
+}
+
+fn locate_failure(spec: &OpenAPI, options: &GenerateOptions) -> Option<(String, String)> {
+    for (path, item) in &spec.paths.paths {
+        let ReferenceOr::Item(item) = item else {
+            return Some((format!("(path {path})"), "path item $ref is not supported".into()));
+        };
+        for (method, op) in item.iter() {
+            let mut single = spec.clone();
+            single.paths.paths.clear();
+            single
+                .paths
+                .paths
+                .insert(path.clone(), ReferenceOr::Item(only(item, method)));
+            if let Err(reason) = run(&single, options) {
+                let id = op.operation_id.clone().unwrap_or_default();
+                return Some((format!("`{id}` ({} {path})", method.to_uppercase()), reason));
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,101 @@
+//! Stage 4: make a valid OpenAPI 3.0 document fit what progenitor 0.15 accepts.
+//!
+//! Each step is a small module working on `serde_json::Value` and counting what it changed
+//! in a [`Report`], so a reviewer can see which repairs a spec needed.
+
+mod decimals;
+mod inline;
+mod media;
+mod open_enums;
+mod operation_ids;
+mod parameters;
+mod responses;
+
+pub use decimals::DECIMAL_SCHEMA;
+
+use crate::error::Result;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+/// HTTP methods of an OpenAPI path item, in document order of the spec.
+pub const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// Settings for the normalize stage (from `bank.toml`).
+#[derive(Debug, Clone, Default)]
+pub struct NormalizeSettings {
+    /// Header parameters removed from every operation (case-insensitive).
+    pub drop_headers: Vec<String>,
+}
+
+/// What the normalize stage changed, counted by kind.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    /// Number of changes per kind, e.g. `"inline-parameter-ref" => 120`.
+    pub counts: BTreeMap<&'static str, usize>,
+}
+
+impl Report {
+    /// Counts one change of `kind`.
+    pub fn add(&mut self, kind: &'static str) {
+        *self.counts.entry(kind).or_default() += 1;
+    }
+
+    /// Total number of changes.
+    pub fn total(&self) -> usize {
+        self.counts.values().sum()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.counts.is_empty() {
+            return write!(f, "  (none)");
+        }
+        let lines: Vec<String> = self.counts.iter().map(|(k, n)| format!("  {k}: {n}")).collect();
+        write!(f, "{}", lines.join("\n"))
+    }
+}
+
+/// Runs every normalization step in order.
+pub fn normalize(doc: &mut Value, settings: &NormalizeSettings, path: &Path) -> Result<Report> {
+    let mut report = Report::default();
+    inline::inline_refs(doc, &mut report);
+    operation_ids::synthesize(doc, path, &mut report)?;
+    parameters::normalize(doc, settings, &mut report);
+    media::normalize(doc, &mut report);
+    responses::normalize(doc, &mut report);
+    open_enums::open_response_enums(doc, &mut report);
+    decimals::exact_numbers(doc, &mut report);
+    Ok(report)
+}
+
+/// Calls `f(path, method, operation)` for every operation of the document.
+pub(crate) fn for_each_operation(
+    doc: &mut Value,
+    mut f: impl FnMut(&str, &str, &mut Map<String, Value>),
+) {
+    let Some(Value::Object(paths)) = doc.get_mut("paths") else { return };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else { continue };
+        for method in METHODS {
+            if let Some(Value::Object(op)) = item.get_mut(method) {
+                f(path, method, op);
+            }
+        }
+    }
+}
+
+/// The operationId in PascalCase, for names of hoisted schemas.
+pub(crate) fn pascal(operation_id: &str) -> String {
+    let mut out = String::new();
+    for word in operation_id.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+        let mut chars = word.chars();
+        if let Some(c) = chars.next() {
+            out.push(c.to_ascii_uppercase());
+            out.extend(chars);
+        }
+    }
+    out
+}
