@@ -48,7 +48,10 @@ pub fn run(args: &CorpusArgs) -> Result<()> {
             .current_dir(&out)
             .env("CARGO_TARGET_DIR", target.join("target"))
             .status()
-            .map_err(|e| Error::Command { command: "cargo build".into(), message: e.to_string() })?;
+            .map_err(|e| Error::Command {
+                command: "cargo build".into(),
+                message: e.to_string(),
+            })?;
         if !status.success() {
             return Err(Error::Command {
                 command: format!("cargo build (in {})", out.display()),

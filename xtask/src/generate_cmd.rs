@@ -21,8 +21,12 @@ pub fn bank_crate_spec(dir: &Path) -> Result<CrateSpec> {
         overlay: inputs.overlay.clone(),
         extra_inputs: vec![dir.join("bank.toml")],
         display_root: repo_root(),
-        normalize: NormalizeSettings { drop_headers: c.generate.drop_headers.clone() },
-        generate: GenerateOptions { derives: c.generate.derives.clone() },
+        normalize: NormalizeSettings {
+            drop_headers: c.generate.drop_headers.clone(),
+        },
+        generate: GenerateOptions {
+            derives: c.generate.derives.clone(),
+        },
         mode: CrateMode::Workspace,
     })
 }
@@ -35,7 +39,13 @@ pub fn spec_crate_spec(document: &Path, drop_headers: &[String]) -> CrateSpec {
         .unwrap_or_else(|| "spec".into());
     let slug: String = stem
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     CrateSpec {
         bank: stem.clone(),
@@ -45,9 +55,13 @@ pub fn spec_crate_spec(document: &Path, drop_headers: &[String]) -> CrateSpec {
         overlay: None,
         extra_inputs: Vec::new(),
         display_root: repo_root(),
-        normalize: NormalizeSettings { drop_headers: drop_headers.to_vec() },
+        normalize: NormalizeSettings {
+            drop_headers: drop_headers.to_vec(),
+        },
         generate: GenerateOptions::default(),
-        mode: CrateMode::Standalone { hooks_path: repo_root().join("crates").join("hooks") },
+        mode: CrateMode::Standalone {
+            hooks_path: repo_root().join("crates").join("hooks"),
+        },
     }
 }
 
@@ -82,21 +96,31 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     let root = repo_root();
     let mut differing = 0;
     if let (Some(document), Some(out)) = (&args.spec, &args.out) {
-        differing += emit(&spec_crate_spec(document, &args.drop_headers), out, args.check)?;
+        differing += emit(
+            &spec_crate_spec(document, &args.drop_headers),
+            out,
+            args.check,
+        )?;
     } else {
         let specs = root.join("specs");
         let dirs: Vec<PathBuf> = match &args.bank {
             Some(bank) => {
                 let dir = specs.join(bank);
                 if !dir.join("bank.toml").is_file() {
-                    return Err(Error::Usage(format!("no bank `{bank}`: {} has no bank.toml", dir.display())));
+                    return Err(Error::Usage(format!(
+                        "no bank `{bank}`: {} has no bank.toml",
+                        dir.display()
+                    )));
                 }
                 vec![dir]
             }
             None => list_banks(&specs)?,
         };
         if dirs.is_empty() {
-            return Err(Error::Usage(format!("no banks found under {}", specs.display())));
+            return Err(Error::Usage(format!(
+                "no banks found under {}",
+                specs.display()
+            )));
         }
         for dir in dirs {
             let spec = bank_crate_spec(&dir)?;

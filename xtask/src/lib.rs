@@ -3,6 +3,7 @@
 //! The pipeline lives in [`pipeline`]; [`pipeline::prepare`] gives other tools (e.g. a spec
 //! differ) the normalized `openapiv3::OpenAPI` of a document.
 #![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod bank_config;
 pub mod cli;

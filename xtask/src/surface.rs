@@ -31,11 +31,18 @@ pub fn render_surface(doc: &Value, code: &str) -> Result<String> {
     let file: syn::File = syn::parse_str(code).map_err(|e| Error::Format(e.to_string()))?;
     let builders = builders(&file);
     let mut out = String::new();
-    let paths = doc.get("paths").and_then(Value::as_object).cloned().unwrap_or_default();
+    let paths = doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     for (path, item) in &paths {
         for method in METHODS {
             let Some(op) = item.get(method) else { continue };
-            let id = op.get("operationId").and_then(Value::as_str).unwrap_or_default();
+            let id = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let builder = builders.get(&key(id));
             let _ = writeln!(out, "{id}: {} {path}", method.to_uppercase());
             let mut params: Vec<&Value> = item
@@ -44,7 +51,10 @@ pub fn render_surface(doc: &Value, code: &str) -> Result<String> {
                 .map(|a| a.iter().collect())
                 .unwrap_or_default();
             if let Some(own) = op.get("parameters").and_then(Value::as_array) {
-                params.retain(|p| !own.iter().any(|o| o.get("name") == p.get("name") && o.get("in") == p.get("in")));
+                params.retain(|p| {
+                    !own.iter()
+                        .any(|o| o.get("name") == p.get("name") && o.get("in") == p.get("in"))
+                });
                 params.extend(own.iter());
             }
             for p in params {
@@ -52,7 +62,11 @@ pub fn render_surface(doc: &Value, code: &str) -> Result<String> {
                 let location = p.get("in").and_then(Value::as_str).unwrap_or_default();
                 let required = p.get("required").and_then(Value::as_bool).unwrap_or(false);
                 let ty = builder
-                    .and_then(|b| b.fields.get(&snake(name)).or_else(|| b.fields.get(&format!("{}_", snake(name)))))
+                    .and_then(|b| {
+                        b.fields
+                            .get(&snake(name))
+                            .or_else(|| b.fields.get(&format!("{}_", snake(name))))
+                    })
                     .map(String::as_str)
                     .unwrap_or("?");
                 let req = if required { "required" } else { "optional" };
@@ -64,12 +78,20 @@ pub fn render_surface(doc: &Value, code: &str) -> Result<String> {
                     .and_then(Value::as_object)
                     .and_then(|c| c.keys().next().cloned())
                     .unwrap_or_default();
-                let required = body.get("required").and_then(Value::as_bool).unwrap_or(false);
-                let ty = builder.and_then(|b| b.fields.get("body")).map(String::as_str).unwrap_or("?");
+                let required = body
+                    .get("required")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                let ty = builder
+                    .and_then(|b| b.fields.get("body"))
+                    .map(String::as_str)
+                    .unwrap_or("?");
                 let req = if required { "required" } else { "optional" };
                 let _ = writeln!(out, "  body ({mt}, {req}): {ty}");
             }
-            let (ok, err) = builder.map(|b| (b.ok.as_str(), b.err.as_str())).unwrap_or(("?", "?"));
+            let (ok, err) = builder
+                .map(|b| (b.ok.as_str(), b.err.as_str()))
+                .unwrap_or(("?", "?"));
             let _ = writeln!(out, "  -> {ok}\n  !> {err}\n");
         }
     }
@@ -80,7 +102,10 @@ pub fn render_surface(doc: &Value, code: &str) -> Result<String> {
 
 /// Lowercase alphanumerics only: matches an operationId to its builder struct name.
 fn key(name: &str) -> String {
-    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 /// Approximates progenitor's snake-casing of parameter names (`X-Request-ID` → `x_request_id`).
@@ -97,7 +122,9 @@ pub fn snake(name: &str) -> String {
         if c.is_ascii_uppercase() && i > 0 {
             let prev = chars[i - 1];
             let next_lower = chars.get(i + 1).is_some_and(char::is_ascii_lowercase);
-            if (prev.is_ascii_lowercase() || prev.is_ascii_digit() || (prev.is_ascii_uppercase() && next_lower))
+            if (prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower))
                 && !out.ends_with('_')
             {
                 out.push('_');
@@ -112,11 +139,25 @@ pub fn snake(name: &str) -> String {
 fn type_text(ty: &impl ToTokens) -> String {
     let mut s = ty.to_token_stream().to_string();
     for (from, to) in [
-        (" :: ", "::"), (":: ", "::"), ("< ", "<"), (" <", "<"), (" >", ">"), (" ,", ","),
-        ("& '", "&'"), ("::std::string::", ""), ("::std::vec::", ""), ("::std::option::", ""),
-        ("::std::collections::", ""), ("::std::net::", ""), ("::serde_json::", "serde_json::"),
-        ("::chrono::", "chrono::"), ("::uuid::", "uuid::"), ("types::", ""), ("super::", ""),
-        ("::std::num::", ""), ("::std::boxed::", ""),
+        (" :: ", "::"),
+        (":: ", "::"),
+        ("< ", "<"),
+        (" <", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        ("& '", "&'"),
+        ("::std::string::", ""),
+        ("::std::vec::", ""),
+        ("::std::option::", ""),
+        ("::std::collections::", ""),
+        ("::std::net::", ""),
+        ("::serde_json::", "serde_json::"),
+        ("::chrono::", "chrono::"),
+        ("::uuid::", "uuid::"),
+        ("types::", ""),
+        ("super::", ""),
+        ("::std::num::", ""),
+        ("::std::boxed::", ""),
     ] {
         s = s.replace(from, to);
     }
@@ -131,10 +172,14 @@ struct Builder {
 
 fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
     let mut out = BTreeMap::new();
-    let Some(items) = module(&file.items, "builder") else { return out };
+    let Some(items) = module(&file.items, "builder") else {
+        return out;
+    };
     for item in items {
         if let syn::Item::Struct(s) = item
-            && s.fields.iter().any(|f| f.ident.as_ref().is_some_and(|i| i == "client"))
+            && s.fields
+                .iter()
+                .any(|f| f.ident.as_ref().is_some_and(|i| i == "client"))
         {
             let fields = s
                 .fields
@@ -144,16 +189,30 @@ fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
                     (name != "client").then(|| (name, unwrap_builder_field(&f.ty)))
                 })
                 .collect();
-            out.insert(key(&s.ident.to_string()), Builder { fields, ok: "?".into(), err: "?".into() });
+            out.insert(
+                key(&s.ident.to_string()),
+                Builder {
+                    fields,
+                    ok: "?".into(),
+                    err: "?".into(),
+                },
+            );
         }
     }
     for item in items {
         let syn::Item::Impl(imp) = item else { continue };
         let name = match &*imp.self_ty {
-            syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default(),
+            syn::Type::Path(p) => p
+                .path
+                .segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default(),
             _ => continue,
         };
-        let Some(b) = out.get_mut(&key(&name)) else { continue };
+        let Some(b) = out.get_mut(&key(&name)) else {
+            continue;
+        };
         for it in &imp.items {
             if let syn::ImplItem::Fn(f) = it
                 && f.sig.ident == "send"
@@ -172,7 +231,9 @@ fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
 fn unwrap_builder_field(ty: &syn::Type) -> String {
     let inner = generic_args(ty).into_iter().next();
     match inner {
-        Some(t) if last_ident(&t) == "Option" => generic_args(&t).first().map(type_text).unwrap_or_default(),
+        Some(t) if last_ident(&t) == "Option" => {
+            generic_args(&t).first().map(type_text).unwrap_or_default()
+        }
         Some(t) => type_text(&t),
         None => type_text(ty),
     }
@@ -182,23 +243,39 @@ fn unwrap_builder_field(ty: &syn::Type) -> String {
 fn split_result(ty: &syn::Type) -> (String, String) {
     let args = generic_args(ty);
     let unwrap = |t: Option<&syn::Type>| {
-        t.map(|t| generic_args(t).first().map(type_text).unwrap_or_else(|| "()".into()))
-            .unwrap_or_else(|| "?".into())
+        t.map(|t| {
+            generic_args(t)
+                .first()
+                .map(type_text)
+                .unwrap_or_else(|| "()".into())
+        })
+        .unwrap_or_else(|| "?".into())
     };
     (unwrap(args.first()), unwrap(args.get(1)))
 }
 
 fn last_ident(ty: &syn::Type) -> String {
     match ty {
-        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default(),
+        syn::Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default(),
         _ => String::new(),
     }
 }
 
 fn generic_args(ty: &syn::Type) -> Vec<syn::Type> {
-    let syn::Type::Path(p) = ty else { return Vec::new() };
-    let Some(seg) = p.path.segments.last() else { return Vec::new() };
-    let syn::PathArguments::AngleBracketed(args) = &seg.arguments else { return Vec::new() };
+    let syn::Type::Path(p) = ty else {
+        return Vec::new();
+    };
+    let Some(seg) = p.path.segments.last() else {
+        return Vec::new();
+    };
+    let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+        return Vec::new();
+    };
     args.args
         .iter()
         .filter_map(|a| match a {
@@ -216,25 +293,36 @@ fn module<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a Vec<syn::Item>> 
 }
 
 fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
-    attrs.iter().filter(|a| a.path().is_ident("serde")).find_map(|a| {
-        let text = a.meta.to_token_stream().to_string();
-        let start = text.find("rename = \"")? + "rename = \"".len();
-        let end = text[start..].find('"')?;
-        Some(text[start..start + end].to_string())
-    })
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("serde"))
+        .find_map(|a| {
+            let text = a.meta.to_token_stream().to_string();
+            let start = text.find("rename = \"")? + "rename = \"".len();
+            let end = text[start..].find('"')?;
+            Some(text[start..start + end].to_string())
+        })
 }
 
 fn types(file: &syn::File) -> String {
     let mut out = String::new();
-    let Some(items) = module(&file.items, "types") else { return out };
+    let Some(items) = module(&file.items, "types") else {
+        return out;
+    };
     for item in items {
         match item {
             syn::Item::Struct(s) => match &s.fields {
                 syn::Fields::Named(named) => {
                     let _ = writeln!(out, "struct {}", s.ident);
                     for f in &named.named {
-                        let name = f.ident.as_ref().map(ToString::to_string).unwrap_or_default();
-                        let wire = serde_rename(&f.attrs).map(|r| format!(" \"{r}\"")).unwrap_or_default();
+                        let name = f
+                            .ident
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default();
+                        let wire = serde_rename(&f.attrs)
+                            .map(|r| format!(" \"{r}\""))
+                            .unwrap_or_default();
                         let _ = writeln!(out, "  {name}{wire}: {}", type_text(&f.ty));
                     }
                     out.push('\n');
@@ -250,18 +338,30 @@ fn types(file: &syn::File) -> String {
             syn::Item::Enum(e) => {
                 let _ = writeln!(out, "enum {}", e.ident);
                 for v in &e.variants {
-                    let wire = serde_rename(&v.attrs).map(|r| format!(" \"{r}\"")).unwrap_or_default();
+                    let wire = serde_rename(&v.attrs)
+                        .map(|r| format!(" \"{r}\""))
+                        .unwrap_or_default();
                     let payload = match &v.fields {
                         syn::Fields::Unit => String::new(),
                         syn::Fields::Unnamed(u) => {
-                            let t: Vec<String> = u.unnamed.iter().map(|f| type_text(&f.ty)).collect();
+                            let t: Vec<String> =
+                                u.unnamed.iter().map(|f| type_text(&f.ty)).collect();
                             format!("({})", t.join(", "))
                         }
                         syn::Fields::Named(n) => {
                             let t: Vec<String> = n
                                 .named
                                 .iter()
-                                .map(|f| format!("{}: {}", f.ident.as_ref().map(ToString::to_string).unwrap_or_default(), type_text(&f.ty)))
+                                .map(|f| {
+                                    format!(
+                                        "{}: {}",
+                                        f.ident
+                                            .as_ref()
+                                            .map(ToString::to_string)
+                                            .unwrap_or_default(),
+                                        type_text(&f.ty)
+                                    )
+                                })
                                 .collect();
                             format!(" {{ {} }}", t.join(", "))
                         }

@@ -474,3 +474,32 @@ fn exit_codes_of_the_command() {
         "{err}"
     );
 }
+
+case!(
+    response_field_made_nullable,
+    "response-field-made-nullable",
+    breaking,
+    Nullability
+);
+
+#[test]
+fn nullability_survives_the_decimal_wrapper() {
+    // normalize turns `{type: number, nullable: true}` into `{allOf: [JsonDecimal], nullable:
+    // true}`; the wrapper's nullability must still be compared.
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixtures().join("field-type-changed.yaml")).unwrap();
+    let mut doc: serde_json::Value = serde_yaml_ng::from_str(&text).unwrap();
+    doc["components"]["schemas"]["Amount"]["properties"]["amount"]["nullable"] = true.into();
+    let new = tmp.path().join("nullable-amount.json");
+    std::fs::write(&new, serde_json::to_string(&doc).unwrap()).unwrap();
+    let mut a = args("field-type-changed.yaml", "base.yaml");
+    a.new = new;
+    let report = diff::execute(&a).unwrap();
+    assert_eq!(report.changes.len(), 1, "{:#?}", report.changes);
+    let f = &report.changes[0];
+    assert_eq!(
+        (f.kind, f.verdict),
+        (ChangeKind::Nullability, Verdict::Breaking)
+    );
+    assert_eq!(f.field.as_deref(), Some("Amount.amount"));
+}

@@ -1,4 +1,5 @@
 //! End-to-end tests of the generator pipeline on small documents and the real corpus.
+#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use xtask::generate_cmd::{emit, spec_crate_spec};
@@ -6,7 +7,9 @@ use xtask::pipeline::render;
 use xtask::surface::surface_of;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -43,33 +46,112 @@ fn bank_error(bank_toml: &str, overlay: &str) -> String {
 #[test]
 fn bad_inputs_give_one_clear_error_each() {
     let cases: Vec<(&str, String, &str)> = vec![
-        ("missing file", {
-            render(&spec_crate_spec(Path::new("/nonexistent/spec.yaml"), &[])).map(|_| ()).unwrap_err().to_string()
-        }, "/nonexistent/spec.yaml: No such file"),
-        ("invalid YAML", error_for("a.yaml", "openapi: [3.0\n"), "a.yaml: invalid YAML:"),
-        ("invalid JSON", error_for("a.json", "{\"swagger\": \"2.0\",}"), "a.json: invalid JSON:"),
-        ("dangling $ref", error_for("a.yaml", &tiny().replace("#/components/schemas/Account", "#/components/schemas/Nope")),
-            "dangling $ref `#/components/schemas/Nope` at /paths/~1v1~1accounts~1{account-id}/get/responses/200/content/application~1json/schema"),
-        ("openapi 3.1", error_for("a.yaml", &tiny().replace("openapi: 3.0.3", "openapi: 3.1.0")),
-            "unsupported document version openapi 3.1.0"),
-        ("swagger 1.2", error_for("a.json", "{\"swagger\": \"1.2\"}"), "unsupported document version swagger 1.2"),
-        ("duplicate operationId", error_for("a.yaml", &tiny().replace("    delete:\n", "    delete:\n      operationId: getAccount\n")),
-            "duplicate operationId `getAccount` on `GET /v1/accounts/{account-id}` and `DELETE /v1/accounts/{account-id}`"),
-        ("progenitor error", error_for("a.yaml", &tiny().replace("in: path, required: true,", "in: path, required: true, style: matrix,")),
-            "code generation failed in operation `getAccount` (GET /v1/accounts/{account-id}): unexpected or unhandled format in the OpenAPI document unsupported style of path parameter"),
-        ("progenitor panic", error_for("a.yaml", &tiny().replace("\"404\": {description: not found}", "\"1000\": {description: odd}")),
-            "code generation failed in operation `getAccount` (GET /v1/accounts/{account-id}): progenitor panicked:"),
-        ("not a mapping", error_for("a.yaml", "- just\n- a list\n"), "the document is not a mapping"),
-        ("overlay matching nothing", bank_error(BANK_TOML,
-            "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n  - target: $.paths['/v2/gone'].get\n    update: {summary: x}\n"),
-            "overlay action #0 (target `$.paths['/v2/gone'].get`) no longer matches anything in the document"),
-        ("missing bank.toml field", bank_error(&BANK_TOML.replace("display_name = \"Tiny\"\n", ""), ""),
-            "bank.toml: invalid bank config: missing field `display_name`"),
-        ("unknown bank.toml field", bank_error(&BANK_TOML.replace("[generate]\n", "[generate]\nfoo = 1\n"), ""),
-            "unknown field `foo`"),
+        (
+            "missing file",
+            {
+                render(&spec_crate_spec(Path::new("/nonexistent/spec.yaml"), &[]))
+                    .map(|_| ())
+                    .unwrap_err()
+                    .to_string()
+            },
+            "/nonexistent/spec.yaml: No such file",
+        ),
+        (
+            "invalid YAML",
+            error_for("a.yaml", "openapi: [3.0\n"),
+            "a.yaml: invalid YAML:",
+        ),
+        (
+            "invalid JSON",
+            error_for("a.json", "{\"swagger\": \"2.0\",}"),
+            "a.json: invalid JSON:",
+        ),
+        (
+            "dangling $ref",
+            error_for(
+                "a.yaml",
+                &tiny().replace("#/components/schemas/Account", "#/components/schemas/Nope"),
+            ),
+            "dangling $ref `#/components/schemas/Nope` at /paths/~1v1~1accounts~1{account-id}/get/responses/200/content/application~1json/schema",
+        ),
+        (
+            "openapi 3.1",
+            error_for(
+                "a.yaml",
+                &tiny().replace("openapi: 3.0.3", "openapi: 3.1.0"),
+            ),
+            "unsupported document version openapi 3.1.0",
+        ),
+        (
+            "swagger 1.2",
+            error_for("a.json", "{\"swagger\": \"1.2\"}"),
+            "unsupported document version swagger 1.2",
+        ),
+        (
+            "duplicate operationId",
+            error_for(
+                "a.yaml",
+                &tiny().replace(
+                    "    delete:\n",
+                    "    delete:\n      operationId: getAccount\n",
+                ),
+            ),
+            "duplicate operationId `getAccount` on `GET /v1/accounts/{account-id}` and `DELETE /v1/accounts/{account-id}`",
+        ),
+        (
+            "progenitor error",
+            error_for(
+                "a.yaml",
+                &tiny().replace(
+                    "in: path, required: true,",
+                    "in: path, required: true, style: matrix,",
+                ),
+            ),
+            "code generation failed in operation `getAccount` (GET /v1/accounts/{account-id}): unexpected or unhandled format in the OpenAPI document unsupported style of path parameter",
+        ),
+        (
+            "typify error",
+            error_for(
+                "a.yaml",
+                &tiny().replace(
+                    "        name: {type: string}\n",
+                    "        name: {type: string, enum: [1, \"a\"], default: 7}\n",
+                ),
+            ),
+            "code generation failed in operation `getAccount` (GET /v1/accounts/{account-id}): type error",
+        ),
+        (
+            "not a mapping",
+            error_for("a.yaml", "- just\n- a list\n"),
+            "the document is not a mapping",
+        ),
+        (
+            "overlay matching nothing",
+            bank_error(
+                BANK_TOML,
+                "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n  - target: $.paths['/v2/gone'].get\n    update: {summary: x}\n",
+            ),
+            "overlay action #0 (target `$.paths['/v2/gone'].get`) no longer matches anything in the document",
+        ),
+        (
+            "missing bank.toml field",
+            bank_error(&BANK_TOML.replace("display_name = \"Tiny\"\n", ""), ""),
+            "bank.toml: invalid bank config: missing field `display_name`",
+        ),
+        (
+            "unknown bank.toml field",
+            bank_error(
+                &BANK_TOML.replace("[generate]\n", "[generate]\nfoo = 1\n"),
+                "",
+            ),
+            "unknown field `foo`",
+        ),
     ];
     for (kind, message, expected) in cases {
-        assert!(message.contains(expected), "{kind}: expected `{expected}` in `{message}`");
+        assert!(
+            message.contains(expected),
+            "{kind}: expected `{expected}` in `{message}`"
+        );
         assert_eq!(message.lines().count(), 1, "{kind}: one line: {message}");
     }
 }
@@ -82,11 +164,18 @@ fn generation_is_deterministic_and_check_detects_drift() {
     let b = render(&spec).unwrap();
     assert_eq!(a.files, b.files);
     let lib = &a.files[1].content;
-    assert!(lib.starts_with("// @generated by `cargo xtask generate`"), "{lib}");
+    assert!(
+        lib.starts_with("// @generated by `cargo xtask generate`"),
+        "{lib}"
+    );
     assert!(lib.contains("tiny.yaml  sha256:"), "{lib}");
     assert!(!lib.contains("\"Digest\""), "Digest header must be dropped");
     let out = dir.path().join("crate");
-    assert_eq!(emit(&spec, &out, true).unwrap(), 2, "nothing written yet: both files differ");
+    assert_eq!(
+        emit(&spec, &out, true).unwrap(),
+        2,
+        "nothing written yet: both files differ"
+    );
     assert_eq!(emit(&spec, &out, false).unwrap(), 0);
     assert_eq!(emit(&spec, &out, true).unwrap(), 0);
     std::fs::write(out.join("src/stale.rs"), "// old").unwrap();
@@ -122,7 +211,10 @@ fn breaking_change_shows_as_exactly_the_changed_lines() {
         .collect();
     assert_eq!(
         changed,
-        ["+  PSU-Corporate-ID (header, required): String", "-  product: Option<String>"]
+        [
+            "+  PSU-Corporate-ID (header, required): String",
+            "-  product: Option<String>"
+        ]
     );
 }
 
@@ -136,7 +228,11 @@ fn real_specs_generate() {
     for name in xtask::corpus::CORPUS {
         let spec = spec_crate_spec(&dir.join(name), &[]);
         let rendered = render(&spec).unwrap_or_else(|e| panic!("{name}: {e}"));
-        println!("{name}: {:.2}s\n{}", rendered.elapsed.as_secs_f64(), rendered.report);
+        println!(
+            "{name}: {:.2}s\n{}",
+            rendered.elapsed.as_secs_f64(),
+            rendered.report
+        );
         assert!(rendered.files[1].content.contains("pub struct Client"));
     }
 }

@@ -15,6 +15,7 @@
 //!   `openpayments` and `swedbank` (all default); `default-features = false` gives the traits
 //!   and the model only.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod macros;

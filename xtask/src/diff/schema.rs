@@ -143,8 +143,8 @@ impl<'w, 'a> SchemaWalk<'w, 'a> {
     ) {
         let top = std::mem::replace(&mut self.top_level, false);
         let (od, nd) = (self.w.old, self.w.new);
-        let (ov, op, oname) = unwrap(od, old.0, &old.1);
-        let (nv, np, nname) = unwrap(nd, new.0, &new.1);
+        let (ov, op, oname, o_wrap_null) = unwrap(od, old.0, &old.1);
+        let (nv, np, nname, n_wrap_null) = unwrap(nd, new.0, &new.1);
         let pointers = (Some(op.clone()), Some(np.clone()));
         let type_kind = if top {
             ChangeKind::SuccessResponseType
@@ -213,7 +213,11 @@ impl<'w, 'a> SchemaWalk<'w, 'a> {
             }
             return;
         }
-        self.nullability(ctx, ov, nv, &pointers);
+        self.nullability(
+            ctx,
+            (nullable(ov) || o_wrap_null, nullable(nv) || n_wrap_null),
+            &pointers,
+        );
         self.enums(ctx, ov, nv, &pointers);
         let inner = ctx.entering(&oname.clone().or(nname));
         match ok {
@@ -254,11 +258,9 @@ impl<'w, 'a> SchemaWalk<'w, 'a> {
     fn nullability(
         &mut self,
         ctx: &FieldCtx,
-        ov: &Value,
-        nv: &Value,
+        (on, nn): (bool, bool),
         pointers: &(Option<String>, Option<String>),
     ) {
-        let (on, nn) = (nullable(ov), nullable(nv));
         if on == nn {
             return;
         }
@@ -294,8 +296,11 @@ impl<'w, 'a> SchemaWalk<'w, 'a> {
         let (Some(oe), Some(ne)) = (enum_values(ov), enum_values(nv)) else {
             return;
         };
+        let open = nv.get("enum").is_none();
         for value in oe.iter().filter(|v| !ne.contains(*v)) {
-            let reason = if self.reads() {
+            let reason = if self.reads() && open {
+                "the bank no longer sends this known value; the adapter's mapping of it to a domain value needs a look"
+            } else if self.reads() {
                 "the regenerated enum loses the variant; adapter code matching on it stops compiling"
             } else {
                 "old clients may send a value the bank now rejects"
@@ -441,14 +446,16 @@ fn unwrap<'a>(
     doc: &'a Value,
     value: &'a Value,
     pointer: &str,
-) -> (&'a Value, String, Option<String>) {
+) -> (&'a Value, String, Option<String>, bool) {
     let (mut v, mut p, mut name) = resolve(doc, value, pointer);
+    let mut wrapper_nullable = false;
     for _ in 0..8 {
         let single = ["allOf", "oneOf", "anyOf"].into_iter().find_map(|k| {
             let list = v.get(k)?.as_array()?;
             (list.len() == 1 && v.get("properties").is_none()).then(|| (k, &list[0]))
         });
         let Some((k, inner)) = single else { break };
+        wrapper_nullable |= nullable(v);
         let (iv, ip, iname) = resolve(doc, inner, &format!("{p}/{k}/0"));
         v = iv;
         p = ip;
@@ -456,7 +463,7 @@ fn unwrap<'a>(
             name = iname;
         }
     }
-    (v, p, name)
+    (v, p, name, wrapper_nullable)
 }
 
 fn kind(doc: &Value, v: &Value) -> Kind {
@@ -511,8 +518,13 @@ fn nullable(v: &Value) -> bool {
     v.get("nullable").and_then(Value::as_bool).unwrap_or(false)
 }
 
+/// Enum values: `enum`, or `x-known-values` where the generator's normalize stage opened a
+/// response enum into a plain string (the raw client then accepts any value).
 fn enum_values(v: &Value) -> Option<Vec<String>> {
-    let list = v.get("enum")?.as_array()?;
+    let list = v
+        .get("enum")
+        .or_else(|| v.get("x-known-values"))?
+        .as_array()?;
     Some(
         list.iter()
             .map(|e| match e {

@@ -22,7 +22,10 @@ pub fn check_crate(dir: &Path, files: &[OutFile]) -> Vec<String> {
     }
     for stale in existing_src_files(dir) {
         if !files.iter().any(|f| f.path == stale) {
-            diffs.push(format!("stale file (would be removed): {}\n", dir.join(stale).display()));
+            diffs.push(format!(
+                "stale file (would be removed): {}\n",
+                dir.join(stale).display()
+            ));
         }
     }
     diffs
@@ -36,12 +39,18 @@ mod tests {
     #[test]
     fn detects_changes_and_stale_files() {
         let dir = tempfile::tempdir().unwrap();
-        let files = vec![OutFile { path: "src/lib.rs".into(), content: "a\nb\n".into() }];
+        let files = vec![OutFile {
+            path: "src/lib.rs".into(),
+            content: "a\nb\n".into(),
+        }];
         assert_eq!(check_crate(dir.path(), &files).len(), 1);
         write_crate(dir.path(), &files).unwrap();
         assert!(check_crate(dir.path(), &files).is_empty());
         std::fs::write(dir.path().join("src/old.rs"), "x").unwrap();
-        let changed = vec![OutFile { path: "src/lib.rs".into(), content: "a\nc\n".into() }];
+        let changed = vec![OutFile {
+            path: "src/lib.rs".into(),
+            content: "a\nc\n".into(),
+        }];
         let diffs = check_crate(dir.path(), &changed);
         assert_eq!(diffs.len(), 2);
         assert!(diffs[0].contains("-b\n+c\n"), "{}", diffs[0]);

@@ -32,12 +32,20 @@ pub struct Prepared {
 }
 
 /// Runs the document stages; the public entry point for tools that need the normalized spec.
-pub fn prepare(document: &Path, overlay: Option<&Path>, settings: &NormalizeSettings) -> Result<openapiv3::OpenAPI> {
+pub fn prepare(
+    document: &Path,
+    overlay: Option<&Path>,
+    settings: &NormalizeSettings,
+) -> Result<openapiv3::OpenAPI> {
     prepare_full(document, overlay, settings).map(|p| p.openapi)
 }
 
 /// Like [`prepare`], also returning the JSON form and the normalize report.
-pub fn prepare_full(document: &Path, overlay: Option<&Path>, settings: &NormalizeSettings) -> Result<Prepared> {
+pub fn prepare_full(
+    document: &Path,
+    overlay: Option<&Path>,
+    settings: &NormalizeSettings,
+) -> Result<Prepared> {
     let (value, _) = load::load(document)?;
     prepare_value(value, document, overlay, settings)
 }
@@ -121,16 +129,28 @@ pub struct Rendered {
 pub fn render(spec: &CrateSpec) -> Result<Rendered> {
     let start = Instant::now();
     let prepared = prepare_full(&spec.document, spec.overlay.as_deref(), &spec.normalize)?;
-    let generated = generate::generate(&prepared.openapi, &spec.generate, &spec.bank, &spec.document)?;
+    let generated = generate::generate(
+        &prepared.openapi,
+        &spec.generate,
+        &spec.bank,
+        &spec.document,
+    )?;
     let code = format::format(generated.tokens)?;
     let header = header_lines(spec)?;
-    let comment = |marker: &str| -> String { header.iter().map(|l| format!("{marker} {l}\n")).collect() };
+    let comment =
+        |marker: &str| -> String { header.iter().map(|l| format!("{marker} {l}\n")).collect() };
     let lib = format!("{}{}{code}", comment("//"), lib_preamble(spec));
     let cargo = format!("{}{}", comment("#"), cargo_toml(spec, &code));
     Ok(Rendered {
         files: vec![
-            OutFile { path: "Cargo.toml".into(), content: cargo },
-            OutFile { path: "src/lib.rs".into(), content: lib },
+            OutFile {
+                path: "Cargo.toml".into(),
+                content: cargo,
+            },
+            OutFile {
+                path: "src/lib.rs".into(),
+                content: lib,
+            },
         ],
         report: prepared.report.clone(),
         prepared,
@@ -139,7 +159,10 @@ pub fn render(spec: &CrateSpec) -> Result<Rendered> {
 }
 
 fn shown(path: &Path, root: &Path) -> String {
-    path.strip_prefix(root).unwrap_or(path).display().to_string()
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// The do-not-edit header: each input file and its SHA-256.
@@ -154,7 +177,10 @@ fn header_lines(spec: &CrateSpec) -> Result<Vec<String>> {
     for input in inputs {
         let bytes = std::fs::read(input).map_err(|e| Error::io(input, e))?;
         let hash = hex::encode(Sha256::digest(&bytes));
-        lines.push(format!("  {}  sha256:{hash}", shown(input, &spec.display_root)));
+        lines.push(format!(
+            "  {}  sha256:{hash}",
+            shown(input, &spec.display_root)
+        ));
     }
     Ok(lines)
 }
@@ -175,15 +201,30 @@ fn cargo_toml(spec: &CrateSpec, code: &str) -> String {
     let uses = |c: &str| code.contains(&format!("{c}::"));
     let mut deps: Vec<(&str, &str)> = vec![
         ("progenitor-client", "\"0.15.1\""),
-        ("reqwest", "{ version = \"0.13\", features = [\"json\", \"query\", \"form\"] }"),
+        (
+            "reqwest",
+            "{ version = \"0.13\", features = [\"json\", \"query\", \"form\"] }",
+        ),
         ("serde", "{ version = \"1\", features = [\"derive\"] }"),
         ("serde_json", "\"1\""),
     ];
     for (name, version, used) in [
-        ("chrono", "{ version = \"0.4\", default-features = false, features = [\"serde\", \"std\", \"clock\"] }", uses("chrono")),
-        ("uuid", "{ version = \"1\", features = [\"serde\", \"v4\"] }", uses("uuid")),
+        (
+            "chrono",
+            "{ version = \"0.4\", default-features = false, features = [\"serde\", \"std\", \"clock\"] }",
+            uses("chrono"),
+        ),
+        (
+            "uuid",
+            "{ version = \"1\", features = [\"serde\", \"v4\"] }",
+            uses("uuid"),
+        ),
         ("regress", "\"0.12\"", uses("regress")),
-        ("rust_decimal", "{ version = \"1\", features = [\"serde-with-str\", \"serde-with-arbitrary-precision\"] }", uses("rust_decimal")),
+        (
+            "rust_decimal",
+            "{ version = \"1\", features = [\"serde-with-str\", \"serde-with-arbitrary-precision\"] }",
+            uses("rust_decimal"),
+        ),
         ("futures", "\"0.3\"", uses("futures")),
         ("bytes", "\"1\"", uses("bytes")),
     ] {
@@ -191,7 +232,10 @@ fn cargo_toml(spec: &CrateSpec, code: &str) -> String {
             deps.push((name, version));
         }
     }
-    let mut out = format!("[package]\nname = \"{}\"\ndescription = \"Raw PSD2 client for {} (generated)\"\nversion = \"0.1.0\"\n", spec.crate_name, spec.display_name);
+    let mut out = format!(
+        "[package]\nname = \"{}\"\ndescription = \"Raw PSD2 client for {} (generated)\"\nversion = \"0.1.0\"\n",
+        spec.crate_name, spec.display_name
+    );
     match &spec.mode {
         CrateMode::Workspace => {
             out.push_str("edition.workspace = true\nlicense.workspace = true\npublish.workspace = true\n\n[dependencies]\n");
@@ -205,7 +249,10 @@ fn cargo_toml(spec: &CrateSpec, code: &str) -> String {
             for (name, version) in &deps {
                 out.push_str(&format!("{name} = {version}\n"));
             }
-            out.push_str(&format!("psd2-hooks = {{ path = \"{}\" }}\n", hooks_path.display()));
+            out.push_str(&format!(
+                "psd2-hooks = {{ path = \"{}\" }}\n",
+                hooks_path.display()
+            ));
         }
     }
     out

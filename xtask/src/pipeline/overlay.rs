@@ -15,7 +15,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Option<Overlay>> {
     if value.is_null() {
         return Ok(None);
     }
-    if value.get("actions").and_then(Value::as_array).is_some_and(Vec::is_empty) {
+    if value
+        .get("actions")
+        .and_then(Value::as_array)
+        .is_some_and(Vec::is_empty)
+    {
         return Ok(None);
     }
     let overlay: Overlay = serde_json::from_value(value).map_err(|e| Error::Overlay {
@@ -74,7 +78,10 @@ actions:
     fn applies_updates_and_removals() {
         let overlay = parse(OVERLAY, Path::new("o.yaml")).unwrap().unwrap();
         let mut d = doc();
-        assert_eq!(apply(&mut d, &overlay, Path::new("o.yaml")).unwrap(), [1, 1]);
+        assert_eq!(
+            apply(&mut d, &overlay, Path::new("o.yaml")).unwrap(),
+            [1, 1]
+        );
         assert_eq!(
             d,
             json!({"paths": {"/a": {"get": {"operationId": "getA", "parameters": [{"name": "q", "in": "query"}]}}}})
@@ -83,9 +90,12 @@ actions:
 
     #[test]
     fn a_rotten_fixup_is_an_error() {
-        let overlay = parse(&OVERLAY.replace("'/a'].get.", "'/b'].get."), Path::new("o.yaml"))
-            .unwrap()
-            .unwrap();
+        let overlay = parse(
+            &OVERLAY.replace("'/a'].get.", "'/b'].get."),
+            Path::new("o.yaml"),
+        )
+        .unwrap()
+        .unwrap();
         let mut d = doc();
         let err = apply(&mut d, &overlay, Path::new("o.yaml")).unwrap_err();
         assert_eq!(
@@ -97,6 +107,13 @@ actions:
     #[test]
     fn empty_overlays_are_no_ops() {
         assert!(parse("", Path::new("o.yaml")).unwrap().is_none());
-        assert!(parse("overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions: []\n", Path::new("o.yaml")).unwrap().is_none());
+        assert!(
+            parse(
+                "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions: []\n",
+                Path::new("o.yaml")
+            )
+            .unwrap()
+            .is_none()
+        );
     }
 }

@@ -4,10 +4,24 @@ use crate::error::{Error, Result};
 use serde_json::{Map, Value, json};
 use std::path::Path;
 
-const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 const PARAM_SCHEMA_KEYS: [&str; 14] = [
-    "type", "format", "items", "enum", "default", "minimum", "maximum", "exclusiveMinimum",
-    "exclusiveMaximum", "minLength", "maxLength", "pattern", "minItems", "maxItems",
+    "type",
+    "format",
+    "items",
+    "enum",
+    "default",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
 ];
 
 /// Which version the input declared.
@@ -26,7 +40,10 @@ pub fn upgrade(doc: &mut Value, path: &Path) -> Result<SourceVersion> {
         found,
     };
     if let Some(v) = doc.get("openapi") {
-        let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+        let v = v
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string());
         return if v.starts_with("3.0.") {
             Ok(SourceVersion::OpenApi30)
         } else {
@@ -34,7 +51,10 @@ pub fn upgrade(doc: &mut Value, path: &Path) -> Result<SourceVersion> {
         };
     }
     if let Some(v) = doc.get("swagger") {
-        let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+        let v = v
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string());
         if v != "2.0" {
             return Err(unsupported(format!("swagger {v}")));
         }
@@ -55,14 +75,21 @@ fn take_obj(map: &mut Map<String, Value>, key: &str) -> Map<String, Value> {
 }
 
 fn str_list(v: Option<&Value>) -> Option<Vec<String>> {
-    v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+    v.and_then(Value::as_array).map(|a| {
+        a.iter()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect()
+    })
 }
 
 fn upgrade_swagger2(doc: &mut Value) {
-    let Some(root) = doc.as_object_mut() else { return };
+    let Some(root) = doc.as_object_mut() else {
+        return;
+    };
     root.remove("swagger");
-    let host = root.remove("host").and_then(|v| v.as_str().map(str::to_string));
+    let host = root
+        .remove("host")
+        .and_then(|v| v.as_str().map(str::to_string));
     let base = root
         .remove("basePath")
         .and_then(|v| v.as_str().map(str::to_string))
@@ -76,7 +103,10 @@ fn upgrade_swagger2(doc: &mut Value) {
     let security_defs = take_obj(root, "securityDefinitions");
 
     let servers: Vec<Value> = match host {
-        Some(h) => schemes.iter().map(|s| json!({"url": format!("{s}://{h}{base}")})).collect(),
+        Some(h) => schemes
+            .iter()
+            .map(|s| json!({"url": format!("{s}://{h}{base}")}))
+            .collect(),
         None => vec![json!({"url": if base.is_empty() { "/".to_string() } else { base.clone() }})],
     };
 
@@ -144,8 +174,9 @@ fn convert_path_item(
         Some(Value::Array(a)) => a,
         _ => Vec::new(),
     };
-    let (shared_body, shared_other): (Vec<Value>, Vec<Value>) =
-        shared.into_iter().partition(|p| is_body_param(p, body_refs));
+    let (shared_body, shared_other): (Vec<Value>, Vec<Value>) = shared
+        .into_iter()
+        .partition(|p| is_body_param(p, body_refs));
     if !shared_other.is_empty() {
         item.insert(
             "parameters".into(),
@@ -153,9 +184,13 @@ fn convert_path_item(
         );
     }
     for method in METHODS {
-        let Some(Value::Object(op)) = item.get_mut(method) else { continue };
-        let consumes = str_list(op.remove("consumes").as_ref()).unwrap_or_else(|| consumes.to_vec());
-        let produces = str_list(op.remove("produces").as_ref()).unwrap_or_else(|| produces.to_vec());
+        let Some(Value::Object(op)) = item.get_mut(method) else {
+            continue;
+        };
+        let consumes =
+            str_list(op.remove("consumes").as_ref()).unwrap_or_else(|| consumes.to_vec());
+        let produces =
+            str_list(op.remove("produces").as_ref()).unwrap_or_else(|| produces.to_vec());
         op.remove("schemes");
         let own: Vec<Value> = match op.remove("parameters") {
             Some(Value::Array(a)) => a,
@@ -172,7 +207,11 @@ fn convert_path_item(
                 Value::Array(other.into_iter().map(convert_param).collect()),
             );
         }
-        if let Some(r) = body.first().and_then(|b| b.get("$ref")).and_then(Value::as_str) {
+        if let Some(r) = body
+            .first()
+            .and_then(|b| b.get("$ref"))
+            .and_then(Value::as_str)
+        {
             let name = r.rsplit('/').next().unwrap_or_default();
             op.insert(
                 "requestBody".into(),
@@ -192,20 +231,33 @@ fn convert_path_item(
 fn is_body_param(p: &Value, body_refs: &[String]) -> bool {
     match p.get("$ref").and_then(Value::as_str) {
         Some(r) => body_refs.iter().any(|n| r == format!("#/parameters/{n}")),
-        None => matches!(p.get("in").and_then(Value::as_str), Some("body" | "formData")),
+        None => matches!(
+            p.get("in").and_then(Value::as_str),
+            Some("body" | "formData")
+        ),
     }
 }
 
 fn media_types(list: &[String], default: &str) -> Vec<String> {
-    if list.is_empty() { vec![default.to_string()] } else { list.to_vec() }
+    if list.is_empty() {
+        vec![default.to_string()]
+    } else {
+        list.to_vec()
+    }
 }
 
 fn body_from_params(params: &[Value], consumes: &[String]) -> Value {
     let mut content = Map::new();
     let mut required = false;
     let mut description = None;
-    if let Some(body) = params.iter().find(|p| p.get("in").and_then(Value::as_str) == Some("body")) {
-        required = body.get("required").and_then(Value::as_bool).unwrap_or(false);
+    if let Some(body) = params
+        .iter()
+        .find(|p| p.get("in").and_then(Value::as_str) == Some("body"))
+    {
+        required = body
+            .get("required")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         description = body.get("description").cloned();
         let schema = body.get("schema").cloned().unwrap_or_else(|| json!({}));
         for mt in media_types(consumes, "application/json") {
@@ -216,7 +268,11 @@ fn body_from_params(params: &[Value], consumes: &[String]) -> Value {
         let mut req = Vec::new();
         let mut has_file = false;
         for p in params {
-            let name = p.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+            let name = p
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             if p.get("required").and_then(Value::as_bool).unwrap_or(false) {
                 req.push(json!(name));
                 required = true;
@@ -228,7 +284,11 @@ fn body_from_params(params: &[Value], consumes: &[String]) -> Value {
         if !req.is_empty() {
             schema["required"] = Value::Array(req);
         }
-        let default = if has_file { "multipart/form-data" } else { "application/x-www-form-urlencoded" };
+        let default = if has_file {
+            "multipart/form-data"
+        } else {
+            "application/x-www-form-urlencoded"
+        };
         let form: Vec<String> = consumes
             .iter()
             .filter(|m| m.contains("form"))
@@ -271,7 +331,10 @@ fn convert_param(p: Value) -> Value {
         map.remove(key);
     }
     map.remove("allowEmptyValue");
-    if let Some(cf) = map.remove("collectionFormat").and_then(|v| v.as_str().map(str::to_string)) {
+    if let Some(cf) = map
+        .remove("collectionFormat")
+        .and_then(|v| v.as_str().map(str::to_string))
+    {
         let location = map.get("in").and_then(Value::as_str).unwrap_or_default();
         if location == "query" {
             map.insert("style".into(), json!("form"));
@@ -318,14 +381,19 @@ fn convert_security(s: Value) -> Value {
     match map.get("type").and_then(Value::as_str) {
         Some("basic") => json!({"type": "http", "scheme": "basic"}),
         Some("oauth2") => {
-            let flow = map.remove("flow").and_then(|v| v.as_str().map(str::to_string));
+            let flow = map
+                .remove("flow")
+                .and_then(|v| v.as_str().map(str::to_string));
             let mut f = Map::new();
             for key in ["authorizationUrl", "tokenUrl"] {
                 if let Some(v) = map.remove(key) {
                     f.insert(key.into(), v);
                 }
             }
-            f.insert("scopes".into(), map.remove("scopes").unwrap_or_else(|| json!({})));
+            f.insert(
+                "scopes".into(),
+                map.remove("scopes").unwrap_or_else(|| json!({})),
+            );
             let name = match flow.as_deref() {
                 Some("accessCode") => "authorizationCode",
                 Some("application") => "clientCredentials",
@@ -422,7 +490,10 @@ mod tests {
     #[test]
     fn swagger2_becomes_openapi30() {
         let mut doc = swagger();
-        assert_eq!(upgrade(&mut doc, Path::new("s.json")).unwrap(), SourceVersion::Swagger2);
+        assert_eq!(
+            upgrade(&mut doc, Path::new("s.json")).unwrap(),
+            SourceVersion::Swagger2
+        );
         insta::assert_json_snapshot!(doc);
         let parsed: std::result::Result<openapiv3::OpenAPI, _> = serde_json::from_value(doc);
         assert!(parsed.is_ok(), "{parsed:?}");
@@ -439,7 +510,9 @@ mod tests {
             let err = upgrade(&mut doc, Path::new("x.yaml")).unwrap_err();
             assert_eq!(
                 err.to_string(),
-                format!("x.yaml: unsupported document version {found} (supported: swagger 2.0, openapi 3.0.x)")
+                format!(
+                    "x.yaml: unsupported document version {found} (supported: swagger 2.0, openapi 3.0.x)"
+                )
             );
         }
     }

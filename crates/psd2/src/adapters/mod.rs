@@ -4,9 +4,12 @@
 //! domain model with plain `From`/`TryFrom` code, and implements [`crate::Bank`] and the
 //! capability traits. With `default-features = false` this module is empty.
 
-// #[cfg(feature = "handelsbanken")]
-// pub mod handelsbanken;
-// #[cfg(feature = "openpayments")]
-// pub mod openpayments;
-// #[cfg(feature = "swedbank")]
-// pub mod swedbank;
+#[cfg(feature = "adapters")]
+pub mod common;
+
+#[cfg(feature = "handelsbanken")]
+pub mod handelsbanken;
+#[cfg(feature = "openpayments")]
+pub mod openpayments;
+#[cfg(feature = "swedbank")]
+pub mod swedbank;

@@ -13,13 +13,19 @@ pub const DECIMAL_SCHEMA: &str = "JsonDecimal";
 
 /// Rewrites every `type: number` schema (outside `components/schemas/JsonDecimal`).
 pub fn exact_numbers(doc: &mut Value, report: &mut Report) {
-    let before = report.counts.get("exact-decimal-number").copied().unwrap_or(0);
+    let before = report
+        .counts
+        .get("exact-decimal-number")
+        .copied()
+        .unwrap_or(0);
     if let Value::Object(root) = doc {
         for (key, value) in root.iter_mut() {
             if key == "components" {
                 if let Value::Object(components) = value {
                     for (kind, group) in components.iter_mut() {
-                        let Value::Object(group) = group else { continue };
+                        let Value::Object(group) = group else {
+                            continue;
+                        };
                         for (name, item) in group.iter_mut() {
                             if kind == "schemas" && name == DECIMAL_SCHEMA {
                                 continue;
@@ -33,7 +39,11 @@ pub fn exact_numbers(doc: &mut Value, report: &mut Report) {
             }
         }
     }
-    let after = report.counts.get("exact-decimal-number").copied().unwrap_or(0);
+    let after = report
+        .counts
+        .get("exact-decimal-number")
+        .copied()
+        .unwrap_or(0);
     if after > before {
         let Value::Object(root) = doc else { return };
         let components = root.entry("components").or_insert_with(|| json!({}));
@@ -76,7 +86,10 @@ fn rewrite(value: &mut Value, report: &mut Report) {
             }
             for (key, inner) in map.iter_mut() {
                 // Examples and defaults are data, not schemas.
-                if matches!(key.as_str(), "example" | "examples" | "default" | "enum" | "x-known-values") {
+                if matches!(
+                    key.as_str(),
+                    "example" | "examples" | "default" | "enum" | "x-known-values"
+                ) {
                     continue;
                 }
                 rewrite(inner, report);
@@ -119,11 +132,22 @@ mod tests {
         );
         assert_eq!(
             doc.pointer("/components/schemas/Amount/properties/rate"),
-            Some(&json!({"allOf": [{"$ref": "#/components/schemas/JsonDecimal"}], "nullable": true}))
+            Some(
+                &json!({"allOf": [{"$ref": "#/components/schemas/JsonDecimal"}], "nullable": true})
+            )
         );
-        assert_eq!(doc.pointer("/components/schemas/Amount/properties/count/type"), Some(&json!("integer")));
-        assert_eq!(doc.pointer("/components/schemas/Amount/example/amount"), Some(&json!(2000)));
-        assert_eq!(doc.pointer("/components/schemas/JsonDecimal/type"), Some(&json!("number")));
+        assert_eq!(
+            doc.pointer("/components/schemas/Amount/properties/count/type"),
+            Some(&json!("integer"))
+        );
+        assert_eq!(
+            doc.pointer("/components/schemas/Amount/example/amount"),
+            Some(&json!(2000))
+        );
+        assert_eq!(
+            doc.pointer("/components/schemas/JsonDecimal/type"),
+            Some(&json!("number"))
+        );
         assert_eq!(
             doc.pointer("/paths/~1a/get/parameters/0/schema"),
             Some(&json!({"$ref": "#/components/schemas/JsonDecimal"}))

@@ -19,19 +19,25 @@ pub fn inline_refs(doc: &mut Value, report: &mut Report) {
     if let Some(Value::Object(paths)) = doc.get_mut("paths") {
         for item in paths.values_mut() {
             if let Some(Value::Array(params)) = item.get_mut("parameters") {
-                params.iter_mut().for_each(|p| inline(p, "inline-parameter-ref", report));
+                params
+                    .iter_mut()
+                    .for_each(|p| inline(p, "inline-parameter-ref", report));
             }
         }
     }
     for_each_operation(doc, |_, _, op| {
         if let Some(Value::Array(params)) = op.get_mut("parameters") {
-            params.iter_mut().for_each(|p| inline(p, "inline-parameter-ref", report));
+            params
+                .iter_mut()
+                .for_each(|p| inline(p, "inline-parameter-ref", report));
         }
         if let Some(body) = op.get_mut("requestBody") {
             inline(body, "inline-request-body-ref", report);
         }
         if let Some(Value::Object(responses)) = op.get_mut("responses") {
-            responses.values_mut().for_each(|r| inline(r, "inline-response-ref", report));
+            responses
+                .values_mut()
+                .for_each(|r| inline(r, "inline-response-ref", report));
         }
     });
 }
@@ -54,7 +60,10 @@ mod tests {
         let mut report = Report::default();
         inline_refs(&mut doc, &mut report);
         assert_eq!(doc["paths"]["/a"]["get"]["parameters"][0]["name"], "p");
-        assert_eq!(doc["paths"]["/a"]["get"]["responses"]["200"], json!({"description": "ok"}));
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["responses"]["200"],
+            json!({"description": "ok"})
+        );
         assert_eq!(report.total(), 2);
     }
 }

@@ -2,22 +2,28 @@
 //! `application/json`), drop the alternatives progenitor cannot use, and drop operations whose
 //! request body has no media type progenitor can send.
 
-use super::{Report, METHODS, for_each_operation};
+use super::{METHODS, Report, for_each_operation};
 use serde_json::{Map, Value, json};
 
 /// Is `mt` a JSON media type (`application/json`, `...;charset=..`, `application/problem+json`)?
 pub fn is_json(mt: &str) -> bool {
-    let base = mt.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let base = mt
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     base == "application/json" || (base.starts_with("application/") && base.ends_with("+json"))
 }
 
 /// Applies the media-type rules to every operation.
 pub fn normalize(doc: &mut Value, report: &mut Report) {
     for_each_operation(doc, |_, _, op| {
-        if let Some(Value::Object(content)) = op.get_mut("requestBody").and_then(|b| b.get_mut("content")) {
-            if !pick_request_media(content, report) {
-                op.insert("x-psd2-drop".into(), json!(true));
-            }
+        if let Some(Value::Object(content)) =
+            op.get_mut("requestBody").and_then(|b| b.get_mut("content"))
+            && !pick_request_media(content, report)
+        {
+            op.insert("x-psd2-drop".into(), json!(true));
         }
         if let Some(Value::Object(responses)) = op.get_mut("responses") {
             for r in responses.values_mut() {
@@ -31,11 +37,19 @@ pub fn normalize(doc: &mut Value, report: &mut Report) {
 }
 
 fn drop_marked_operations(doc: &mut Value, report: &mut Report) {
-    let Some(Value::Object(paths)) = doc.get_mut("paths") else { return };
+    let Some(Value::Object(paths)) = doc.get_mut("paths") else {
+        return;
+    };
     for item in paths.values_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
         for method in METHODS {
-            if item.get(method).and_then(|op| op.get("x-psd2-drop")).is_some() {
+            if item
+                .get(method)
+                .and_then(|op| op.get("x-psd2-drop"))
+                .is_some()
+            {
                 item.remove(method);
                 report.add("drop-operation-unsupported-request-body");
             }
@@ -59,13 +73,20 @@ fn pick_request_media(content: &mut Map<String, Value>, report: &mut Report) -> 
         |m| m.starts_with("application/octet-stream"),
         |m| m.starts_with("text/plain"),
     ];
-    let Some((key, canonical)) = order.iter().zip([
-        "application/json",
-        "application/x-www-form-urlencoded",
-        "application/octet-stream",
-        "text/plain",
-    ])
-    .find_map(|(pred, canonical)| content.keys().find(|k| pred(k)).map(|k| (k.clone(), canonical)))
+    let Some((key, canonical)) = order
+        .iter()
+        .zip([
+            "application/json",
+            "application/x-www-form-urlencoded",
+            "application/octet-stream",
+            "text/plain",
+        ])
+        .find_map(|(pred, canonical)| {
+            content
+                .keys()
+                .find(|k| pred(k))
+                .map(|k| (k.clone(), canonical))
+        })
     else {
         return content.is_empty();
     };

@@ -20,7 +20,9 @@ use std::fmt;
 use std::path::Path;
 
 /// HTTP methods of an OpenAPI path item, in document order of the spec.
-pub const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+pub const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// Settings for the normalize stage (from `bank.toml`).
 #[derive(Debug, Clone, Default)]
@@ -53,7 +55,11 @@ impl fmt::Display for Report {
         if self.counts.is_empty() {
             return write!(f, "  (none)");
         }
-        let lines: Vec<String> = self.counts.iter().map(|(k, n)| format!("  {k}: {n}")).collect();
+        let lines: Vec<String> = self
+            .counts
+            .iter()
+            .map(|(k, n)| format!("  {k}: {n}"))
+            .collect();
         write!(f, "{}", lines.join("\n"))
     }
 }
@@ -76,9 +82,13 @@ pub(crate) fn for_each_operation(
     doc: &mut Value,
     mut f: impl FnMut(&str, &str, &mut Map<String, Value>),
 ) {
-    let Some(Value::Object(paths)) = doc.get_mut("paths") else { return };
+    let Some(Value::Object(paths)) = doc.get_mut("paths") else {
+        return;
+    };
     for (path, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
         for method in METHODS {
             if let Some(Value::Object(op)) = item.get_mut(method) {
                 f(path, method, op);
@@ -90,7 +100,10 @@ pub(crate) fn for_each_operation(
 /// The operationId in PascalCase, for names of hoisted schemas.
 pub(crate) fn pascal(operation_id: &str) -> String {
     let mut out = String::new();
-    for word in operation_id.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in operation_id
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         let mut chars = word.chars();
         if let Some(c) = chars.next() {
             out.push(c.to_ascii_uppercase());

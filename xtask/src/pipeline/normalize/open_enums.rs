@@ -25,9 +25,13 @@ pub fn open_response_enums(doc: &mut Value, report: &mut Report) {
     }
     if let Some(Value::Object(paths)) = doc.get_mut("paths") {
         for item in paths.values_mut() {
-            let Some(item) = item.as_object_mut() else { continue };
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
             for op in item.values_mut() {
-                let Some(Value::Object(responses)) = op.get_mut("responses") else { continue };
+                let Some(Value::Object(responses)) = op.get_mut("responses") else {
+                    continue;
+                };
                 for response in responses.values_mut() {
                     if let Some(Value::Object(content)) = response.get_mut("content") {
                         for media in content.values_mut() {
@@ -47,7 +51,9 @@ fn response_schema_names(doc: &Value) -> BTreeSet<String> {
     let mut pending: Vec<String> = Vec::new();
     if let Some(Value::Object(paths)) = doc.get("paths") {
         for item in paths.values() {
-            let Some(item) = item.as_object() else { continue };
+            let Some(item) = item.as_object() else {
+                continue;
+            };
             for op in item.values() {
                 if let Some(Value::Object(responses)) = op.get("responses") {
                     for response in responses.values() {
@@ -164,7 +170,9 @@ mod tests {
         let mut report = Report::default();
         open_response_enums(&mut d, &mut report);
         assert_eq!(report.counts.get("open-response-enum"), Some(&2));
-        let bt = d.pointer("/components/schemas/BalanceType").expect("schema");
+        let bt = d
+            .pointer("/components/schemas/BalanceType")
+            .expect("schema");
         assert!(bt.get("enum").is_none());
         assert_eq!(bt["type"], "string");
         assert_eq!(bt["x-known-values"], json!(["closingBooked", "expected"]));
@@ -173,10 +181,15 @@ mod tests {
             "The type.\n\nKnown values: closingBooked, expected. Other values may appear."
         );
         let inline = d
-            .pointer("/paths/~1a/get/responses/200/content/application~1json/schema/properties/inline")
+            .pointer(
+                "/paths/~1a/get/responses/200/content/application~1json/schema/properties/inline",
+            )
             .expect("inline");
         assert!(inline.get("enum").is_none());
-        assert_eq!(d.pointer("/components/schemas/Mode/enum"), Some(&json!(["fast", "slow"])));
+        assert_eq!(
+            d.pointer("/components/schemas/Mode/enum"),
+            Some(&json!(["fast", "slow"]))
+        );
         assert_eq!(
             d.pointer("/components/schemas/Request/properties/access/enum"),
             Some(&json!(["ALL_ACCOUNTS"]))

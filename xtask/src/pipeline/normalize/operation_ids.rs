@@ -9,7 +9,10 @@ use std::path::Path;
 /// `get /v1/accounts/{account-id}/balances` → `get_v1_accounts_account_id_balances`.
 pub fn synthesize_id(method: &str, path: &str) -> String {
     let mut id = method.to_string();
-    for word in path.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in path
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         id.push('_');
         id.push_str(&word.to_ascii_lowercase());
     }
@@ -53,7 +56,10 @@ mod tests {
         let mut doc = json!({"paths": {"/v1/accounts/{account-id}": {"get": {}, "delete": {"operationId": "del"}}}});
         let mut report = Report::default();
         synthesize(&mut doc, Path::new("s"), &mut report).unwrap();
-        assert_eq!(doc["paths"]["/v1/accounts/{account-id}"]["get"]["operationId"], "get_v1_accounts_account_id");
+        assert_eq!(
+            doc["paths"]["/v1/accounts/{account-id}"]["get"]["operationId"],
+            "get_v1_accounts_account_id"
+        );
         assert_eq!(report.counts["synthesize-operation-id"], 1);
     }
 
@@ -61,6 +67,9 @@ mod tests {
     fn duplicates_are_rejected() {
         let mut doc = json!({"paths": {"/a": {"get": {"operationId": "x"}}, "/b": {"get": {"operationId": "x"}}}});
         let err = synthesize(&mut doc, Path::new("s.yaml"), &mut Report::default()).unwrap_err();
-        assert_eq!(err.to_string(), "s.yaml: duplicate operationId `x` on `GET /a` and `GET /b`");
+        assert_eq!(
+            err.to_string(),
+            "s.yaml: duplicate operationId `x` on `GET /a` and `GET /b`"
+        );
     }
 }

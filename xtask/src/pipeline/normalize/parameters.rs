@@ -1,16 +1,20 @@
 //! Parameters: drop the headers hooks set, drop what progenitor cannot send (cookies,
 //! non-`form` query styles), and make the rest fit (required path parameters, scalar headers).
 
-use super::{NormalizeSettings, Report, METHODS};
+use super::{METHODS, NormalizeSettings, Report};
 use crate::pipeline::refs::resolve;
 use serde_json::{Value, json};
 
 /// Applies every parameter rule to path items and operations.
 pub fn normalize(doc: &mut Value, settings: &NormalizeSettings, report: &mut Report) {
     let snapshot = doc.clone();
-    let Some(Value::Object(paths)) = doc.get_mut("paths") else { return };
+    let Some(Value::Object(paths)) = doc.get_mut("paths") else {
+        return;
+    };
     for (path, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
         let template = template_names(path);
         if let Some(Value::Array(params)) = item.get_mut("parameters") {
             fix_list(params, &template, settings, &snapshot, report);
@@ -21,7 +25,9 @@ pub fn normalize(doc: &mut Value, settings: &NormalizeSettings, report: &mut Rep
             .cloned()
             .unwrap_or_default();
         for method in METHODS {
-            let Some(Value::Object(op)) = item.get_mut(method) else { continue };
+            let Some(Value::Object(op)) = item.get_mut(method) else {
+                continue;
+            };
             let params = op.entry("parameters").or_insert_with(|| json!([]));
             if let Value::Array(params) = params {
                 fix_list(params, &template, settings, &snapshot, report);
@@ -36,7 +42,11 @@ pub fn normalize(doc: &mut Value, settings: &NormalizeSettings, report: &mut Rep
                     }
                 }
             }
-            if op.get("parameters").and_then(Value::as_array).is_some_and(Vec::is_empty) {
+            if op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(Vec::is_empty)
+            {
                 op.remove("parameters");
             }
         }
@@ -60,7 +70,12 @@ fn fix_list(
     params.retain(|p| {
         let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
         match p.get("in").and_then(Value::as_str) {
-            Some("header") if settings.drop_headers.iter().any(|h| h.eq_ignore_ascii_case(name)) => {
+            Some("header")
+                if settings
+                    .drop_headers
+                    .iter()
+                    .any(|h| h.eq_ignore_ascii_case(name)) =>
+            {
                 report.add("drop-hook-header");
                 false
             }
@@ -73,7 +88,9 @@ fn fix_list(
                 false
             }
             Some("query")
-                if p.get("style").and_then(Value::as_str).is_some_and(|s| s != "form") =>
+                if p.get("style")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s != "form") =>
             {
                 report.add("drop-unsupported-query-style");
                 false
@@ -82,7 +99,9 @@ fn fix_list(
         }
     });
     for p in params.iter_mut() {
-        let Some(map) = p.as_object_mut() else { continue };
+        let Some(map) = p.as_object_mut() else {
+            continue;
+        };
         if !map.contains_key("schema")
             && let Some(schema) = map
                 .get("content")
@@ -101,7 +120,11 @@ fn fix_list(
                 report.add("path-parameter-required");
             }
             Some("header") => {
-                if map.get("style").and_then(Value::as_str).is_some_and(|s| s != "simple") {
+                if map
+                    .get("style")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s != "simple")
+                {
                     map.insert("style".into(), json!("simple"));
                     report.add("header-style-simple");
                 }
@@ -110,7 +133,10 @@ fn fix_list(
                     .and_then(|s| resolve(doc, s))
                     .is_some_and(is_scalar);
                 if !scalar {
-                    let description = map.get("schema").and_then(|s| s.get("description")).cloned();
+                    let description = map
+                        .get("schema")
+                        .and_then(|s| s.get("description"))
+                        .cloned();
                     let mut schema = json!({"type": "string"});
                     if let Some(d) = description {
                         schema["description"] = d;
@@ -126,7 +152,9 @@ fn fix_list(
 
 /// A schema whose Rust type will implement `Display` (needed to send it as a header).
 fn is_scalar(schema: &Value) -> bool {
-    let composite = ["oneOf", "anyOf", "allOf", "not"].iter().any(|k| schema.get(k).is_some());
+    let composite = ["oneOf", "anyOf", "allOf", "not"]
+        .iter()
+        .any(|k| schema.get(k).is_some());
     let kind = schema.get("type").and_then(Value::as_str);
     !composite && matches!(kind, Some("string" | "integer" | "number" | "boolean"))
 }
@@ -149,7 +177,9 @@ mod tests {
             ]},
             "post": {}
         }}});
-        let settings = NormalizeSettings { drop_headers: vec!["Digest".into(), "Signature".into()] };
+        let settings = NormalizeSettings {
+            drop_headers: vec!["Digest".into(), "Signature".into()],
+        };
         let mut report = Report::default();
         normalize(&mut doc, &settings, &mut report);
         insta::assert_json_snapshot!(doc);

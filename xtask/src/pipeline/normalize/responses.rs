@@ -43,8 +43,14 @@ pub fn normalize(doc: &mut Value, report: &mut Report) {
         .unwrap_or_default();
     let before = hoisted.len();
     for_each_operation(doc, |_, _, op| {
-        let id = pascal(op.get("operationId").and_then(Value::as_str).unwrap_or("Operation"));
-        let Some(Value::Object(responses)) = op.get_mut("responses") else { return };
+        let id = pascal(
+            op.get("operationId")
+                .and_then(Value::as_str)
+                .unwrap_or("Operation"),
+        );
+        let Some(Value::Object(responses)) = op.get_mut("responses") else {
+            return;
+        };
         let explicit = responses.keys().any(|k| is_success(k) || is_error(k));
         if explicit && responses.remove("default").is_some() {
             report.add("drop-default-response");
@@ -101,7 +107,11 @@ fn fold_success(
     schemas: &mut Map<String, Value>,
     report: &mut Report,
 ) {
-    let codes: Vec<String> = responses.keys().filter(|k| is_success(k)).cloned().collect();
+    let codes: Vec<String> = responses
+        .keys()
+        .filter(|k| is_success(k))
+        .cloned()
+        .collect();
     let bodies: Vec<Body> = codes.iter().map(|c| body_of(&responses[c])).collect();
     let all_json = bodies.iter().all(|b| matches!(b, Body::Json(_)));
     if bodies.len() < 2 {
@@ -148,8 +158,10 @@ fn unify_errors(
     report: &mut Report,
 ) {
     let codes: Vec<String> = responses.keys().filter(|k| is_error(k)).cloned().collect();
-    let bodies: Vec<(String, Body)> =
-        codes.iter().map(|c| (c.clone(), body_of(&responses[c]))).collect();
+    let bodies: Vec<(String, Body)> = codes
+        .iter()
+        .map(|c| (c.clone(), body_of(&responses[c])))
+        .collect();
     let any_json = bodies.iter().any(|(_, b)| matches!(b, Body::Json(_)));
     let any_raw = bodies.iter().any(|(_, b)| *b == Body::Raw);
     for (code, body) in &bodies {
@@ -168,7 +180,9 @@ fn unify_errors(
         _ => None,
     }));
     let json_codes: Vec<String> = responses.keys().filter(|k| is_error(k)).cloned().collect();
-    if unique.is_empty() || (unique.len() == 1 && (unique[0].get("$ref").is_some() || json_codes.len() < 2)) {
+    if unique.is_empty()
+        || (unique.len() == 1 && (unique[0].get("$ref").is_some() || json_codes.len() < 2))
+    {
         return;
     }
     let schema = if unique.len() == 1 {

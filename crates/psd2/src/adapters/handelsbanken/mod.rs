@@ -1,0 +1,1 @@
+//! handelsbanken adapter (in progress).

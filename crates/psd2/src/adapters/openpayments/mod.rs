@@ -1,0 +1,1 @@
+//! openpayments adapter (in progress).

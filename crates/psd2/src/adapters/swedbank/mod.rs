@@ -1,0 +1,1 @@
+//! swedbank adapter (in progress).

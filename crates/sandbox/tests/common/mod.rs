@@ -1,0 +1,313 @@
+//! Test support: a sandbox plus an HTTP client whose every answer is checked against the
+//! bank's spec (`psd2_sandbox::contract`), and small per-bank flow helpers.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+
+use psd2_sandbox::contract::Spec;
+use psd2_sandbox::{Bank, RunningSandbox, SandboxBuilder};
+use psd2_security::{SigningHook, SigningIdentity};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::{Value, json};
+
+/// A request body.
+pub enum Body {
+    /// No body.
+    None,
+    /// JSON.
+    Json(Value),
+    /// Form-urlencoded.
+    Form(String),
+}
+
+/// A response.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+    /// The query parameters of the `Location` header.
+    pub fn location_query(&self) -> HashMap<String, String> {
+        let loc = self.header("location").expect("no Location header");
+        let url = url::Url::parse(&loc).expect("Location is not a URL");
+        url.query_pairs().into_owned().collect()
+    }
+}
+
+/// How to sign Swedbank requests.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Signing {
+    /// With the test identity.
+    Good,
+    /// Not at all.
+    None,
+    /// With a key that does not belong to the configured certificate.
+    WrongKey,
+}
+
+pub struct Tb {
+    pub sb: RunningSandbox,
+    http: reqwest::Client,
+    specs: HashMap<Bank, Spec>,
+    signer: SigningHook,
+    wrong_signer: SigningHook,
+}
+
+pub fn rid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl Tb {
+    pub async fn start(b: SandboxBuilder) -> Tb {
+        let sb = b
+            .signing_certificate_pem(psd2_security::fixtures::TEST_SIGNING_CERT_PEM)
+            .build()
+            .start()
+            .await
+            .expect("sandbox starts");
+        let specs = Bank::ALL
+            .into_iter()
+            .map(|b| (b, Spec::for_bank(b).expect("spec loads")))
+            .collect();
+        let id = SigningIdentity::from_pem(psd2_security::fixtures::TEST_SIGNING_CERT_PEM, psd2_security::fixtures::TEST_SIGNING_KEY_PEM).expect("identity");
+        let wrong = SigningIdentity::from_pem(psd2_security::fixtures::WRONG_SIGNING_CERT_PEM, psd2_security::fixtures::WRONG_SIGNING_KEY_PEM).expect("identity");
+        Tb {
+            sb,
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            specs,
+            signer: SigningHook::new(id),
+            wrong_signer: SigningHook::new(wrong),
+        }
+    }
+
+    pub fn url(&self, bank: Bank, path: &str) -> String {
+        if path.starts_with("http") { path.to_string() } else { format!("{}{path}", self.sb.bank_url(bank)) }
+    }
+
+    /// Sends a request and checks the answer against the bank's spec.
+    pub async fn call(&self, bank: Bank, method: &str, path: &str, headers: &[(&str, &str)], body: Body) -> Resp {
+        self.call_signed(bank, method, path, headers, body, Signing::Good).await
+    }
+
+    /// Like [`Tb::call`] with a chosen Swedbank signing mode.
+    pub async fn call_signed(&self, bank: Bank, method: &str, path: &str, headers: &[(&str, &str)], body: Body, signing: Signing) -> Resp {
+        let resp = self.send(bank, method, path, headers, body, signing).await;
+        let url = url::Url::parse(&self.url(bank, path)).expect("url");
+        let prefix = format!("/{}", bank.prefix());
+        let below = url.path().strip_prefix(&prefix).expect("bank prefix");
+        let spec = &self.specs[&bank];
+        if let Err(e) = spec.check(method, below, resp.status, &resp.headers, &resp.body) {
+            panic!("contract violation: {e}");
+        }
+        resp
+    }
+
+    /// Sends without contract check (browser pages that are not in the specs).
+    pub async fn send(&self, bank: Bank, method: &str, path: &str, headers: &[(&str, &str)], body: Body, signing: Signing) -> Resp {
+        let url = self.url(bank, path);
+        let mut hm = HeaderMap::new();
+        for (k, v) in headers {
+            hm.insert(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        }
+        let bytes: Vec<u8> = match &body {
+            Body::None => Vec::new(),
+            Body::Json(v) => {
+                hm.insert("content-type", HeaderValue::from_static("application/json"));
+                serde_json::to_vec(v).unwrap()
+            }
+            Body::Form(f) => {
+                hm.insert("content-type", HeaderValue::from_static("application/x-www-form-urlencoded"));
+                f.clone().into_bytes()
+            }
+        };
+        if bank == Bank::Swedbank && !url.contains("/sca/authorize") {
+            match signing {
+                Signing::Good => self.signer.sign_headers(&mut hm, &bytes).unwrap(),
+                Signing::WrongKey => self.wrong_signer.sign_headers(&mut hm, &bytes).unwrap(),
+                Signing::None => {}
+            }
+        }
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut rb = self.http.request(m, &url).headers(hm);
+        if !bytes.is_empty() {
+            rb = rb.body(bytes);
+        }
+        let r = rb.send().await.expect("request sent");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let body = r.bytes().await.expect("body").to_vec();
+        Resp { status, headers, body }
+    }
+
+    pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut rb = self.http.request(m, format!("{}/admin{path}", self.sb.base_url()));
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().await.unwrap();
+        let s = r.status().as_u16();
+        let t = r.text().await.unwrap();
+        (s, serde_json::from_str(&t).unwrap_or(Value::Null))
+    }
+}
+
+// ---------- Handelsbanken ----------
+
+pub fn hb_headers(token: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("X-IBM-Client-Id", "client-1".to_string()),
+        ("Authorization", format!("Bearer {token}")),
+        ("Country", "SE".to_string()),
+        ("TPP-Request-ID", rid()),
+        ("TPP-Transaction-ID", rid()),
+    ]
+}
+
+pub fn refs(v: &[(&'static str, String)]) -> Vec<(&'static str, &str)> {
+    v.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+pub async fn hb_ccg(tb: &Tb) -> String {
+    let r = tb.call(Bank::Handelsbanken, "POST", "/mlurd/oauth2/token/1.0", &[], Body::Form("grant_type=client_credentials&scope=AIS&client_id=client-1".into())).await;
+    assert_eq!(r.status, 200);
+    r.json()["access_token"].as_str().unwrap().to_string()
+}
+
+pub async fn hb_create_consent(tb: &Tb, ccg: &str) -> String {
+    let h = hb_headers(ccg);
+    let r = tb.call(Bank::Handelsbanken, "POST", "/openbanking/psd2/v1/consents", &refs(&h), Body::Json(json!({"access": "ALL_ACCOUNTS"}))).await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    r.json()["consentId"].as_str().unwrap().to_string()
+}
+
+/// Redirect SCA for `psu`, then the code exchange: the PSU token.
+pub async fn hb_psu_token(tb: &Tb, psu: &str) -> (String, String) {
+    let ccg = hb_ccg(tb).await;
+    let cid = hb_create_consent(tb, &ccg).await;
+    let page = format!(
+        "/openbanking/redirect/oauth2/authorize/1.0?response_type=code&scope=AIS:{cid}&client_id=client-1&state=st&redirect_uri=https://tpp.example/cb&psu_id={psu}"
+    );
+    let r = tb.send(Bank::Handelsbanken, "GET", &page, &[], Body::None, Signing::None).await;
+    assert_eq!(r.status, 302);
+    let q = r.location_query();
+    let code = q.get("code").expect("code").clone();
+    let form = format!("grant_type=authorization_code&code={code}&client_id=client-1&redirect_uri=https://tpp.example/cb");
+    let r = tb.call(Bank::Handelsbanken, "POST", "/mlurd/oauth2/token/1.0", &[], Body::Form(form)).await;
+    assert_eq!(r.status, 200);
+    (cid, r.json()["access_token"].as_str().unwrap().to_string())
+}
+
+// ---------- Open Payments ----------
+
+pub async fn op_token(tb: &Tb) -> String {
+    let r = tb
+        .call(Bank::OpenPayments, "POST", "/connect/token", &[], Body::Form("grant_type=client_credentials&client_id=client-1&client_secret=x&scope=accountinformation%20corporate".into()))
+        .await;
+    assert_eq!(r.status, 200);
+    r.json()["access_token"].as_str().unwrap().to_string()
+}
+
+pub fn op_headers(token: &str, consent: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut h = vec![
+        ("Authorization", format!("Bearer {token}")),
+        ("X-Request-ID", rid()),
+        ("X-BicFi", "ESSESESS".to_string()),
+        ("PSU-IP-Address", "10.1.2.3".to_string()),
+    ];
+    if let Some(c) = consent {
+        h.push(("Consent-ID", c.to_string()));
+    }
+    h
+}
+
+pub fn bg_consent_body(freq: u32) -> Value {
+    json!({"access": {}, "combinedServiceIndicator": false, "frequencyPerDay": freq, "recurringIndicator": true, "validUntil": "2099-12-31"})
+}
+
+pub async fn op_create_consent(tb: &Tb, token: &str, psu: &str, freq: u32) -> String {
+    let mut h = op_headers(token, None);
+    h.push(("PSU-ID", psu.to_string()));
+    let r = tb.call(Bank::OpenPayments, "POST", "/psd2/consent/v1/consents", &refs(&h), Body::Json(bg_consent_body(freq))).await;
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    r.json()["consentId"].as_str().unwrap().to_string()
+}
+
+/// Decoupled (mbid) SCA: polls until final; returns the final scaStatus.
+pub async fn op_decoupled(tb: &Tb, token: &str, cid: &str) -> (String, u32) {
+    let h = op_headers(token, None);
+    let r = tb
+        .call(Bank::OpenPayments, "POST", &format!("/psd2/consent/v1/consents/{cid}/authorisations"), &refs(&h), Body::Json(json!({"authenticationMethodId": "mbid"})))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    let href = r.json()["_links"]["scaStatus"]["href"].as_str().unwrap().to_string();
+    let mut polls = 0;
+    loop {
+        polls += 1;
+        let r = tb.call(Bank::OpenPayments, "GET", &href, &refs(&op_headers(token, None)), Body::None).await;
+        assert_eq!(r.status, 200);
+        let s = r.json()["scaStatus"].as_str().unwrap().to_string();
+        if s != "started" {
+            return (s, polls);
+        }
+        assert!(polls < 20, "decoupled SCA never finished");
+    }
+}
+
+pub async fn op_valid_consent(tb: &Tb, psu: &str, freq: u32) -> (String, String) {
+    let token = op_token(tb).await;
+    let cid = op_create_consent(tb, &token, psu, freq).await;
+    let (s, _) = op_decoupled(tb, &token, &cid).await;
+    assert_eq!(s, "finalised");
+    (token, cid)
+}
+
+// ---------- Swedbank ----------
+
+pub fn sw_headers(consent: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut h = vec![("X-Request-ID", rid()), ("PSU-IP-Address", "10.1.2.3".to_string())];
+    if let Some(c) = consent {
+        h.push(("Consent-ID", c.to_string()));
+    }
+    h
+}
+
+pub async fn sw_create_consent(tb: &Tb, psu: Option<&str>, freq: u32) -> String {
+    let mut h = sw_headers(None);
+    if let Some(p) = psu {
+        h.push(("PSU-ID", p.to_string()));
+    }
+    let r = tb.call(Bank::Swedbank, "POST", "/v1/consents", &refs(&h), Body::Json(bg_consent_body(freq))).await;
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    r.json()["consentId"].as_str().unwrap().to_string()
+}
+
+/// Redirect SCA through the sandbox's SCA page; returns the Location query.
+pub async fn sw_redirect(tb: &Tb, cid: &str, psu: &str) -> HashMap<String, String> {
+    let mut h = sw_headers(None);
+    h.push(("TPP-Redirect-URI", "https://tpp.example/cb".to_string()));
+    let r = tb.call(Bank::Swedbank, "POST", &format!("/v1/consents/{cid}/authorisations"), &refs(&h), Body::Json(json!({}))).await;
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    let href = r.json()["_links"]["scaRedirect"]["href"].as_str().unwrap().to_string();
+    let page = format!("{href}&state=s1&psu_id={psu}");
+    let r = tb.send(Bank::Swedbank, "GET", &page, &[], Body::None, Signing::None).await;
+    assert_eq!(r.status, 302);
+    r.location_query()
+}
+
+pub async fn sw_valid_consent(tb: &Tb, psu: &str, freq: u32) -> String {
+    let cid = sw_create_consent(tb, Some(psu), freq).await;
+    let q = sw_redirect(tb, &cid, psu).await;
+    assert_eq!(q.get("state").map(String::as_str), Some("s1"));
+    assert!(q.contains_key("code"));
+    cid
+}
