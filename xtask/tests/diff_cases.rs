@@ -503,3 +503,16 @@ fn nullability_survives_the_decimal_wrapper() {
     );
     assert_eq!(f.field.as_deref(), Some("Amount.amount"));
 }
+
+case!(
+    operation_renamed,
+    "operation-renamed",
+    breaking,
+    OperationRenamed
+);
+case!(
+    path_parameter_renamed,
+    "path-parameter-renamed",
+    breaking,
+    ParameterRenamed
+);

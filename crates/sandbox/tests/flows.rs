@@ -34,6 +34,7 @@ async fn handelsbanken_redirect_flow_accounts_cards_and_all_pages() {
     let currencies: Vec<&str> = accounts.iter().map(|a| a["currency"].as_str().unwrap()).collect();
     assert_eq!(currencies, ["SEK", "SEK", "NOK", "EUR"]);
     for a in &accounts {
+        use iban::IbanLike;
         let iban: iban::Iban = a["iban"].as_str().unwrap().parse().expect("valid IBAN");
         assert!(["SE", "NO", "FI"].contains(&iban.country_code()));
     }
@@ -180,7 +181,8 @@ async fn handelsbanken_decoupled_and_rejections() {
             assert_eq!(status.json()["consentStatus"], "VALID");
             let token = last["access_token"].as_str().unwrap();
             let r = tb.call(Bank::Handelsbanken, "GET", "/openbanking/psd2/v2/accounts", &refs(&hb_headers(token)), Body::None).await;
-            let names: Vec<&str> = r.json()["accounts"].as_array().unwrap().iter().map(|a| a["ownerName"].as_str().unwrap()).collect::<Vec<_>>().leak().to_vec();
+            let v = r.json();
+            let names: Vec<&str> = v["accounts"].as_array().unwrap().iter().map(|a| a["ownerName"].as_str().unwrap()).collect();
             assert!(names.iter().all(|n| *n == "Foretaget AB"), "{names:?}");
         } else {
             assert_eq!(status.json()["consentStatus"], "REJECTED");

@@ -173,7 +173,7 @@ pub fn hb_headers(token: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-pub fn refs(v: &[(&'static str, String)]) -> Vec<(&'static str, &str)> {
+pub fn refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     v.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
