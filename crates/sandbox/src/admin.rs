@@ -19,7 +19,10 @@ use crate::state::{AppState, ConsentStatus};
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/health", get(health))
-        .route("/faults", get(list_faults).post(add_faults).delete(clear_faults))
+        .route(
+            "/faults",
+            get(list_faults).post(add_faults).delete(clear_faults),
+        )
         .route("/consents/{consent_id}/expire", post(expire))
         .route("/consents/{consent_id}/revoke", post(revoke))
         .route("/clock", get(clock).post(advance_clock))
@@ -56,7 +59,11 @@ async fn add_faults(State(state): State<Arc<AppState>>, body: Bytes) -> Response
             }
             (StatusCode::OK, axum::Json(state.faults.list())).into_response()
         }
-        Err(err) => (StatusCode::BAD_REQUEST, axum::Json(json!({"error": err.to_string()}))).into_response(),
+        Err(err) => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": err.to_string()})),
+        )
+            .into_response(),
     }
 }
 
@@ -74,7 +81,11 @@ fn set_status(state: &AppState, id: &str, status: ConsentStatus) -> Response {
             c.last_action_date = today;
             StatusCode::NO_CONTENT.into_response()
         }
-        None => (StatusCode::NOT_FOUND, axum::Json(json!({"error": "unknown consent"}))).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"error": "unknown consent"})),
+        )
+            .into_response(),
     }
 }
 
@@ -87,7 +98,10 @@ async fn revoke(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> R
 }
 
 async fn clock(State(state): State<Arc<AppState>>) -> Response {
-    axum::Json(json!({"now": state.clock.now().to_rfc3339(), "today": state.clock.today().to_string()})).into_response()
+    axum::Json(
+        json!({"now": state.clock.now().to_rfc3339(), "today": state.clock.today().to_string()}),
+    )
+    .into_response()
 }
 
 /// Body `{"advanceSecs": N}`: moves the sandbox clock forward (token expiry, SCA age).
@@ -100,7 +114,11 @@ async fn advance_clock(State(state): State<Arc<AppState>>, body: Bytes) -> Respo
             state.clock.advance(s);
             clock(State(state)).await
         }
-        _ => (StatusCode::BAD_REQUEST, axum::Json(json!({"error": "body must be {\"advanceSecs\": N}, N >= 0"}))).into_response(),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": "body must be {\"advanceSecs\": N}, N >= 0"})),
+        )
+            .into_response(),
     }
 }
 

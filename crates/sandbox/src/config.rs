@@ -91,7 +91,10 @@ impl fmt::Debug for SandboxConfig {
             .field("token_ttl", &self.token_ttl)
             .field("decoupled_pending_polls", &self.decoupled_pending_polls)
             .field("faults", &self.faults)
-            .field("signing_certificate_pem", &self.signing_certificate_pem.as_ref().map(|_| "<set>"))
+            .field(
+                "signing_certificate_pem",
+                &self.signing_certificate_pem.as_ref().map(|_| "<set>"),
+            )
             .field("require_signatures", &self.require_signatures)
             .field("today", &self.today)
             .field("port", &self.port)

@@ -85,7 +85,10 @@ pub fn spec_path(bank: Bank) -> PathBuf {
 }
 
 fn segments(p: &str) -> Vec<&str> {
-    p.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect()
+    p.trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Converts OpenAPI schema dialect into JSON Schema (nullable → anyOf with null).
@@ -101,7 +104,11 @@ fn to_json_schema(v: &Value) -> Value {
                     "properties" | "definitions" | "schemas" | "patternProperties" => {
                         let inner: Map<String, Value> = val
                             .as_object()
-                            .map(|o| o.iter().map(|(pk, pv)| (pk.clone(), to_json_schema(pv))).collect())
+                            .map(|o| {
+                                o.iter()
+                                    .map(|(pk, pv)| (pk.clone(), to_json_schema(pv)))
+                                    .collect()
+                            })
                             .unwrap_or_default();
                         out.insert(k.clone(), Value::Object(inner));
                     }
@@ -145,7 +152,9 @@ impl Spec {
 
     fn resolve<'a>(&'a self, mut v: &'a Value) -> &'a Value {
         for _ in 0..16 {
-            let Some(r) = v.get("$ref").and_then(Value::as_str) else { break };
+            let Some(r) = v.get("$ref").and_then(Value::as_str) else {
+                break;
+            };
             match r.strip_prefix('#').and_then(|p| self.doc.pointer(p)) {
                 Some(t) => v = t,
                 None => break,
@@ -164,11 +173,16 @@ impl Spec {
             if t.len() != want.len() {
                 continue;
             }
-            let ok = t.iter().zip(&want).all(|(a, b)| (a.starts_with('{') && a.ends_with('}')) || a == b);
+            let ok = t
+                .iter()
+                .zip(&want)
+                .all(|(a, b)| (a.starts_with('{') && a.ends_with('}')) || a == b);
             if !ok {
                 continue;
             }
-            let Some(op) = item.get(method.to_ascii_lowercase()) else { continue };
+            let Some(op) = item.get(method.to_ascii_lowercase()) else {
+                continue;
+            };
             let literal = t.iter().filter(|a| !a.starts_with('{')).count();
             if best.as_ref().is_none_or(|(l, _, _)| literal > *l) {
                 best = Some((literal, template.clone(), op));
@@ -178,11 +192,20 @@ impl Spec {
     }
 
     /// Checks one response against the spec.
-    pub fn check(&self, method: &str, path: &str, status: u16, headers: &HeaderMap, body: &[u8]) -> Result<(), ContractError> {
-        let (op_name, op) = self.operation(method, path).ok_or_else(|| ContractError::NoOperation {
-            method: method.to_string(),
-            path: path.to_string(),
-        })?;
+    pub fn check(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), ContractError> {
+        let (op_name, op) =
+            self.operation(method, path)
+                .ok_or_else(|| ContractError::NoOperation {
+                    method: method.to_string(),
+                    path: path.to_string(),
+                })?;
         let responses = op.get("responses").and_then(Value::as_object);
         let response = responses
             .and_then(|r| r.get(&status.to_string()).or_else(|| r.get("default")))
@@ -190,12 +213,16 @@ impl Spec {
             .ok_or_else(|| ContractError::UndocumentedStatus {
                 op: op_name.clone(),
                 status,
-                documented: responses.map(|r| r.keys().cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default(),
+                documented: responses
+                    .map(|r| r.keys().cloned().collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default(),
             })?;
         if let Some(hs) = response.get("headers").and_then(Value::as_object) {
             for (name, h) in hs {
                 let h = self.resolve(h);
-                if h.get("required").and_then(Value::as_bool) == Some(true) && !headers.contains_key(name.to_ascii_lowercase().as_str()) {
+                if h.get("required").and_then(Value::as_bool) == Some(true)
+                    && !headers.contains_key(name.to_ascii_lowercase().as_str())
+                {
                     return Err(ContractError::MissingHeader {
                         op: op_name,
                         status,
@@ -209,7 +236,10 @@ impl Spec {
         } else {
             response
                 .get("content")
-                .and_then(|c| c.get("application/json").or_else(|| c.as_object().and_then(|o| o.values().next())))
+                .and_then(|c| {
+                    c.get("application/json")
+                        .or_else(|| c.as_object().and_then(|o| o.values().next()))
+                })
                 .and_then(|c| c.get("schema"))
         };
         let body_err = |errors: String| ContractError::Body {
@@ -219,9 +249,16 @@ impl Spec {
             body: String::from_utf8_lossy(&body[..body.len().min(2000)]).into_owned(),
         };
         let Some(schema) = schema else {
-            return if body.is_empty() { Ok(()) } else { Err(body_err("the spec documents no body, but one was sent".into())) };
+            return if body.is_empty() {
+                Ok(())
+            } else {
+                Err(body_err(
+                    "the spec documents no body, but one was sent".into(),
+                ))
+            };
         };
-        let instance: Value = serde_json::from_slice(body).map_err(|e| body_err(format!("not JSON: {e}")))?;
+        let instance: Value =
+            serde_json::from_slice(body).map_err(|e| body_err(format!("not JSON: {e}")))?;
         let mut root = Map::new();
         root.insert("allOf".into(), json!([to_json_schema(schema)]));
         if let Some(defs) = self.doc.get("definitions") {
@@ -231,12 +268,17 @@ impl Spec {
             root.insert("components".into(), to_json_schema(c));
         }
         let root = Value::Object(root);
-        let validator = jsonschema::draft4::new(&root).map_err(|e| body_err(format!("schema does not compile: {e}")))?;
+        let validator = jsonschema::draft4::new(&root)
+            .map_err(|e| body_err(format!("schema does not compile: {e}")))?;
         let errors: Vec<String> = validator
             .iter_errors(&instance)
             .take(10)
             .map(|e| format!("  at {}: {}", e.instance_path(), e))
             .collect();
-        if errors.is_empty() { Ok(()) } else { Err(body_err(errors.join("\n"))) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(body_err(errors.join("\n")))
+        }
     }
 }

@@ -46,7 +46,11 @@ impl ApiError {
 
     /// 404 `RESOURCE_UNKNOWN`.
     pub fn resource_unknown(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "RESOURCE_UNKNOWN", format!("{what} not found."))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "RESOURCE_UNKNOWN",
+            format!("{what} not found."),
+        )
     }
 
     /// Adds a `Retry-After`.
@@ -83,7 +87,12 @@ pub fn error_body(bank: Bank, error: &ApiError) -> serde_json::Value {
             "tppMessages": [{"category": "ERROR", "code": error.code, "text": error.message}],
         }),
         Bank::Swedbank => {
-            let id = format!("{:010}", crate::rng::mix(crate::rng::str_part(&error.message) ^ u64::from(error.status.as_u16())) % 10_000_000_000);
+            let id = format!(
+                "{:010}",
+                crate::rng::mix(
+                    crate::rng::str_part(&error.message) ^ u64::from(error.status.as_u16())
+                ) % 10_000_000_000
+            );
             json!({
                 "id": id,
                 "system": "ERA-PSD2",
@@ -99,10 +108,10 @@ impl IntoResponse for BankError {
     fn into_response(self) -> Response {
         let body = error_body(self.bank, &self.error);
         let mut resp = (self.error.status, axum::Json(body)).into_response();
-        if let Some(secs) = self.error.retry_after {
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                resp.headers_mut().insert("retry-after", v);
-            }
+        if let Some(secs) = self.error.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            resp.headers_mut().insert("retry-after", v);
         }
         resp
     }

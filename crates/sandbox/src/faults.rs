@@ -58,7 +58,10 @@ pub struct FaultConfig {
 impl FaultConfig {
     fn matches(&self, bank: Bank, path: &str) -> bool {
         self.bank.is_none_or(|b| b == bank)
-            && self.path_contains.as_deref().is_none_or(|p| path.contains(p))
+            && self
+                .path_contains
+                .as_deref()
+                .is_none_or(|p| path.contains(p))
     }
 }
 
@@ -145,7 +148,10 @@ impl FaultSet {
                 d.error = Some((status, None));
             }
             if d.error.is_none() && hit(c.rate_limit_every) {
-                d.error = Some((StatusCode::TOO_MANY_REQUESTS, Some(c.retry_after_secs.unwrap_or(1))));
+                d.error = Some((
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Some(c.retry_after_secs.unwrap_or(1)),
+                ));
             }
             d.truncate |= hit(c.truncate_every);
             d.malformed |= hit(c.malformed_every);
@@ -155,7 +161,11 @@ impl FaultSet {
 }
 
 /// Middleware applying the active faults to one bank's routes.
-pub async fn fault_layer(State((state, bank)): State<(Arc<AppState>, Bank)>, req: Request, next: Next) -> Response {
+pub async fn fault_layer(
+    State((state, bank)): State<(Arc<AppState>, Bank)>,
+    req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_string();
     let d = state.faults.decide(bank, &path);
     if d.latency > 0 {
@@ -163,9 +173,22 @@ pub async fn fault_layer(State((state, bank)): State<(Arc<AppState>, Bank)>, req
     }
     if let Some((status, retry)) = d.error {
         let err = match retry {
-            Some(secs) => ApiError::new(status, "TOO_MANY_REQUESTS", "Too many requests (injected fault).").with_retry_after(secs),
-            None if status == StatusCode::SERVICE_UNAVAILABLE => ApiError::new(status, "SERVICE_UNAVAILABLE", "Service unavailable (injected fault)."),
-            None => ApiError::new(status, "INTERNAL_SERVER_ERROR", "Internal server error (injected fault)."),
+            Some(secs) => ApiError::new(
+                status,
+                "TOO_MANY_REQUESTS",
+                "Too many requests (injected fault).",
+            )
+            .with_retry_after(secs),
+            None if status == StatusCode::SERVICE_UNAVAILABLE => ApiError::new(
+                status,
+                "SERVICE_UNAVAILABLE",
+                "Service unavailable (injected fault).",
+            ),
+            None => ApiError::new(
+                status,
+                "INTERNAL_SERVER_ERROR",
+                "Internal server error (injected fault).",
+            ),
         };
         return err.for_bank(bank).into_response();
     }

@@ -207,7 +207,12 @@ const PAYEES: [&str; 5] = [
     "Hyresvarden AB",
     "Folksam",
 ];
-const PAYERS: [&str; 4] = ["Arbetsgivaren AB", "Forsakringskassan", "Kund AB", "Lars Larsson"];
+const PAYERS: [&str; 4] = [
+    "Arbetsgivaren AB",
+    "Forsakringskassan",
+    "Kund AB",
+    "Lars Larsson",
+];
 
 /// All fixture data of one sandbox instance.
 #[derive(Debug, Clone)]
@@ -240,18 +245,108 @@ fn plans() -> Vec<Plan> {
     };
     use AccountKind::{Card, Payment};
     vec![
-        p("private-1", "SEK", Payment, "Allkonto", "Allkonto Ung", "CACC", true),
-        p("private-1", "SEK", Payment, "Sparkonto", "Sparkonto", "SVGS", false),
-        p("private-1", "NOK", Payment, "Brukskonto", "Brukskonto", "CACC", false),
-        p("private-1", "EUR", Payment, "Euro account", "Currency Account", "CACC", false),
-        p("private-1", "SEK", Card, "Mastercard", "Platinum", "CARD", false),
-        p("private-2", "SEK", Payment, "Lonekonto", "Allkonto", "CACC", false),
-        p("private-2", "EUR", Payment, "Euro account", "Currency Account", "CACC", false),
-        p("corporate-1", "SEK", Payment, "Foretagskonto", "Business Account", "CACC", false),
-        p("corporate-1", "NOK", Payment, "Driftskonto", "Business Account", "CACC", false),
-        p("corporate-1", "EUR", Payment, "Euro business", "Currency Account", "CACC", false),
-        p("corporate-1", "SEK", Card, "Business card", "Business Card", "CARD", false),
-        p("reject-1", "SEK", Payment, "Allkonto", "Allkonto", "CACC", false),
+        p(
+            "private-1",
+            "SEK",
+            Payment,
+            "Allkonto",
+            "Allkonto Ung",
+            "CACC",
+            true,
+        ),
+        p(
+            "private-1",
+            "SEK",
+            Payment,
+            "Sparkonto",
+            "Sparkonto",
+            "SVGS",
+            false,
+        ),
+        p(
+            "private-1",
+            "NOK",
+            Payment,
+            "Brukskonto",
+            "Brukskonto",
+            "CACC",
+            false,
+        ),
+        p(
+            "private-1",
+            "EUR",
+            Payment,
+            "Euro account",
+            "Currency Account",
+            "CACC",
+            false,
+        ),
+        p(
+            "private-1",
+            "SEK",
+            Card,
+            "Mastercard",
+            "Platinum",
+            "CARD",
+            false,
+        ),
+        p(
+            "private-2",
+            "SEK",
+            Payment,
+            "Lonekonto",
+            "Allkonto",
+            "CACC",
+            false,
+        ),
+        p(
+            "private-2",
+            "EUR",
+            Payment,
+            "Euro account",
+            "Currency Account",
+            "CACC",
+            false,
+        ),
+        p(
+            "corporate-1",
+            "SEK",
+            Payment,
+            "Foretagskonto",
+            "Business Account",
+            "CACC",
+            false,
+        ),
+        p(
+            "corporate-1",
+            "NOK",
+            Payment,
+            "Driftskonto",
+            "Business Account",
+            "CACC",
+            false,
+        ),
+        p(
+            "corporate-1",
+            "EUR",
+            Payment,
+            "Euro business",
+            "Currency Account",
+            "CACC",
+            false,
+        ),
+        p(
+            "corporate-1",
+            "SEK",
+            Card,
+            "Business card",
+            "Business Card",
+            "CARD",
+            false,
+        ),
+        p(
+            "reject-1", "SEK", Payment, "Allkonto", "Allkonto", "CACC", false,
+        ),
     ]
 }
 
@@ -296,12 +391,18 @@ impl Fixtures {
                     }
                     _ => {
                         let bban = format!("{se}{}", &digits[..17]);
-                        (Some(iban::iban("SE", &bban)), Some(digits[6..17].to_string()))
+                        (
+                            Some(iban::iban("SE", &bban)),
+                            Some(digits[6..17].to_string()),
+                        )
                     }
                 };
                 let (masked_pan, credit_limit_cents) = if plan.kind == AccountKind::Card {
                     let last4 = mix(key ^ 7) % 10_000;
-                    (Some(format!("5123********{last4:04}")), Some(2_000_000 * if plan.psu == "corporate-1" { 5 } else { 1 }))
+                    (
+                        Some(format!("5123********{last4:04}")),
+                        Some(2_000_000 * if plan.psu == "corporate-1" { 5 } else { 1 }),
+                    )
                 } else {
                     (None, None)
                 };
@@ -396,7 +497,11 @@ impl Account {
         // j = number of booked transactions applied (0 = opening balance).
         let period = 40_i64;
         let phase = (j as i64) % period;
-        let tri = if phase < period / 2 { phase } else { period - phase };
+        let tri = if phase < period / 2 {
+            phase
+        } else {
+            period - phase
+        };
         let noise = below(hash(&[self.key, j, 11]), 60_000) as i64 - 30_000;
         self.scale * (1_000_000 + tri * 60_000 + noise)
     }
@@ -470,7 +575,11 @@ impl Account {
             (Decimal::new(cents, 2), fixtures.today, None)
         };
         let kind = if self.kind == AccountKind::Card {
-            if below(h >> 8, 4) == 0 { TxnKind::CardAbroad } else { TxnKind::CardPurchase }
+            if below(h >> 8, 4) == 0 {
+                TxnKind::CardAbroad
+            } else {
+                TxnKind::CardPurchase
+            }
         } else {
             match below(h >> 8, 10) {
                 0 => TxnKind::CardAbroad,
@@ -480,7 +589,11 @@ impl Account {
                 _ => TxnKind::Transfer,
             }
         };
-        let kind = if kind == TxnKind::Fee && amount.is_sign_positive() { TxnKind::Transfer } else { kind };
+        let kind = if kind == TxnKind::Fee && amount.is_sign_positive() {
+            TxnKind::Transfer
+        } else {
+            kind
+        };
         let incoming = amount.is_sign_positive() && !amount.is_zero();
         let counterparty = match kind {
             TxnKind::CardAbroad | TxnKind::CardPurchase if !incoming => {
@@ -521,7 +634,10 @@ impl Account {
         });
         let remittance = match kind {
             TxnKind::CardAbroad | TxnKind::CardPurchase => format!("Card purchase {counterparty}"),
-            TxnKind::Invoice => format!("Invoice {}", structured_reference.clone().unwrap_or_default()),
+            TxnKind::Invoice => format!(
+                "Invoice {}",
+                structured_reference.clone().unwrap_or_default()
+            ),
             TxnKind::Fee => "Monthly account fee".to_string(),
             TxnKind::Transfer if incoming => format!("Payment from {counterparty}"),
             TxnKind::Transfer => format!("Transfer to {counterparty}"),
@@ -551,7 +667,11 @@ mod tests {
     use super::*;
 
     fn fx() -> Fixtures {
-        Fixtures::new(7, NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default(), 10_000)
+        Fixtures::new(
+            7,
+            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default(),
+            10_000,
+        )
     }
 
     #[test]

@@ -63,7 +63,10 @@ mod tests {
     #[test]
     fn known_ibans() {
         // Examples published in ISO 13616 registry documents.
-        assert_eq!(iban("SE", "50000000058398257466"), "SE4550000000058398257466");
+        assert_eq!(
+            iban("SE", "50000000058398257466"),
+            "SE4550000000058398257466"
+        );
         assert_eq!(iban("NO", "86011117947"), "NO9386011117947");
         assert_eq!(iban("FI", "12345600000785"), "FI2112345600000785");
     }

@@ -49,8 +49,10 @@ use signature::{AcceptAll, CertificateVerifier, Verifier};
 use state::AppState;
 
 /// Where the committed demo signing certificate of `psd2-security` lives in the workspace.
-pub const DEFAULT_SIGNING_CERT_PATH: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../security/fixtures/test-signing-cert.pem");
+pub const DEFAULT_SIGNING_CERT_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../security/fixtures/test-signing-cert.pem"
+);
 
 /// A configured, not yet started sandbox.
 #[derive(Debug, Clone)]
@@ -127,7 +129,9 @@ pub struct RunningSandbox {
 
 impl std::fmt::Debug for RunningSandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunningSandbox").field("addr", &self.addr).finish()
+        f.debug_struct("RunningSandbox")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -182,7 +186,11 @@ async fn request_id_layer(req: Request, next: Next) -> Response {
         .headers()
         .get("x-request-id")
         .cloned()
-        .unwrap_or_else(|| HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).unwrap_or(HeaderValue::from_static("00000000-0000-4000-8000-000000000000")));
+        .unwrap_or_else(|| {
+            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).unwrap_or(
+                HeaderValue::from_static("00000000-0000-4000-8000-000000000000"),
+            )
+        });
     let mut resp = next.run(req).await;
     resp.headers_mut().insert("x-request-id", id);
     resp
@@ -206,7 +214,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(faults(Bank::OpenPayments));
     let sw = banks::swedbank::routes()
         .with_state(state.clone())
-        .layer(from_fn_with_state(state.clone(), banks::swedbank::signature_layer))
+        .layer(from_fn_with_state(
+            state.clone(),
+            banks::swedbank::signature_layer,
+        ))
         .layer(from_fn(request_id_layer))
         .merge(sca(Bank::Swedbank))
         .layer(faults(Bank::Swedbank));

@@ -43,14 +43,20 @@ pub fn booking_status(v: Option<&String>, default: Option<&str>) -> Result<(bool
         Some("booked") => Ok((true, false)),
         Some("pending") => Ok((false, true)),
         Some("both") => Ok((true, true)),
-        Some(other) => Err(ApiError::format(format!("bookingStatus {other:?} is not one of booked, pending, both."))),
-        None => Err(ApiError::format("Missing required query parameter bookingStatus.")),
+        Some(other) => Err(ApiError::format(format!(
+            "bookingStatus {other:?} is not one of booked, pending, both."
+        ))),
+        None => Err(ApiError::format(
+            "Missing required query parameter bookingStatus.",
+        )),
     }
 }
 
 /// The default `dateFrom` when a request has none: 90 days back (no fresh SCA needed).
 pub fn default_date_from(today: NaiveDate) -> NaiveDate {
-    today.checked_sub_days(Days::new(crate::state::FREE_HISTORY_DAYS)).unwrap_or(today)
+    today
+        .checked_sub_days(Days::new(crate::state::FREE_HISTORY_DAYS))
+        .unwrap_or(today)
 }
 
 fn encode_key(offset: u64) -> String {
@@ -80,12 +86,23 @@ pub fn booked_range(fixtures: &Fixtures, account: &Account, q: &TxQuery) -> (u64
 /// Number of entries the query matches in total.
 pub fn total(fixtures: &Fixtures, account: &Account, q: &TxQuery) -> u64 {
     let (lo, hi) = booked_range(fixtures, account, q);
-    let pending = if q.pending && q.date_to >= fixtures.today() { account.pending } else { 0 };
+    let pending = if q.pending && q.date_to >= fixtures.today() {
+        account.pending
+    } else {
+        0
+    };
     pending + if q.booked { hi - lo } else { 0 }
 }
 
 /// Builds the page for `q`. `empty_fault`/`repeat_fault` inject the paging faults.
-pub fn page(fixtures: &Fixtures, account: &Account, q: &TxQuery, page_size: u64, empty_fault: bool, repeat_fault: bool) -> Result<Page, ApiError> {
+pub fn page(
+    fixtures: &Fixtures,
+    account: &Account,
+    q: &TxQuery,
+    page_size: u64,
+    empty_fault: bool,
+    repeat_fault: bool,
+) -> Result<Page, ApiError> {
     if q.date_from > q.date_to {
         return Err(ApiError::format("dateFrom is after dateTo."));
     }
@@ -97,25 +114,29 @@ pub fn page(fixtures: &Fixtures, account: &Account, q: &TxQuery, page_size: u64,
     }
     let offset = q.key.as_deref().map(decode_key).transpose()?.unwrap_or(0);
     let (lo, hi) = booked_range(fixtures, account, q);
-    let pending = if q.pending && q.date_to >= fixtures.today() { account.pending } else { 0 };
+    let pending = if q.pending && q.date_to >= fixtures.today() {
+        account.pending
+    } else {
+        0
+    };
     let booked = if q.booked { hi - lo } else { 0 };
     let total = pending + booked;
     let end = offset.saturating_add(page_size.max(1)).min(total);
     let mut out = Page::default();
     for k in offset..end {
         if k < pending {
-            out.pending.push(account.transaction(fixtures, account.history - 1 - k));
+            out.pending
+                .push(account.transaction(fixtures, account.history - 1 - k));
         } else {
             let j = k - pending;
             out.booked.push(account.transaction(fixtures, hi - 1 - j));
         }
     }
-    if end < total {
-        out.next_key = Some(if repeat_fault && q.key.is_some() {
-            q.key.clone().unwrap_or_default()
-        } else {
-            encode_key(end)
-        });
+    if repeat_fault && q.key.is_some() {
+        // A buggy bank: the follow-up page links to itself again, forever.
+        out.next_key = q.key.clone();
+    } else if end < total {
+        out.next_key = Some(encode_key(end));
     }
     Ok(out)
 }

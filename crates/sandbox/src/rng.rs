@@ -11,9 +11,7 @@ pub fn mix(mut x: u64) -> u64 {
 
 /// Hashes a list of parts into one value (order matters).
 pub fn hash(parts: &[u64]) -> u64 {
-    parts
-        .iter()
-        .fold(0x5EED_u64, |acc, p| mix(acc ^ mix(*p)))
+    parts.iter().fold(0x5EED_u64, |acc, p| mix(acc ^ mix(*p)))
 }
 
 /// Hashes a string into a `u64` part (FNV-1a).

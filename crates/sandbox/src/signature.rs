@@ -8,7 +8,13 @@ use sha2::{Digest, Sha256};
 /// Checks one request's `Digest`, `Signature`, `TPP-Signature-Certificate` and `Date`.
 pub trait Verifier: Send + Sync {
     /// `Ok(())` when the request is properly signed; otherwise a reason (no secrets).
-    fn verify(&self, method: &str, path_and_query: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), String>;
+    fn verify(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), String>;
 }
 
 /// Accepts everything (used when `require_signatures(false)`).
@@ -40,7 +46,9 @@ pub fn check_structure(headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
         base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body))
     );
     let ok = digest.split(',').map(str::trim).any(|d| {
-        d.len() == expected.len() && d[..8].eq_ignore_ascii_case("SHA-256=") && d[8..] == expected[8..]
+        d.len() == expected.len()
+            && d[..8].eq_ignore_ascii_case("SHA-256=")
+            && d[8..] == expected[8..]
     });
     if !ok {
         return Err("Digest does not match the request body.".to_string());
@@ -78,9 +86,24 @@ impl CertificateVerifier {
 }
 
 impl Verifier for CertificateVerifier {
-    fn verify(&self, method: &str, path_and_query: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
-        psd2_security::verify::verify_request(method, path_and_query, headers, body, &self.certificate_pem).map_err(|err| match err {
-            psd2_security::verify::VerifyError::MissingHeader(h) => format!("Missing required header {h}."),
+    fn verify(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), String> {
+        psd2_security::verify::verify_request(
+            method,
+            path_and_query,
+            headers,
+            body,
+            &self.certificate_pem,
+        )
+        .map_err(|err| match err {
+            psd2_security::verify::VerifyError::MissingHeader(h) => {
+                format!("Missing required header {h}.")
+            }
             other => other.to_string(),
         })
     }

@@ -48,7 +48,14 @@ impl Clock {
     /// Current sandbox date.
     pub fn today(&self) -> NaiveDate {
         match self.today {
-            Some(d) => d + ChronoDuration::seconds(self.offset()).num_days().max(0).try_into().map(Days::new).unwrap_or(Days::new(0)),
+            Some(d) => {
+                d + ChronoDuration::seconds(self.offset())
+                    .num_days()
+                    .max(0)
+                    .try_into()
+                    .map(Days::new)
+                    .unwrap_or(Days::new(0))
+            }
             None => self.now().date_naive(),
         }
     }
@@ -240,7 +247,11 @@ impl Store {
 
     /// A fresh opaque token string.
     pub fn new_secret(&mut self, prefix: &str) -> String {
-        format!("{prefix}{:016x}{:016x}", self.rng.next_u64(), self.rng.next_u64())
+        format!(
+            "{prefix}{:016x}{:016x}",
+            self.rng.next_u64(),
+            self.rng.next_u64()
+        )
     }
 }
 
@@ -260,6 +271,23 @@ pub struct AppState {
     pub verifier: Arc<dyn Verifier>,
     /// The server's own base URL (`http://127.0.0.1:PORT`), set after binding.
     pub base_url: RwLock<String>,
+}
+
+/// What a new consent is made of.
+#[derive(Debug, Clone)]
+pub struct NewConsent {
+    /// Client that creates it.
+    pub client_id: Option<String>,
+    /// The PSU, when known up front.
+    pub psu: Option<String>,
+    /// Last valid day.
+    pub valid_until: NaiveDate,
+    /// Unattended accesses per day.
+    pub frequency_per_day: u32,
+    /// Recurring or one-off.
+    pub recurring: bool,
+    /// The access object.
+    pub access: serde_json::Value,
 }
 
 /// A consent that passed the access checks of an AIS call.
@@ -330,7 +358,8 @@ impl AppState {
             Token {
                 bank,
                 client_id: client_id.to_string(),
-                expires_at: self.clock.now() + ChronoDuration::milliseconds(self.config.token_ttl.as_millis() as i64),
+                expires_at: self.clock.now()
+                    + ChronoDuration::milliseconds(self.config.token_ttl.as_millis() as i64),
                 kind,
             },
         );
@@ -350,11 +379,17 @@ impl AppState {
     /// Checks a bearer token (from the `Authorization` header value).
     pub fn check_bearer(&self, bank: Bank, header: Option<&str>) -> Result<Token, ApiError> {
         let token = header
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .ok_or_else(ApiError::token_invalid)?;
         let store = self.store();
-        let t = store.tokens.get(token).ok_or_else(ApiError::token_invalid)?;
+        let t = store
+            .tokens
+            .get(token)
+            .ok_or_else(ApiError::token_invalid)?;
         if t.bank != bank {
             return Err(ApiError::token_invalid());
         }
@@ -369,16 +404,7 @@ impl AppState {
     }
 
     /// Creates a consent and returns its id.
-    pub fn create_consent(
-        &self,
-        bank: Bank,
-        client_id: Option<String>,
-        psu: Option<String>,
-        valid_until: NaiveDate,
-        frequency_per_day: u32,
-        recurring: bool,
-        access: serde_json::Value,
-    ) -> String {
+    pub fn create_consent(&self, bank: Bank, new: NewConsent) -> String {
         let today = self.clock.today();
         let mut store = self.store();
         let id = store.new_id();
@@ -387,13 +413,13 @@ impl AppState {
             Consent {
                 id: id.clone(),
                 bank,
-                client_id,
-                psu,
+                client_id: new.client_id,
+                psu: new.psu,
                 status: ConsentStatus::Received,
-                valid_until,
-                frequency_per_day,
-                recurring,
-                access,
+                valid_until: new.valid_until,
+                frequency_per_day: new.frequency_per_day,
+                recurring: new.recurring,
+                access: new.access,
                 last_action_date: today,
                 sca_at: None,
                 usage: HashMap::new(),
@@ -411,8 +437,16 @@ impl AppState {
             .consents
             .get_mut(id)
             .filter(|c| c.bank == bank)
-            .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "CONSENT_UNKNOWN", "Consent is unknown."))?;
-        if matches!(c.status, ConsentStatus::Valid | ConsentStatus::Received) && c.valid_until < today {
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "CONSENT_UNKNOWN",
+                    "Consent is unknown.",
+                )
+            })?;
+        if matches!(c.status, ConsentStatus::Valid | ConsentStatus::Received)
+            && c.valid_until < today
+        {
             c.status = ConsentStatus::Expired;
             c.last_action_date = today;
         }
@@ -420,27 +454,46 @@ impl AppState {
     }
 
     /// Changes a consent with `f`.
-    pub fn update_consent<T>(&self, bank: Bank, id: &str, f: impl FnOnce(&mut Consent) -> T) -> Result<T, ApiError> {
+    pub fn update_consent<T>(
+        &self,
+        bank: Bank,
+        id: &str,
+        f: impl FnOnce(&mut Consent) -> T,
+    ) -> Result<T, ApiError> {
         self.consent(bank, id)?;
         let mut store = self.store();
-        let c = store
-            .consents
-            .get_mut(id)
-            .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "CONSENT_UNKNOWN", "Consent is unknown."))?;
+        let c = store.consents.get_mut(id).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "CONSENT_UNKNOWN",
+                "Consent is unknown.",
+            )
+        })?;
         Ok(f(c))
     }
 
     /// Finishes an SCA: the consent becomes valid for `psu`, or rejected.
-    pub fn complete_sca(&self, bank: Bank, consent_id: &str, auth_id: Option<&str>, psu: &str, approve: bool) -> Result<bool, ApiError> {
+    pub fn complete_sca(
+        &self,
+        bank: Bank,
+        consent_id: &str,
+        auth_id: Option<&str>,
+        psu: &str,
+        approve: bool,
+    ) -> Result<bool, ApiError> {
         let now = self.clock.now();
         let today = self.clock.today();
         let rejects = fixtures::psu(psu).is_none_or(|p| p.always_rejects);
         let ok = approve && !rejects;
         self.update_consent(bank, consent_id, |c| {
-            if let Some(aid) = auth_id {
-                if let Some(a) = c.authorisations.iter_mut().find(|a| a.id == aid) {
-                    a.status = if ok { ScaStatus::Finalised } else { ScaStatus::Failed };
-                }
+            if let Some(aid) = auth_id
+                && let Some(a) = c.authorisations.iter_mut().find(|a| a.id == aid)
+            {
+                a.status = if ok {
+                    ScaStatus::Finalised
+                } else {
+                    ScaStatus::Failed
+                };
             }
             if c.psu.is_none() || ok {
                 c.psu = Some(psu.to_string());
@@ -459,13 +512,23 @@ impl AppState {
     }
 
     /// Starts an authorisation.
-    pub fn start_authorisation(&self, bank: Bank, consent_id: &str, method: ScaMethod, psu: Option<String>, redirect_uri: Option<String>) -> Result<String, ApiError> {
+    pub fn start_authorisation(
+        &self,
+        bank: Bank,
+        consent_id: &str,
+        method: ScaMethod,
+        psu: Option<String>,
+        redirect_uri: Option<String>,
+    ) -> Result<String, ApiError> {
         let consent = self.consent(bank, consent_id)?;
         if consent.status != ConsentStatus::Received {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "CONSENT_INVALID",
-                format!("Consent is {}; it cannot be authorised.", consent.status.bg()),
+                format!(
+                    "Consent is {}; it cannot be authorised.",
+                    consent.status.bg()
+                ),
             ));
         }
         let id = self.store().new_id();
@@ -484,21 +547,33 @@ impl AppState {
     }
 
     /// Polls a decoupled authorisation (or reads a redirect one's status).
-    pub fn poll_authorisation(&self, bank: Bank, consent_id: &str, auth_id: &str) -> Result<ScaStatus, ApiError> {
+    pub fn poll_authorisation(
+        &self,
+        bank: Bank,
+        consent_id: &str,
+        auth_id: &str,
+    ) -> Result<ScaStatus, ApiError> {
         let pending = self.config.decoupled_pending_polls;
-        let (auth, due) = self.update_consent(bank, consent_id, |c| {
-            let a = c.authorisations.iter_mut().find(|a| a.id == auth_id)?;
-            if a.method == ScaMethod::Decoupled && a.status == ScaStatus::Started {
-                a.polls += 1;
-            }
-            let due = a.method == ScaMethod::Decoupled && a.status == ScaStatus::Started && a.polls > pending;
-            Some((a.clone(), due))
-        })?
-        .ok_or_else(|| ApiError::resource_unknown("Authorisation"))?;
+        let (auth, due) = self
+            .update_consent(bank, consent_id, |c| {
+                let a = c.authorisations.iter_mut().find(|a| a.id == auth_id)?;
+                if a.method == ScaMethod::Decoupled && a.status == ScaStatus::Started {
+                    a.polls += 1;
+                }
+                let due = a.method == ScaMethod::Decoupled
+                    && a.status == ScaStatus::Started
+                    && a.polls > pending;
+                Some((a.clone(), due))
+            })?
+            .ok_or_else(|| ApiError::resource_unknown("Authorisation"))?;
         if due {
             let psu = auth.psu.clone().unwrap_or_else(|| "private-1".to_string());
             let ok = self.complete_sca(bank, consent_id, Some(auth_id), &psu, true)?;
-            return Ok(if ok { ScaStatus::Finalised } else { ScaStatus::Failed });
+            return Ok(if ok {
+                ScaStatus::Finalised
+            } else {
+                ScaStatus::Failed
+            });
         }
         Ok(auth.status)
     }
@@ -513,12 +588,21 @@ impl AppState {
     }
 
     /// The access checks every AIS call goes through (see the crate docs for the rules).
-    pub fn ais_access(&self, bank: Bank, consent_id: &str, req: AisRequest<'_>) -> Result<(AisGrant, Option<Account>), ApiError> {
+    pub fn ais_access(
+        &self,
+        bank: Bank,
+        consent_id: &str,
+        req: AisRequest<'_>,
+    ) -> Result<(AisGrant, Option<Account>), ApiError> {
         let consent = self.consent(bank, consent_id)?;
         match consent.status {
             ConsentStatus::Valid => {}
             ConsentStatus::Expired => {
-                return Err(ApiError::new(StatusCode::UNAUTHORIZED, "CONSENT_EXPIRED", "The consent has expired."));
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "CONSENT_EXPIRED",
+                    "The consent has expired.",
+                ));
             }
             other => {
                 return Err(ApiError::new(
@@ -531,18 +615,28 @@ impl AppState {
         let psu = consent.psu.clone().unwrap_or_default();
         let account = match req.account_id {
             Some(id) => {
-                let kind = if req.card { fixtures::AccountKind::Card } else { fixtures::AccountKind::Payment };
+                let kind = if req.card {
+                    fixtures::AccountKind::Card
+                } else {
+                    fixtures::AccountKind::Payment
+                };
                 let acc = self
                     .fixtures
                     .account(bank, id)
-                    .filter(|a| a.psu == psu && a.kind == kind && consent_covers(&consent.access, a))
+                    .filter(|a| {
+                        a.psu == psu && a.kind == kind && consent_covers(&consent.access, a)
+                    })
                     .ok_or_else(|| ApiError::resource_unknown("Account"))?;
                 Some(acc.clone())
             }
             None => None,
         };
         if let Some(from) = req.date_from {
-            let limit = self.clock.today().checked_sub_days(Days::new(FREE_HISTORY_DAYS)).unwrap_or(from);
+            let limit = self
+                .clock
+                .today()
+                .checked_sub_days(Days::new(FREE_HISTORY_DAYS))
+                .unwrap_or(from);
             if from < limit {
                 let fresh = consent
                     .sca_at
@@ -551,7 +645,9 @@ impl AppState {
                     return Err(ApiError::new(
                         StatusCode::UNAUTHORIZED,
                         "SCA_REQUIRED",
-                        format!("dateFrom more than {FREE_HISTORY_DAYS} days back needs an SCA less than one hour old."),
+                        format!(
+                            "dateFrom more than {FREE_HISTORY_DAYS} days back needs an SCA less than one hour old."
+                        ),
                     ));
                 }
             }
@@ -569,8 +665,12 @@ impl AppState {
             })?;
             if over {
                 let now = self.clock.now();
-                let midnight = (today + Days::new(1)).and_hms_opt(0, 0, 0).map(|m| m.and_utc());
-                let secs = midnight.map(|m| (m - now).num_seconds().max(1) as u64).unwrap_or(3600);
+                let midnight = (today + Days::new(1))
+                    .and_hms_opt(0, 0, 0)
+                    .map(|m| m.and_utc());
+                let secs = midnight
+                    .map(|m| (m - now).num_seconds().max(1) as u64)
+                    .unwrap_or(3600);
                 return Err(ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     "ACCESS_EXCEEDED",
@@ -603,8 +703,12 @@ pub fn consent_covers(access: &serde_json::Value, account: &Account) -> bool {
     lists.iter().any(|l| {
         l.as_array().is_some_and(|a| {
             a.iter().any(|r| {
-                r.get("iban").and_then(|i| i.as_str()).is_some_and(|i| Some(i) == account.iban.as_deref())
-                    || r.get("bban").and_then(|i| i.as_str()).is_some_and(|i| Some(i) == account.bban.as_deref())
+                r.get("iban")
+                    .and_then(|i| i.as_str())
+                    .is_some_and(|i| Some(i) == account.iban.as_deref())
+                    || r.get("bban")
+                        .and_then(|i| i.as_str())
+                        .is_some_and(|i| Some(i) == account.bban.as_deref())
             })
         })
     })

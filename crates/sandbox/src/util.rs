@@ -18,7 +18,8 @@ pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A required header, or 400 `FORMAT_ERROR`.
 pub fn require_header<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, ApiError> {
-    header(headers, name).ok_or_else(|| ApiError::format(format!("Missing required header {name}.")))
+    header(headers, name)
+        .ok_or_else(|| ApiError::format(format!("Missing required header {name}.")))
 }
 
 /// Whether `PSU-IP-Address` was sent.

@@ -10,7 +10,11 @@ use psd2_sandbox::{Bank, Sandbox};
 use serde_json::json;
 
 fn builder() -> psd2_sandbox::SandboxBuilder {
-    Sandbox::builder().seed(9).history_size(2_000).page_size(200).decoupled_pending_polls(0)
+    Sandbox::builder()
+        .seed(9)
+        .history_size(2_000)
+        .page_size(200)
+        .decoupled_pending_polls(0)
 }
 
 /// Other PSUs' account ids and IBANs at `bank`.
@@ -25,11 +29,20 @@ fn foreign(tb: &Tb, bank: Bank, me: &str, kind: AccountKind) -> Vec<(String, Opt
 
 fn assert_no_leak(r: &Resp, id: &str, iban: &Option<String>) {
     let text = String::from_utf8_lossy(&r.body);
-    assert!(r.status == 404 || r.status == 403, "status {} for a foreign account", r.status);
+    assert!(
+        r.status == 404 || r.status == 403,
+        "status {} for a foreign account",
+        r.status
+    );
     if let Some(i) = iban {
         assert!(!text.contains(i.as_str()), "foreign IBAN leaked: {text}");
     }
-    assert!(!text.contains("balance") && !text.contains("transactionAmount") && !text.contains("\"amount\""), "data leaked for {id}: {text}");
+    assert!(
+        !text.contains("balance")
+            && !text.contains("transactionAmount")
+            && !text.contains("\"amount\""),
+        "data leaked for {id}: {text}"
+    );
 }
 
 #[tokio::test]
@@ -39,21 +52,63 @@ async fn a_consent_never_reaches_another_psus_accounts() {
     let (_, token) = hb_psu_token(&tb, "private-2").await;
     let mut h = hb_headers(&token);
     h.push(("PSU-IP-Address", "10.0.0.2".into()));
-    let own: Vec<String> = tb.call(Bank::Handelsbanken, "GET", "/openbanking/psd2/v2/accounts", &refs(&h), Body::None).await.json()["accounts"]
-        .as_array().unwrap().iter().map(|a| a["accountId"].as_str().unwrap().to_string()).collect();
+    let own: Vec<String> = tb
+        .call(
+            Bank::Handelsbanken,
+            "GET",
+            "/openbanking/psd2/v2/accounts",
+            &refs(&h),
+            Body::None,
+        )
+        .await
+        .json()["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["accountId"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(own.len(), 2);
-    let cards = tb.call(Bank::Handelsbanken, "GET", "/openbanking/psd2/v1/card-accounts", &refs(&h), Body::None).await.json();
-    assert_eq!(cards["cardAccounts"].as_array().unwrap().len(), 0, "private-2 has no cards");
+    let cards = tb
+        .call(
+            Bank::Handelsbanken,
+            "GET",
+            "/openbanking/psd2/v1/card-accounts",
+            &refs(&h),
+            Body::None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        cards["cardAccounts"].as_array().unwrap().len(),
+        0,
+        "private-2 has no cards"
+    );
     for (id, iban) in foreign(&tb, Bank::Handelsbanken, "private-2", AccountKind::Payment) {
         assert!(!own.contains(&id));
         for p in ["", "/transactions"] {
-            let r = tb.call(Bank::Handelsbanken, "GET", &format!("/openbanking/psd2/v2/accounts/{id}{p}"), &refs(&h), Body::None).await;
+            let r = tb
+                .call(
+                    Bank::Handelsbanken,
+                    "GET",
+                    &format!("/openbanking/psd2/v2/accounts/{id}{p}"),
+                    &refs(&h),
+                    Body::None,
+                )
+                .await;
             assert_no_leak(&r, &id, &iban);
         }
     }
     for (id, iban) in foreign(&tb, Bank::Handelsbanken, "private-2", AccountKind::Card) {
         for p in ["", "/balances", "/transactions"] {
-            let r = tb.call(Bank::Handelsbanken, "GET", &format!("/openbanking/psd2/v1/card-accounts/{id}{p}"), &refs(&h), Body::None).await;
+            let r = tb
+                .call(
+                    Bank::Handelsbanken,
+                    "GET",
+                    &format!("/openbanking/psd2/v1/card-accounts/{id}{p}"),
+                    &refs(&h),
+                    Body::None,
+                )
+                .await;
             assert_no_leak(&r, &id, &iban);
         }
     }
@@ -61,18 +116,59 @@ async fn a_consent_never_reaches_another_psus_accounts() {
     // Open Payments: corporate-1's consent against the others' accounts and transactions.
     let (token, cid) = op_valid_consent(&tb, "corporate-1", 100).await;
     let h = op_headers(&token, Some(&cid));
-    let list = tb.call(Bank::OpenPayments, "GET", "/psd2/accountinformation/v1/accounts", &refs(&h), Body::None).await.json();
-    assert!(list["accounts"].as_array().unwrap().iter().all(|a| a["ownerName"] == "Foretaget AB"));
-    let victim = tb.sb.fixtures().accounts_of(Bank::OpenPayments, "private-1", AccountKind::Payment)[0].clone();
+    let list = tb
+        .call(
+            Bank::OpenPayments,
+            "GET",
+            "/psd2/accountinformation/v1/accounts",
+            &refs(&h),
+            Body::None,
+        )
+        .await
+        .json();
+    assert!(
+        list["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["ownerName"] == "Foretaget AB")
+    );
+    let victim =
+        tb.sb
+            .fixtures()
+            .accounts_of(Bank::OpenPayments, "private-1", AccountKind::Payment)[0]
+            .clone();
     let victim_tx = victim.transaction(tb.sb.fixtures(), 5).id;
     for (id, iban) in foreign(&tb, Bank::OpenPayments, "corporate-1", AccountKind::Payment) {
-        for p in ["", "?withBalance=true", "/balances", "/transactions?bookingStatus=both", &format!("/transactions/{victim_tx}")] {
-            let r = tb.call(Bank::OpenPayments, "GET", &format!("/psd2/accountinformation/v1/accounts/{id}{p}"), &refs(&h), Body::None).await;
+        for p in [
+            "",
+            "?withBalance=true",
+            "/balances",
+            "/transactions?bookingStatus=both",
+            &format!("/transactions/{victim_tx}"),
+        ] {
+            let r = tb
+                .call(
+                    Bank::OpenPayments,
+                    "GET",
+                    &format!("/psd2/accountinformation/v1/accounts/{id}{p}"),
+                    &refs(&h),
+                    Body::None,
+                )
+                .await;
             assert_no_leak(&r, &id, &iban);
         }
     }
     // A consent id of one bank means nothing at another.
-    let r = tb.call(Bank::Swedbank, "GET", "/v1/accounts", &refs(&sw_headers(Some(&cid))), Body::None).await;
+    let r = tb
+        .call(
+            Bank::Swedbank,
+            "GET",
+            "/v1/accounts",
+            &refs(&sw_headers(Some(&cid))),
+            Body::None,
+        )
+        .await;
     assert_eq!(r.status, 403);
     assert_eq!(r.json()["code"], "CONSENT_UNKNOWN");
 
@@ -80,8 +176,21 @@ async fn a_consent_never_reaches_another_psus_accounts() {
     let cid = sw_valid_consent(&tb, "private-1", 100).await;
     let h = sw_headers(Some(&cid));
     for (id, iban) in foreign(&tb, Bank::Swedbank, "private-1", AccountKind::Payment) {
-        for p in ["", "?withBalance=true", "/balances", "/transactions?bookingStatus=both"] {
-            let r = tb.call(Bank::Swedbank, "GET", &format!("/v1/accounts/{id}{p}"), &refs(&h), Body::None).await;
+        for p in [
+            "",
+            "?withBalance=true",
+            "/balances",
+            "/transactions?bookingStatus=both",
+        ] {
+            let r = tb
+                .call(
+                    Bank::Swedbank,
+                    "GET",
+                    &format!("/v1/accounts/{id}{p}"),
+                    &refs(&h),
+                    Body::None,
+                )
+                .await;
             assert_no_leak(&r, &id, &iban);
         }
     }
@@ -91,19 +200,50 @@ async fn a_consent_never_reaches_another_psus_accounts() {
 async fn consents_limited_to_listed_ibans() {
     let tb = Tb::start(builder()).await;
     let token = op_token(&tb).await;
-    let accs = tb.sb.fixtures().accounts_of(Bank::OpenPayments, "private-1", AccountKind::Payment);
+    let accs = tb
+        .sb
+        .fixtures()
+        .accounts_of(Bank::OpenPayments, "private-1", AccountKind::Payment);
     let (first, second) = (accs[0].clone(), accs[1].clone());
     let mut h = op_headers(&token, None);
     h.push(("PSU-ID", "private-1".into()));
     let body = json!({"access": {"accounts": [{"iban": first.iban}], "transactions": [{"iban": first.iban}]},
         "combinedServiceIndicator": false, "frequencyPerDay": 4, "recurringIndicator": true, "validUntil": "2099-01-01"});
-    let r = tb.call(Bank::OpenPayments, "POST", "/psd2/consent/v1/consents", &refs(&h), Body::Json(body)).await;
+    let r = tb
+        .call(
+            Bank::OpenPayments,
+            "POST",
+            "/psd2/consent/v1/consents",
+            &refs(&h),
+            Body::Json(body),
+        )
+        .await;
     let cid = r.json()["consentId"].as_str().unwrap().to_string();
     assert_eq!(op_decoupled(&tb, &token, &cid).await.0, "finalised");
     let h = op_headers(&token, Some(&cid));
-    let list = tb.call(Bank::OpenPayments, "GET", "/psd2/accountinformation/v1/accounts", &refs(&h), Body::None).await.json();
+    let list = tb
+        .call(
+            Bank::OpenPayments,
+            "GET",
+            "/psd2/accountinformation/v1/accounts",
+            &refs(&h),
+            Body::None,
+        )
+        .await
+        .json();
     assert_eq!(list["accounts"].as_array().unwrap().len(), 1);
-    let r = tb.call(Bank::OpenPayments, "GET", &format!("/psd2/accountinformation/v1/accounts/{}", second.resource_id), &refs(&h), Body::None).await;
+    let r = tb
+        .call(
+            Bank::OpenPayments,
+            "GET",
+            &format!(
+                "/psd2/accountinformation/v1/accounts/{}",
+                second.resource_id
+            ),
+            &refs(&h),
+            Body::None,
+        )
+        .await;
     assert_eq!(r.status, 404);
 }
 
@@ -111,36 +251,116 @@ async fn consents_limited_to_listed_ibans() {
 async fn frequency_per_day_counts_unattended_access() {
     let tb = Tb::start(builder()).await;
     let (token, cid) = op_valid_consent(&tb, "private-1", 2).await;
-    let unattended: Vec<_> = op_headers(&token, Some(&cid)).into_iter().filter(|(k, _)| *k != "PSU-IP-Address").collect();
+    let unattended: Vec<_> = op_headers(&token, Some(&cid))
+        .into_iter()
+        .filter(|(k, _)| *k != "PSU-IP-Address")
+        .collect();
     for _ in 0..2 {
-        let r = tb.call(Bank::OpenPayments, "GET", "/psd2/accountinformation/v1/accounts", &refs(&unattended), Body::None).await;
+        let r = tb
+            .call(
+                Bank::OpenPayments,
+                "GET",
+                "/psd2/accountinformation/v1/accounts",
+                &refs(&unattended),
+                Body::None,
+            )
+            .await;
         assert_eq!(r.status, 200);
     }
-    let r = tb.call(Bank::OpenPayments, "GET", "/psd2/accountinformation/v1/accounts", &refs(&unattended), Body::None).await;
+    let r = tb
+        .call(
+            Bank::OpenPayments,
+            "GET",
+            "/psd2/accountinformation/v1/accounts",
+            &refs(&unattended),
+            Body::None,
+        )
+        .await;
     assert_eq!(r.status, 429);
     assert_eq!(r.json()["tppMessages"][0]["code"], "ACCESS_EXCEEDED");
     assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() > 0);
     // With the PSU present it still works.
-    let r = tb.call(Bank::OpenPayments, "GET", "/psd2/accountinformation/v1/accounts", &refs(&op_headers(&token, Some(&cid))), Body::None).await;
+    let r = tb
+        .call(
+            Bank::OpenPayments,
+            "GET",
+            "/psd2/accountinformation/v1/accounts",
+            &refs(&op_headers(&token, Some(&cid))),
+            Body::None,
+        )
+        .await;
     assert_eq!(r.status, 200);
 
     // Swedbank too, and the counter resets the next day.
     let cid = sw_valid_consent(&tb, "private-2", 1).await;
-    let un: Vec<_> = sw_headers(Some(&cid)).into_iter().filter(|(k, _)| *k != "PSU-IP-Address").collect();
-    assert_eq!(tb.call(Bank::Swedbank, "GET", "/v1/accounts", &refs(&un), Body::None).await.status, 200);
-    let r = tb.call(Bank::Swedbank, "GET", "/v1/accounts", &refs(&un), Body::None).await;
+    let un: Vec<_> = sw_headers(Some(&cid))
+        .into_iter()
+        .filter(|(k, _)| *k != "PSU-IP-Address")
+        .collect();
+    assert_eq!(
+        tb.call(
+            Bank::Swedbank,
+            "GET",
+            "/v1/accounts",
+            &refs(&un),
+            Body::None
+        )
+        .await
+        .status,
+        200
+    );
+    let r = tb
+        .call(
+            Bank::Swedbank,
+            "GET",
+            "/v1/accounts",
+            &refs(&un),
+            Body::None,
+        )
+        .await;
     assert_eq!(r.status, 429);
     assert_eq!(r.json()["code"], "ACCESS_EXCEEDED");
-    tb.admin("POST", "/clock", Some(json!({"advanceSecs": 86_400}))).await;
-    assert_eq!(tb.call(Bank::Swedbank, "GET", "/v1/accounts", &refs(&un), Body::None).await.status, 200);
+    tb.admin("POST", "/clock", Some(json!({"advanceSecs": 86_400})))
+        .await;
+    assert_eq!(
+        tb.call(
+            Bank::Swedbank,
+            "GET",
+            "/v1/accounts",
+            &refs(&un),
+            Body::None
+        )
+        .await
+        .status,
+        200
+    );
 
     // Handelsbanken consents allow 4 unattended accesses a day.
     let (_, token) = hb_psu_token(&tb, "private-1").await;
     let h = hb_headers(&token);
     for _ in 0..4 {
-        assert_eq!(tb.call(Bank::Handelsbanken, "GET", "/openbanking/psd2/v2/accounts", &refs(&h), Body::None).await.status, 200);
+        assert_eq!(
+            tb.call(
+                Bank::Handelsbanken,
+                "GET",
+                "/openbanking/psd2/v2/accounts",
+                &refs(&h),
+                Body::None
+            )
+            .await
+            .status,
+            200
+        );
     }
-    let r = tb.call(Bank::Handelsbanken, "GET", "/openbanking/psd2/v2/accounts", &refs(&h), Body::None).await;
+    let r = tb
+        .call(
+            Bank::Handelsbanken,
+            "GET",
+            "/openbanking/psd2/v2/accounts",
+            &refs(&h),
+            Body::None,
+        )
+        .await;
     assert_eq!(r.status, 429);
     assert_eq!(r.json()["httpCode"], 429);
 }
@@ -152,25 +372,78 @@ async fn history_older_than_90_days_needs_a_fresh_sca() {
     let old = (today - Days::new(120)).to_string();
     let recent = (today - Days::new(89)).to_string();
     let (token, cid) = op_valid_consent(&tb, "private-1", 100).await;
-    let acc = tb.sb.fixtures().accounts_of(Bank::OpenPayments, "private-1", AccountKind::Payment)[0].resource_id.clone();
+    let acc = tb
+        .sb
+        .fixtures()
+        .accounts_of(Bank::OpenPayments, "private-1", AccountKind::Payment)[0]
+        .resource_id
+        .clone();
     let h = op_headers(&token, Some(&cid));
-    let path = |from: &str| format!("/psd2/accountinformation/v1/accounts/{acc}/transactions?bookingStatus=booked&dateFrom={from}");
-    assert_eq!(tb.call(Bank::OpenPayments, "GET", &path(&old), &refs(&h), Body::None).await.status, 200);
-    tb.admin("POST", "/clock", Some(json!({"advanceSecs": 3_601}))).await;
-    let r = tb.call(Bank::OpenPayments, "GET", &path(&old), &refs(&h), Body::None).await;
+    let path = |from: &str| {
+        format!(
+            "/psd2/accountinformation/v1/accounts/{acc}/transactions?bookingStatus=booked&dateFrom={from}"
+        )
+    };
+    assert_eq!(
+        tb.call(
+            Bank::OpenPayments,
+            "GET",
+            &path(&old),
+            &refs(&h),
+            Body::None
+        )
+        .await
+        .status,
+        200
+    );
+    tb.admin("POST", "/clock", Some(json!({"advanceSecs": 3_601})))
+        .await;
+    let r = tb
+        .call(
+            Bank::OpenPayments,
+            "GET",
+            &path(&old),
+            &refs(&h),
+            Body::None,
+        )
+        .await;
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["tppMessages"][0]["code"], "SCA_REQUIRED");
-    assert_eq!(tb.call(Bank::OpenPayments, "GET", &path(&recent), &refs(&h), Body::None).await.status, 200);
+    assert_eq!(
+        tb.call(
+            Bank::OpenPayments,
+            "GET",
+            &path(&recent),
+            &refs(&h),
+            Body::None
+        )
+        .await
+        .status,
+        200
+    );
 
     // Handelsbanken: same rule, its own error body.
     let (_, token) = hb_psu_token(&tb, "private-1").await;
-    let hb_acc = tb.sb.fixtures().accounts_of(Bank::Handelsbanken, "private-1", AccountKind::Payment)[0].resource_id.clone();
+    let hb_acc =
+        tb.sb
+            .fixtures()
+            .accounts_of(Bank::Handelsbanken, "private-1", AccountKind::Payment)[0]
+            .resource_id
+            .clone();
     let mut h = hb_headers(&token);
     h.push(("PSU-IP-Address", "10.0.0.1".into()));
     let p = format!("/openbanking/psd2/v2/accounts/{hb_acc}/transactions?dateFrom={old}");
-    assert_eq!(tb.call(Bank::Handelsbanken, "GET", &p, &refs(&h), Body::None).await.status, 200);
-    tb.admin("POST", "/clock", Some(json!({"advanceSecs": 3_601}))).await;
-    let r = tb.call(Bank::Handelsbanken, "GET", &p, &refs(&h), Body::None).await;
+    assert_eq!(
+        tb.call(Bank::Handelsbanken, "GET", &p, &refs(&h), Body::None)
+            .await
+            .status,
+        200
+    );
+    tb.admin("POST", "/clock", Some(json!({"advanceSecs": 3_601})))
+        .await;
+    let r = tb
+        .call(Bank::Handelsbanken, "GET", &p, &refs(&h), Body::None)
+        .await;
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["errors"][0]["code"], "SCA_REQUIRED");
 }
@@ -179,18 +452,49 @@ async fn history_older_than_90_days_needs_a_fresh_sca() {
 async fn consents_expire_and_get_revoked() {
     let tb = Tb::start(builder()).await;
     let (token, cid) = op_valid_consent(&tb, "private-1", 100).await;
-    let (s, _) = tb.admin("POST", &format!("/consents/{cid}/expire"), None).await;
+    let (s, _) = tb
+        .admin("POST", &format!("/consents/{cid}/expire"), None)
+        .await;
     assert_eq!(s, 204);
     let h = op_headers(&token, Some(&cid));
-    let r = tb.call(Bank::OpenPayments, "GET", &format!("/psd2/consent/v1/consents/{cid}/status"), &refs(&h), Body::None).await;
+    let r = tb
+        .call(
+            Bank::OpenPayments,
+            "GET",
+            &format!("/psd2/consent/v1/consents/{cid}/status"),
+            &refs(&h),
+            Body::None,
+        )
+        .await;
     assert_eq!(r.json()["consentStatus"], "expired");
-    let r = tb.call(Bank::OpenPayments, "GET", "/psd2/accountinformation/v1/accounts", &refs(&h), Body::None).await;
+    let r = tb
+        .call(
+            Bank::OpenPayments,
+            "GET",
+            "/psd2/accountinformation/v1/accounts",
+            &refs(&h),
+            Body::None,
+        )
+        .await;
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["tppMessages"][0]["code"], "CONSENT_EXPIRED");
 
     let (_, cid) = op_valid_consent(&tb, "private-1", 100).await;
-    assert_eq!(tb.admin("POST", &format!("/consents/{cid}/revoke"), None).await.0, 204);
-    let r = tb.call(Bank::OpenPayments, "GET", &format!("/psd2/consent/v1/consents/{cid}/status"), &refs(&op_headers(&token, None)), Body::None).await;
+    assert_eq!(
+        tb.admin("POST", &format!("/consents/{cid}/revoke"), None)
+            .await
+            .0,
+        204
+    );
+    let r = tb
+        .call(
+            Bank::OpenPayments,
+            "GET",
+            &format!("/psd2/consent/v1/consents/{cid}/status"),
+            &refs(&op_headers(&token, None)),
+            Body::None,
+        )
+        .await;
     assert_eq!(r.json()["consentStatus"], "revokedByPsu");
 
     // validUntil passing expires a Swedbank consent.
@@ -198,12 +502,55 @@ async fn consents_expire_and_get_revoked() {
     let body = json!({"access": {}, "combinedServiceIndicator": false, "frequencyPerDay": 4, "recurringIndicator": true, "validUntil": tomorrow});
     let mut h = sw_headers(None);
     h.push(("PSU-ID", "private-1".into()));
-    let cid = tb.call(Bank::Swedbank, "POST", "/v1/consents", &refs(&h), Body::Json(body)).await.json()["consentId"].as_str().unwrap().to_string();
+    let cid = tb
+        .call(
+            Bank::Swedbank,
+            "POST",
+            "/v1/consents",
+            &refs(&h),
+            Body::Json(body),
+        )
+        .await
+        .json()["consentId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     sw_redirect(&tb, &cid, "private-1").await;
-    assert_eq!(tb.call(Bank::Swedbank, "GET", "/v1/accounts", &refs(&sw_headers(Some(&cid))), Body::None).await.status, 200);
-    tb.admin("POST", "/clock", Some(json!({"advanceSecs": 2 * 86_400}))).await;
-    let r = tb.call(Bank::Swedbank, "GET", &format!("/v1/consents/{cid}/status"), &refs(&sw_headers(None)), Body::None).await;
+    assert_eq!(
+        tb.call(
+            Bank::Swedbank,
+            "GET",
+            "/v1/accounts",
+            &refs(&sw_headers(Some(&cid))),
+            Body::None
+        )
+        .await
+        .status,
+        200
+    );
+    tb.admin("POST", "/clock", Some(json!({"advanceSecs": 2 * 86_400})))
+        .await;
+    let r = tb
+        .call(
+            Bank::Swedbank,
+            "GET",
+            &format!("/v1/consents/{cid}/status"),
+            &refs(&sw_headers(None)),
+            Body::None,
+        )
+        .await;
     assert_eq!(r.json()["consentStatus"], "expired");
-    assert_eq!(tb.call(Bank::Swedbank, "GET", "/v1/accounts", &refs(&sw_headers(Some(&cid))), Body::None).await.status, 401);
+    assert_eq!(
+        tb.call(
+            Bank::Swedbank,
+            "GET",
+            "/v1/accounts",
+            &refs(&sw_headers(Some(&cid))),
+            Body::None
+        )
+        .await
+        .status,
+        401
+    );
     assert_eq!(tb.admin("POST", "/consents/nope/expire", None).await.0, 404);
 }

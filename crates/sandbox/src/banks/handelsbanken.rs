@@ -19,7 +19,9 @@ use crate::config::Bank;
 use crate::errors::{ApiError, BankError, OAuthError};
 use crate::fixtures::{Account, AccountKind, Fixtures, Txn, TxnKind};
 use crate::paging::{self, TxQuery};
-use crate::state::{AisRequest, AppState, AuthCode, ConsentStatus, ScaMethod, ScaStatus, TokenKind};
+use crate::state::{
+    AisRequest, AppState, AuthCode, ConsentStatus, NewConsent, ScaMethod, ScaStatus, TokenKind,
+};
 use crate::util::{header, json_number, parse_date, psu_present, require_header, with_query};
 
 const BANK: Bank = Bank::Handelsbanken;
@@ -36,18 +38,45 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/mlurd/oauth2/token/1.0", post(token))
         .route("/openbanking/psd2/v1/consents", post(create_consent))
-        .route("/openbanking/psd2/v1/consents/{consent_id}", get(get_consent).delete(delete_consent))
-        .route("/openbanking/psd2/v1/consents/{consent_id}/status", get(consent_status))
-        .route("/mlurd/decoupled/mbid/initAuthorization/2.0", post(init_decoupled))
-        .route("/mlurd/decoupled/mbid/authorization/2.0/{order_ref}", get(poll_decoupled))
+        .route(
+            "/openbanking/psd2/v1/consents/{consent_id}",
+            get(get_consent).delete(delete_consent),
+        )
+        .route(
+            "/openbanking/psd2/v1/consents/{consent_id}/status",
+            get(consent_status),
+        )
+        .route(
+            "/mlurd/decoupled/mbid/initAuthorization/2.0",
+            post(init_decoupled),
+        )
+        .route(
+            "/mlurd/decoupled/mbid/authorization/2.0/{order_ref}",
+            get(poll_decoupled),
+        )
         .route("/openbanking/redirect/oauth2/authorize/1.0", get(authorize))
         .route("/openbanking/psd2/v2/accounts", get(accounts))
-        .route("/openbanking/psd2/v2/accounts/{account_id}", get(account_details))
-        .route("/openbanking/psd2/v2/accounts/{account_id}/transactions", get(transactions))
+        .route(
+            "/openbanking/psd2/v2/accounts/{account_id}",
+            get(account_details),
+        )
+        .route(
+            "/openbanking/psd2/v2/accounts/{account_id}/transactions",
+            get(transactions),
+        )
         .route("/openbanking/psd2/v1/card-accounts", get(card_accounts))
-        .route("/openbanking/psd2/v1/card-accounts/{account_id}", get(card_account_details))
-        .route("/openbanking/psd2/v1/card-accounts/{account_id}/balances", get(card_balances))
-        .route("/openbanking/psd2/v1/card-accounts/{account_id}/transactions", get(card_transactions))
+        .route(
+            "/openbanking/psd2/v1/card-accounts/{account_id}",
+            get(card_account_details),
+        )
+        .route(
+            "/openbanking/psd2/v1/card-accounts/{account_id}/balances",
+            get(card_balances),
+        )
+        .route(
+            "/openbanking/psd2/v1/card-accounts/{account_id}/transactions",
+            get(card_transactions),
+        )
 }
 
 /// Checks the headers every non-token call must carry.
@@ -55,7 +84,9 @@ fn common_headers(headers: &HeaderMap) -> Result<(), ApiError> {
     require_header(headers, "x-ibm-client-id")?;
     let country = require_header(headers, "country")?;
     if !["SE", "FI", "NL", "LU", "GB"].contains(&country) {
-        return Err(ApiError::format("Country must be one of SE, FI, NL, LU, GB."));
+        return Err(ApiError::format(
+            "Country must be one of SE, FI, NL, LU, GB.",
+        ));
     }
     require_header(headers, "tpp-request-id")?;
     require_header(headers, "tpp-transaction-id")?;
@@ -83,14 +114,20 @@ fn consent_token(state: &AppState, headers: &HeaderMap) -> Result<String, ApiErr
 
 async fn token(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, OAuthError> {
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
-    let grant = form.get("grant_type").map(String::as_str).unwrap_or_default();
+    let grant = form
+        .get("grant_type")
+        .map(String::as_str)
+        .unwrap_or_default();
     let client_id = form.get("client_id").cloned().unwrap_or_default();
     match grant {
         "client_credentials" => {
             if client_id.is_empty() {
                 return Err(OAuthError::bad("invalid_request", "client_id is required."));
             }
-            let scope = form.get("scope").cloned().unwrap_or_else(|| "AIS".to_string());
+            let scope = form
+                .get("scope")
+                .cloned()
+                .unwrap_or_else(|| "AIS".to_string());
             let (at, ttl) = state.issue_token(BANK, &client_id, TokenKind::Client);
             Ok(axum::Json(json!({"access_token": at, "expires_in": ttl, "token_type": "Bearer", "scope": scope})).into_response())
         }
@@ -98,27 +135,51 @@ async fn token(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Respon
             let code = form.get("code").cloned().unwrap_or_default();
             let redirect_uri = form.get("redirect_uri").cloned().unwrap_or_default();
             let stored = state.store().codes.remove(&code);
-            let stored = stored.ok_or_else(|| OAuthError::bad("invalid_grant", "The authorization code is unknown or already used."))?;
+            let stored = stored.ok_or_else(|| {
+                OAuthError::bad(
+                    "invalid_grant",
+                    "The authorization code is unknown or already used.",
+                )
+            })?;
             if stored.expires_at < state.clock.now() {
-                return Err(OAuthError::bad("invalid_grant", "The authorization code has expired."));
+                return Err(OAuthError::bad(
+                    "invalid_grant",
+                    "The authorization code has expired.",
+                ));
             }
-            if stored.redirect_uri != redirect_uri || (!stored.client_id.is_empty() && stored.client_id != client_id) {
-                return Err(OAuthError::bad("invalid_grant", "client_id or redirect_uri does not match the authorization request."));
+            if stored.redirect_uri != redirect_uri
+                || (!stored.client_id.is_empty() && stored.client_id != client_id)
+            {
+                return Err(OAuthError::bad(
+                    "invalid_grant",
+                    "client_id or redirect_uri does not match the authorization request.",
+                ));
             }
-            psu_tokens(&state, &client_id, &stored.consent_id).map(|v| axum::Json(v).into_response())
+            psu_tokens(&state, &client_id, &stored.consent_id)
+                .map(|v| axum::Json(v).into_response())
         }
         "refresh_token" => {
             let rt = form.get("refresh_token").cloned().unwrap_or_default();
             let entry = state.store().refresh_tokens.get(&rt).cloned();
-            let (owner, consent_id) = entry.ok_or_else(|| OAuthError::bad("invalid_grant", "The refresh token is unknown."))?;
+            let (owner, consent_id) = entry
+                .ok_or_else(|| OAuthError::bad("invalid_grant", "The refresh token is unknown."))?;
             if !client_id.is_empty() && client_id != owner {
-                return Err(OAuthError::bad("invalid_grant", "The refresh token belongs to another client."));
+                return Err(OAuthError::bad(
+                    "invalid_grant",
+                    "The refresh token belongs to another client.",
+                ));
             }
             state.store().refresh_tokens.remove(&rt);
             psu_tokens(&state, &owner, &consent_id).map(|v| axum::Json(v).into_response())
         }
-        "" => Err(OAuthError::bad("invalid_request", "grant_type is required.")),
-        _ => Err(OAuthError::bad("unsupported_grant_type", "Supported: client_credentials, authorization_code, refresh_token.")),
+        "" => Err(OAuthError::bad(
+            "invalid_request",
+            "grant_type is required.",
+        )),
+        _ => Err(OAuthError::bad(
+            "unsupported_grant_type",
+            "Supported: client_credentials, authorization_code, refresh_token.",
+        )),
     }
 }
 
@@ -127,7 +188,10 @@ fn psu_tokens(state: &AppState, client_id: &str, consent_id: &str) -> Result<Val
         .consent(BANK, consent_id)
         .map_err(|_| OAuthError::bad("invalid_grant", "The consent is unknown."))?;
     if consent.status != ConsentStatus::Valid {
-        return Err(OAuthError::bad("invalid_grant", "The consent is not valid."));
+        return Err(OAuthError::bad(
+            "invalid_grant",
+            "The consent is not valid.",
+        ));
     }
     let (at, ttl) = state.issue_token(BANK, client_id, TokenKind::Consent(consent_id.to_string()));
     let rt = state.issue_refresh(client_id, consent_id);
@@ -142,15 +206,33 @@ fn psu_tokens(state: &AppState, client_id: &str, consent_id: &str) -> Result<Val
 
 async fn create_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> R {
     let client_id = client_token(&state, &headers).map_err(e)?;
-    let v: Value = serde_json::from_slice(&body).map_err(|_| e(ApiError::format("Body must be JSON {\"access\": \"ALL_ACCOUNTS\"}.")))?;
+    let v: Value = serde_json::from_slice(&body).map_err(|_| {
+        e(ApiError::format(
+            "Body must be JSON {\"access\": \"ALL_ACCOUNTS\"}.",
+        ))
+    })?;
     if v.get("access").and_then(Value::as_str) != Some("ALL_ACCOUNTS") {
         return Err(e(ApiError::format("access must be ALL_ACCOUNTS.")));
     }
     let psu = header(&headers, "psu-corporate-id")
-        .and_then(|cid| crate::fixtures::PSUS.iter().find(|p| p.corporate_id == Some(cid)))
+        .and_then(|cid| {
+            crate::fixtures::PSUS
+                .iter()
+                .find(|p| p.corporate_id == Some(cid))
+        })
         .map(|p| p.id.to_string());
     let valid_until = state.clock.today() + Days::new(90);
-    let id = state.create_consent(BANK, Some(client_id), psu, valid_until, crate::state::DEFAULT_FREQUENCY_PER_DAY, true, json!({}));
+    let id = state.create_consent(
+        BANK,
+        NewConsent {
+            client_id: Some(client_id),
+            psu,
+            valid_until,
+            frequency_per_day: crate::state::DEFAULT_FREQUENCY_PER_DAY,
+            recurring: true,
+            access: json!({}),
+        },
+    );
     let base = state.bank_url(BANK);
     Ok(axum::Json(json!({
         "consentId": id,
@@ -169,9 +251,15 @@ async fn create_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, 
     .into_response())
 }
 
-async fn get_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+async fn get_consent(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> R {
     client_token(&state, &headers).map_err(e)?;
-    let c = state.consent(BANK, &id).map_err(|_| e(ApiError::resource_unknown("Consent")))?;
+    let c = state
+        .consent(BANK, &id)
+        .map_err(|_| e(ApiError::resource_unknown("Consent")))?;
     Ok(axum::Json(json!({
         "consentId": c.id,
         "consentStatus": c.status.hb(),
@@ -181,13 +269,23 @@ async fn get_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, Pat
     .into_response())
 }
 
-async fn consent_status(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+async fn consent_status(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> R {
     client_token(&state, &headers).map_err(e)?;
-    let c = state.consent(BANK, &id).map_err(|_| e(ApiError::resource_unknown("Consent")))?;
+    let c = state
+        .consent(BANK, &id)
+        .map_err(|_| e(ApiError::resource_unknown("Consent")))?;
     Ok(axum::Json(json!({"consentStatus": c.status.hb()})).into_response())
 }
 
-async fn delete_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+async fn delete_consent(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> R {
     client_token(&state, &headers).map_err(e)?;
     let today = state.clock.today();
     state
@@ -201,16 +299,26 @@ async fn delete_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, 
 
 async fn init_decoupled(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> R {
     client_token(&state, &headers).map_err(e)?;
-    let v: Value = serde_json::from_slice(&body).map_err(|_| e(ApiError::format("Body must be JSON with consentId.")))?;
+    let v: Value = serde_json::from_slice(&body)
+        .map_err(|_| e(ApiError::format("Body must be JSON with consentId.")))?;
     let consent_id = v
         .get("consentId")
         .and_then(Value::as_str)
         .ok_or_else(|| e(ApiError::format("consentId is required.")))?;
     // Sandbox convention: personalId names the PSU (`private-1`, ...); default private-1.
-    let psu = v.get("personalId").and_then(Value::as_str).map(str::to_string);
+    let psu = v
+        .get("personalId")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let order_ref = state
         .start_authorisation(BANK, consent_id, ScaMethod::Decoupled, psu, None)
-        .map_err(|err| e(if err.code == "CONSENT_UNKNOWN" { ApiError::resource_unknown("Consent") } else { err }))?;
+        .map_err(|err| {
+            e(if err.code == "CONSENT_UNKNOWN" {
+                ApiError::resource_unknown("Consent")
+            } else {
+                err
+            })
+        })?;
     let auto_start = state.store().new_id();
     let base = state.bank_url(BANK);
     Ok(axum::Json(json!({
@@ -223,12 +331,18 @@ async fn init_decoupled(State(state): State<Arc<AppState>>, headers: HeaderMap, 
     .into_response())
 }
 
-async fn poll_decoupled(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(order_ref): Path<String>) -> R {
+async fn poll_decoupled(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(order_ref): Path<String>,
+) -> R {
     let client_id = client_token(&state, &headers).map_err(e)?;
     let consent_id = state
         .consent_of_authorisation(BANK, &order_ref)
         .ok_or_else(|| e(ApiError::resource_unknown("Order")))?;
-    let status = state.poll_authorisation(BANK, &consent_id, &order_ref).map_err(e)?;
+    let status = state
+        .poll_authorisation(BANK, &consent_id, &order_ref)
+        .map_err(e)?;
     Ok(axum::Json(match status {
         ScaStatus::Started => json!({"orderRef": order_ref, "status": "PENDING", "hintCode": "outstandingTransaction", "sleepTime": SLEEP_MS}),
         ScaStatus::Failed => json!({"orderRef": order_ref, "status": "FAILED", "hintCode": "userCancel", "sleepTime": SLEEP_MS}),
@@ -246,14 +360,24 @@ async fn poll_decoupled(State(state): State<Arc<AppState>>, headers: HeaderMap, 
     .into_response())
 }
 
-async fn authorize(State(state): State<Arc<AppState>>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn authorize(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let Some(redirect_uri) = q.get("redirect_uri").cloned() else {
         return (StatusCode::BAD_REQUEST, "redirect_uri is required").into_response();
     };
     let st = q.get("state").cloned().unwrap_or_default();
-    let consent_id = q.get("scope").and_then(|s| s.strip_prefix("AIS:")).unwrap_or_default().to_string();
+    let consent_id = q
+        .get("scope")
+        .and_then(|s| s.strip_prefix("AIS:"))
+        .unwrap_or_default()
+        .to_string();
     let Ok(consent) = state.consent(BANK, &consent_id) else {
-        return redirect(&with_query(&redirect_uri, &[("error", "invalid_request"), ("state", &st)]));
+        return redirect(&with_query(
+            &redirect_uri,
+            &[("error", "invalid_request"), ("state", &st)],
+        ));
     };
     let psu = q
         .get("psu_id")
@@ -277,9 +401,15 @@ async fn authorize(State(state): State<Arc<AppState>>, Query(q): Query<HashMap<S
                 );
                 code
             };
-            redirect(&with_query(&redirect_uri, &[("code", &code), ("state", &st)]))
+            redirect(&with_query(
+                &redirect_uri,
+                &[("code", &code), ("state", &st)],
+            ))
         }
-        _ => redirect(&with_query(&redirect_uri, &[("error", "access_denied"), ("state", &st)])),
+        _ => redirect(&with_query(
+            &redirect_uri,
+            &[("error", "access_denied"), ("state", &st)],
+        )),
     }
 }
 
@@ -331,7 +461,14 @@ fn account_json(state: &AppState, a: &Account, with_balances: bool) -> Value {
 async fn accounts(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R {
     let cid = consent_token(&state, &headers).map_err(e)?;
     let (grant, _) = state
-        .ais_access(BANK, &cid, AisRequest { psu_present: psu_present(&headers), ..Default::default() })
+        .ais_access(
+            BANK,
+            &cid,
+            AisRequest {
+                psu_present: psu_present(&headers),
+                ..Default::default()
+            },
+        )
         .map_err(e)?;
     let list: Vec<Value> = state
         .fixtures
@@ -342,16 +479,32 @@ async fn accounts(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R {
     Ok(axum::Json(json!({"accounts": list})).into_response())
 }
 
-async fn account_details(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+async fn account_details(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> R {
     let cid = consent_token(&state, &headers).map_err(e)?;
     let (_, acc) = state
-        .ais_access(BANK, &cid, AisRequest { account_id: Some(&id), psu_present: psu_present(&headers), ..Default::default() })
+        .ais_access(
+            BANK,
+            &cid,
+            AisRequest {
+                account_id: Some(&id),
+                psu_present: psu_present(&headers),
+                ..Default::default()
+            },
+        )
         .map_err(e)?;
     let acc = acc.ok_or_else(|| e(ApiError::resource_unknown("Account")))?;
     Ok(axum::Json(account_json(&state, &acc, true)).into_response())
 }
 
-fn tx_query(state: &AppState, q: &HashMap<String, String>, card: bool) -> Result<TxQuery, ApiError> {
+fn tx_query(
+    state: &AppState,
+    q: &HashMap<String, String>,
+    card: bool,
+) -> Result<TxQuery, ApiError> {
     let today = state.clock.today();
     let (booked, pending) = if card {
         paging::booking_status(q.get("bookingStatus"), Some("both"))?
@@ -361,7 +514,8 @@ fn tx_query(state: &AppState, q: &HashMap<String, String>, card: bool) -> Result
     Ok(TxQuery {
         booked,
         pending,
-        date_from: parse_date("dateFrom", q.get("dateFrom"))?.unwrap_or_else(|| paging::default_date_from(today)),
+        date_from: parse_date("dateFrom", q.get("dateFrom"))?
+            .unwrap_or_else(|| paging::default_date_from(today)),
         date_to: parse_date("dateTo", q.get("dateTo"))?.unwrap_or(today),
         key: q.get("continuationKey").cloned(),
     })
@@ -409,23 +563,45 @@ fn txn_json(t: &Txn) -> Value {
     v
 }
 
-async fn transactions(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+async fn transactions(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
     let cid = consent_token(&state, &headers).map_err(e)?;
     let query = tx_query(&state, &q, false).map_err(e)?;
     let (_, acc) = state
-        .ais_access(BANK, &cid, AisRequest {
-            account_id: Some(&id),
-            psu_present: psu_present(&headers),
-            date_from: Some(query.date_from),
-            continuation: query.key.is_some(),
-            card: false,
-        })
+        .ais_access(
+            BANK,
+            &cid,
+            AisRequest {
+                account_id: Some(&id),
+                psu_present: psu_present(&headers),
+                date_from: Some(query.date_from),
+                continuation: query.key.is_some(),
+                card: false,
+            },
+        )
         .map_err(e)?;
     let acc = acc.ok_or_else(|| e(ApiError::resource_unknown("Account")))?;
     let path = format!("/openbanking/psd2/v2/accounts/{id}/transactions");
     let (empty, repeat) = state.faults.paging(BANK, &path);
-    let page = paging::page(&state.fixtures, &acc, &query, state.config.page_size, empty, repeat).map_err(e)?;
-    let list: Vec<Value> = page.pending.iter().chain(page.booked.iter()).map(txn_json).collect();
+    let page = paging::page(
+        &state.fixtures,
+        &acc,
+        &query,
+        state.config.page_size,
+        empty,
+        repeat,
+    )
+    .map_err(e)?;
+    let list: Vec<Value> = page
+        .pending
+        .iter()
+        .chain(page.booked.iter())
+        .map(txn_json)
+        .collect();
     let mut body = json!({"transactions": list});
     if let Some(k) = &page.next_key {
         body["_links"] = json!({"next": {"href": next_href(&state, &path, &q, k)}});
@@ -462,7 +638,14 @@ fn card_json(state: &AppState, a: &Account, with_balances: bool) -> Value {
 async fn card_accounts(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R {
     let cid = consent_token(&state, &headers).map_err(e)?;
     let (grant, _) = state
-        .ais_access(BANK, &cid, AisRequest { psu_present: psu_present(&headers), ..Default::default() })
+        .ais_access(
+            BANK,
+            &cid,
+            AisRequest {
+                psu_present: psu_present(&headers),
+                ..Default::default()
+            },
+        )
         .map_err(e)?;
     let list: Vec<Value> = state
         .fixtures
@@ -473,20 +656,44 @@ async fn card_accounts(State(state): State<Arc<AppState>>, headers: HeaderMap) -
     Ok(axum::Json(json!({"cardAccounts": list})).into_response())
 }
 
-fn card_access(state: &AppState, headers: &HeaderMap, id: &str, date_from: Option<chrono::NaiveDate>, continuation: bool) -> Result<Account, BankError> {
+fn card_access(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    date_from: Option<chrono::NaiveDate>,
+    continuation: bool,
+) -> Result<Account, BankError> {
     let cid = consent_token(state, headers).map_err(e)?;
     let (_, acc) = state
-        .ais_access(BANK, &cid, AisRequest { account_id: Some(id), psu_present: psu_present(headers), date_from, continuation, card: true })
+        .ais_access(
+            BANK,
+            &cid,
+            AisRequest {
+                account_id: Some(id),
+                psu_present: psu_present(headers),
+                date_from,
+                continuation,
+                card: true,
+            },
+        )
         .map_err(e)?;
     acc.ok_or_else(|| e(ApiError::resource_unknown("Card account")))
 }
 
-async fn card_account_details(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+async fn card_account_details(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> R {
     let acc = card_access(&state, &headers, &id, None, false)?;
     Ok(axum::Json(json!({"cardAccount": card_json(&state, &acc, true)})).into_response())
 }
 
-async fn card_balances(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+async fn card_balances(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> R {
     let acc = card_access(&state, &headers, &id, None, false)?;
     Ok(axum::Json(json!({
         "cardAccount": {"maskedPan": acc.masked_pan},
@@ -503,26 +710,45 @@ fn card_txn_json(a: &Account, t: &Txn) -> Value {
         "maskedPan": a.masked_pan,
         "transactionDetails": t.remittance,
         "proprietaryBankTransactionCode": if t.amount.is_sign_negative() { "PURCHASE" } else { "REFUND" },
-        "invoiced": t.booked && t.index % 3 == 0,
+        "invoiced": t.booked && t.index.is_multiple_of(3),
     });
     if let Some(d) = t.booking_date {
         v["bookingDate"] = json!(d.to_string());
     }
-    if let Some(x) = &t.exchange {
-        if !x.target_amount.is_zero() {
-            v["originalAmount"] = amount(x.target_currency, x.target_amount);
-            v["exchangeRate"] = json_number((t.amount / x.target_amount).round_dp(4));
-        }
+    if let Some(x) = &t.exchange
+        && !x.target_amount.is_zero()
+    {
+        v["originalAmount"] = amount(x.target_currency, x.target_amount);
+        v["exchangeRate"] = json_number((t.amount / x.target_amount).round_dp(4));
     }
     v
 }
 
-async fn card_transactions(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+async fn card_transactions(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
     let query = tx_query(&state, &q, true).map_err(e)?;
-    let acc = card_access(&state, &headers, &id, Some(query.date_from), query.key.is_some())?;
+    let acc = card_access(
+        &state,
+        &headers,
+        &id,
+        Some(query.date_from),
+        query.key.is_some(),
+    )?;
     let path = format!("/openbanking/psd2/v1/card-accounts/{id}/transactions");
     let (empty, repeat) = state.faults.paging(BANK, &path);
-    let page = paging::page(&state.fixtures, &acc, &query, state.config.page_size, empty, repeat).map_err(e)?;
+    let page = paging::page(
+        &state.fixtures,
+        &acc,
+        &query,
+        state.config.page_size,
+        empty,
+        repeat,
+    )
+    .map_err(e)?;
     let mut report = json!({
         "booked": page.booked.iter().map(|t| card_txn_json(&acc, t)).collect::<Vec<_>>(),
         "pending": page.pending.iter().map(|t| card_txn_json(&acc, t)).collect::<Vec<_>>(),
@@ -530,5 +756,8 @@ async fn card_transactions(State(state): State<Arc<AppState>>, headers: HeaderMa
     if let Some(k) = &page.next_key {
         report["_links"] = json!({"next": {"href": next_href(&state, &path, &q, k)}});
     }
-    Ok(axum::Json(json!({"cardAccount": {"maskedPan": acc.masked_pan}, "cardTransactions": report})).into_response())
+    Ok(axum::Json(
+        json!({"cardAccount": {"maskedPan": acc.masked_pan}, "cardTransactions": report}),
+    )
+    .into_response())
 }

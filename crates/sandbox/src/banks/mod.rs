@@ -27,11 +27,24 @@ pub fn bg_amount(currency: &str, d: Decimal) -> Value {
 
 /// Parses a Berlin Group consent request body (`access`, `recurringIndicator`,
 /// `validUntil`, `frequencyPerDay`, `combinedServiceIndicator`, all required).
-pub fn parse_bg_consent(body: &[u8], today: NaiveDate) -> Result<(Value, bool, NaiveDate, u32), ApiError> {
-    let v: Value = serde_json::from_slice(body).map_err(|_| ApiError::format("Body is not valid JSON."))?;
-    let access = v.get("access").filter(|a| a.is_object()).cloned().ok_or_else(|| ApiError::format("access is required."))?;
-    let recurring = v.get("recurringIndicator").and_then(Value::as_bool).ok_or_else(|| ApiError::format("recurringIndicator is required."))?;
-    v.get("combinedServiceIndicator").and_then(Value::as_bool).ok_or_else(|| ApiError::format("combinedServiceIndicator is required."))?;
+pub fn parse_bg_consent(
+    body: &[u8],
+    today: NaiveDate,
+) -> Result<(Value, bool, NaiveDate, u32), ApiError> {
+    let v: Value =
+        serde_json::from_slice(body).map_err(|_| ApiError::format("Body is not valid JSON."))?;
+    let access = v
+        .get("access")
+        .filter(|a| a.is_object())
+        .cloned()
+        .ok_or_else(|| ApiError::format("access is required."))?;
+    let recurring = v
+        .get("recurringIndicator")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| ApiError::format("recurringIndicator is required."))?;
+    v.get("combinedServiceIndicator")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| ApiError::format("combinedServiceIndicator is required."))?;
     let freq = v
         .get("frequencyPerDay")
         .and_then(Value::as_u64)
@@ -47,7 +60,12 @@ pub fn parse_bg_consent(body: &[u8], today: NaiveDate) -> Result<(Value, bool, N
     }
     // BG: a one-off consent allows one access per day.
     let freq = if recurring { freq } else { 1 };
-    Ok((access, recurring, valid_until, u32::try_from(freq).unwrap_or(u32::MAX)))
+    Ok((
+        access,
+        recurring,
+        valid_until,
+        u32::try_from(freq).unwrap_or(u32::MAX),
+    ))
 }
 
 /// Berlin Group balances of an account.
@@ -65,13 +83,21 @@ pub fn bg_balances(fixtures: &Fixtures, a: &Account, types: [&str; 3]) -> Value 
 /// `GET /<bank>/sca/authorize?consentId=&authorisationId=&redirect_uri=&state=[&psu_id=][&decision=reject]`.
 /// It finishes the authorisation at once and 302-redirects to `redirect_uri` with `state`
 /// (and a `code`, informative only) or `error=access_denied`.
-pub async fn sca_page(State((state, bank)): State<(Arc<AppState>, Bank)>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn sca_page(
+    State((state, bank)): State<(Arc<AppState>, Bank)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let consent_id = q.get("consentId").cloned().unwrap_or_default();
     let auth_id = q.get("authorisationId").cloned().unwrap_or_default();
     let Ok(consent) = state.consent(bank, &consent_id) else {
         return (StatusCode::NOT_FOUND, "unknown consent").into_response();
     };
-    let Some(auth) = consent.authorisations.iter().find(|a| a.id == auth_id).cloned() else {
+    let Some(auth) = consent
+        .authorisations
+        .iter()
+        .find(|a| a.id == auth_id)
+        .cloned()
+    else {
         return (StatusCode::NOT_FOUND, "unknown authorisation").into_response();
     };
     let psu = q
@@ -81,14 +107,24 @@ pub async fn sca_page(State((state, bank)): State<(Arc<AppState>, Bank)>, Query(
         .unwrap_or_else(|| "private-1".to_string());
     let approve = q.get("decision").map(String::as_str) != Some("reject");
     let ok = consent.status == ConsentStatus::Received
-        && state.complete_sca(bank, &consent_id, Some(&auth_id), &psu, approve).unwrap_or(false);
+        && state
+            .complete_sca(bank, &consent_id, Some(&auth_id), &psu, approve)
+            .unwrap_or(false);
     let st = q.get("state").cloned().unwrap_or_default();
     match q.get("redirect_uri").cloned().or(auth.redirect_uri) {
         Some(uri) if ok => {
             let code = state.store().new_secret("code_");
             handelsbanken::redirect(&with_query(&uri, &[("code", &code), ("state", &st)]))
         }
-        Some(uri) => handelsbanken::redirect(&with_query(&uri, &[("error", "access_denied"), ("state", &st)])),
-        None => Html(if ok { "<p>Consent authorised. You may close this window.</p>" } else { "<p>Authorisation rejected.</p>" }).into_response(),
+        Some(uri) => handelsbanken::redirect(&with_query(
+            &uri,
+            &[("error", "access_denied"), ("state", &st)],
+        )),
+        None => Html(if ok {
+            "<p>Consent authorised. You may close this window.</p>"
+        } else {
+            "<p>Authorisation rejected.</p>"
+        })
+        .into_response(),
     }
 }

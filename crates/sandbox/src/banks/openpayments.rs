@@ -17,7 +17,9 @@ use crate::config::Bank;
 use crate::errors::{ApiError, BankError, OAuthError};
 use crate::fixtures::{Account, AccountKind, Txn, TxnKind};
 use crate::paging::{self, TxQuery};
-use crate::state::{AisRequest, AppState, ConsentStatus, ScaMethod, ScaStatus, TokenKind};
+use crate::state::{
+    AisRequest, AppState, ConsentStatus, NewConsent, ScaMethod, ScaStatus, TokenKind,
+};
 use crate::util::{header, parse_date, psu_present, require_header, valid_bic, with_query};
 
 const BANK: Bank = Bank::OpenPayments;
@@ -36,31 +38,71 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/connect/token", post(token))
         .route(CONSENTS, post(create_consent))
-        .route("/psd2/consent/v1/consents/{consent_id}", get(get_consent).delete(delete_consent))
-        .route("/psd2/consent/v1/consents/{consent_id}/status", get(consent_status))
-        .route("/psd2/consent/v1/consents/{consent_id}/authorisations", post(start_authorisation))
-        .route("/psd2/consent/v1/consents/{consent_id}/authorisations/{authorisation_id}", get(get_authorisation))
+        .route(
+            "/psd2/consent/v1/consents/{consent_id}",
+            get(get_consent).delete(delete_consent),
+        )
+        .route(
+            "/psd2/consent/v1/consents/{consent_id}/status",
+            get(consent_status),
+        )
+        .route(
+            "/psd2/consent/v1/consents/{consent_id}/authorisations",
+            post(start_authorisation),
+        )
+        .route(
+            "/psd2/consent/v1/consents/{consent_id}/authorisations/{authorisation_id}",
+            get(get_authorisation),
+        )
         .route(ACCOUNTS, get(accounts))
-        .route("/psd2/accountinformation/v1/accounts/{account_id}", get(account_details))
-        .route("/psd2/accountinformation/v1/accounts/{account_id}/balances", get(balances))
-        .route("/psd2/accountinformation/v1/accounts/{account_id}/transactions", get(transactions))
-        .route("/psd2/accountinformation/v1/accounts/{account_id}/transactions/{transaction_id}", get(transaction_details))
+        .route(
+            "/psd2/accountinformation/v1/accounts/{account_id}",
+            get(account_details),
+        )
+        .route(
+            "/psd2/accountinformation/v1/accounts/{account_id}/balances",
+            get(balances),
+        )
+        .route(
+            "/psd2/accountinformation/v1/accounts/{account_id}/transactions",
+            get(transactions),
+        )
+        .route(
+            "/psd2/accountinformation/v1/accounts/{account_id}/transactions/{transaction_id}",
+            get(transaction_details),
+        )
 }
 
 async fn token(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, OAuthError> {
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     match form.get("grant_type").map(String::as_str) {
         Some("client_credentials") => {}
-        Some(_) => return Err(OAuthError::bad("unsupported_grant_type", "Only client_credentials is supported.")),
-        None => return Err(OAuthError::bad("invalid_request", "grant_type is required.")),
+        Some(_) => {
+            return Err(OAuthError::bad(
+                "unsupported_grant_type",
+                "Only client_credentials is supported.",
+            ));
+        }
+        None => {
+            return Err(OAuthError::bad(
+                "invalid_request",
+                "grant_type is required.",
+            ));
+        }
     }
     let client_id = form.get("client_id").cloned().unwrap_or_default();
     if client_id.is_empty() {
         return Err(OAuthError::bad("invalid_client", "client_id is required."));
     }
-    let scope = form.get("scope").cloned().unwrap_or_else(|| "accountinformation corporate".to_string());
+    let scope = form
+        .get("scope")
+        .cloned()
+        .unwrap_or_else(|| "accountinformation corporate".to_string());
     let (at, ttl) = state.issue_token(BANK, &client_id, TokenKind::Client);
-    Ok(axum::Json(json!({"access_token": at, "token_type": "Bearer", "expires_in": ttl, "scope": scope})).into_response())
+    Ok(axum::Json(
+        json!({"access_token": at, "token_type": "Bearer", "expires_in": ttl, "scope": scope}),
+    )
+    .into_response())
 }
 
 /// Token, `X-Request-ID` and `X-BicFi` checks of every API call.
@@ -68,9 +110,13 @@ fn common(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     require_header(headers, "x-request-id")?;
     let bic = require_header(headers, "x-bicfi")?;
     if !valid_bic(bic) {
-        return Err(ApiError::format("X-BicFi must be an 8 or 11 character BIC."));
+        return Err(ApiError::format(
+            "X-BicFi must be an 8 or 11 character BIC.",
+        ));
     }
-    Ok(state.check_bearer(BANK, header(headers, "authorization"))?.client_id)
+    Ok(state
+        .check_bearer(BANK, header(headers, "authorization"))?
+        .client_id)
 }
 
 fn consent_links(id: &str) -> Value {
@@ -83,10 +129,27 @@ fn consent_links(id: &str) -> Value {
 
 async fn create_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> R {
     let client_id = common(&state, &headers).map_err(e)?;
-    let (access, recurring, valid_until, freq) = parse_bg_consent(&body, state.clock.today()).map_err(e)?;
-    let psu = header(&headers, "psu-id").filter(|p| crate::fixtures::psu(p).is_some()).map(str::to_string);
-    let id = state.create_consent(BANK, Some(client_id), psu, valid_until, freq, recurring, access);
-    let approach = if header(&headers, "tpp-redirect-preferred") == Some("true") { "REDIRECT" } else { "DECOUPLED" };
+    let (access, recurring, valid_until, freq) =
+        parse_bg_consent(&body, state.clock.today()).map_err(e)?;
+    let psu = header(&headers, "psu-id")
+        .filter(|p| crate::fixtures::psu(p).is_some())
+        .map(str::to_string);
+    let id = state.create_consent(
+        BANK,
+        NewConsent {
+            client_id: Some(client_id),
+            psu,
+            valid_until,
+            frequency_per_day: freq,
+            recurring,
+            access,
+        },
+    );
+    let approach = if header(&headers, "tpp-redirect-preferred") == Some("true") {
+        "REDIRECT"
+    } else {
+        "DECOUPLED"
+    };
     let body = json!({
         "consentStatus": "received",
         "consentId": id,
@@ -100,13 +163,20 @@ async fn create_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, 
     });
     Ok((
         StatusCode::CREATED,
-        [("location", format!("{CONSENTS}/{id}")), ("aspsp-sca-approach", approach.to_string())],
+        [
+            ("location", format!("{CONSENTS}/{id}")),
+            ("aspsp-sca-approach", approach.to_string()),
+        ],
         axum::Json(body),
     )
         .into_response())
 }
 
-async fn get_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+async fn get_consent(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> R {
     common(&state, &headers).map_err(e)?;
     let c = state.consent(BANK, &id).map_err(e)?;
     Ok(axum::Json(json!({
@@ -121,13 +191,21 @@ async fn get_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, Pat
     .into_response())
 }
 
-async fn consent_status(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+async fn consent_status(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> R {
     common(&state, &headers).map_err(e)?;
     let c = state.consent(BANK, &id).map_err(e)?;
     Ok(axum::Json(json!({"consentStatus": c.status.bg()})).into_response())
 }
 
-async fn delete_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+async fn delete_consent(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> R {
     common(&state, &headers).map_err(e)?;
     let today = state.clock.today();
     state
@@ -139,9 +217,18 @@ async fn delete_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, 
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn start_authorisation(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> R {
+async fn start_authorisation(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> R {
     common(&state, &headers).map_err(e)?;
-    let v: Value = serde_json::from_slice(&body).map_err(|_| e(ApiError::format("Body must be JSON with authenticationMethodId.")))?;
+    let v: Value = serde_json::from_slice(&body).map_err(|_| {
+        e(ApiError::format(
+            "Body must be JSON with authenticationMethodId.",
+        ))
+    })?;
     let method_id = v
         .get("authenticationMethodId")
         .and_then(Value::as_str)
@@ -149,11 +236,19 @@ async fn start_authorisation(State(state): State<Arc<AppState>>, headers: Header
     let method = match method_id {
         "mbid" | "mbid_same_device" | "mbid_animated_qr_token" => ScaMethod::Decoupled,
         "redirect" => ScaMethod::Redirect,
-        other => return Err(e(ApiError::format(format!("authenticationMethodId {other:?} is not one of the consent's scaMethods.")))),
+        other => {
+            return Err(e(ApiError::format(format!(
+                "authenticationMethodId {other:?} is not one of the consent's scaMethods."
+            ))));
+        }
     };
-    let psu = header(&headers, "psu-id").filter(|p| crate::fixtures::psu(p).is_some()).map(str::to_string);
+    let psu = header(&headers, "psu-id")
+        .filter(|p| crate::fixtures::psu(p).is_some())
+        .map(str::to_string);
     let redirect_uri = header(&headers, "tpp-redirect-uri").map(str::to_string);
-    let auth_id = state.start_authorisation(BANK, &id, method, psu, redirect_uri.clone()).map_err(e)?;
+    let auth_id = state
+        .start_authorisation(BANK, &id, method, psu, redirect_uri.clone())
+        .map_err(e)?;
     let status_href = format!("{CONSENTS}/{id}/authorisations/{auth_id}");
     let body = match method {
         ScaMethod::Decoupled => {
@@ -166,7 +261,10 @@ async fn start_authorisation(State(state): State<Arc<AppState>>, headers: Header
             })
         }
         ScaMethod::Redirect => {
-            let mut href = with_query(&format!("{}/sca/authorize", state.bank_url(BANK)), &[("consentId", &id), ("authorisationId", &auth_id)]);
+            let mut href = with_query(
+                &format!("{}/sca/authorize", state.bank_url(BANK)),
+                &[("consentId", &id), ("authorisationId", &auth_id)],
+            );
             if let Some(uri) = &redirect_uri {
                 href = with_query(&href, &[("redirect_uri", uri)]);
             }
@@ -177,11 +275,24 @@ async fn start_authorisation(State(state): State<Arc<AppState>>, headers: Header
             })
         }
     };
-    let approach = if method == ScaMethod::Redirect { "REDIRECT" } else { "DECOUPLED" };
-    Ok((StatusCode::CREATED, [("aspsp-sca-approach", approach)], axum::Json(body)).into_response())
+    let approach = if method == ScaMethod::Redirect {
+        "REDIRECT"
+    } else {
+        "DECOUPLED"
+    };
+    Ok((
+        StatusCode::CREATED,
+        [("aspsp-sca-approach", approach)],
+        axum::Json(body),
+    )
+        .into_response())
 }
 
-async fn get_authorisation(State(state): State<Arc<AppState>>, headers: HeaderMap, Path((id, auth_id)): Path<(String, String)>) -> R {
+async fn get_authorisation(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((id, auth_id)): Path<(String, String)>,
+) -> R {
     common(&state, &headers).map_err(e)?;
     let status: ScaStatus = state.poll_authorisation(BANK, &id, &auth_id).map_err(e)?;
     Ok(axum::Json(json!({"scaStatus": status.bg()})).into_response())
@@ -223,10 +334,23 @@ fn with_balance(q: &HashMap<String, String>) -> bool {
     q.get("withBalance").map(String::as_str) == Some("true")
 }
 
-async fn accounts(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> R {
+async fn accounts(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
     common(&state, &headers).map_err(e)?;
     let cid = require_header(&headers, "consent-id").map_err(e)?;
-    let (grant, _) = state.ais_access(BANK, cid, AisRequest { psu_present: psu_present(&headers), ..Default::default() }).map_err(e)?;
+    let (grant, _) = state
+        .ais_access(
+            BANK,
+            cid,
+            AisRequest {
+                psu_present: psu_present(&headers),
+                ..Default::default()
+            },
+        )
+        .map_err(e)?;
     let consent = state.consent(BANK, cid).map_err(e)?;
     let list: Vec<Value> = state
         .fixtures
@@ -238,23 +362,51 @@ async fn accounts(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(
     Ok(axum::Json(json!({"accounts": list})).into_response())
 }
 
-fn account_access(state: &AppState, headers: &HeaderMap, id: &str, date_from: Option<chrono::NaiveDate>, continuation: bool) -> Result<Account, BankError> {
+fn account_access(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    date_from: Option<chrono::NaiveDate>,
+    continuation: bool,
+) -> Result<Account, BankError> {
     common(state, headers).map_err(e)?;
     let cid = require_header(headers, "consent-id").map_err(e)?;
     let (_, acc) = state
-        .ais_access(BANK, cid, AisRequest { account_id: Some(id), psu_present: psu_present(headers), date_from, continuation, card: false })
+        .ais_access(
+            BANK,
+            cid,
+            AisRequest {
+                account_id: Some(id),
+                psu_present: psu_present(headers),
+                date_from,
+                continuation,
+                card: false,
+            },
+        )
         .map_err(e)?;
     acc.ok_or_else(|| e(ApiError::resource_unknown("Account")))
 }
 
-async fn account_details(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+async fn account_details(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
     let acc = account_access(&state, &headers, &id, None, false)?;
     Ok(axum::Json(account_json(&state, &acc, with_balance(&q), true)).into_response())
 }
 
-async fn balances(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+async fn balances(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> R {
     let acc = account_access(&state, &headers, &id, None, false)?;
-    Ok(axum::Json(json!({"balances": bg_balances(&state.fixtures, &acc, BALANCE_TYPES)})).into_response())
+    Ok(
+        axum::Json(json!({"balances": bg_balances(&state.fixtures, &acc, BALANCE_TYPES)}))
+            .into_response(),
+    )
 }
 
 /// The Open Payments transaction object (list and details share it; details add a few fields).
@@ -291,7 +443,8 @@ fn txn_json(a: &Account, t: &Txn, details: bool) -> Value {
         v["bookingDate"] = json!(d.to_string());
     }
     if let Some(b) = t.balance_after {
-        v["balanceAfterTransaction"] = json!({"balanceAmount": bg_amount(t.currency, b), "balanceType": "interimBooked"});
+        v["balanceAfterTransaction"] =
+            json!({"balanceAmount": bg_amount(t.currency, b), "balanceType": "interimBooked"});
     }
     if let Some(r) = &t.structured_reference {
         v["remittanceInformationStructured"] = json!(r);
@@ -331,7 +484,12 @@ fn txn_json(a: &Account, t: &Txn, details: bool) -> Value {
     v
 }
 
-async fn transactions(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+async fn transactions(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
     let today = state.clock.today();
     // Header checks come first so a missing token is 401, not a query error.
     common(&state, &headers).map_err(e)?;
@@ -339,17 +497,39 @@ async fn transactions(State(state): State<Arc<AppState>>, headers: HeaderMap, Pa
     let query = TxQuery {
         booked,
         pending,
-        date_from: parse_date("dateFrom", q.get("dateFrom")).map_err(e)?.unwrap_or_else(|| paging::default_date_from(today)),
-        date_to: parse_date("dateTo", q.get("dateTo")).map_err(e)?.unwrap_or(today),
+        date_from: parse_date("dateFrom", q.get("dateFrom"))
+            .map_err(e)?
+            .unwrap_or_else(|| paging::default_date_from(today)),
+        date_to: parse_date("dateTo", q.get("dateTo"))
+            .map_err(e)?
+            .unwrap_or(today),
         key: q.get("continuationKey").cloned(),
     };
-    let acc = account_access(&state, &headers, &id, Some(query.date_from), query.key.is_some())?;
+    let acc = account_access(
+        &state,
+        &headers,
+        &id,
+        Some(query.date_from),
+        query.key.is_some(),
+    )?;
     let path = format!("{ACCOUNTS}/{id}/transactions");
     let (empty, repeat) = state.faults.paging(BANK, &path);
-    let page = paging::page(&state.fixtures, &acc, &query, state.config.page_size, empty, repeat).map_err(e)?;
+    let page = paging::page(
+        &state.fixtures,
+        &acc,
+        &query,
+        state.config.page_size,
+        empty,
+        repeat,
+    )
+    .map_err(e)?;
     let mut links = json!({"account": {"href": format!("{ACCOUNTS}/{id}")}});
     if let Some(k) = &page.next_key {
-        let mut params: Vec<(&str, &str)> = q.iter().filter(|(k, _)| k.as_str() != "continuationKey").map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut params: Vec<(&str, &str)> = q
+            .iter()
+            .filter(|(k, _)| k.as_str() != "continuationKey")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         params.sort();
         params.push(("continuationKey", k));
         links["next"] = json!({"href": with_query(&path, &params)});
@@ -366,9 +546,15 @@ async fn transactions(State(state): State<Arc<AppState>>, headers: HeaderMap, Pa
     Ok(axum::Json(body).into_response())
 }
 
-async fn transaction_details(State(state): State<Arc<AppState>>, headers: HeaderMap, Path((id, tx_id)): Path<(String, String)>) -> R {
+async fn transaction_details(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((id, tx_id)): Path<(String, String)>,
+) -> R {
     let acc = account_access(&state, &headers, &id, None, false)?;
-    let i = acc.transaction_index(&tx_id).ok_or_else(|| e(ApiError::resource_unknown("Transaction")))?;
+    let i = acc
+        .transaction_index(&tx_id)
+        .ok_or_else(|| e(ApiError::resource_unknown("Transaction")))?;
     let t = acc.transaction(&state.fixtures, i);
     Ok(axum::Json(txn_json(&acc, &t, true)).into_response())
 }

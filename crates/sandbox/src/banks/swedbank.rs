@@ -18,7 +18,7 @@ use crate::config::Bank;
 use crate::errors::{ApiError, BankError};
 use crate::fixtures::{Account, AccountKind, Txn};
 use crate::paging::{self, TxQuery};
-use crate::state::{AisRequest, AppState, ConsentStatus, ScaMethod, ScaStatus};
+use crate::state::{AisRequest, AppState, ConsentStatus, NewConsent, ScaMethod, ScaStatus};
 use crate::util::{header, parse_date, psu_present, require_header, with_query};
 
 const BANK: Bank = Bank::Swedbank;
@@ -34,10 +34,19 @@ fn e(err: ApiError) -> BankError {
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1/consents", post(create_consent))
-        .route("/v1/consents/{consent_id}", get(get_consent).delete(delete_consent))
+        .route(
+            "/v1/consents/{consent_id}",
+            get(get_consent).delete(delete_consent),
+        )
         .route("/v1/consents/{consent_id}/status", get(consent_status))
-        .route("/v1/consents/{consent_id}/authorisations", post(start_authorisation))
-        .route("/v1/consents/{consent_id}/authorisations/{authorisation_id}", get(get_authorisation))
+        .route(
+            "/v1/consents/{consent_id}/authorisations",
+            post(start_authorisation),
+        )
+        .route(
+            "/v1/consents/{consent_id}/authorisations/{authorisation_id}",
+            get(get_authorisation),
+        )
         .route("/v1/accounts", get(accounts))
         .route("/v1/accounts/{account_id}", get(account_details))
         .route("/v1/accounts/{account_id}/balances", get(balances))
@@ -47,7 +56,11 @@ pub fn routes() -> Router<Arc<AppState>> {
 /// Rejects requests without a valid signature with 401 and the Swedbank error body.
 /// The path checked is the one the client signed: the full request target including
 /// the `/swedbank` prefix.
-pub async fn signature_layer(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+pub async fn signature_layer(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, 16 * 1024 * 1024).await else {
         return e(ApiError::format("Request body too large.")).into_response();
@@ -57,12 +70,25 @@ pub async fn signature_layer(State(state): State<Arc<AppState>>, req: Request, n
         .get::<axum::extract::OriginalUri>()
         .map(|u| u.0.clone())
         .unwrap_or_else(|| parts.uri.clone());
-    let path_and_query = target.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".to_string());
-    if let Err(reason) = state.verifier.verify(parts.method.as_str(), &path_and_query, &parts.headers, &bytes) {
-        let code = if reason.starts_with("Missing") { "SIGNATURE_MISSING" } else { "SIGNATURE_INVALID" };
+    let path_and_query = target
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".to_string());
+    if let Err(reason) = state.verifier.verify(
+        parts.method.as_str(),
+        &path_and_query,
+        &parts.headers,
+        &bytes,
+    ) {
+        let code = if reason.starts_with("Missing") {
+            "SIGNATURE_MISSING"
+        } else {
+            "SIGNATURE_INVALID"
+        };
         return e(ApiError::new(StatusCode::UNAUTHORIZED, code, reason)).into_response();
     }
-    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
 }
 
 fn link(href: String) -> Value {
@@ -75,10 +101,27 @@ fn url(state: &AppState, path: &str) -> String {
 
 async fn create_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
-    let (access, recurring, valid_until, freq) = parse_bg_consent(&body, state.clock.today()).map_err(e)?;
-    let psu = header(&headers, "psu-id").filter(|p| crate::fixtures::psu(p).is_some()).map(str::to_string);
-    let id = state.create_consent(BANK, None, psu, valid_until, freq, recurring, access);
-    let approach = if header(&headers, "tpp-redirect-preferred") == Some("false") { "DECOUPLED" } else { "REDIRECT" };
+    let (access, recurring, valid_until, freq) =
+        parse_bg_consent(&body, state.clock.today()).map_err(e)?;
+    let psu = header(&headers, "psu-id")
+        .filter(|p| crate::fixtures::psu(p).is_some())
+        .map(str::to_string);
+    let id = state.create_consent(
+        BANK,
+        NewConsent {
+            client_id: None,
+            psu,
+            valid_until,
+            frequency_per_day: freq,
+            recurring,
+            access,
+        },
+    );
+    let approach = if header(&headers, "tpp-redirect-preferred") == Some("false") {
+        "DECOUPLED"
+    } else {
+        "REDIRECT"
+    };
     let body = json!({
         "consentStatus": "received",
         "consentId": id,
@@ -90,13 +133,20 @@ async fn create_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, 
     });
     Ok((
         StatusCode::CREATED,
-        [("location", url(&state, &format!("/v1/consents/{id}"))), ("aspsp-sca-approach", approach.to_string())],
+        [
+            ("location", url(&state, &format!("/v1/consents/{id}"))),
+            ("aspsp-sca-approach", approach.to_string()),
+        ],
         axum::Json(body),
     )
         .into_response())
 }
 
-async fn get_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+async fn get_consent(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
     let c = state.consent(BANK, &id).map_err(e)?;
     Ok(axum::Json(json!({
@@ -110,13 +160,21 @@ async fn get_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, Pat
     .into_response())
 }
 
-async fn consent_status(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+async fn consent_status(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
     let c = state.consent(BANK, &id).map_err(e)?;
     Ok(axum::Json(json!({"consentStatus": c.status.bg()})).into_response())
 }
 
-async fn delete_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+async fn delete_consent(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
     let today = state.clock.today();
     state
@@ -128,7 +186,12 @@ async fn delete_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, 
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn start_authorisation(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> R {
+async fn start_authorisation(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
     let v: Value = if body.is_empty() {
         json!({})
@@ -136,15 +199,30 @@ async fn start_authorisation(State(state): State<Arc<AppState>>, headers: Header
         serde_json::from_slice(&body).map_err(|_| e(ApiError::format("Body is not valid JSON.")))?
     };
     let method_id = v.get("authenticationMethodId").and_then(Value::as_str);
-    let decoupled = method_id == Some("mbid") || header(&headers, "tpp-redirect-preferred") == Some("false");
-    let method = if decoupled { ScaMethod::Decoupled } else { ScaMethod::Redirect };
-    let psu = header(&headers, "psu-id").filter(|p| crate::fixtures::psu(p).is_some()).map(str::to_string);
+    let decoupled =
+        method_id == Some("mbid") || header(&headers, "tpp-redirect-preferred") == Some("false");
+    let method = if decoupled {
+        ScaMethod::Decoupled
+    } else {
+        ScaMethod::Redirect
+    };
+    let psu = header(&headers, "psu-id")
+        .filter(|p| crate::fixtures::psu(p).is_some())
+        .map(str::to_string);
     let redirect_uri = header(&headers, "tpp-redirect-uri").map(str::to_string);
-    let auth_id = state.start_authorisation(BANK, &id, method, psu, redirect_uri.clone()).map_err(e)?;
-    let status_url = url(&state, &format!("/v1/consents/{id}/authorisations/{auth_id}"));
+    let auth_id = state
+        .start_authorisation(BANK, &id, method, psu, redirect_uri.clone())
+        .map_err(e)?;
+    let status_url = url(
+        &state,
+        &format!("/v1/consents/{id}/authorisations/{auth_id}"),
+    );
     let mut links = json!({"scaStatus": link(status_url.clone())});
     if method == ScaMethod::Redirect {
-        let mut href = with_query(&url(&state, "/sca/authorize"), &[("consentId", &id), ("authorisationId", &auth_id)]);
+        let mut href = with_query(
+            &url(&state, "/sca/authorize"),
+            &[("consentId", &id), ("authorisationId", &auth_id)],
+        );
         if let Some(uri) = &redirect_uri {
             href = with_query(&href, &[("redirect_uri", uri)]);
         }
@@ -160,10 +238,22 @@ async fn start_authorisation(State(state): State<Arc<AppState>>, headers: Header
     if decoupled {
         body["psuMessage"] = json!("Open the Swedbank app to approve.");
     }
-    Ok((StatusCode::CREATED, [("location", status_url), ("aspsp-sca-approach", approach.to_string())], axum::Json(body)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [
+            ("location", status_url),
+            ("aspsp-sca-approach", approach.to_string()),
+        ],
+        axum::Json(body),
+    )
+        .into_response())
 }
 
-async fn get_authorisation(State(state): State<Arc<AppState>>, headers: HeaderMap, Path((id, auth_id)): Path<(String, String)>) -> R {
+async fn get_authorisation(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((id, auth_id)): Path<(String, String)>,
+) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
     let status: ScaStatus = state.poll_authorisation(BANK, &id, &auth_id).map_err(e)?;
     Ok(axum::Json(json!({"scaStatus": status.bg()})).into_response())
@@ -197,10 +287,23 @@ fn with_balance(q: &HashMap<String, String>) -> bool {
     q.get("withBalance").map(String::as_str) == Some("true")
 }
 
-async fn accounts(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> R {
+async fn accounts(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
     let cid = require_header(&headers, "consent-id").map_err(e)?;
-    let (grant, _) = state.ais_access(BANK, cid, AisRequest { psu_present: psu_present(&headers), ..Default::default() }).map_err(e)?;
+    let (grant, _) = state
+        .ais_access(
+            BANK,
+            cid,
+            AisRequest {
+                psu_present: psu_present(&headers),
+                ..Default::default()
+            },
+        )
+        .map_err(e)?;
     let consent = state.consent(BANK, cid).map_err(e)?;
     let list: Vec<Value> = state
         .fixtures
@@ -212,21 +315,49 @@ async fn accounts(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(
     Ok(axum::Json(json!({"accounts": list})).into_response())
 }
 
-fn account_access(state: &AppState, headers: &HeaderMap, id: &str, date_from: Option<chrono::NaiveDate>, continuation: bool) -> Result<Account, BankError> {
+fn account_access(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    date_from: Option<chrono::NaiveDate>,
+    continuation: bool,
+) -> Result<Account, BankError> {
     require_header(headers, "x-request-id").map_err(e)?;
     let cid = require_header(headers, "consent-id").map_err(e)?;
     let (_, acc) = state
-        .ais_access(BANK, cid, AisRequest { account_id: Some(id), psu_present: psu_present(headers), date_from, continuation, card: false })
+        .ais_access(
+            BANK,
+            cid,
+            AisRequest {
+                account_id: Some(id),
+                psu_present: psu_present(headers),
+                date_from,
+                continuation,
+                card: false,
+            },
+        )
         .map_err(e)?;
     acc.ok_or_else(|| e(ApiError::resource_unknown("Account")))
 }
 
-async fn account_details(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+async fn account_details(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
     let acc = account_access(&state, &headers, &id, None, false)?;
-    Ok(axum::Json(json!({"account": account_json(&state, &acc, with_balance(&q))})).into_response())
+    Ok(
+        axum::Json(json!({"account": account_json(&state, &acc, with_balance(&q))}))
+            .into_response(),
+    )
 }
 
-async fn balances(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> R {
+async fn balances(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> R {
     let acc = account_access(&state, &headers, &id, None, false)?;
     Ok(axum::Json(json!({
         "account": {"iban": acc.iban, "currency": acc.currency},
@@ -261,7 +392,8 @@ fn txn_json(a: &Account, t: &Txn) -> Value {
         v["bookingDate"] = json!(d.to_string());
     }
     if let Some(b) = t.balance_after {
-        v["balanceAfterTransaction"] = json!({"balanceAmount": bg_amount(t.currency, b), "balanceType": "closingBooked"});
+        v["balanceAfterTransaction"] =
+            json!({"balanceAmount": bg_amount(t.currency, b), "balanceType": "closingBooked"});
     }
     if let Some(r) = &t.structured_reference {
         v["remittanceInformationStructured"] = json!(r);
@@ -278,7 +410,12 @@ fn txn_json(a: &Account, t: &Txn) -> Value {
     v
 }
 
-async fn transactions(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> R {
+async fn transactions(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
     let today = state.clock.today();
     require_header(&headers, "x-request-id").map_err(e)?;
     require_header(&headers, "consent-id").map_err(e)?;
@@ -286,17 +423,39 @@ async fn transactions(State(state): State<Arc<AppState>>, headers: HeaderMap, Pa
     let query = TxQuery {
         booked,
         pending,
-        date_from: parse_date("dateFrom", q.get("dateFrom")).map_err(e)?.unwrap_or_else(|| paging::default_date_from(today)),
-        date_to: parse_date("dateTo", q.get("dateTo")).map_err(e)?.unwrap_or(today),
+        date_from: parse_date("dateFrom", q.get("dateFrom"))
+            .map_err(e)?
+            .unwrap_or_else(|| paging::default_date_from(today)),
+        date_to: parse_date("dateTo", q.get("dateTo"))
+            .map_err(e)?
+            .unwrap_or(today),
         key: q.get("continuationKey").cloned(),
     };
-    let acc = account_access(&state, &headers, &id, Some(query.date_from), query.key.is_some())?;
+    let acc = account_access(
+        &state,
+        &headers,
+        &id,
+        Some(query.date_from),
+        query.key.is_some(),
+    )?;
     let path = format!("/v1/accounts/{id}/transactions");
     let (empty, repeat) = state.faults.paging(BANK, &path);
-    let page = paging::page(&state.fixtures, &acc, &query, state.config.page_size, empty, repeat).map_err(e)?;
+    let page = paging::page(
+        &state.fixtures,
+        &acc,
+        &query,
+        state.config.page_size,
+        empty,
+        repeat,
+    )
+    .map_err(e)?;
     let mut links = json!({"account": link(url(&state, &format!("/v1/accounts/{id}")))});
     if let Some(k) = &page.next_key {
-        let mut params: Vec<(&str, &str)> = q.iter().filter(|(k, _)| k.as_str() != "continuationKey").map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut params: Vec<(&str, &str)> = q
+            .iter()
+            .filter(|(k, _)| k.as_str() != "continuationKey")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         params.sort();
         params.push(("continuationKey", k));
         links["next"] = link(with_query(&url(&state, &path), &params));

@@ -30,10 +30,14 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     }
     /// The query parameters of the `Location` header.
     pub fn location_query(&self) -> HashMap<String, String> {
@@ -78,11 +82,22 @@ impl Tb {
             .into_iter()
             .map(|b| (b, Spec::for_bank(b).expect("spec loads")))
             .collect();
-        let id = SigningIdentity::from_pem(psd2_security::fixtures::TEST_SIGNING_CERT_PEM, psd2_security::fixtures::TEST_SIGNING_KEY_PEM).expect("identity");
-        let wrong = SigningIdentity::from_pem(psd2_security::fixtures::WRONG_SIGNING_CERT_PEM, psd2_security::fixtures::WRONG_SIGNING_KEY_PEM).expect("identity");
+        let id = SigningIdentity::from_pem(
+            psd2_security::fixtures::TEST_SIGNING_CERT_PEM,
+            psd2_security::fixtures::TEST_SIGNING_KEY_PEM,
+        )
+        .expect("identity");
+        let wrong = SigningIdentity::from_pem(
+            psd2_security::fixtures::WRONG_SIGNING_CERT_PEM,
+            psd2_security::fixtures::WRONG_SIGNING_KEY_PEM,
+        )
+        .expect("identity");
         Tb {
             sb,
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
             specs,
             signer: SigningHook::new(id),
             wrong_signer: SigningHook::new(wrong),
@@ -90,16 +105,36 @@ impl Tb {
     }
 
     pub fn url(&self, bank: Bank, path: &str) -> String {
-        if path.starts_with("http") { path.to_string() } else { format!("{}{path}", self.sb.bank_url(bank)) }
+        if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.sb.bank_url(bank))
+        }
     }
 
     /// Sends a request and checks the answer against the bank's spec.
-    pub async fn call(&self, bank: Bank, method: &str, path: &str, headers: &[(&str, &str)], body: Body) -> Resp {
-        self.call_signed(bank, method, path, headers, body, Signing::Good).await
+    pub async fn call(
+        &self,
+        bank: Bank,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Body,
+    ) -> Resp {
+        self.call_signed(bank, method, path, headers, body, Signing::Good)
+            .await
     }
 
     /// Like [`Tb::call`] with a chosen Swedbank signing mode.
-    pub async fn call_signed(&self, bank: Bank, method: &str, path: &str, headers: &[(&str, &str)], body: Body, signing: Signing) -> Resp {
+    pub async fn call_signed(
+        &self,
+        bank: Bank,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Body,
+        signing: Signing,
+    ) -> Resp {
         let resp = self.send(bank, method, path, headers, body, signing).await;
         let url = url::Url::parse(&self.url(bank, path)).expect("url");
         let prefix = format!("/{}", bank.prefix());
@@ -112,11 +147,22 @@ impl Tb {
     }
 
     /// Sends without contract check (browser pages that are not in the specs).
-    pub async fn send(&self, bank: Bank, method: &str, path: &str, headers: &[(&str, &str)], body: Body, signing: Signing) -> Resp {
+    pub async fn send(
+        &self,
+        bank: Bank,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Body,
+        signing: Signing,
+    ) -> Resp {
         let url = self.url(bank, path);
         let mut hm = HeaderMap::new();
         for (k, v) in headers {
-            hm.insert(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+            hm.insert(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
         }
         let bytes: Vec<u8> = match &body {
             Body::None => Vec::new(),
@@ -125,7 +171,10 @@ impl Tb {
                 serde_json::to_vec(v).unwrap()
             }
             Body::Form(f) => {
-                hm.insert("content-type", HeaderValue::from_static("application/x-www-form-urlencoded"));
+                hm.insert(
+                    "content-type",
+                    HeaderValue::from_static("application/x-www-form-urlencoded"),
+                );
                 f.clone().into_bytes()
             }
         };
@@ -145,12 +194,18 @@ impl Tb {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let body = r.bytes().await.expect("body").to_vec();
-        Resp { status, headers, body }
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut rb = self.http.request(m, format!("{}/admin{path}", self.sb.base_url()));
+        let mut rb = self
+            .http
+            .request(m, format!("{}/admin{path}", self.sb.base_url()));
         if let Some(b) = body {
             rb = rb.json(&b);
         }
@@ -178,14 +233,30 @@ pub fn refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)>
 }
 
 pub async fn hb_ccg(tb: &Tb) -> String {
-    let r = tb.call(Bank::Handelsbanken, "POST", "/mlurd/oauth2/token/1.0", &[], Body::Form("grant_type=client_credentials&scope=AIS&client_id=client-1".into())).await;
+    let r = tb
+        .call(
+            Bank::Handelsbanken,
+            "POST",
+            "/mlurd/oauth2/token/1.0",
+            &[],
+            Body::Form("grant_type=client_credentials&scope=AIS&client_id=client-1".into()),
+        )
+        .await;
     assert_eq!(r.status, 200);
     r.json()["access_token"].as_str().unwrap().to_string()
 }
 
 pub async fn hb_create_consent(tb: &Tb, ccg: &str) -> String {
     let h = hb_headers(ccg);
-    let r = tb.call(Bank::Handelsbanken, "POST", "/openbanking/psd2/v1/consents", &refs(&h), Body::Json(json!({"access": "ALL_ACCOUNTS"}))).await;
+    let r = tb
+        .call(
+            Bank::Handelsbanken,
+            "POST",
+            "/openbanking/psd2/v1/consents",
+            &refs(&h),
+            Body::Json(json!({"access": "ALL_ACCOUNTS"})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.json());
     r.json()["consentId"].as_str().unwrap().to_string()
 }
@@ -197,12 +268,31 @@ pub async fn hb_psu_token(tb: &Tb, psu: &str) -> (String, String) {
     let page = format!(
         "/openbanking/redirect/oauth2/authorize/1.0?response_type=code&scope=AIS:{cid}&client_id=client-1&state=st&redirect_uri=https://tpp.example/cb&psu_id={psu}"
     );
-    let r = tb.send(Bank::Handelsbanken, "GET", &page, &[], Body::None, Signing::None).await;
+    let r = tb
+        .send(
+            Bank::Handelsbanken,
+            "GET",
+            &page,
+            &[],
+            Body::None,
+            Signing::None,
+        )
+        .await;
     assert_eq!(r.status, 302);
     let q = r.location_query();
     let code = q.get("code").expect("code").clone();
-    let form = format!("grant_type=authorization_code&code={code}&client_id=client-1&redirect_uri=https://tpp.example/cb");
-    let r = tb.call(Bank::Handelsbanken, "POST", "/mlurd/oauth2/token/1.0", &[], Body::Form(form)).await;
+    let form = format!(
+        "grant_type=authorization_code&code={code}&client_id=client-1&redirect_uri=https://tpp.example/cb"
+    );
+    let r = tb
+        .call(
+            Bank::Handelsbanken,
+            "POST",
+            "/mlurd/oauth2/token/1.0",
+            &[],
+            Body::Form(form),
+        )
+        .await;
     assert_eq!(r.status, 200);
     (cid, r.json()["access_token"].as_str().unwrap().to_string())
 }
@@ -237,7 +327,15 @@ pub fn bg_consent_body(freq: u32) -> Value {
 pub async fn op_create_consent(tb: &Tb, token: &str, psu: &str, freq: u32) -> String {
     let mut h = op_headers(token, None);
     h.push(("PSU-ID", psu.to_string()));
-    let r = tb.call(Bank::OpenPayments, "POST", "/psd2/consent/v1/consents", &refs(&h), Body::Json(bg_consent_body(freq))).await;
+    let r = tb
+        .call(
+            Bank::OpenPayments,
+            "POST",
+            "/psd2/consent/v1/consents",
+            &refs(&h),
+            Body::Json(bg_consent_body(freq)),
+        )
+        .await;
     assert_eq!(r.status, 201, "{:?}", r.json());
     r.json()["consentId"].as_str().unwrap().to_string()
 }
@@ -246,14 +344,31 @@ pub async fn op_create_consent(tb: &Tb, token: &str, psu: &str, freq: u32) -> St
 pub async fn op_decoupled(tb: &Tb, token: &str, cid: &str) -> (String, u32) {
     let h = op_headers(token, None);
     let r = tb
-        .call(Bank::OpenPayments, "POST", &format!("/psd2/consent/v1/consents/{cid}/authorisations"), &refs(&h), Body::Json(json!({"authenticationMethodId": "mbid"})))
+        .call(
+            Bank::OpenPayments,
+            "POST",
+            &format!("/psd2/consent/v1/consents/{cid}/authorisations"),
+            &refs(&h),
+            Body::Json(json!({"authenticationMethodId": "mbid"})),
+        )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.json());
-    let href = r.json()["_links"]["scaStatus"]["href"].as_str().unwrap().to_string();
+    let href = r.json()["_links"]["scaStatus"]["href"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let mut polls = 0;
     loop {
         polls += 1;
-        let r = tb.call(Bank::OpenPayments, "GET", &href, &refs(&op_headers(token, None)), Body::None).await;
+        let r = tb
+            .call(
+                Bank::OpenPayments,
+                "GET",
+                &href,
+                &refs(&op_headers(token, None)),
+                Body::None,
+            )
+            .await;
         assert_eq!(r.status, 200);
         let s = r.json()["scaStatus"].as_str().unwrap().to_string();
         if s != "started" {
@@ -274,7 +389,10 @@ pub async fn op_valid_consent(tb: &Tb, psu: &str, freq: u32) -> (String, String)
 // ---------- Swedbank ----------
 
 pub fn sw_headers(consent: Option<&str>) -> Vec<(&'static str, String)> {
-    let mut h = vec![("X-Request-ID", rid()), ("PSU-IP-Address", "10.1.2.3".to_string())];
+    let mut h = vec![
+        ("X-Request-ID", rid()),
+        ("PSU-IP-Address", "10.1.2.3".to_string()),
+    ];
     if let Some(c) = consent {
         h.push(("Consent-ID", c.to_string()));
     }
@@ -286,7 +404,15 @@ pub async fn sw_create_consent(tb: &Tb, psu: Option<&str>, freq: u32) -> String 
     if let Some(p) = psu {
         h.push(("PSU-ID", p.to_string()));
     }
-    let r = tb.call(Bank::Swedbank, "POST", "/v1/consents", &refs(&h), Body::Json(bg_consent_body(freq))).await;
+    let r = tb
+        .call(
+            Bank::Swedbank,
+            "POST",
+            "/v1/consents",
+            &refs(&h),
+            Body::Json(bg_consent_body(freq)),
+        )
+        .await;
     assert_eq!(r.status, 201, "{:?}", r.json());
     r.json()["consentId"].as_str().unwrap().to_string()
 }
@@ -295,11 +421,24 @@ pub async fn sw_create_consent(tb: &Tb, psu: Option<&str>, freq: u32) -> String 
 pub async fn sw_redirect(tb: &Tb, cid: &str, psu: &str) -> HashMap<String, String> {
     let mut h = sw_headers(None);
     h.push(("TPP-Redirect-URI", "https://tpp.example/cb".to_string()));
-    let r = tb.call(Bank::Swedbank, "POST", &format!("/v1/consents/{cid}/authorisations"), &refs(&h), Body::Json(json!({}))).await;
+    let r = tb
+        .call(
+            Bank::Swedbank,
+            "POST",
+            &format!("/v1/consents/{cid}/authorisations"),
+            &refs(&h),
+            Body::Json(json!({})),
+        )
+        .await;
     assert_eq!(r.status, 201, "{:?}", r.json());
-    let href = r.json()["_links"]["scaRedirect"]["href"].as_str().unwrap().to_string();
+    let href = r.json()["_links"]["scaRedirect"]["href"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let page = format!("{href}&state=s1&psu_id={psu}");
-    let r = tb.send(Bank::Swedbank, "GET", &page, &[], Body::None, Signing::None).await;
+    let r = tb
+        .send(Bank::Swedbank, "GET", &page, &[], Body::None, Signing::None)
+        .await;
     assert_eq!(r.status, 302);
     r.location_query()
 }

@@ -1,0 +1,2 @@
+//! Mapping bench (skeleton).
+fn main() {}

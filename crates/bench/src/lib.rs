@@ -1,0 +1,2 @@
+//! Benchmarks of psd2-rs (skeleton).
+#![forbid(unsafe_code)]

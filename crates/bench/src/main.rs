@@ -1,0 +1,3 @@
+//! `psd2-bench` (skeleton).
+#![forbid(unsafe_code)]
+fn main() {}

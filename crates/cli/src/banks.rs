@@ -1,0 +1,187 @@
+//! Building a bank adapter from the configuration (or for the demo's sandbox), and the PSU.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use psd2::adapters::common::TransportConfig;
+use psd2::{Bank, Psu, PsuContext, PsuId};
+use url::Url;
+
+use crate::cli::BankName;
+use crate::config::Config;
+use crate::error::CliError;
+
+/// An adapter chosen at run time. Capabilities come from [`Bank`]'s `as_*` accessors.
+pub type Adapter = Box<dyn Bank>;
+
+/// The client id the demo uses against the sandbox (any non-empty id is accepted).
+pub const DEMO_CLIENT_ID: &str = "psd2-rs-demo";
+
+fn read_pem(path: &std::path::Path, what: &str, source: &std::path::Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        CliError::config(source, format!("cannot read {what} {}: {e}", path.display()))
+    })
+}
+
+/// The HTTP transport from the config's mTLS, CA and timeout settings.
+fn transport(config: &Config) -> Result<TransportConfig, CliError> {
+    let mut transport = TransportConfig::default();
+    if let (Some(cert), Some(key)) = (&config.certificate, &config.private_key) {
+        let identity = psd2_security::tls::ClientIdentity::from_files(cert, key).map_err(|e| {
+            CliError::config(&config.source, format!("certificate/private_key: {e}"))
+        })?;
+        transport.identity = Some(identity);
+    }
+    if let Some(ca) = &config.ca_certificate {
+        transport.extra_root_ca_pem = Some(read_pem(ca, "ca_certificate", &config.source)?);
+    }
+    transport.timeout = Some(Duration::from_secs(config.timeout_secs.unwrap_or(30)));
+    Ok(transport)
+}
+
+/// Builds the configured bank's adapter. Configuration problems exit with code 2.
+pub fn from_config(config: &Config) -> Result<Adapter, CliError> {
+    let transport = transport(config)?;
+    let adapter: Adapter = match config.bank {
+        BankName::Handelsbanken => {
+            use psd2::adapters::handelsbanken::{Handelsbanken, HandelsbankenConfig};
+            let mut c = HandelsbankenConfig::new(
+                config.base_url.clone(),
+                config.client_id.clone().unwrap_or_default(),
+                config.country.clone().unwrap_or_else(|| "SE".into()).to_ascii_uppercase(),
+            )
+            .transport(transport);
+            if let Some(uri) = &config.redirect_uri {
+                c = c.redirect_uri(uri.clone());
+            }
+            if let Some(url) = &config.authorize_url {
+                c = c.authorize_url(url.clone());
+            }
+            Box::new(Handelsbanken::new(c).map_err(|e| config_error(config, e))?)
+        }
+        BankName::Openpayments => {
+            use psd2::adapters::openpayments::{OpenPayments, OpenPaymentsConfig};
+            let bic = config.bic.clone().ok_or_else(|| {
+                CliError::config(
+                    &config.source,
+                    "bic is required for openpayments (the bank behind the platform; PSD2_BIC)",
+                )
+            })?;
+            let mut c = OpenPaymentsConfig::new(
+                config.base_url.clone(),
+                config.client_id.clone().unwrap_or_default(),
+                bic,
+            )
+            .with_transport(transport);
+            if let Some(secret) = &config.client_secret {
+                c = c.with_client_secret(psd2::Secret::new(secret.clone()));
+            }
+            c.token_url = config.token_url.clone();
+            c.redirect_uri = config.redirect_uri.clone();
+            if let Some(scope) = &config.scope {
+                c.scope = scope.clone();
+            } else if config.corporate_id.is_some() {
+                c.scope = "accountinformation corporate".into();
+            }
+            Box::new(OpenPayments::new(c).map_err(|e| config_error(config, e))?)
+        }
+        BankName::Swedbank => {
+            use psd2::adapters::swedbank::{Swedbank, SwedbankConfig};
+            let mut c = SwedbankConfig::new(config.base_url.clone()).with_transport(transport);
+            if let (Some(cert), Some(key)) = (&config.signing_certificate, &config.signing_key) {
+                let identity = psd2_security::SigningIdentity::from_files(cert, key).map_err(|e| {
+                    CliError::config(
+                        &config.source,
+                        format!("signing_certificate/signing_key: {e}"),
+                    )
+                })?;
+                c = c.with_signing(identity);
+            }
+            if let Some(uri) = &config.redirect_uri {
+                c = c.with_redirect_uri(uri.clone());
+            }
+            c = c.with_psu_context(if config.corporate_id.is_some() {
+                PsuContext::Corporate
+            } else {
+                PsuContext::Private
+            });
+            Box::new(Swedbank::new(c).map_err(|e| config_error(config, e))?)
+        }
+    };
+    Ok(adapter)
+}
+
+/// An adapter's refusal of its settings is a configuration error (exit 2) naming the file.
+fn config_error(config: &Config, e: psd2::Error) -> CliError {
+    match e.kind {
+        psd2::ErrorKind::InvalidInput => CliError::config(
+            &config.source,
+            format!(
+                "{} settings rejected: {}",
+                config.bank.as_str(),
+                e.detail().unwrap_or("invalid")
+            ),
+        ),
+        _ => CliError::Bank(e),
+    }
+}
+
+/// The PSU from the config (`psu_id`, `corporate_id`) and `--psu-ip` (present or not).
+pub fn psu(config: &Config, ip: Option<IpAddr>) -> Psu {
+    let mut psu = match ip {
+        Some(ip) => Psu::present(ip, None),
+        None => Psu::absent(),
+    };
+    if let Some(id) = &config.psu_id {
+        psu = psu.with_id(PsuId::new(id.clone()));
+    }
+    if let Some(corporate) = &config.corporate_id {
+        psu = psu.with_corporate(corporate.clone(), config.corporate_id_type.clone());
+    }
+    psu
+}
+
+/// The demo's adapter for `bank` against a sandbox bank URL. Swedbank signs with the
+/// committed test identity of `psd2_security::fixtures`.
+pub fn for_sandbox(bank: BankName, bank_url: &str) -> Result<Adapter, psd2::Error> {
+    let name = bank.as_str();
+    let url = Url::parse(bank_url)
+        .map_err(|e| psd2::Error::invalid_input(name_static(bank), "new", e.to_string()))?;
+    let _ = name;
+    Ok(match bank {
+        BankName::Handelsbanken => {
+            use psd2::adapters::handelsbanken::{Handelsbanken, HandelsbankenConfig};
+            Box::new(Handelsbanken::new(HandelsbankenConfig::new(
+                url,
+                DEMO_CLIENT_ID,
+                "SE",
+            ))?)
+        }
+        BankName::Openpayments => {
+            use psd2::adapters::openpayments::{OpenPayments, OpenPaymentsConfig};
+            Box::new(OpenPayments::new(OpenPaymentsConfig::new(
+                url,
+                DEMO_CLIENT_ID,
+                "ESSESESS",
+            ))?)
+        }
+        BankName::Swedbank => {
+            use psd2::adapters::swedbank::{Swedbank, SwedbankConfig};
+            use psd2_security::fixtures::{TEST_SIGNING_CERT_PEM, TEST_SIGNING_KEY_PEM};
+            let identity =
+                psd2_security::SigningIdentity::from_pem(TEST_SIGNING_CERT_PEM, TEST_SIGNING_KEY_PEM)
+                    .map_err(|e| {
+                        psd2::Error::invalid_input("swedbank", "new", e.to_string())
+                    })?;
+            Box::new(Swedbank::new(
+                SwedbankConfig::new(url)
+                    .with_signing(identity)
+                    .with_psu_context(PsuContext::Private),
+            )?)
+        }
+    })
+}
+
+fn name_static(bank: BankName) -> &'static str {
+    bank.as_str()
+}

@@ -1,0 +1,257 @@
+//! The command line: every command, option and help text (clap derive).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// PSD2 account information from the command line: a self-contained demo against the
+/// embedded sandbox, and commands against one configured bank.
+///
+/// Configuration: a TOML file (`--config`, `$PSD2_CONFIG` or `./psd2.toml`) overridden by
+/// `PSD2_*` environment variables; secrets come from the environment only. See docs/cli.md.
+#[derive(Debug, Parser)]
+#[command(name = "psd2", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Options every command understands.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command understands.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The configuration file [default: $PSD2_CONFIG, else ./psd2.toml if present].
+    #[arg(long, global = true, value_name = "FILE", env = "PSD2_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Where the session (consent id, tokens) is kept between invocations; written with
+    /// mode 0600 and never printed.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "PSD2_SESSION",
+        default_value = ".psd2-session.json"
+    )]
+    pub session: PathBuf,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// The PSU is present at this IP address: sent as PSU-IP-Address, so the call does not
+    /// count against the consent's frequencyPerDay.
+    #[arg(long, global = true, value_name = "IP", env = "PSD2_PSU_IP_ADDRESS")]
+    pub psu_ip: Option<IpAddr>,
+    /// More detail on errors (the bank's message texts, the cause chain; never secrets).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// The facade's domain values as JSON (secrets redacted).
+    Json,
+    /// Comma-separated values with a fixed header (see docs/cli.md).
+    Csv,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Walk all three sandbox banks end to end, in-process: no configuration, no network.
+    Demo(DemoArgs),
+    /// Create, inspect or delete the consent kept in the session file.
+    #[command(subcommand)]
+    Consent(ConsentCommand),
+    /// Authorise the session's consent (strong customer authentication).
+    Sca(ScaArgs),
+    /// List the accounts the consent covers.
+    Accounts(AccountsArgs),
+    /// Show one account's balances.
+    Balances(BalancesArgs),
+    /// List one account's transactions, following every page.
+    Transactions(TransactionsArgs),
+    /// List the card accounts the consent covers.
+    Cards,
+    /// Print a shell completion script to stdout.
+    Completions(CompletionsArgs),
+}
+
+/// Options of `psd2 demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Transactions on the long-history account (the sandbox's default is 10,000).
+    #[arg(long, value_name = "N")]
+    pub history_size: Option<u64>,
+    /// Only these banks (repeat or comma-separate).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub bank: Vec<BankName>,
+}
+
+/// The banks this build knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
+pub enum BankName {
+    /// Handelsbanken (Sweden and the Nordics).
+    Handelsbanken,
+    /// The Open Payments platform (Nordic banks).
+    Openpayments,
+    /// Swedbank (Berlin Group XS2A, signed requests).
+    Swedbank,
+}
+
+impl BankName {
+    /// Every bank, in the demo's order.
+    pub const ALL: [BankName; 3] = [Self::Handelsbanken, Self::Openpayments, Self::Swedbank];
+
+    /// The lower-case name used in config files and the sandbox's path prefix.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Handelsbanken => "handelsbanken",
+            Self::Openpayments => "openpayments",
+            Self::Swedbank => "swedbank",
+        }
+    }
+
+    /// The name shown to people.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::Handelsbanken => "Handelsbanken",
+            Self::Openpayments => "Open Payments",
+            Self::Swedbank => "Swedbank",
+        }
+    }
+
+    /// Parses a config value (case-insensitive, `open-payments` and `open_payments` too).
+    pub fn parse(text: &str) -> Option<Self> {
+        let norm: String = text
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| *c != '-' && *c != '_' && *c != ' ')
+            .collect();
+        Self::ALL.into_iter().find(|b| b.as_str() == norm)
+    }
+}
+
+/// `psd2 consent ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConsentCommand {
+    /// Create a consent for all accounts and store its id in the session file.
+    Create(ConsentCreateArgs),
+    /// Show the stored consent's status and details.
+    Status,
+    /// Delete the stored consent at the bank and forget it.
+    Delete,
+}
+
+/// Options of `psd2 consent create`.
+#[derive(Debug, Args)]
+pub struct ConsentCreateArgs {
+    /// Last valid day (YYYY-MM-DD) [default: the bank's maximum].
+    #[arg(long, value_name = "DATE")]
+    pub valid_until: Option<NaiveDate>,
+    /// Accesses per day without the PSU present.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub frequency_per_day: u32,
+    /// A one-off consent instead of a recurring one.
+    #[arg(long)]
+    pub once: bool,
+}
+
+/// How to do SCA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScaMethodArg {
+    /// Print the bank's URL and wait for its redirect on a local port.
+    Redirect,
+    /// Confirm in the bank's app (Mobile BankID); polled with a spinner.
+    Decoupled,
+}
+
+/// Options of `psd2 sca`.
+#[derive(Debug, Args)]
+pub struct ScaArgs {
+    /// The SCA approach.
+    #[arg(long, value_enum, default_value_t = ScaMethodArg::Decoupled)]
+    pub method: ScaMethodArg,
+    /// Local port the redirect comes back to (`http://127.0.0.1:PORT/callback`, unless the
+    /// config sets `redirect_uri`).
+    #[arg(long, default_value_t = 8765, value_name = "PORT")]
+    pub callback_port: u16,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub timeout: u64,
+}
+
+/// Options of `psd2 accounts`.
+#[derive(Debug, Args)]
+pub struct AccountsArgs {
+    /// Also fetch each account's balances.
+    #[arg(long)]
+    pub balances: bool,
+}
+
+/// Options of `psd2 balances`.
+#[derive(Debug, Args)]
+pub struct BalancesArgs {
+    /// The account's id as `psd2 accounts` shows it (or its IBAN).
+    pub account: String,
+}
+
+/// Which transactions to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    /// Booked only.
+    Booked,
+    /// Pending only.
+    Pending,
+    /// Booked and pending.
+    Both,
+}
+
+/// Options of `psd2 transactions`.
+#[derive(Debug, Args)]
+pub struct TransactionsArgs {
+    /// The account's id as `psd2 accounts` shows it (or its IBAN).
+    pub account: String,
+    /// First booking date, inclusive (YYYY-MM-DD) [default: 90 days ago].
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<NaiveDate>,
+    /// Last booking date, inclusive (YYYY-MM-DD) [default: today].
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<NaiveDate>,
+    /// Booked, pending or both.
+    #[arg(long, value_enum, default_value_t = StatusArg::Booked)]
+    pub status: StatusArg,
+}
+
+/// Options of `psd2 completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn bank_names_parse_loosely() {
+        assert_eq!(BankName::parse("Open-Payments"), Some(BankName::Openpayments));
+        assert_eq!(BankName::parse(" SWEDBANK "), Some(BankName::Swedbank));
+        assert_eq!(BankName::parse("nordea"), None);
+    }
+}

@@ -1,0 +1,353 @@
+//! The configuration: a TOML file overridden by `PSD2_*` environment variables.
+//!
+//! Secrets (the client secret) come from the environment only; a file that holds one is
+//! refused. Paths in the file are relative to the file's directory.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::cli::BankName;
+use crate::error::CliError;
+
+/// The default config file, used when present and no other is named.
+pub const DEFAULT_CONFIG: &str = "psd2.toml";
+
+/// The base URL used when none is configured: a local `psd2-sandbox --port 8080`.
+pub fn sandbox_default_base_url(bank: BankName) -> String {
+    format!("http://127.0.0.1:8080/{}", bank.as_str())
+}
+
+/// The config file's keys, as written (all optional; checked in [`Config::resolve`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bank: Option<String>,
+    base_url: Option<String>,
+    client_id: Option<String>,
+    /// Present only to refuse it with a clear message.
+    client_secret: Option<toml::Value>,
+    country: Option<String>,
+    bic: Option<String>,
+    token_url: Option<String>,
+    authorize_url: Option<String>,
+    scope: Option<String>,
+    redirect_uri: Option<String>,
+    certificate: Option<PathBuf>,
+    private_key: Option<PathBuf>,
+    ca_certificate: Option<PathBuf>,
+    signing_certificate: Option<PathBuf>,
+    signing_key: Option<PathBuf>,
+    psu_id: Option<String>,
+    corporate_id: Option<String>,
+    corporate_id_type: Option<String>,
+    timeout_secs: Option<u64>,
+}
+
+/// One environment variable and the config key it overrides.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("PSD2_BANK", "bank"),
+    ("PSD2_BASE_URL", "base_url"),
+    ("PSD2_CLIENT_ID", "client_id"),
+    ("PSD2_COUNTRY", "country"),
+    ("PSD2_BIC", "bic"),
+    ("PSD2_TOKEN_URL", "token_url"),
+    ("PSD2_AUTHORIZE_URL", "authorize_url"),
+    ("PSD2_SCOPE", "scope"),
+    ("PSD2_REDIRECT_URI", "redirect_uri"),
+    ("PSD2_CERTIFICATE", "certificate"),
+    ("PSD2_PRIVATE_KEY", "private_key"),
+    ("PSD2_CA_CERTIFICATE", "ca_certificate"),
+    ("PSD2_SIGNING_CERTIFICATE", "signing_certificate"),
+    ("PSD2_SIGNING_KEY", "signing_key"),
+    ("PSD2_PSU_ID", "psu_id"),
+    ("PSD2_CORPORATE_ID", "corporate_id"),
+    ("PSD2_CORPORATE_ID_TYPE", "corporate_id_type"),
+    ("PSD2_TIMEOUT_SECS", "timeout_secs"),
+];
+
+/// The client secret's environment variable (never read from a file).
+pub const CLIENT_SECRET_ENV: &str = "PSD2_CLIENT_SECRET";
+
+/// A resolved configuration. `Debug` is not derived: it holds a secret and the PSU id.
+pub struct Config {
+    /// Where the file was (or would have been) read from, for messages.
+    pub source: PathBuf,
+    /// The bank.
+    pub bank: BankName,
+    /// The bank's API base URL.
+    pub base_url: Url,
+    /// The TPP's client id.
+    pub client_id: Option<String>,
+    /// The client secret (from `PSD2_CLIENT_SECRET` only).
+    pub client_secret: Option<String>,
+    /// Handelsbanken country (`SE`, `NO`, ...).
+    pub country: Option<String>,
+    /// The bank's BIC (Open Payments).
+    pub bic: Option<String>,
+    /// Token endpoint override.
+    pub token_url: Option<Url>,
+    /// Authorize (redirect SCA) page override.
+    pub authorize_url: Option<Url>,
+    /// OAuth scope override.
+    pub scope: Option<String>,
+    /// Redirect URI registered for the client.
+    pub redirect_uri: Option<Url>,
+    /// mTLS certificate chain (PEM).
+    pub certificate: Option<PathBuf>,
+    /// mTLS private key (PEM).
+    pub private_key: Option<PathBuf>,
+    /// Extra root CA to trust (PEM).
+    pub ca_certificate: Option<PathBuf>,
+    /// Request signing certificate (PEM).
+    pub signing_certificate: Option<PathBuf>,
+    /// Request signing key (PEM).
+    pub signing_key: Option<PathBuf>,
+    /// The PSU's login id (secret: never printed).
+    pub psu_id: Option<String>,
+    /// Company id when acting for a company.
+    pub corporate_id: Option<String>,
+    /// Type of the company id.
+    pub corporate_id_type: Option<String>,
+    /// Per-request timeout in seconds.
+    pub timeout_secs: Option<u64>,
+}
+
+impl Config {
+    /// Loads `explicit` (must exist) or `./psd2.toml` (if present), then applies the
+    /// environment (`env` is a lookup, `std::env::var` in the binary).
+    pub fn load(
+        explicit: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, CliError> {
+        let (path, must_exist) = match explicit {
+            Some(p) => (p.to_path_buf(), true),
+            None => (PathBuf::from(DEFAULT_CONFIG), false),
+        };
+        let file = match std::fs::read_to_string(&path) {
+            Ok(text) => parse_file(&path, &text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                FileConfig::default()
+            }
+            Err(e) => return Err(CliError::config(&path, format!("cannot read it: {e}"))),
+        };
+        Self::resolve(path, file, env)
+    }
+
+    fn resolve(
+        path: PathBuf,
+        mut file: FileConfig,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, CliError> {
+        if file.client_secret.is_some() {
+            return Err(CliError::config(
+                &path,
+                format!(
+                    "client_secret must not be stored in the file; set {CLIENT_SECRET_ENV} instead"
+                ),
+            ));
+        }
+        let base_dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let in_dir = |p: Option<PathBuf>| p.map(|p| if p.is_absolute() { p } else { base_dir.join(p) });
+        file.certificate = in_dir(file.certificate.take());
+        file.private_key = in_dir(file.private_key.take());
+        file.ca_certificate = in_dir(file.ca_certificate.take());
+        file.signing_certificate = in_dir(file.signing_certificate.take());
+        file.signing_key = in_dir(file.signing_key.take());
+
+        let get = |var: &str| env(var).filter(|v| !v.trim().is_empty());
+        let pick = |var: &str, from_file: Option<String>| get(var).or(from_file);
+        let pick_path =
+            |var: &str, from_file: Option<PathBuf>| get(var).map(PathBuf::from).or(from_file);
+
+        let bank_text = pick("PSD2_BANK", file.bank).ok_or_else(|| {
+            CliError::config(
+                &path,
+                "no bank configured: set `bank = \"handelsbanken|openpayments|swedbank\"` or PSD2_BANK",
+            )
+        })?;
+        let bank = BankName::parse(&bank_text).ok_or_else(|| {
+            CliError::config(
+                &path,
+                format!(
+                    "unknown bank `{bank_text}` (expected handelsbanken, openpayments or swedbank)"
+                ),
+            )
+        })?;
+        let url_of = |key: &str, text: Option<String>| -> Result<Option<Url>, CliError> {
+            text.map(|t| {
+                Url::parse(t.trim()).map_err(|e| {
+                    CliError::config(&path, format!("{key} `{t}` is not a URL: {e}"))
+                })
+            })
+            .transpose()
+        };
+        let base_url = url_of("base_url", pick("PSD2_BASE_URL", file.base_url))?
+            .map(Ok)
+            .unwrap_or_else(|| {
+                Url::parse(&sandbox_default_base_url(bank))
+                    .map_err(|e| CliError::config(&path, e.to_string()))
+            })?;
+        let timeout_secs = match get("PSD2_TIMEOUT_SECS") {
+            Some(t) => Some(t.trim().parse::<u64>().map_err(|_| {
+                CliError::Usage(format!("PSD2_TIMEOUT_SECS `{t}` is not a whole number"))
+            })?),
+            None => file.timeout_secs,
+        };
+        let config = Config {
+            bank,
+            base_url,
+            client_id: pick("PSD2_CLIENT_ID", file.client_id),
+            client_secret: get(CLIENT_SECRET_ENV),
+            country: pick("PSD2_COUNTRY", file.country),
+            bic: pick("PSD2_BIC", file.bic),
+            token_url: url_of("token_url", pick("PSD2_TOKEN_URL", file.token_url))?,
+            authorize_url: url_of(
+                "authorize_url",
+                pick("PSD2_AUTHORIZE_URL", file.authorize_url),
+            )?,
+            scope: pick("PSD2_SCOPE", file.scope),
+            redirect_uri: url_of("redirect_uri", pick("PSD2_REDIRECT_URI", file.redirect_uri))?,
+            certificate: pick_path("PSD2_CERTIFICATE", file.certificate),
+            private_key: pick_path("PSD2_PRIVATE_KEY", file.private_key),
+            ca_certificate: pick_path("PSD2_CA_CERTIFICATE", file.ca_certificate),
+            signing_certificate: pick_path("PSD2_SIGNING_CERTIFICATE", file.signing_certificate),
+            signing_key: pick_path("PSD2_SIGNING_KEY", file.signing_key),
+            psu_id: pick("PSD2_PSU_ID", file.psu_id),
+            corporate_id: pick("PSD2_CORPORATE_ID", file.corporate_id),
+            corporate_id_type: pick("PSD2_CORPORATE_ID_TYPE", file.corporate_id_type),
+            timeout_secs,
+            source: path,
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Checks that pairs are complete and per-bank requirements hold.
+    fn check(&self) -> Result<(), CliError> {
+        let err = |problem: String| Err(CliError::config(&self.source, problem));
+        if self.certificate.is_some() != self.private_key.is_some() {
+            return err("certificate and private_key must be set together".into());
+        }
+        if self.signing_certificate.is_some() != self.signing_key.is_some() {
+            return err("signing_certificate and signing_key must be set together".into());
+        }
+        match self.bank {
+            BankName::Handelsbanken | BankName::Openpayments if self.client_id.is_none() => {
+                return err(format!(
+                    "client_id is required for {} (set it in the file or PSD2_CLIENT_ID)",
+                    self.bank.as_str()
+                ));
+            }
+            _ => {}
+        }
+        if let Some(country) = &self.country
+            && (country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()))
+        {
+            return err(format!("country `{country}` is not a two-letter country code"));
+        }
+        Ok(())
+    }
+
+    /// A one-line description for `-v` (no secrets, no PSU id).
+    pub fn describe(&self) -> String {
+        format!(
+            "bank {} at {} (config {})",
+            self.bank.as_str(),
+            self.base_url,
+            self.source.display()
+        )
+    }
+}
+
+/// Parses the file, reporting the first problem on one line with its line number.
+fn parse_file(path: &Path, text: &str) -> Result<FileConfig, CliError> {
+    toml::from_str::<FileConfig>(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+        let message = e.message().trim().replace('\n', " ");
+        match line {
+            Some(line) => CliError::config(path, format!("line {line}: {message}")),
+            None => CliError::config(path, message),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, CliError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("psd2.toml");
+        std::fs::write(&path, text).expect("write");
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load(Some(&path), &|k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn file_then_env() {
+        let c = load(
+            "bank = \"openpayments\"\nclient_id = \"file-id\"\nbic = \"ESSESESS\"\nsigning_key = \"k.pem\"\nsigning_certificate = \"/abs/c.pem\"\n",
+            &[("PSD2_CLIENT_ID", "env-id"), ("PSD2_CLIENT_SECRET", "s3cret")],
+        )
+        .map_err(|e| e.to_string())
+        .expect("config");
+        assert_eq!(c.bank, BankName::Openpayments);
+        assert_eq!(c.client_id.as_deref(), Some("env-id"));
+        assert_eq!(c.client_secret.as_deref(), Some("s3cret"));
+        assert_eq!(c.base_url.as_str(), "http://127.0.0.1:8080/openpayments");
+        assert!(c.signing_key.as_ref().is_some_and(|p| p.ends_with("k.pem") && p.is_absolute()));
+        assert_eq!(c.signing_certificate.as_deref(), Some(Path::new("/abs/c.pem")));
+    }
+
+    #[test]
+    fn secret_in_file_is_refused() {
+        let e = load("bank = \"swedbank\"\nclient_secret = \"x\"\n", &[])
+            .err()
+            .expect("error");
+        assert!(e.to_string().contains("PSD2_CLIENT_SECRET"), "{e}");
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn bad_files_name_the_problem_and_line() {
+        let e = load("bank = \"swedbank\"\nbase_urll = \"x\"\n", &[])
+            .err()
+            .expect("error");
+        let text = e.to_string();
+        assert!(text.contains("psd2.toml") && text.contains("line 2") && text.contains("base_urll"), "{text}");
+        let e = load("bank = [\n", &[]).err().expect("error");
+        assert!(e.to_string().contains("line 1"), "{e}");
+        let e = load("bank = \"nordea\"\n", &[]).err().expect("error");
+        assert!(e.to_string().contains("unknown bank `nordea`"), "{e}");
+        let e = load("bank = \"handelsbanken\"\n", &[]).err().expect("error");
+        assert!(e.to_string().contains("client_id is required"), "{e}");
+        let e = load("bank = \"swedbank\"\nbase_url = \"not a url\"\n", &[])
+            .err()
+            .expect("error");
+        assert!(e.to_string().contains("base_url"), "{e}");
+    }
+
+    #[test]
+    fn explicit_missing_file_is_an_error_default_is_not() {
+        let e = Config::load(Some(Path::new("/nonexistent/psd2.toml")), &|_| None)
+            .err()
+            .expect("error");
+        assert!(e.to_string().contains("/nonexistent/psd2.toml"), "{e}");
+        let env = |k: &str| (k == "PSD2_BANK").then(|| "swedbank".to_string());
+        // The default file is looked up relative to the working directory; the test crate's
+        // directory has no psd2.toml.
+        let c = Config::load(None, &env).map_err(|e| e.to_string()).expect("env only");
+        assert_eq!(c.bank, BankName::Swedbank);
+    }
+}

@@ -1,0 +1,456 @@
+//! Plain conversions from `psd2-raw-openpayments` types into the domain model.
+//!
+//! Code-list fields (balance types, statuses, cash account types, usage) never fail: unknown
+//! values become `Other(text)`. Money is parsed exactly from the bank's decimal strings and
+//! keeps its scale. A value that cannot be represented (an amount that is not a decimal, a
+//! currency that is not three letters) fails with a [`MappingError`] naming the field; the
+//! adapter turns it into [`ErrorKind::UnexpectedResponse`](crate::ErrorKind).
+//!
+//! Not represented in the domain model today (see the adapter's tests, `KNOWN_GAPS`):
+//! account `paymentsEnabled`, `lastTransactionEnrichmentDateTime(Utc)`; transaction
+//! `aggregateTransactionId`, `aggregateAmount`, `aggregateRemittanceInformationUnstructured`,
+//! `isAliasPayout`, the fee `type`; the transaction page's own `account` reference; the
+//! consent's `scaMethods[].name`/`authenticationType`.
+
+use psd2_raw_openpayments::types as raw;
+
+use crate::account::{
+    Account, AccountId, AccountReference, AccountStatus, AccountUsage, CashAccountType, IbanOrRaw,
+};
+use crate::balance::{Balance, BalanceType};
+use crate::consent::{Consent, ConsentId, ConsentRequest, ConsentScope, ConsentStatus};
+use crate::error::{Error, ErrorKind};
+use crate::money::{Currency, Money, MoneyError, parse_decimal};
+use crate::sca::{ScaApproach, ScaStatus};
+use crate::transaction::{
+    Address, BankTransactionCode, CreditorReference, CurrencyExchange, Party, ReferredDocument,
+    ReferredDocumentAmount, StructuredRemittance, Transaction, TransactionId, TransactionStatus,
+};
+
+use super::BANK;
+
+/// A raw value that does not fit the domain model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct MappingError {
+    /// The raw field, e.g. `transactionAmount`.
+    pub field: &'static str,
+    /// Why (holds the offending amount or currency text, never ids).
+    pub reason: String,
+}
+
+impl MappingError {
+    fn money(field: &'static str, error: MoneyError) -> Self {
+        Self {
+            field,
+            reason: error.to_string(),
+        }
+    }
+
+    fn missing(field: &'static str) -> Self {
+        Self {
+            field,
+            reason: "missing".to_owned(),
+        }
+    }
+
+    /// The facade error for `operation`.
+    pub fn into_error(self, operation: &'static str) -> Error {
+        Error::new(ErrorKind::UnexpectedResponse, BANK, operation)
+            .with_detail(format!("the bank's answer does not fit the domain model: {self}"))
+    }
+}
+
+fn money(field: &'static str, amount: &raw::Amount) -> Result<Money, MappingError> {
+    Money::parse(&amount.amount, &amount.currency).map_err(|e| MappingError::money(field, e))
+}
+
+fn opt_money(field: &'static str, amount: Option<&raw::Amount>) -> Result<Option<Money>, MappingError> {
+    amount.map(|a| money(field, a)).transpose()
+}
+
+fn currency(field: &'static str, code: Option<&String>) -> Result<Option<Currency>, MappingError> {
+    code.map(|c| Currency::new(c).map_err(|e| MappingError::money(field, e)))
+        .transpose()
+}
+
+/// Money from a decimal string and a currency given in two separate fields.
+fn split_money(
+    field: &'static str,
+    amount: Option<&String>,
+    currency: Option<&String>,
+) -> Result<Option<Money>, MappingError> {
+    match (amount, currency) {
+        (None, _) => Ok(None),
+        (Some(amount), Some(currency)) => Money::parse(amount, currency)
+            .map(Some)
+            .map_err(|e| MappingError::money(field, e)),
+        (Some(_), None) => Err(MappingError {
+            field,
+            reason: "an amount without a currency".to_owned(),
+        }),
+    }
+}
+
+fn non_empty(text: Option<&String>) -> Option<String> {
+    text.filter(|t| !t.is_empty()).cloned()
+}
+
+impl TryFrom<&raw::Balance> for Balance {
+    type Error = MappingError;
+
+    fn try_from(b: &raw::Balance) -> Result<Self, Self::Error> {
+        let mut balance = Balance::new(
+            BalanceType::from_bank_str(&b.balance_type.0),
+            money("balanceAmount", &b.balance_amount)?,
+        );
+        balance.credit_limit_included = b.credit_limit_included;
+        balance.reference_date = b.reference_date;
+        balance.last_change = b.last_change_date_time;
+        Ok(balance)
+    }
+}
+
+/// Maps a list of balances.
+pub fn balances(list: &[raw::Balance]) -> Result<Vec<Balance>, MappingError> {
+    list.iter().map(Balance::try_from).collect()
+}
+
+impl TryFrom<&raw::AccountDetails> for Account {
+    type Error = MappingError;
+
+    fn try_from(a: &raw::AccountDetails) -> Result<Self, Self::Error> {
+        let mut account = Account::new(AccountId::new(a.resource_id.clone()));
+        account.iban = a.iban.as_deref().filter(|t| !t.is_empty()).map(IbanOrRaw::parse);
+        account.bban = non_empty(a.bban.as_ref());
+        account.bankgiro = non_empty(a.bankgiro_number.as_ref());
+        account.currency = currency("currency", a.currency.as_ref())?;
+        account.name = a.name.clone();
+        account.product = a.product.clone();
+        account.owner_name = a.owner_name.clone();
+        account.cash_account_type = a
+            .cash_account_type
+            .as_deref()
+            .map(CashAccountType::from_bank_str);
+        account.status = a.status.as_deref().map(AccountStatus::from_bank_str);
+        account.usage = a.usage.as_deref().map(AccountUsage::from_bank_str);
+        account.bic = a.bic.clone();
+        account.credit_limit = opt_money("creditLimit", a.credit_limit.as_ref())?;
+        account.balances = balances(&a.balances)?;
+        Ok(account)
+    }
+}
+
+impl TryFrom<&raw::AccountReference> for AccountReference {
+    type Error = MappingError;
+
+    fn try_from(r: &raw::AccountReference) -> Result<Self, Self::Error> {
+        Ok(AccountReference {
+            iban: r.iban.as_deref().filter(|t| !t.is_empty()).map(IbanOrRaw::parse),
+            bban: non_empty(r.bban.as_ref()),
+            bankgiro: non_empty(r.bankgiro_number.as_ref()),
+            plusgiro: non_empty(r.plusgiro_number.as_ref()),
+            masked_pan: None,
+            currency: currency("currency", r.currency.as_ref())?,
+        })
+    }
+}
+
+/// An account reference, or `None` for the empty object banks send for "no account".
+fn reference(r: Option<&raw::AccountReference>) -> Result<Option<AccountReference>, MappingError> {
+    let Some(r) = r else { return Ok(None) };
+    let mapped = AccountReference::try_from(r)?;
+    Ok((!mapped.is_empty() || mapped.currency.is_some()).then_some(mapped))
+}
+
+impl From<&raw::Address> for Address {
+    fn from(a: &raw::Address) -> Self {
+        Address {
+            street: a.street.clone(),
+            building_number: a.building_number.clone(),
+            town: a.city.clone(),
+            postal_code: a.postal_code.clone(),
+            country: a.country.clone(),
+        }
+    }
+}
+
+fn party(party: Party) -> Option<Party> {
+    (!party.is_empty()).then_some(party)
+}
+
+impl TryFrom<&raw::CurrencyExchange> for CurrencyExchange {
+    type Error = MappingError;
+
+    fn try_from(x: &raw::CurrencyExchange) -> Result<Self, Self::Error> {
+        Ok(CurrencyExchange {
+            source_currency: currency("currencyExchange.sourceCurrency", x.source_currency.as_ref())?,
+            target_currency: currency("currencyExchange.targetCurrency", x.target_currency.as_ref())?,
+            unit_currency: currency("currencyExchange.unitCurrency", x.unit_currency.as_ref())?,
+            rate: x
+                .exchange_rate
+                .as_deref()
+                .map(parse_decimal)
+                .transpose()
+                .map_err(|e| MappingError::money("currencyExchange.exchangeRate", e))?,
+            target_amount: split_money(
+                "currencyExchange.targetAmount",
+                x.target_amount.as_ref(),
+                x.target_currency.as_ref(),
+            )?,
+            fee: split_money(
+                "currencyExchange.exchangeFeeAmount",
+                x.exchange_fee_amount.as_ref(),
+                x.exchange_fee_currency.as_ref(),
+            )?,
+            quotation_date: x.quotation_date,
+            contract_id: None,
+        })
+    }
+}
+
+impl TryFrom<&raw::StructuredRemittanceInformation> for StructuredRemittance {
+    type Error = MappingError;
+
+    fn try_from(s: &raw::StructuredRemittanceInformation) -> Result<Self, Self::Error> {
+        let amounts = s
+            .referred_document_amount
+            .as_ref()
+            .map(|a| -> Result<ReferredDocumentAmount, MappingError> {
+                Ok(ReferredDocumentAmount {
+                    remitted_amount: opt_money("remittedAmount", a.remitted_amount.as_ref())?,
+                    due_payable_amount: opt_money("duePayableAmount", a.due_payable_amount.as_ref())?,
+                    discount_applied_amount: opt_money(
+                        "discountAppliedAmount",
+                        a.discount_applied_amount.as_ref(),
+                    )?,
+                    credit_note_amount: opt_money("creditNoteAmount", a.credit_note_amount.as_ref())?,
+                    tax_amount: opt_money("taxAmount", a.tax_amount.as_ref())?,
+                })
+            })
+            .transpose()?;
+        Ok(StructuredRemittance {
+            referred_document_information: s
+                .referred_document_information
+                .iter()
+                .map(|d| ReferredDocument {
+                    type_code: d.type_code.clone(),
+                    issuer: None,
+                    number: d.number.clone(),
+                    related_date: d.related_date,
+                })
+                .collect(),
+            referred_document_amount: amounts,
+            creditor_reference_information: s.creditor_reference_information.as_ref().map(|c| {
+                CreditorReference {
+                    type_code: c.type_code.clone(),
+                    issuer: c.issuer.clone(),
+                    reference: c.reference.clone(),
+                }
+            }),
+            invoicer: None,
+            invoicee: None,
+            additional_remittance_information: s.additional_remittance_information.clone(),
+        })
+    }
+}
+
+fn fee(f: &raw::TransactionFee) -> Result<Money, MappingError> {
+    split_money("transactionFees.amount", f.amount.as_ref(), f.currency.as_ref())?
+        .ok_or_else(|| MappingError::missing("transactionFees.amount"))
+}
+
+/// Maps one transaction; `status` is the list it came from (`booked`, `pending`, ...).
+pub fn transaction(
+    t: &raw::Transaction,
+    status: TransactionStatus,
+) -> Result<Transaction, MappingError> {
+    let mut tx = Transaction::new(status, money("transactionAmount", &t.transaction_amount)?);
+    tx.transaction_id = t
+        .transaction_id
+        .as_deref()
+        .filter(|id| !id.is_empty())
+        .map(TransactionId::new);
+    tx.entry_reference = t.entry_reference.clone();
+    tx.booking_date = t.booking_date;
+    tx.value_date = t.value_date;
+    tx.creditor = party(Party {
+        name: t.creditor_name.clone(),
+        account: reference(t.creditor_account.as_ref())?,
+        agent: t.creditor_agent.clone(),
+        agent_name: t.creditor_agent_name.clone(),
+        address: t.creditor_address.as_ref().map(Address::from),
+        ultimate: t.ultimate_creditor.clone(),
+        id: None,
+    });
+    tx.debtor = party(Party {
+        name: t.debtor_name.clone(),
+        account: reference(t.debtor_account.as_ref())?,
+        agent: t.debtor_agent.clone(),
+        agent_name: None,
+        address: None,
+        ultimate: t.ultimate_debtor.clone(),
+        id: None,
+    });
+    tx.remittance_unstructured = t.remittance_information_unstructured.clone();
+    tx.remittance_unstructured_array = t.remittance_information_unstructured_array.clone();
+    tx.remittance_structured = t.remittance_information_structured.clone();
+    tx.remittance_structured_array = t
+        .remittance_information_structured_array
+        .iter()
+        .map(StructuredRemittance::try_from)
+        .collect::<Result<_, _>>()?;
+    tx.balance_after = t
+        .balance_after_transaction
+        .as_ref()
+        .map(Balance::try_from)
+        .transpose()?;
+    tx.currency_exchange = t
+        .currency_exchange
+        .iter()
+        .map(CurrencyExchange::try_from)
+        .collect::<Result<_, _>>()?;
+    let code = BankTransactionCode {
+        code: t.bank_transaction_code.clone(),
+        proprietary: t.proprietary_bank_transaction_code.clone(),
+        proprietary_text: t.proprietary_bank_transaction_code_text.clone(),
+    };
+    tx.bank_transaction_code = (code != BankTransactionCode::default()).then_some(code);
+    tx.purpose_code = t.purpose_code.clone();
+    tx.additional_information = t.additional_information.clone();
+    tx.fees = t.transaction_fees.iter().map(fee).collect::<Result<_, _>>()?;
+    tx.is_enriched = t.is_enriched;
+    tx.payment_id = t.payment_id.clone();
+    tx.payment_service_reference = t.payment_service_reference.clone();
+    if let Some(links) = &t.links {
+        tx.details_href = links.transaction_details.as_ref().map(|h| h.href.clone());
+        tx.proof_of_payment_href = links.proof_of_payment.as_ref().map(|h| h.href.clone());
+    }
+    Ok(tx)
+}
+
+/// Status given to entries of the `transactions.bankgiro` list (kept, not guessed).
+pub const BANKGIRO_STATUS: &str = "bankgiro";
+
+/// One page of the transaction list: booked, then pending, then bankgiro entries, each
+/// with the status of its list.
+pub fn transaction_page(report: &raw::AccountReport) -> Result<Vec<Transaction>, MappingError> {
+    let lists = [
+        (&report.booked, TransactionStatus::Booked),
+        (&report.pending, TransactionStatus::Pending),
+        (
+            &report.bankgiro,
+            TransactionStatus::Other(BANKGIRO_STATUS.to_owned()),
+        ),
+    ];
+    let mut out = Vec::with_capacity(report.booked.len() + report.pending.len());
+    for (list, status) in lists {
+        for t in list {
+            out.push(transaction(t, status.clone())?);
+        }
+    }
+    Ok(out)
+}
+
+impl From<&raw::ConsentStatus> for ConsentStatus {
+    fn from(s: &raw::ConsentStatus) -> Self {
+        ConsentStatus::from_bank_str(&s.0)
+    }
+}
+
+impl From<&raw::ScaStatus> for ScaStatus {
+    fn from(s: &raw::ScaStatus) -> Self {
+        ScaStatus::from_bank_str(&s.0)
+    }
+}
+
+/// The consent as created: id and status from the answer, the rest from the request.
+pub fn created_consent(
+    created: &raw::ConsentCreatedResponse,
+    request: &raw::ConsentRequest,
+) -> Consent {
+    let mut consent = Consent::new(
+        ConsentId::new(created.consent_id.clone()),
+        ConsentStatus::from(&created.consent_status),
+    );
+    consent.valid_until = Some(request.valid_until);
+    consent.frequency_per_day = Some(request.frequency_per_day.get());
+    consent.recurring = Some(request.recurring_indicator);
+    consent
+}
+
+/// The consent from get consent.
+pub fn consent_information(id: &ConsentId, info: &raw::ConsentInformationResponse) -> Consent {
+    let mut consent = Consent::new(id.clone(), ConsentStatus::from(&info.consent_status));
+    consent.valid_until = info.valid_until;
+    consent.frequency_per_day = info.frequency_per_day.and_then(|f| u32::try_from(f).ok());
+    consent.recurring = info.recurring_indicator;
+    consent.last_action_date = info.last_action_date;
+    consent
+}
+
+/// The SCA approach an `authenticationMethodId` stands for: the Mobile BankID methods are
+/// decoupled (the app is polled), `redirect`-like ids are redirect, others are kept.
+pub fn approach(method: &raw::ScaMethod, redirect_method_id: &str) -> ScaApproach {
+    let id = method.authentication_method_id.as_deref().unwrap_or_default();
+    if id.eq_ignore_ascii_case(redirect_method_id) || id.to_ascii_lowercase().contains("redirect") {
+        ScaApproach::Redirect
+    } else if id.to_ascii_lowercase().starts_with("mbid") {
+        ScaApproach::Decoupled
+    } else {
+        ScaApproach::Other(id.to_owned())
+    }
+}
+
+/// The distinct approaches of a consent's `scaMethods`, in order.
+pub fn approaches(methods: &[raw::ScaMethod], redirect_method_id: &str) -> Vec<ScaApproach> {
+    let mut out: Vec<ScaApproach> = Vec::new();
+    for m in methods {
+        let a = approach(m, redirect_method_id);
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    out
+}
+
+/// The consent request body for `request`. `default_valid_until` fills a missing end date.
+pub fn consent_request(
+    request: &ConsentRequest,
+    default_valid_until: chrono::NaiveDate,
+) -> Result<raw::ConsentRequest, String> {
+    let access = match &request.scope {
+        ConsentScope::AllAccounts => raw::ConsentAccess::default(),
+        ConsentScope::Accounts(ibans) => {
+            if ibans.is_empty() {
+                return Err("a consent for given accounts needs at least one IBAN".to_owned());
+            }
+            let refs: Vec<raw::AccountReference> = ibans
+                .iter()
+                .map(|iban| raw::AccountReference {
+                    iban: Some(iban.as_str().to_owned()),
+                    ..Default::default()
+                })
+                .collect();
+            raw::ConsentAccess {
+                accounts: refs.clone(),
+                balances: if request.with_balances { refs.clone() } else { Vec::new() },
+                transactions: if request.with_transactions { refs } else { Vec::new() },
+            }
+        }
+    };
+    let frequency_per_day = std::num::NonZeroU32::new(request.frequency_per_day)
+        .ok_or_else(|| "frequency_per_day must be at least 1".to_owned())?;
+    Ok(raw::ConsentRequest {
+        access,
+        combined_service_indicator: false,
+        frequency_per_day,
+        recurring_indicator: request.recurring,
+        valid_until: request.valid_until.unwrap_or(default_valid_until),
+    })
+}
+
+/// Maps a mapping failure of `operation` into the facade error.
+pub fn mapped<T>(operation: &'static str, result: Result<T, MappingError>) -> Result<T, Error> {
+    result.map_err(|e| e.into_error(operation))
+}

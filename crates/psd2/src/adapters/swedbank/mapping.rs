@@ -1,0 +1,231 @@
+//! Swedbank raw types (`psd2_raw_swedbank::types`) → domain model, with plain
+//! `From`/`TryFrom` code.
+//!
+//! The raw types already validate shapes (currency pattern, amount pattern); what can still
+//! fail here is turned into a [`MappingError`], which the client reports as
+//! [`crate::ErrorKind::UnexpectedResponse`]. Unknown codes (balance types, account types,
+//! statuses) never fail: they become `Other(String)`.
+
+use psd2_raw_swedbank::types as raw;
+
+use crate::account::{
+    Account, AccountId, AccountReference, AccountStatus, AccountUsage, CashAccountType, IbanOrRaw,
+};
+use crate::balance::{Balance, BalanceType};
+use crate::consent::{Consent, ConsentId, ConsentStatus};
+use crate::money::{Currency, Money, MoneyError, parse_decimal};
+use crate::transaction::{
+    BankTransactionCode, CurrencyExchange, Party, Transaction, TransactionId, TransactionStatus,
+};
+
+/// A raw value that does not fit the domain model (never contains secrets).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct MappingError {
+    /// The raw field, e.g. `Balance.balanceAmount`.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl MappingError {
+    fn money(field: &'static str, error: MoneyError) -> Self {
+        Self {
+            field,
+            reason: error.to_string(),
+        }
+    }
+}
+
+fn currency(field: &'static str, code: &raw::CurrencyCode) -> Result<Currency, MappingError> {
+    Currency::new(code).map_err(|e| MappingError::money(field, e))
+}
+
+fn opt_currency(
+    field: &'static str,
+    code: Option<&raw::CurrencyCode>,
+) -> Result<Option<Currency>, MappingError> {
+    code.map(|c| currency(field, c)).transpose()
+}
+
+impl TryFrom<raw::Amount> for Money {
+    type Error = MappingError;
+
+    fn try_from(value: raw::Amount) -> Result<Self, Self::Error> {
+        let amount = parse_decimal(&value.amount).map_err(|e| MappingError::money("Amount.amount", e))?;
+        Ok(Money::new(amount, currency("Amount.currency", &value.currency)?))
+    }
+}
+
+impl TryFrom<raw::Balance> for Balance {
+    type Error = MappingError;
+
+    fn try_from(value: raw::Balance) -> Result<Self, Self::Error> {
+        let mut balance = Balance::new(
+            BalanceType::from_bank_str(&value.balance_type),
+            Money::try_from(value.balance_amount)?,
+        );
+        balance.credit_limit_included = value.credit_limit_included;
+        balance.reference_date = value.reference_date;
+        balance.last_change = value.last_change_date_time;
+        Ok(balance)
+    }
+}
+
+/// Maps a list of raw balances.
+pub fn balances(list: Vec<raw::Balance>) -> Result<Vec<Balance>, MappingError> {
+    list.into_iter().map(Balance::try_from).collect()
+}
+
+impl TryFrom<raw::AccountDetails> for Account {
+    type Error = MappingError;
+
+    fn try_from(value: raw::AccountDetails) -> Result<Self, Self::Error> {
+        let mut account = Account::new(AccountId::new(value.resource_id));
+        account.iban = value.iban.as_deref().map(|s| IbanOrRaw::parse(s));
+        account.bban = value.bban.map(String::from);
+        account.currency = Some(currency("AccountDetails.currency", &value.currency)?);
+        account.name = value.name;
+        account.product = value.product.map(String::from);
+        account.owner_name = value.owner_name.map(String::from);
+        account.cash_account_type = value
+            .cash_account_type
+            .as_deref()
+            .map(CashAccountType::from_bank_str);
+        account.status = value.status.as_deref().map(AccountStatus::from_bank_str);
+        account.usage = value.usage.as_deref().map(AccountUsage::from_bank_str);
+        account.bic = value.bic;
+        account.balances = balances(value.balances)?;
+        Ok(account)
+    }
+}
+
+impl TryFrom<raw::AccountDetailsResponse> for Account {
+    type Error = MappingError;
+
+    fn try_from(value: raw::AccountDetailsResponse) -> Result<Self, Self::Error> {
+        Account::try_from(value.account)
+    }
+}
+
+/// Maps the account list.
+pub fn accounts(list: raw::AccountList) -> Result<Vec<Account>, MappingError> {
+    list.accounts.into_iter().map(Account::try_from).collect()
+}
+
+impl TryFrom<raw::AccountReference> for AccountReference {
+    type Error = MappingError;
+
+    fn try_from(value: raw::AccountReference) -> Result<Self, Self::Error> {
+        let mut reference = AccountReference::default();
+        reference.iban = value.iban.as_deref().map(|s| IbanOrRaw::parse(s));
+        reference.bban = value.bban.map(String::from);
+        reference.currency = opt_currency("AccountReference.currency", value.currency.as_ref())?;
+        Ok(reference)
+    }
+}
+
+/// An account reference, `None` when it identifies nothing (`{}`).
+fn reference(value: Option<raw::AccountReference>) -> Result<Option<AccountReference>, MappingError> {
+    Ok(value
+        .map(AccountReference::try_from)
+        .transpose()?
+        .filter(|r| !r.is_empty()))
+}
+
+fn party(
+    name: Option<String>,
+    account: Option<raw::AccountReference>,
+) -> Result<Option<Party>, MappingError> {
+    let mut party = Party::default();
+    party.name = name.filter(|n| !n.is_empty());
+    party.account = reference(account)?;
+    Ok((!party.is_empty()).then_some(party))
+}
+
+impl TryFrom<raw::ExchangeRate> for CurrencyExchange {
+    type Error = MappingError;
+
+    fn try_from(value: raw::ExchangeRate) -> Result<Self, Self::Error> {
+        let mut exchange = CurrencyExchange::default();
+        exchange.source_currency =
+            opt_currency("ExchangeRate.sourceCurrency", value.source_currency.as_ref())?;
+        exchange.target_currency =
+            opt_currency("ExchangeRate.targetCurrency", value.target_currency.as_ref())?;
+        exchange.unit_currency =
+            opt_currency("ExchangeRate.unitCurrency", value.unit_currency.as_ref())?;
+        exchange.rate = value
+            .exchange_rate
+            .as_deref()
+            .map(parse_decimal)
+            .transpose()
+            .map_err(|e| MappingError::money("ExchangeRate.exchangeRate", e))?;
+        exchange.quotation_date = value.quotation_date;
+        exchange.contract_id = value.contract_identification;
+        Ok(exchange)
+    }
+}
+
+/// Maps one transaction of the `booked` or `pending` list (`status` says which).
+pub fn transaction(
+    value: raw::Transaction,
+    status: TransactionStatus,
+) -> Result<Transaction, MappingError> {
+    let mut t = Transaction::new(status, Money::try_from(value.transaction_amount)?);
+    t.transaction_id = value.transaction_id.map(TransactionId::new);
+    t.entry_reference = value.entry_reference;
+    t.booking_date = value.booking_date;
+    t.value_date = value.value_date;
+    t.creditor = party(value.creditor_name, value.creditor_account)?;
+    t.debtor = party(value.debtor_name, value.debtor_account)?;
+    t.remittance_unstructured = value.remittance_information_unstructured;
+    t.remittance_structured = value.remittance_information_structured;
+    t.balance_after = value
+        .balance_after_transaction
+        .map(Balance::try_from)
+        .transpose()?;
+    t.currency_exchange = value
+        .currency_exchange
+        .into_iter()
+        .map(CurrencyExchange::try_from)
+        .collect::<Result<_, _>>()?;
+    if value.bank_transaction_code.is_some() || value.proprietary_bank_transaction_code.is_some()
+    {
+        let mut code = BankTransactionCode::default();
+        code.code = value.bank_transaction_code;
+        code.proprietary = value.proprietary_bank_transaction_code;
+        t.bank_transaction_code = Some(code);
+    }
+    Ok(t)
+}
+
+/// Maps a transaction report: booked entries first, then pending, each in the bank's order.
+pub fn transaction_report(report: raw::TransactionReport) -> Result<Vec<Transaction>, MappingError> {
+    let booked = report
+        .booked
+        .into_iter()
+        .map(|t| transaction(t, TransactionStatus::Booked));
+    let pending = report
+        .pending
+        .into_iter()
+        .map(|t| transaction(t, TransactionStatus::Pending));
+    booked.chain(pending).collect()
+}
+
+impl From<raw::ConsentStatus> for ConsentStatus {
+    fn from(value: raw::ConsentStatus) -> Self {
+        ConsentStatus::from_bank_str(&value)
+    }
+}
+
+/// Maps "get consent" (the answer carries no id: the caller's is used).
+pub fn consent(id: ConsentId, value: raw::ConsentInformation) -> Consent {
+    let mut consent = Consent::new(id, value.consent_status.into());
+    consent.valid_until = value.valid_until;
+    consent.frequency_per_day = value
+        .frequency_per_day
+        .and_then(|f| u32::try_from(f).ok());
+    consent.recurring = value.recurring_indicator;
+    consent.last_action_date = value.last_action_date;
+    consent
+}
