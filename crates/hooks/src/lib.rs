@@ -92,7 +92,9 @@ impl Hooks {
 
 impl fmt::Debug for Hooks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hooks").field("len", &self.chain.len()).finish()
+        f.debug_struct("Hooks")
+            .field("len", &self.chain.len())
+            .finish()
     }
 }
 
@@ -142,7 +144,9 @@ mod tests {
                 Err(HookError::new("third", "must not run"))
             }));
         let mut req = request();
-        let err = pre_request(&hooks, &mut req).await.expect_err("second hook refuses");
+        let err = pre_request(&hooks, &mut req)
+            .await
+            .expect_err("second hook refuses");
         assert_eq!(err.hook, "second");
         assert_eq!(err.to_string(), "request hook `second` failed: refused");
         assert_eq!(hooks.len(), 3);
@@ -152,7 +156,9 @@ mod tests {
     async fn empty_chain_leaves_request_untouched() {
         let hooks = Hooks::new();
         let mut req = request();
-        pre_request(&hooks, &mut req).await.expect("no hooks, no error");
+        pre_request(&hooks, &mut req)
+            .await
+            .expect("no hooks, no error");
         assert!(req.headers().is_empty());
         assert!(hooks.is_empty());
     }

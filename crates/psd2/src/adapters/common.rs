@@ -99,7 +99,10 @@ pub struct BearerHook {
 impl RequestHook for BearerHook {
     fn on_request<'a>(&'a self, request: &'a mut reqwest::Request) -> HookFuture<'a> {
         let result = (|| {
-            if request.headers().contains_key(reqwest::header::AUTHORIZATION) {
+            if request
+                .headers()
+                .contains_key(reqwest::header::AUTHORIZATION)
+            {
                 return Ok(());
             }
             if let Some(token) = self.slot.get() {
@@ -137,16 +140,21 @@ pub async fn map_raw_error<E: Serialize>(
             let status = response.status().as_u16();
             let retry_after = header_text(response.headers(), "retry-after");
             let body = response.bytes().await.unwrap_or_default();
-            let mut e = Error::from_response(bank, operation, status, &body, retry_after.as_deref());
+            let mut e =
+                Error::from_response(bank, operation, status, &body, retry_after.as_deref());
             if (200..300).contains(&status) {
                 e.kind = ErrorKind::UnexpectedResponse;
-                e = e.with_detail("the bank answered with a success status this API does not document");
+                e = e.with_detail(
+                    "the bank answered with a success status this API does not document",
+                );
             }
             e
         }
         Raw::InvalidResponsePayload(body, cause) => {
             Error::new(ErrorKind::UnexpectedResponse, bank, operation)
-                .with_detail(format!("the bank's answer does not fit the API description: {cause}"))
+                .with_detail(format!(
+                    "the bank's answer does not fit the API description: {cause}"
+                ))
                 .with_raw_body(&body)
         }
         Raw::CommunicationError(e) | Raw::ResponseBodyError(e) | Raw::InvalidUpgrade(e) => {
