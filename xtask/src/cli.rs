@@ -25,6 +25,8 @@ pub enum Command {
     /// Report what a new spec breaks: --bank NAME --new FILE, or --old FILE --new FILE.
     /// Exit code 0: nothing breaks, 1: something breaks, 2: bad input.
     Diff(crate::diff::DiffArgs),
+    /// Run the benchmark suite and write target/bench-report.md (--smoke: tiny sizes, for CI).
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Arguments of `generate`.

@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod bank_config;
+pub mod bench;
 pub mod cli;
 pub mod corpus;
 pub mod diff;

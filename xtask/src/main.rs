@@ -12,6 +12,7 @@ fn main() -> ExitCode {
         Command::Surface(args) => xtask::surface::run(&args),
         Command::Corpus(args) => xtask::corpus::run(&args),
         Command::Diff(args) => return xtask::diff::run(args),
+        Command::Bench(args) => xtask::bench::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

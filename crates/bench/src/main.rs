@@ -1,3 +1,118 @@
-//! `psd2-bench` (skeleton).
+//! `psd2-bench`: one measurement per process, printed as one JSON line (run by
+//! `cargo xtask bench`; see `docs/performance.md`).
 #![forbid(unsafe_code)]
-fn main() {}
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use psd2_bench::setup::{self, Settings};
+use psd2_bench::{BenchError, concurrency, memory, stream};
+use psd2_sandbox::{Bank, FaultConfig};
+use serde_json::{Value, json};
+
+/// Benchmarks of psd2-rs against the in-process sandbox.
+#[derive(Debug, Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Stream every transaction of an account with `--transactions` entries.
+    Stream {
+        /// Facade, raw client or floor.
+        #[arg(long, value_enum)]
+        mode: stream::Mode,
+        /// History length of the streamed account.
+        #[arg(long, default_value_t = 100_000)]
+        transactions: u64,
+        /// Transactions per page.
+        #[arg(long, default_value_t = 500)]
+        page_size: u64,
+    },
+    /// List all transactions of `--accounts` accounts with added latency per call.
+    Concurrency {
+        /// Sequential or bounded.
+        #[arg(long, value_enum)]
+        mode: concurrency::Mode,
+        /// Listings.
+        #[arg(long, default_value_t = 50)]
+        accounts: usize,
+        /// Latency the sandbox adds to every transactions call.
+        #[arg(long, default_value_t = 50)]
+        latency_ms: u64,
+        /// Listings in flight at once (bounded mode).
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Transactions per page.
+        #[arg(long, default_value_t = 100)]
+        page_size: u64,
+    },
+}
+
+async fn run(cli: Cli) -> Result<Value, BenchError> {
+    match cli.command {
+        Command::Stream {
+            mode,
+            transactions,
+            page_size,
+        } => {
+            let env = setup::start(&Settings {
+                history_size: transactions,
+                page_size,
+                faults: Vec::new(),
+            })
+            .await?;
+            let outcome = stream::run(&env, mode).await?;
+            let mut v = serde_json::to_value(outcome)?;
+            v["vm_hwm_kib"] = json!(memory::vm_hwm_kib());
+            Ok(v)
+        }
+        Command::Concurrency {
+            mode,
+            accounts,
+            latency_ms,
+            limit,
+            page_size,
+        } => {
+            let env = setup::start(&Settings {
+                history_size: 200,
+                page_size,
+                faults: vec![FaultConfig {
+                    bank: Some(Bank::OpenPayments),
+                    path_contains: Some("/transactions".into()),
+                    latency_ms: Some(latency_ms),
+                    ..FaultConfig::default()
+                }],
+            })
+            .await?;
+            let outcome = concurrency::run(&env, mode, accounts, limit).await?;
+            let mut v = serde_json::to_value(outcome)?;
+            v["latency_ms"] = json!(latency_ms);
+            v["limit"] = json!(limit);
+            Ok(v)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(v) => {
+            println!("{v}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

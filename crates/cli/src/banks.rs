@@ -11,15 +11,59 @@ use crate::cli::BankName;
 use crate::config::Config;
 use crate::error::CliError;
 
-/// An adapter chosen at run time. Capabilities come from [`Bank`]'s `as_*` accessors.
-pub type Adapter = Box<dyn Bank>;
+use psd2::Session;
+use psd2::adapters::handelsbanken::{Handelsbanken, HandelsbankenConfig};
+use psd2::adapters::openpayments::{OpenPayments, OpenPaymentsConfig};
+use psd2::adapters::swedbank::{Swedbank, SwedbankConfig};
+
+/// An adapter chosen at run time. It derefs to `dyn Bank`, whose `as_*` accessors give the
+/// capability traits; the concrete type is kept for bank-specific extras (renewed tokens).
+pub enum Adapter {
+    /// Handelsbanken.
+    Handelsbanken(Handelsbanken),
+    /// Open Payments.
+    OpenPayments(OpenPayments),
+    /// Swedbank.
+    Swedbank(Swedbank),
+}
+
+impl std::ops::Deref for Adapter {
+    type Target = dyn Bank;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Self::Handelsbanken(a) => a,
+            Self::OpenPayments(a) => a,
+            Self::Swedbank(a) => a,
+        }
+    }
+}
+
+/// The session with tokens the adapter renewed during the last calls, if they differ from
+/// `session` (Handelsbanken refreshes an expired access token itself).
+pub async fn renewed_session(adapter: &Adapter, session: &Session) -> Option<Session> {
+    match adapter {
+        Adapter::Handelsbanken(hb) => {
+            let current = hb.current_session(session).await;
+            (current != *session).then_some(current)
+        }
+        Adapter::OpenPayments(_) | Adapter::Swedbank(_) => None,
+    }
+}
 
 /// The client id the demo uses against the sandbox (any non-empty id is accepted).
 pub const DEMO_CLIENT_ID: &str = "psd2-rs-demo";
 
-fn read_pem(path: &std::path::Path, what: &str, source: &std::path::Path) -> Result<String, CliError> {
+fn read_pem(
+    path: &std::path::Path,
+    what: &str,
+    source: &std::path::Path,
+) -> Result<String, CliError> {
     std::fs::read_to_string(path).map_err(|e| {
-        CliError::config(source, format!("cannot read {what} {}: {e}", path.display()))
+        CliError::config(
+            source,
+            format!("cannot read {what} {}: {e}", path.display()),
+        )
     })
 }
 
@@ -42,13 +86,16 @@ fn transport(config: &Config) -> Result<TransportConfig, CliError> {
 /// Builds the configured bank's adapter. Configuration problems exit with code 2.
 pub fn from_config(config: &Config) -> Result<Adapter, CliError> {
     let transport = transport(config)?;
-    let adapter: Adapter = match config.bank {
+    let adapter = match config.bank {
         BankName::Handelsbanken => {
-            use psd2::adapters::handelsbanken::{Handelsbanken, HandelsbankenConfig};
             let mut c = HandelsbankenConfig::new(
                 config.base_url.clone(),
                 config.client_id.clone().unwrap_or_default(),
-                config.country.clone().unwrap_or_else(|| "SE".into()).to_ascii_uppercase(),
+                config
+                    .country
+                    .clone()
+                    .unwrap_or_else(|| "SE".into())
+                    .to_ascii_uppercase(),
             )
             .transport(transport);
             if let Some(uri) = &config.redirect_uri {
@@ -57,10 +104,9 @@ pub fn from_config(config: &Config) -> Result<Adapter, CliError> {
             if let Some(url) = &config.authorize_url {
                 c = c.authorize_url(url.clone());
             }
-            Box::new(Handelsbanken::new(c).map_err(|e| config_error(config, e))?)
+            Adapter::Handelsbanken(Handelsbanken::new(c).map_err(|e| config_error(config, e))?)
         }
         BankName::Openpayments => {
-            use psd2::adapters::openpayments::{OpenPayments, OpenPaymentsConfig};
             let bic = config.bic.clone().ok_or_else(|| {
                 CliError::config(
                     &config.source,
@@ -83,18 +129,18 @@ pub fn from_config(config: &Config) -> Result<Adapter, CliError> {
             } else if config.corporate_id.is_some() {
                 c.scope = "accountinformation corporate".into();
             }
-            Box::new(OpenPayments::new(c).map_err(|e| config_error(config, e))?)
+            Adapter::OpenPayments(OpenPayments::new(c).map_err(|e| config_error(config, e))?)
         }
         BankName::Swedbank => {
-            use psd2::adapters::swedbank::{Swedbank, SwedbankConfig};
             let mut c = SwedbankConfig::new(config.base_url.clone()).with_transport(transport);
             if let (Some(cert), Some(key)) = (&config.signing_certificate, &config.signing_key) {
-                let identity = psd2_security::SigningIdentity::from_files(cert, key).map_err(|e| {
-                    CliError::config(
-                        &config.source,
-                        format!("signing_certificate/signing_key: {e}"),
-                    )
-                })?;
+                let identity =
+                    psd2_security::SigningIdentity::from_files(cert, key).map_err(|e| {
+                        CliError::config(
+                            &config.source,
+                            format!("signing_certificate/signing_key: {e}"),
+                        )
+                    })?;
                 c = c.with_signing(identity);
             }
             if let Some(uri) = &config.redirect_uri {
@@ -105,7 +151,7 @@ pub fn from_config(config: &Config) -> Result<Adapter, CliError> {
             } else {
                 PsuContext::Private
             });
-            Box::new(Swedbank::new(c).map_err(|e| config_error(config, e))?)
+            Adapter::Swedbank(Swedbank::new(c).map_err(|e| config_error(config, e))?)
         }
     };
     Ok(adapter)
@@ -144,44 +190,27 @@ pub fn psu(config: &Config, ip: Option<IpAddr>) -> Psu {
 /// The demo's adapter for `bank` against a sandbox bank URL. Swedbank signs with the
 /// committed test identity of `psd2_security::fixtures`.
 pub fn for_sandbox(bank: BankName, bank_url: &str) -> Result<Adapter, psd2::Error> {
-    let name = bank.as_str();
     let url = Url::parse(bank_url)
-        .map_err(|e| psd2::Error::invalid_input(name_static(bank), "new", e.to_string()))?;
-    let _ = name;
+        .map_err(|e| psd2::Error::invalid_input(bank.as_str(), "new", e.to_string()))?;
     Ok(match bank {
-        BankName::Handelsbanken => {
-            use psd2::adapters::handelsbanken::{Handelsbanken, HandelsbankenConfig};
-            Box::new(Handelsbanken::new(HandelsbankenConfig::new(
-                url,
-                DEMO_CLIENT_ID,
-                "SE",
-            ))?)
-        }
-        BankName::Openpayments => {
-            use psd2::adapters::openpayments::{OpenPayments, OpenPaymentsConfig};
-            Box::new(OpenPayments::new(OpenPaymentsConfig::new(
-                url,
-                DEMO_CLIENT_ID,
-                "ESSESESS",
-            ))?)
-        }
+        BankName::Handelsbanken => Adapter::Handelsbanken(Handelsbanken::new(
+            HandelsbankenConfig::new(url, DEMO_CLIENT_ID, "SE"),
+        )?),
+        BankName::Openpayments => Adapter::OpenPayments(OpenPayments::new(
+            OpenPaymentsConfig::new(url, DEMO_CLIENT_ID, "ESSESESS"),
+        )?),
         BankName::Swedbank => {
-            use psd2::adapters::swedbank::{Swedbank, SwedbankConfig};
             use psd2_security::fixtures::{TEST_SIGNING_CERT_PEM, TEST_SIGNING_KEY_PEM};
-            let identity =
-                psd2_security::SigningIdentity::from_pem(TEST_SIGNING_CERT_PEM, TEST_SIGNING_KEY_PEM)
-                    .map_err(|e| {
-                        psd2::Error::invalid_input("swedbank", "new", e.to_string())
-                    })?;
-            Box::new(Swedbank::new(
+            let identity = psd2_security::SigningIdentity::from_pem(
+                TEST_SIGNING_CERT_PEM,
+                TEST_SIGNING_KEY_PEM,
+            )
+            .map_err(|e| psd2::Error::invalid_input("swedbank", "new", e.to_string()))?;
+            Adapter::Swedbank(Swedbank::new(
                 SwedbankConfig::new(url)
                     .with_signing(identity)
                     .with_psu_context(PsuContext::Private),
             )?)
         }
     })
-}
-
-fn name_static(bank: BankName) -> &'static str {
-    bank.as_str()
 }

@@ -250,7 +250,10 @@ mod tests {
 
     #[test]
     fn bank_names_parse_loosely() {
-        assert_eq!(BankName::parse("Open-Payments"), Some(BankName::Openpayments));
+        assert_eq!(
+            BankName::parse("Open-Payments"),
+            Some(BankName::Openpayments)
+        );
         assert_eq!(BankName::parse(" SWEDBANK "), Some(BankName::Swedbank));
         assert_eq!(BankName::parse("nordea"), None);
     }

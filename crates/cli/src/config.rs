@@ -112,6 +112,8 @@ pub struct Config {
     pub corporate_id_type: Option<String>,
     /// Per-request timeout in seconds.
     pub timeout_secs: Option<u64>,
+    /// The `PSD2_*` variables that overrode or supplied values.
+    pub env_overrides: Vec<&'static str>,
 }
 
 impl Config {
@@ -152,7 +154,8 @@ impl Config {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        let in_dir = |p: Option<PathBuf>| p.map(|p| if p.is_absolute() { p } else { base_dir.join(p) });
+        let in_dir =
+            |p: Option<PathBuf>| p.map(|p| if p.is_absolute() { p } else { base_dir.join(p) });
         file.certificate = in_dir(file.certificate.take());
         file.private_key = in_dir(file.private_key.take());
         file.ca_certificate = in_dir(file.ca_certificate.take());
@@ -180,9 +183,8 @@ impl Config {
         })?;
         let url_of = |key: &str, text: Option<String>| -> Result<Option<Url>, CliError> {
             text.map(|t| {
-                Url::parse(t.trim()).map_err(|e| {
-                    CliError::config(&path, format!("{key} `{t}` is not a URL: {e}"))
-                })
+                Url::parse(t.trim())
+                    .map_err(|e| CliError::config(&path, format!("{key} `{t}` is not a URL: {e}")))
             })
             .transpose()
         };
@@ -198,7 +200,14 @@ impl Config {
             })?),
             None => file.timeout_secs,
         };
+        let env_overrides = ENV_VARS
+            .iter()
+            .chain([&(CLIENT_SECRET_ENV, "client_secret")])
+            .filter(|(var, _)| get(var).is_some())
+            .map(|(var, _)| *var)
+            .collect();
         let config = Config {
+            env_overrides,
             bank,
             base_url,
             client_id: pick("PSD2_CLIENT_ID", file.client_id),
@@ -248,28 +257,40 @@ impl Config {
         if let Some(country) = &self.country
             && (country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()))
         {
-            return err(format!("country `{country}` is not a two-letter country code"));
+            return err(format!(
+                "country `{country}` is not a two-letter country code"
+            ));
         }
         Ok(())
     }
 
     /// A one-line description for `-v` (no secrets, no PSU id).
     pub fn describe(&self) -> String {
-        format!(
-            "bank {} at {} (config {})",
+        let mut text = format!(
+            "bank {} at {} (config {}",
             self.bank.as_str(),
             self.base_url,
             self.source.display()
-        )
+        );
+        if !self.env_overrides.is_empty() {
+            text.push_str("; from the environment: ");
+            text.push_str(&self.env_overrides.join(", "));
+        }
+        text.push(')');
+        text
     }
 }
 
 /// Parses the file, reporting the first problem on one line with its line number.
 fn parse_file(path: &Path, text: &str) -> Result<FileConfig, CliError> {
     toml::from_str::<FileConfig>(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+        let line = e.span().map(|span| {
+            text.as_bytes()[..span.start.min(text.len())]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1
+        });
         let message = e.message().trim().replace('\n', " ");
         match line {
             Some(line) => CliError::config(path, format!("line {line}: {message}")),
@@ -306,8 +327,43 @@ mod tests {
         assert_eq!(c.client_id.as_deref(), Some("env-id"));
         assert_eq!(c.client_secret.as_deref(), Some("s3cret"));
         assert_eq!(c.base_url.as_str(), "http://127.0.0.1:8080/openpayments");
-        assert!(c.signing_key.as_ref().is_some_and(|p| p.ends_with("k.pem") && p.is_absolute()));
-        assert_eq!(c.signing_certificate.as_deref(), Some(Path::new("/abs/c.pem")));
+        assert!(
+            c.signing_key
+                .as_ref()
+                .is_some_and(|p| p.ends_with("k.pem") && p.is_absolute())
+        );
+        assert_eq!(
+            c.signing_certificate.as_deref(),
+            Some(Path::new("/abs/c.pem"))
+        );
+    }
+
+    #[test]
+    fn example_config_loads_and_its_signing_files_exist() {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../psd2.example.toml"
+        ));
+        let c = Config::load(Some(path), &|_| None)
+            .map_err(|e| e.to_string())
+            .expect("example config");
+        assert_eq!(c.bank, BankName::Swedbank);
+        assert!(c.signing_certificate.as_ref().is_some_and(|p| p.is_file()));
+        assert!(c.signing_key.as_ref().is_some_and(|p| p.is_file()));
+    }
+
+    #[test]
+    fn docs_name_every_variable() {
+        let docs =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/cli.md"))
+                .expect("docs/cli.md");
+        for (var, key) in ENV_VARS
+            .iter()
+            .chain([&(CLIENT_SECRET_ENV, "client_secret")])
+        {
+            assert!(docs.contains(var), "docs/cli.md does not mention {var}");
+            assert!(docs.contains(key), "docs/cli.md does not mention {key}");
+        }
     }
 
     #[test]
@@ -325,12 +381,17 @@ mod tests {
             .err()
             .expect("error");
         let text = e.to_string();
-        assert!(text.contains("psd2.toml") && text.contains("line 2") && text.contains("base_urll"), "{text}");
+        assert!(
+            text.contains("psd2.toml") && text.contains("line 2") && text.contains("base_urll"),
+            "{text}"
+        );
         let e = load("bank = [\n", &[]).err().expect("error");
         assert!(e.to_string().contains("line 1"), "{e}");
         let e = load("bank = \"nordea\"\n", &[]).err().expect("error");
         assert!(e.to_string().contains("unknown bank `nordea`"), "{e}");
-        let e = load("bank = \"handelsbanken\"\n", &[]).err().expect("error");
+        let e = load("bank = \"handelsbanken\"\n", &[])
+            .err()
+            .expect("error");
         assert!(e.to_string().contains("client_id is required"), "{e}");
         let e = load("bank = \"swedbank\"\nbase_url = \"not a url\"\n", &[])
             .err()
@@ -347,7 +408,9 @@ mod tests {
         let env = |k: &str| (k == "PSD2_BANK").then(|| "swedbank".to_string());
         // The default file is looked up relative to the working directory; the test crate's
         // directory has no psd2.toml.
-        let c = Config::load(None, &env).map_err(|e| e.to_string()).expect("env only");
+        let c = Config::load(None, &env)
+            .map_err(|e| e.to_string())
+            .expect("env only");
         assert_eq!(c.bank, BankName::Swedbank);
     }
 }

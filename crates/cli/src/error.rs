@@ -35,6 +35,14 @@ pub enum CliError {
     /// The bank (through the facade) failed.
     #[error(transparent)]
     Bank(#[from] psd2::Error),
+    /// The bank refused with an auth error, and the consent's status explains why.
+    #[error("{error}")]
+    Diagnosed {
+        /// The bank's error.
+        error: psd2::Error,
+        /// The consent's status, read after the failure.
+        consent_status: psd2::ConsentStatus,
+    },
     /// A local failure (file system, terminal).
     #[error("{0}")]
     Local(String),
@@ -54,17 +62,23 @@ impl CliError {
         match self {
             Self::Usage(_) | Self::Config { .. } => EXIT_USAGE,
             Self::Local(_) => EXIT_LOCAL,
-            Self::Bank(e) => exit_code_of_kind(&e.kind),
+            Self::Bank(e) | Self::Diagnosed { error: e, .. } => exit_code_of_kind(&e.kind),
         }
     }
 
     /// What the user can do about it, if there is something specific.
     pub fn hint(&self) -> Option<String> {
-        let Self::Bank(e) = self else {
-            return None;
+        let again = "run `psd2 consent create` and `psd2 sca` again";
+        let e = match self {
+            Self::Bank(e) => e,
+            Self::Diagnosed { consent_status, .. } => {
+                return Some(format!(
+                    "the consent's status is now {consent_status}: {again}"
+                ));
+            }
+            _ => return None,
         };
         let codes: Vec<&str> = e.codes().collect();
-        let again = "run `psd2 consent create` and `psd2 sca` again";
         Some(match &e.kind {
             ErrorKind::ConsentExpired => format!("the consent has expired: {again}"),
             ErrorKind::ConsentRevoked => format!("the PSU revoked the consent: {again}"),
@@ -82,7 +96,9 @@ impl CliError {
                      PSU-IP-Address when the PSU is present (`--psu-ip ADDRESS`)"
                 )
             }
-            ErrorKind::Unauthorized if codes.iter().any(|c| c.eq_ignore_ascii_case("SCA_REQUIRED")) => {
+            ErrorKind::Unauthorized
+                if codes.iter().any(|c| c.eq_ignore_ascii_case("SCA_REQUIRED")) =>
+            {
                 "history older than 90 days needs a fresh SCA: run `psd2 sca` again, or ask for a \
                  shorter period with --from"
                     .to_string()
@@ -111,7 +127,7 @@ impl CliError {
         if let Some(hint) = self.hint() {
             let _ = write!(out, "\n  hint: {hint}");
         }
-        if verbose && let Self::Bank(e) = self {
+        if verbose && let Self::Bank(e) | Self::Diagnosed { error: e, .. } = self {
             if let Some(status) = e.status {
                 let _ = write!(out, "\n  http status: {status}");
             }

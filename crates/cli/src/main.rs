@@ -1,1 +1,92 @@
-fn main() {}
+//! `psd2`: the command line of psd2-rs.
+//!
+//! - `psd2 demo` starts the sandbox in-process and walks all three banks end to end.
+//! - `psd2 consent|sca|accounts|balances|transactions|cards` work against one configured
+//!   bank (TOML file + `PSD2_*` environment; secrets from the environment only), keeping the
+//!   consent and tokens in a session file between invocations.
+//! - Exit codes: 0 ok, 1 local failure, 2 usage/config, 3 auth/consent, 4 rate limit,
+//!   5 bank error, 6 network. See docs/cli.md.
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod banks;
+mod callback;
+mod cli;
+mod commands;
+mod config;
+mod demo;
+mod error;
+mod output;
+mod progress;
+mod session;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory as _, Parser as _};
+
+use crate::cli::{Cli, Command};
+use crate::commands::Context;
+use crate::error::{CliError, EXIT_LOCAL};
+
+fn main() -> ExitCode {
+    // clap prints help/version and exits 0, usage errors exit 2.
+    let cli = Cli::parse();
+    let verbose = cli.global.verbose > 0;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("psd2: error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_LOCAL);
+        }
+    };
+    let mut secrets = Vec::new();
+    let result = runtime.block_on(run(&cli, &mut secrets));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+            eprintln!("{}", e.report(verbose, &refs));
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Runs one command; `secrets` collects values to scrub from any error output.
+async fn run(cli: &Cli, secrets: &mut Vec<String>) -> Result<(), CliError> {
+    let interactive = progress::interactive();
+    match &cli.command {
+        Command::Demo(args) => demo::run(args, interactive).await,
+        Command::Completions(args) => {
+            let mut command = Cli::command();
+            clap_complete::generate(args.shell, &mut command, "psd2", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Consent(command) => {
+            let ctx = Context::load(&cli.global, interactive, secrets)?;
+            commands::consent(&ctx, command, secrets).await
+        }
+        Command::Sca(args) => {
+            let ctx = Context::load(&cli.global, interactive, secrets)?;
+            commands::sca(&ctx, args, secrets).await
+        }
+        Command::Accounts(args) => {
+            let ctx = Context::load(&cli.global, interactive, secrets)?;
+            commands::accounts(&ctx, args, secrets).await
+        }
+        Command::Balances(args) => {
+            let ctx = Context::load(&cli.global, interactive, secrets)?;
+            commands::balances(&ctx, args, secrets).await
+        }
+        Command::Transactions(args) => {
+            let ctx = Context::load(&cli.global, interactive, secrets)?;
+            commands::transactions(&ctx, args, secrets).await
+        }
+        Command::Cards => {
+            let ctx = Context::load(&cli.global, interactive, secrets)?;
+            commands::cards(&ctx, secrets).await
+        }
+    }
+}

@@ -73,7 +73,9 @@ impl Table {
         Self {
             header: header.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
-            right: (0..header.len()).map(|i| right_aligned.contains(&i)).collect(),
+            right: (0..header.len())
+                .map(|i| right_aligned.contains(&i))
+                .collect(),
         }
     }
 
@@ -82,9 +84,9 @@ impl Table {
         self.rows.push(cells);
     }
 
-    /// Whether the table has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+    /// The rows, without the header.
+    pub fn into_rows(self) -> Vec<Vec<String>> {
+        self.rows
     }
 
     /// The table as text, every line ending in a newline.
@@ -98,13 +100,13 @@ impl Table {
         }
         let line = |cells: &[String]| {
             let mut out = String::new();
-            for i in 0..n {
+            for (i, (width, right)) in widths.iter().zip(&self.right).enumerate() {
                 let cell = cells.get(i).map(String::as_str).unwrap_or("");
-                let pad = widths[i].saturating_sub(cell.chars().count());
+                let pad = width.saturating_sub(cell.chars().count());
                 if i > 0 {
                     out.push_str("  ");
                 }
-                if self.right[i] {
+                if *right {
                     out.push_str(&" ".repeat(pad));
                     out.push_str(cell);
                 } else {
@@ -137,8 +139,11 @@ pub fn csv_field(value: &str) -> String {
 
 /// One CSV line (with its `\n`).
 pub fn csv_line<S: AsRef<str>>(fields: &[S]) -> String {
-    let mut out: Vec<String> = fields.iter().map(|f| csv_field(f.as_ref())).collect();
-    let mut line = std::mem::take(&mut out).join(",");
+    let mut line = fields
+        .iter()
+        .map(|f| csv_field(f.as_ref()))
+        .collect::<Vec<_>>()
+        .join(",");
     line.push('\n');
     line
 }
@@ -154,7 +159,8 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<String, CliError> {
 }
 
 fn date(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
@@ -326,13 +332,42 @@ pub fn summary_text(s: &Summary) -> String {
     out
 }
 
+/// The summary as table rows: `count, from, to, currency, in, out`, one row per currency
+/// (count and dates on the first only).
+pub fn summary_row_cells(s: &Summary) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for (i, (currency, t)) in s.totals.iter().enumerate() {
+        let lead = if i == 0 {
+            vec![s.count.to_string(), date(s.first), date(s.last)]
+        } else {
+            vec![String::new(), String::new(), String::new()]
+        };
+        let mut row = lead;
+        row.extend([
+            currency.clone(),
+            t.incoming.to_string(),
+            t.outgoing.to_string(),
+        ]);
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        rows.push(vec!["0".into()]);
+    }
+    rows
+}
+
 /// The balance shown in account tables: the first "available"-like one, else the first.
 pub fn headline_balance(balances: &[Balance]) -> Option<&Balance> {
     use psd2::BalanceType as B;
-    [B::InterimAvailable, B::Expected, B::InterimBooked, B::ClosingBooked]
-        .iter()
-        .find_map(|kind| balances.iter().find(|b| &b.balance_type == kind))
-        .or_else(|| balances.first())
+    [
+        B::InterimAvailable,
+        B::Expected,
+        B::InterimBooked,
+        B::ClosingBooked,
+    ]
+    .iter()
+    .find_map(|kind| balances.iter().find(|b| &b.balance_type == kind))
+    .or_else(|| balances.first())
 }
 
 fn account_label(a: &Account) -> String {
@@ -395,8 +430,12 @@ pub fn account_table(list: &[Account], bank: Option<&str>) -> Table {
             opt(&a.iban),
             opt(&a.currency),
             shorten(&account_label(a), 30),
-            balance.map(|b| b.amount.amount.to_string()).unwrap_or_default(),
-            balance.map(|b| b.balance_type.to_string()).unwrap_or_default(),
+            balance
+                .map(|b| b.amount.amount.to_string())
+                .unwrap_or_default(),
+            balance
+                .map(|b| b.balance_type.to_string())
+                .unwrap_or_default(),
         ];
         if let Some(bank) = bank {
             row.insert(0, bank.to_string());
@@ -458,7 +497,9 @@ pub fn cards(list: &[CardAccount], format: crate::cli::Format) -> Result<String,
                 .as_ref()
                 .map(|m| m.amount.to_string())
                 .unwrap_or_default(),
-            balance.map(|b| b.amount.amount.to_string()).unwrap_or_default(),
+            balance
+                .map(|b| b.amount.amount.to_string())
+                .unwrap_or_default(),
         ]
     };
     Ok(match format {
@@ -521,7 +562,10 @@ mod tests {
             lines[1],
             "2024-03-02,2024-03-02,booked,-1234.50,SEK,\"ICA, Kvantum\",\"say \"\"hi\"\"\",t2"
         );
-        assert_eq!(lines[2], "2024-03-01,2024-03-01,booked,100.000,SEK,Employer,salary,t1");
+        assert_eq!(
+            lines[2],
+            "2024-03-01,2024-03-01,booked,100.000,SEK,Employer,salary,t1"
+        );
     }
 
     #[test]

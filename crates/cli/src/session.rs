@@ -42,7 +42,10 @@ impl std::fmt::Debug for StoredSession {
             .field("bank", &self.bank)
             .field("base_url", &self.base_url)
             .field("authorised", &self.authorised)
-            .field("access_token", &self.access_token.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "[REDACTED]"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -66,8 +69,14 @@ impl StoredSession {
     pub fn set_authorised(&mut self, session: &Session) {
         self.authorised = true;
         self.consent_id = session.consent_id.expose().to_string();
-        self.access_token = session.access_token.as_ref().map(|t| t.expose().to_string());
-        self.refresh_token = session.refresh_token.as_ref().map(|t| t.expose().to_string());
+        self.access_token = session
+            .access_token
+            .as_ref()
+            .map(|t| t.expose().to_string());
+        self.refresh_token = session
+            .refresh_token
+            .as_ref()
+            .map(|t| t.expose().to_string());
         self.expires_at = session.expires_at;
     }
 
@@ -143,7 +152,10 @@ impl StoredSession {
     /// Writes the session file with mode 0600, replacing it atomically.
     pub fn save(&self, path: &Path) -> Result<(), CliError> {
         let local = |e: std::io::Error| {
-            CliError::Local(format!("cannot write the session file {}: {e}", path.display()))
+            CliError::Local(format!(
+                "cannot write the session file {}: {e}",
+                path.display()
+            ))
         };
         let json = serde_json::to_vec_pretty(self)
             .map_err(|e| CliError::Local(format!("cannot encode the session: {e}")))?;
@@ -200,8 +212,7 @@ mod tests {
         let path = dir.path().join("s.json");
         let mut s = StoredSession::new("handelsbanken", "http://x", &ConsentId::new("c-1"));
         s.set_authorised(
-            &Session::new(ConsentId::new("c-1"))
-                .with_access_token(AccessToken::new("tok-9"), None),
+            &Session::new(ConsentId::new("c-1")).with_access_token(AccessToken::new("tok-9"), None),
         );
         s.save(&path).expect("save");
         s.save(&path).expect("save again replaces");
@@ -214,7 +225,10 @@ mod tests {
         let back = StoredSession::require(&path, "handelsbanken").expect("load");
         assert!(back.authorised);
         let session = back.to_session();
-        assert_eq!(session.access_token.as_ref().map(|t| t.expose()), Some("tok-9"));
+        assert_eq!(
+            session.access_token.as_ref().map(|t| t.expose()),
+            Some("tok-9")
+        );
         assert!(!format!("{back:?}").contains("tok-9"));
         assert!(!format!("{back:?}").contains("c-1"));
         let e = StoredSession::require(&path, "swedbank").expect_err("other bank");

@@ -493,7 +493,9 @@ impl fmt::Debug for Error {
             .field("bank", &self.bank)
             .field("operation", &self.operation)
             .field("status", &self.status)
-            .field("bank_messages", &self.details.bank_messages)
+            // Only the codes: a bank's message text may echo a consent or PSU id.
+            .field("bank_codes", &self.codes().collect::<Vec<_>>())
+            .field("bank_messages_len", &self.details.bank_messages.len())
             .field("request_id", &self.details.request_id)
             .field("detail", &self.details.detail)
             .field(
@@ -517,6 +519,16 @@ impl std::error::Error for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_prints_bank_message_texts() {
+        let body = br#"{"tppMessages":[{"category":"ERROR","code":"CONSENT_UNKNOWN","text":"consent 3f1c-secret-id unknown"}]}"#;
+        let error = Error::from_response("openpayments", "get_accounts", 403, body, None);
+        let debug = format!("{error:?}");
+        assert!(debug.contains("CONSENT_UNKNOWN"), "{debug}");
+        assert!(!debug.contains("3f1c-secret-id"), "{debug}");
+        assert!(!error.to_string().contains("3f1c-secret-id"));
+    }
 
     #[test]
     fn error_stays_small() {

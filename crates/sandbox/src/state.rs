@@ -1,6 +1,7 @@
 //! Shared server state: clock, tokens, codes, consents and their state machine.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use axum::http::StatusCode;
@@ -143,7 +144,7 @@ impl ScaStatus {
 }
 
 /// One authorisation (SCA) of a consent.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Authorisation {
     /// Authorisation id (also the Handelsbanken `orderRef`).
     pub id: String,
@@ -160,7 +161,7 @@ pub struct Authorisation {
 }
 
 /// A consent.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Consent {
     /// Consent id.
     pub id: String,
@@ -191,7 +192,7 @@ pub struct Consent {
 }
 
 /// What an access token stands for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum TokenKind {
     /// A client credentials token.
     Client,
@@ -200,7 +201,7 @@ pub enum TokenKind {
 }
 
 /// An issued access token.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Token {
     /// Issuing bank.
     pub bank: Bank,
@@ -213,7 +214,7 @@ pub struct Token {
 }
 
 /// A single-use authorization code.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuthCode {
     /// Client the code was issued to (may be empty when the page was called without one).
     pub client_id: String,
@@ -226,7 +227,6 @@ pub struct AuthCode {
 }
 
 /// Mutable state behind one lock.
-#[derive(Debug)]
 pub struct Store {
     rng: SplitMix,
     /// Access tokens.
@@ -274,7 +274,7 @@ pub struct AppState {
 }
 
 /// What a new consent is made of.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewConsent {
     /// Client that creates it.
     pub client_id: Option<String>,
@@ -291,7 +291,7 @@ pub struct NewConsent {
 }
 
 /// A consent that passed the access checks of an AIS call.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AisGrant {
     /// The consent id.
     pub consent_id: String,
@@ -712,4 +712,72 @@ pub fn consent_covers(access: &serde_json::Value, account: &Account) -> bool {
             })
         })
     })
+}
+
+// Debug output never shows tokens, codes, consent ids or PSU ids.
+macro_rules! redacted_debug {
+    ($($t:ty => |$v:ident, $f:ident| $body:expr;)*) => {$(
+        impl fmt::Debug for $t {
+            fn fmt(&self, $f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let $v = self;
+                $body
+            }
+        }
+    )*};
+}
+
+redacted_debug! {
+    Authorisation => |v, f| f.debug_struct("Authorisation").field("method", &v.method).field("status", &v.status).field("polls", &v.polls).finish_non_exhaustive();
+    Consent => |v, f| f.debug_struct("Consent").field("bank", &v.bank).field("status", &v.status).field("valid_until", &v.valid_until).field("frequency_per_day", &v.frequency_per_day).finish_non_exhaustive();
+    TokenKind => |v, f| f.write_str(match v { TokenKind::Client => "Client", TokenKind::Consent(_) => "Consent(..)" });
+    Token => |v, f| f.debug_struct("Token").field("bank", &v.bank).field("kind", &v.kind).field("expires_at", &v.expires_at).finish_non_exhaustive();
+    AuthCode => |v, f| f.debug_struct("AuthCode").field("expires_at", &v.expires_at).finish_non_exhaustive();
+    Store => |v, f| f.debug_struct("Store").field("tokens", &v.tokens.len()).field("codes", &v.codes.len()).field("consents", &v.consents.len()).finish_non_exhaustive();
+    AisGrant => |_v, f| f.write_str("AisGrant(..)");
+    NewConsent => |v, f| f.debug_struct("NewConsent").field("valid_until", &v.valid_until).field("frequency_per_day", &v.frequency_per_day).finish_non_exhaustive();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secrets() {
+        let state = AppState::new(
+            SandboxConfig::default(),
+            Arc::new(crate::signature::AcceptAll),
+        );
+        let (token, _) = state.issue_token(
+            Bank::Handelsbanken,
+            "client-x",
+            TokenKind::Consent("consent-secret".into()),
+        );
+        let id = state.create_consent(
+            Bank::OpenPayments,
+            NewConsent {
+                client_id: Some("client-x".into()),
+                psu: Some("private-1".into()),
+                valid_until: state.clock.today(),
+                frequency_per_day: 4,
+                recurring: true,
+                access: serde_json::json!({}),
+            },
+        );
+        let store = state.store();
+        let text = format!(
+            "{store:?} {:?} {:?}",
+            store.tokens.values().collect::<Vec<_>>(),
+            store.consents.values().collect::<Vec<_>>()
+        );
+        for secret in [
+            token.as_str(),
+            id.as_str(),
+            "consent-secret",
+            "private-1",
+            "client-x",
+        ] {
+            assert!(!text.contains(secret), "{secret} leaked in {text}");
+        }
+        assert!(text.contains("Consent(..)"));
+    }
 }

@@ -1035,3 +1035,62 @@ async fn swedbank_requires_valid_signatures() {
         .await;
     assert_eq!(r.status, 201);
 }
+
+#[tokio::test]
+async fn a_million_transactions_are_generated_lazily() {
+    let tb = Tb::start(
+        Sandbox::builder()
+            .seed(5)
+            .history_size(1_000_000)
+            .page_size(500),
+    )
+    .await;
+    let (token, cid) = op_valid_consent(&tb, "private-1", 100).await;
+    let h = op_headers(&token, Some(&cid));
+    let acc = tb.sb.fixtures().accounts_of(
+        Bank::OpenPayments,
+        "private-1",
+        psd2_sandbox::fixtures::AccountKind::Payment,
+    )[0]
+    .clone();
+    assert_eq!(acc.history, 1_000_000);
+    let mut url = format!(
+        "/psd2/accountinformation/v1/accounts/{}/transactions?bookingStatus=booked&dateFrom={}",
+        acc.resource_id,
+        two_years_back(&tb)
+    );
+    // Newest first: a newer entry's balance is the older entry's balance plus its amount.
+    let mut newer: Option<(rust_decimal::Decimal, rust_decimal::Decimal)> = None;
+    let mut seen = 0;
+    for _ in 0..3 {
+        let r = tb
+            .call(Bank::OpenPayments, "GET", &url, &refs(&h), Body::None)
+            .await;
+        let v = r.json();
+        let booked = v["transactions"]["booked"].as_array().unwrap();
+        assert_eq!(booked.len(), 500);
+        for t in booked {
+            let bal: rust_decimal::Decimal =
+                t["balanceAfterTransaction"]["balanceAmount"]["amount"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+            let amt: rust_decimal::Decimal = t["transactionAmount"]["amount"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            if let Some((newer_bal, newer_amt)) = newer {
+                assert_eq!(newer_bal, bal + newer_amt);
+                seen += 1;
+            }
+            newer = Some((bal, amt));
+        }
+        url = v["transactions"]["_links"]["next"]["href"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    }
+    assert_eq!(seen, 1499);
+}

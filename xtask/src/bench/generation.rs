@@ -15,7 +15,9 @@ use std::time::Instant;
 /// The Berlin Group spec, relative to the repository root.
 pub const BERLIN_GROUP: &str = "../shared/realspecs/berlin-group-psd2-api-1.3.12.yaml";
 
-const OUR_CRATE: &str = "psd2-raw-berlin-group-psd2-api-1-3-12";
+/// The small spec smoke runs compare with, relative to the repository root.
+pub const SMOKE_SPEC: &str = "specs/openpayments/openpayments.yaml";
+
 const OAG_CRATE: &str = "berlin-group-oag";
 
 /// Where each generator's Berlin Group crate lands.
@@ -31,7 +33,7 @@ fn oag_dir(ctx: &Ctx) -> PathBuf {
 /// openapi-generator) and the share of YAML parsing.
 pub fn generation_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
-    let spec = ctx.root.join(BERLIN_GROUP);
+    let spec = ctx.compare_spec.clone();
 
     // All banks, in-process: the pipeline of `cargo xtask generate`, written under target/.
     let banks = list_banks(&ctx.root.join("specs"))?;
@@ -63,7 +65,7 @@ pub fn generation_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
         let why = format!("{} is absent", spec.display());
         println!("skipping the Berlin Group rows: {why}");
         rows.push(Row::skipped(
-            "generation: Berlin Group 1.3.12",
+            format!("generation: {}", ctx.spec_label),
             "≥ 10x faster",
             why.clone(),
         ));
@@ -71,26 +73,40 @@ pub fn generation_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
         return Ok(rows);
     }
 
-    // Berlin Group as a process: `xtask generate --spec FILE --out DIR`, like a user runs it.
-    let exe = std::env::current_exe().map_err(|e| Error::io("current_exe", e))?;
-    let mut ours = Vec::new();
-    for _ in 0..ctx.reps {
-        let out = ours_dir(ctx);
-        exec::remove_dir(&out)?;
-        ours.push(exec::timed(
-            Command::new(&exe)
-                .arg("generate")
-                .arg("--spec")
-                .arg(&spec)
-                .arg("--out")
-                .arg(&out),
+    // The spec as a process: `xtask generate --spec FILE --out DIR`, like a user runs it;
+    // release-built in a full run, plus the everyday dev build as a figure of its own.
+    let dev_exe = std::env::current_exe().map_err(|e| Error::io("current_exe", e))?;
+    let exe = if ctx.smoke {
+        dev_exe.clone()
+    } else {
+        println!("building xtask (release)...");
+        exec::timed(
+            Command::new(exec::cargo())
+                .current_dir(&ctx.root)
+                .args(["build", "--release", "-p", "xtask"]),
             &ctx.log,
-        )?);
+        )?;
+        ctx.target.join("release").join("xtask")
+    };
+    let ours_stats = Stats::of(&time_ours(ctx, &exe, &spec)?);
+    if !ctx.smoke {
+        rows.push(Row {
+            what: format!(
+                "generation: {}, process wall time, dev-built xtask (what `cargo xtask generate` runs)",
+                ctx.spec_label
+            ),
+            unit: "s",
+            ours: Stats::of(&time_ours(ctx, &dev_exe, &spec)?),
+            baseline: None,
+            ratio: None,
+            target: "–".into(),
+            verdict: Verdict::Info,
+        });
     }
-    let ours_stats = Stats::of(&ours);
     let what = format!(
-        "generation: Berlin Group 1.3.12, process wall time (`xtask generate --spec`, {} build)",
-        if cfg!(debug_assertions) { "dev" } else { "release" }
+        "generation: {}, process wall time (`xtask generate --spec`, {} build)",
+        ctx.spec_label,
+        if ctx.smoke { "dev" } else { "release" }
     );
     let target = "≥ 10x faster than openapi-generator";
     match &ctx.oag {
@@ -157,8 +173,8 @@ pub fn generation_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
         let share = ratio(p.median, t.median);
         rows.push(Row {
             what: format!(
-                "generation: YAML parse share of the Berlin Group pipeline (parse {:.3} s of {:.3} s in-process)",
-                p.median, t.median
+                "generation: YAML parse share of the {} pipeline (in-process, this binary)",
+                ctx.spec_label
             ),
             unit: "s",
             ours: Some(p),
@@ -169,6 +185,25 @@ pub fn generation_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
         });
     }
     Ok(rows)
+}
+
+/// Wall times of `exe generate --spec SPEC --out target/bench/gen/ours-bg`.
+fn time_ours(ctx: &Ctx, exe: &Path, spec: &Path) -> Result<Vec<f64>> {
+    let mut times = Vec::new();
+    for _ in 0..ctx.reps {
+        let out = ours_dir(ctx);
+        exec::remove_dir(&out)?;
+        times.push(exec::timed(
+            Command::new(exe)
+                .arg("generate")
+                .arg("--spec")
+                .arg(spec)
+                .arg("--out")
+                .arg(&out),
+            &ctx.log,
+        )?);
+    }
+    Ok(times)
 }
 
 /// Prepares a buildable copy of a generated crate in `dir`.
@@ -191,10 +226,11 @@ fn stage(from: &Path, dir: &Path, lock: Option<&Path>, add_workspace: bool) -> R
 }
 
 /// Builds `dir` once untimed (dependencies), then `reps` times after touching its sources.
-fn build_times(ctx: &Ctx, dir: &Path, target_dir: &Path) -> Result<Vec<f64>> {
+fn build_times(ctx: &Ctx, dir: &Path, target_dir: &Path, extra: &[&str]) -> Result<Vec<f64>> {
     let cmd = |ctx: &Ctx| {
         let mut c = Command::new(exec::cargo());
         c.arg(ctx.build_verb)
+            .args(extra)
             .current_dir(dir)
             .env("CARGO_TARGET_DIR", target_dir)
             .env("CARGO_INCREMENTAL", "0")
@@ -214,23 +250,29 @@ fn build_times(ctx: &Ctx, dir: &Path, target_dir: &Path) -> Result<Vec<f64>> {
 /// target dir with its dependencies built first (untimed), the crate itself from scratch.
 pub fn build_row(ctx: &mut Ctx) -> Result<Row> {
     let what = format!(
-        "generated crate build: Berlin Group crate, `cargo {}` (dev profile, deps pre-built, no incremental)",
-        ctx.build_verb
+        "generated crate build: {} crate, `cargo {}` (dev profile, deps pre-built, no incremental)",
+        ctx.spec_label, ctx.build_verb
     );
     let target = "≤ 0.5x of openapi-generator's";
     if !ours_dir(ctx).join("Cargo.toml").is_file() {
-        return Ok(Row::skipped(what, target, "the Berlin Group spec is absent".into()));
+        return Ok(Row::skipped(what, target, "the spec is absent".into()));
     }
     let build = ctx.bench_dir.join("build");
     let ours_src = build.join("ours");
     stage(&ours_dir(ctx), &ours_src, Some(&ctx.root.join("Cargo.lock")), false)?;
-    let ours = build_times(ctx, &ours_src, &build.join("target-ours"))?;
+    let ours = build_times(ctx, &ours_src, &build.join("target-ours"), &[])?;
     let ours_stats = Stats::of(&ours);
     let oag = match &ctx.oag {
         Ok(_) if oag_dir(ctx).join("Cargo.toml").is_file() => {
             let oag_src = build.join("oag");
             stage(&oag_dir(ctx), &oag_src, None, true)?;
-            build_times(ctx, &oag_src, &build.join("target-oag"))
+            // Same TLS stack as ours (reqwest with rustls) instead of its native-tls default.
+            build_times(
+                ctx,
+                &oag_src,
+                &build.join("target-oag"),
+                &["--no-default-features", "--features", "rustls"],
+            )
                 .map_err(|e| format!("building openapi-generator's crate failed: {e}"))
         }
         Ok(_) => Err("openapi-generator produced no crate".into()),
@@ -259,9 +301,4 @@ pub fn build_row(ctx: &mut Ctx) -> Result<Row> {
         },
         (Ok(_), None) => Row::skipped(what, target, "no samples".into()),
     })
-}
-
-/// The crate name our generator gives the Berlin Group crate (for messages).
-pub fn our_crate_name() -> &'static str {
-    OUR_CRATE
 }

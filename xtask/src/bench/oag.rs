@@ -78,7 +78,11 @@ impl Oag {
             // The real spec has findings openapi-generator's validator rejects; progenitor's
             // side normalizes them, so the baseline gets to skip validation.
             .arg("--skip-validate-spec")
-            .arg(format!("--additional-properties=packageName={package}"));
+            // Its default version (the spec's `info.version`, e.g. `1.3.12_2022-07-01`) is
+            // not valid semver, so cargo would refuse the crate.
+            .arg(format!(
+                "--additional-properties=packageName={package},packageVersion=0.1.0"
+            ));
         cmd
     }
 }

@@ -16,7 +16,9 @@ use uuid::Uuid;
 
 use crate::account::{Account, AccountId};
 use crate::adapters::common::{map_raw_error, request_id};
-use crate::api::{AccountInformation, Bank, CardAccountInformation, Consents, CreatedConsent, Session};
+use crate::api::{
+    AccountInformation, Bank, CardAccountInformation, Consents, CreatedConsent, Session,
+};
 use crate::balance::Balance;
 use crate::card_account::CardAccount;
 use crate::consent::{Consent, ConsentRequest, ConsentScope, ConsentStatus};
@@ -284,7 +286,11 @@ impl Handelsbanken {
     }
 
     /// Runs `call` with the CCG token; on 401 renews the token and runs it exactly once more.
-    async fn with_client_token<T, F, Fut>(&self, operation: &'static str, call: F) -> Result<T, Error>
+    async fn with_client_token<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        call: F,
+    ) -> Result<T, Error>
     where
         F: Fn(String, Uuid) -> Fut,
         Fut: Future<Output = Result<T, Error>>,
@@ -292,7 +298,11 @@ impl Handelsbanken {
         let token = self.client_token.get(|| self.fetch_client_token()).await?;
         match call(bearer(&token), request_id()).await {
             Err(e) if e.status == Some(401) => {
-                tracing::debug!(bank = BANK, operation, "client token refused, renewing once");
+                tracing::debug!(
+                    bank = BANK,
+                    operation,
+                    "client token refused, renewing once"
+                );
                 self.client_token.invalidate(&token).await;
                 let token = self.client_token.get(|| self.fetch_client_token()).await?;
                 call(bearer(&token), request_id()).await
@@ -402,7 +412,10 @@ impl Handelsbanken {
             .transactions
             .iter()
             .map(Transaction::try_from)
-            .filter(|t| t.as_ref().map_or(true, |t| wanted(query.booking_status, &t.status)))
+            .filter(|t| {
+                t.as_ref()
+                    .map_or(true, |t| wanted(query.booking_status, &t.status))
+            })
             .collect::<Result<Vec<_>, _>>();
         let items = in_op(OP, items)?;
         let next = next_key(OP, mapping::next_href(list.links.as_ref()))?;
@@ -512,14 +525,14 @@ impl Consents for Handelsbanken {
                 "Handelsbanken consents cover all accounts (ALL_ACCOUNTS); consents for specific accounts are not supported",
             ));
         }
-        if let Some(kind) = psu.corporate_id_type.as_deref() {
-            if !kind.eq_ignore_ascii_case("BANK") {
-                return Err(Error::invalid_input(
-                    BANK,
-                    OP,
-                    "Handelsbanken supports only the corporate id type BANK",
-                ));
-            }
+        if let Some(kind) = psu.corporate_id_type.as_deref()
+            && !kind.eq_ignore_ascii_case("BANK")
+        {
+            return Err(Error::invalid_input(
+                BANK,
+                OP,
+                "Handelsbanken supports only the corporate id type BANK",
+            ));
         }
         let flow = Uuid::new_v4();
         let body = raw::ConsentRequest {
@@ -581,14 +594,14 @@ impl Consents for Handelsbanken {
     ) -> Result<ScaChallenge, Error> {
         match method {
             ScaMethod::Redirect { redirect_uri } => {
-                if let Some(registered) = &self.config.redirect_uri {
-                    if registered != redirect_uri {
-                        return Err(Error::invalid_input(
-                            BANK,
-                            "start_sca",
-                            "redirect_uri differs from the registered redirect URI in the config",
-                        ));
-                    }
+                if let Some(registered) = &self.config.redirect_uri
+                    && registered != redirect_uri
+                {
+                    return Err(Error::invalid_input(
+                        BANK,
+                        "start_sca",
+                        "redirect_uri differs from the registered redirect URI in the config",
+                    ));
                 }
                 let state = Uuid::new_v4().simple().to_string();
                 let url = self.redirect_url(consent, &state, redirect_uri);
@@ -601,7 +614,12 @@ impl Consents for Handelsbanken {
                         },
                     );
                 }
-                tracing::debug!(bank = BANK, operation = "start_sca", method = "redirect", "redirect SCA prepared");
+                tracing::debug!(
+                    bank = BANK,
+                    operation = "start_sca",
+                    method = "redirect",
+                    "redirect SCA prepared"
+                );
                 Ok(ScaChallenge::Redirect { url, state })
             }
             ScaMethod::Decoupled => {
@@ -620,7 +638,6 @@ impl Consents for Handelsbanken {
                     .await?;
                 Ok(ScaChallenge::from(&response))
             }
-            _ => Err(Error::unsupported(BANK, "start_sca")),
         }
     }
 
@@ -643,7 +660,11 @@ impl Consents for Handelsbanken {
                 Error::invalid_input(BANK, OP, "no redirect SCA was started for this consent")
             })?;
             if pending.state != callback.state {
-                tracing::debug!(bank = BANK, operation = OP, "redirect state mismatch, callback rejected");
+                tracing::debug!(
+                    bank = BANK,
+                    operation = OP,
+                    "redirect state mismatch, callback rejected"
+                );
                 return Err(Error::invalid_input(
                     BANK,
                     OP,
@@ -673,12 +694,18 @@ impl Consents for Handelsbanken {
         let flow = self.flow_id(consent);
         let response = self
             .with_client_token(OP, |auth, rid| {
-                let builder = self.raw.poll_decoupled_authorization().order_ref(handle.expose());
+                let builder = self
+                    .raw
+                    .poll_decoupled_authorization()
+                    .order_ref(handle.expose());
                 let call = with_headers!(builder, self, auth, rid, flow, psu).send();
                 send(OP, rid, call)
             })
             .await?;
-        in_op(OP, mapping::decoupled_progress(&response, consent, Utc::now()))
+        in_op(
+            OP,
+            mapping::decoupled_progress(&response, consent, Utc::now()),
+        )
     }
 
     async fn delete_consent(&self, consent: &ConsentId, psu: &Psu) -> Result<(), Error> {
@@ -709,19 +736,26 @@ impl AccountInformation for Handelsbanken {
         let flow = self.flow_id(&session.consent_id);
         let list = self
             .with_session(session, OP, |auth, rid| {
-                let call = with_headers!(self.raw.get_accounts(), self, auth, rid, flow, psu).send();
+                let call =
+                    with_headers!(self.raw.get_accounts(), self, auth, rid, flow, psu).send();
                 send(OP, rid, call)
             })
             .await?;
         let mut accounts = in_op(
             OP,
-            list.accounts.iter().map(Account::try_from).collect::<Result<Vec<_>, _>>(),
+            list.accounts
+                .iter()
+                .map(Account::try_from)
+                .collect::<Result<Vec<_>, _>>(),
         )?;
         for account in &mut accounts {
             if !with_balances {
                 account.balances.clear();
             } else if account.balances.is_empty() {
-                account.balances = self.account_details(session, psu, &account.id).await?.balances;
+                account.balances = self
+                    .account_details(session, psu, &account.id)
+                    .await?
+                    .balances;
             }
         }
         Ok(accounts)
@@ -780,7 +814,10 @@ impl CardAccountInformation for Handelsbanken {
             .await?;
         in_op(
             OP,
-            list.card_accounts.iter().map(CardAccount::try_from).collect(),
+            list.card_accounts
+                .iter()
+                .map(CardAccount::try_from)
+                .collect(),
         )
     }
 
@@ -794,7 +831,10 @@ impl CardAccountInformation for Handelsbanken {
         let flow = self.flow_id(&session.consent_id);
         let response = self
             .with_session(session, OP, |auth, rid| {
-                let builder = self.raw.get_card_account_details().account_id(account.as_str());
+                let builder = self
+                    .raw
+                    .get_card_account_details()
+                    .account_id(account.as_str());
                 let call = with_headers!(builder, self, auth, rid, flow, psu).send();
                 send(OP, rid, call)
             })
@@ -812,7 +852,10 @@ impl CardAccountInformation for Handelsbanken {
         let flow = self.flow_id(&session.consent_id);
         let response = self
             .with_session(session, OP, |auth, rid| {
-                let builder = self.raw.get_card_account_balances().account_id(account.as_str());
+                let builder = self
+                    .raw
+                    .get_card_account_balances()
+                    .account_id(account.as_str());
                 let call = with_headers!(builder, self, auth, rid, flow, psu).send();
                 send(OP, rid, call)
             })

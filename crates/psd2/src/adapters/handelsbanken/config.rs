@@ -75,8 +75,9 @@ impl HandelsbankenConfig {
         if let Some(url) = &self.authorize_url {
             return Ok(url.clone());
         }
-        Url::parse(&format!("{}{AUTHORIZE_PATH}", self.base()))
-            .map_err(|_| Error::invalid_input(BANK, "new", "base_url cannot take the authorize path"))
+        Url::parse(&format!("{}{AUTHORIZE_PATH}", self.base())).map_err(|_| {
+            Error::invalid_input(BANK, "new", "base_url cannot take the authorize path")
+        })
     }
 
     /// Checks the settings (client id present, country supported, http(s) URLs).
@@ -92,7 +93,11 @@ impl HandelsbankenConfig {
             ));
         }
         if !matches!(self.base_url.scheme(), "http" | "https") {
-            return Err(Error::invalid_input(BANK, "new", "base_url must be http(s)"));
+            return Err(Error::invalid_input(
+                BANK,
+                "new",
+                "base_url must be http(s)",
+            ));
         }
         self.authorize().map(|_| ())
     }

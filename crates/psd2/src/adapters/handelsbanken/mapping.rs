@@ -167,10 +167,13 @@ impl TryFrom<&raw::Transaction> for Transaction {
             .as_ref()
             .map(|b| Money::try_from(b).map(|m| Balance::new(BalanceType::InterimBooked, m)))
             .transpose()?;
-        tx.bank_transaction_code = t.bank_transaction_code.clone().map(|code| BankTransactionCode {
-            proprietary: Some(code),
-            ..BankTransactionCode::default()
-        });
+        tx.bank_transaction_code =
+            t.bank_transaction_code
+                .clone()
+                .map(|code| BankTransactionCode {
+                    proprietary: Some(code),
+                    ..BankTransactionCode::default()
+                });
         Ok(tx)
     }
 }
@@ -182,19 +185,23 @@ pub fn card_transaction(
     status: TransactionStatus,
 ) -> Result<Transaction, Error> {
     let amount = Money::try_from(&t.transaction_amount)?;
-    let original_amount = t.original_amount.as_ref().map(Money::try_from).transpose()?;
+    let original_amount = t
+        .original_amount
+        .as_ref()
+        .map(Money::try_from)
+        .transpose()?;
     let mut tx = Transaction::new(status, amount);
     tx.transaction_id = t.card_transaction_id.clone().map(TransactionId::new);
     tx.booking_date = t.booking_date;
     tx.transaction_date = t.transaction_date;
     tx.remittance_unstructured = t.transaction_details.clone();
-    tx.bank_transaction_code = t
-        .proprietary_bank_transaction_code
-        .clone()
-        .map(|code| BankTransactionCode {
-            proprietary: Some(code),
-            ..BankTransactionCode::default()
-        });
+    tx.bank_transaction_code =
+        t.proprietary_bank_transaction_code
+            .clone()
+            .map(|code| BankTransactionCode {
+                proprietary: Some(code),
+                ..BankTransactionCode::default()
+            });
     if let Some(rate) = t.exchange_rate {
         tx.currency_exchange = vec![CurrencyExchange {
             source_currency: original_amount.as_ref().map(|m| m.currency),
@@ -301,7 +308,10 @@ pub struct TokenGrant {
 impl TokenGrant {
     /// When the token expires, counted from `now`.
     pub fn expires_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        now + chrono::Duration::from_std(self.expires_in).unwrap_or(chrono::Duration::MAX)
+        chrono::Duration::from_std(self.expires_in)
+            .ok()
+            .and_then(|d| now.checked_add_signed(d))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     /// A session for `consent` holding these tokens, expiring `expires_in` after `now`.
@@ -373,7 +383,9 @@ pub fn decoupled_progress(
                 .access_token
                 .clone()
                 .filter(|t| !t.is_empty())
-                .ok_or_else(|| bad("the decoupled order is COMPLETE but carries no access token"))?;
+                .ok_or_else(|| {
+                    bad("the decoupled order is COMPLETE but carries no access token")
+                })?;
             let grant = TokenGrant {
                 access_token: AccessToken::new(access),
                 refresh_token: s.refresh_token.clone().map(RefreshToken::new),

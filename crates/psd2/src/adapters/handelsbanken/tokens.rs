@@ -55,10 +55,10 @@ impl ClientTokenCache {
         Fut: Future<Output = Result<TokenGrant, Error>>,
     {
         let mut slot = self.slot.lock().await;
-        if let Some(cached) = slot.as_ref() {
-            if Instant::now() < cached.renew_at {
-                return Ok(cached.token.clone());
-            }
+        if let Some(cached) = slot.as_ref()
+            && Instant::now() < cached.renew_at
+        {
+            return Ok(cached.token.clone());
         }
         let grant = fetch().await?;
         let lifetime = grant.expires_in;
@@ -105,15 +105,18 @@ pub(crate) struct PsuTokenStore {
 
 impl PsuTokenStore {
     fn key(session: &Session) -> Option<String> {
-        session.refresh_token.as_ref().map(|r| r.expose().to_owned())
+        session
+            .refresh_token
+            .as_ref()
+            .map(|r| r.expose().to_owned())
     }
 
     /// The tokens to use for `session`: renewed ones if any, else the session's own.
     pub(crate) async fn current(&self, session: &Session) -> Option<PsuTokens> {
-        if let Some(key) = Self::key(session) {
-            if let Some(tokens) = self.renewed.lock().await.get(&key) {
-                return Some(tokens.clone());
-            }
+        if let Some(key) = Self::key(session)
+            && let Some(tokens) = self.renewed.lock().await.get(&key)
+        {
+            return Some(tokens.clone());
         }
         session.access_token.as_ref().map(|access| PsuTokens {
             access: access.clone(),
@@ -135,18 +138,16 @@ impl PsuTokenStore {
         Fut: Future<Output = Result<TokenGrant, Error>>,
     {
         let (Some(key), Some(refresh_token)) = (Self::key(session), seen.refresh.clone()) else {
-            return Err(Error::new(
-                crate::error::ErrorKind::Unauthorized,
-                BANK,
-                "refresh_token",
-            )
-            .with_detail("the session has no refresh token"));
+            return Err(
+                Error::new(crate::error::ErrorKind::Unauthorized, BANK, "refresh_token")
+                    .with_detail("the session has no refresh token"),
+            );
         };
         let mut renewed = self.renewed.lock().await;
-        if let Some(current) = renewed.get(&key) {
-            if current.access != seen.access {
-                return Ok(current.clone());
-            }
+        if let Some(current) = renewed.get(&key)
+            && current.access != seen.access
+        {
+            return Ok(current.clone());
         }
         let now = Utc::now();
         let grant = refresh(refresh_token.clone()).await?;
@@ -166,8 +167,14 @@ mod tests {
 
     #[test]
     fn margins() {
-        assert_eq!(renewal_margin(Duration::from_secs(3600)), MAX_RENEWAL_MARGIN);
-        assert_eq!(renewal_margin(Duration::from_secs(100)), Duration::from_secs(10));
+        assert_eq!(
+            renewal_margin(Duration::from_secs(3600)),
+            MAX_RENEWAL_MARGIN
+        );
+        assert_eq!(
+            renewal_margin(Duration::from_secs(100)),
+            Duration::from_secs(10)
+        );
         assert_eq!(renewal_margin(Duration::ZERO), Duration::ZERO);
     }
 

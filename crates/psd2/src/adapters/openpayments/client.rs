@@ -17,20 +17,26 @@ use url::Url;
 
 use crate::account::{Account, AccountId};
 use crate::adapters::common::{BearerHook, TokenSlot, map_raw_error, request_id};
-use crate::api::{AccountInformation, Bank, CardAccountInformation, Consents, CreatedConsent, Session};
+use crate::api::{
+    AccountInformation, Bank, CardAccountInformation, Consents, CreatedConsent, Session,
+};
 use crate::balance::Balance;
 use crate::consent::{Consent, ConsentId, ConsentRequest, ConsentStatus};
 use crate::error::{BankMessage, Error, ErrorKind};
 use crate::pagination::{Page, Paginator, continuation_key};
 use crate::psu::Psu;
-use crate::sca::{DecoupledHandle, RedirectCallback, ScaChallenge, ScaMethod, ScaProgress, ScaStatus};
+use crate::sca::{
+    DecoupledHandle, RedirectCallback, ScaChallenge, ScaMethod, ScaProgress, ScaStatus,
+};
 use crate::secret::Secret;
-use crate::transaction::{BookingStatus, Transaction, TransactionId, TransactionQuery, TransactionStatus};
+use crate::transaction::{
+    BookingStatus, Transaction, TransactionId, TransactionQuery, TransactionStatus,
+};
 
+use super::BANK;
 use super::config::OpenPaymentsConfig;
 use super::mapping::{self, mapped};
 use super::token::TokenCache;
-use super::BANK;
 
 type RawResult<T> = Result<ResponseValue<T>, progenitor_client::Error<raw::ErrorResponse>>;
 
@@ -74,7 +80,11 @@ impl<'a> PsuHeaders<'a> {
     fn of(psu: &'a Psu) -> Self {
         let present = psu.is_present();
         Self {
-            id: psu.id.as_ref().map(|id| id.expose()).filter(|s| !s.is_empty()),
+            id: psu
+                .id
+                .as_ref()
+                .map(|id| id.expose())
+                .filter(|s| !s.is_empty()),
             corporate_id: psu.corporate_id.as_deref().filter(|s| !s.is_empty()),
             ip: match psu.ip_address {
                 Some(IpAddr::V4(ip)) if present => Some(ip),
@@ -110,6 +120,71 @@ macro_rules! headers {
         }
         b
     }};
+}
+
+/// The secret values of one call (consent id, PSU id) that must not come back inside an
+/// error: banks echo them in message texts.
+#[derive(Clone, Copy, Default)]
+struct Secrets<'a>([Option<&'a str>; 2]);
+
+impl<'a> Secrets<'a> {
+    fn of(consent: Option<&'a ConsentId>, psu: &'a Psu) -> Self {
+        Self([
+            consent.map(|c| c.expose()),
+            psu.id.as_ref().map(|id| id.expose()),
+        ])
+    }
+
+    fn hide(&self, text: &str) -> Option<String> {
+        let mut out: Option<String> = None;
+        for secret in self.0.iter().flatten().filter(|s| !s.is_empty()) {
+            let current = out.as_deref().unwrap_or(text);
+            if current.contains(secret) {
+                out = Some(current.replace(secret, crate::secret::REDACTED));
+            }
+        }
+        out
+    }
+}
+
+/// Replaces the call's secrets in the bank's message texts and the kept raw body (the
+/// error is rebuilt only when one of them holds a secret).
+fn scrub(error: Error, secrets: Secrets<'_>) -> Error {
+    let texts = error
+        .bank_messages()
+        .iter()
+        .flat_map(|m| [m.text.as_deref(), m.path.as_deref(), m.code.as_deref()]);
+    let dirty = texts
+        .chain(std::iter::once(error.raw_body()))
+        .flatten()
+        .any(|t| secrets.hide(t).is_some());
+    if !dirty {
+        return error;
+    }
+    let mut clean = Error::new(error.kind.clone(), error.bank, error.operation);
+    if let Some(status) = error.status {
+        clean = clean.with_status(status);
+    }
+    for message in error.bank_messages() {
+        let mut message = message.clone();
+        for field in [&mut message.text, &mut message.path, &mut message.code] {
+            if let Some(hidden) = field.as_deref().and_then(|t| secrets.hide(t)) {
+                *field = Some(hidden);
+            }
+        }
+        clean = clean.with_message(message);
+    }
+    if let Some(id) = error.request_id() {
+        clean = clean.with_request_id(id);
+    }
+    if let Some(detail) = error.detail() {
+        clean = clean.with_detail(detail);
+    }
+    if let Some(body) = error.raw_body() {
+        let body = secrets.hide(body).unwrap_or_else(|| body.to_owned());
+        clean = clean.with_raw_body(body.as_bytes());
+    }
+    clean
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -155,7 +230,12 @@ impl OpenPayments {
 
     /// Sends one API call with the platform token and a fresh `X-Request-ID`; on a 401
     /// renews the token once and sends again (with a new request id), never more.
-    async fn call<'s, T, F, Fut>(&'s self, operation: &'static str, send: F) -> Result<T, Error>
+    async fn call<'s, T, F, Fut>(
+        &'s self,
+        operation: &'static str,
+        secrets: Secrets<'_>,
+        send: F,
+    ) -> Result<T, Error>
     where
         F: Fn(uuid::Uuid) -> Fut + Send + Sync + 's,
         Fut: Future<Output = RawResult<T>> + Send + 's,
@@ -191,7 +271,10 @@ impl OpenPayments {
                     renewed = true;
                 }
                 Err(e) => {
-                    let error = map_raw_error(BANK, operation, &rid.to_string(), e).await;
+                    let error = scrub(
+                        map_raw_error(BANK, operation, &rid.to_string(), e).await,
+                        secrets,
+                    );
                     tracing::debug!(
                         bank = BANK,
                         operation,
@@ -206,14 +289,22 @@ impl OpenPayments {
         }
     }
 
-    async fn fetch_consent_status(&self, consent: &ConsentId, psu: &Psu) -> Result<ConsentStatus, Error> {
+    async fn fetch_consent_status(
+        &self,
+        consent: &ConsentId,
+        psu: &Psu,
+    ) -> Result<ConsentStatus, Error> {
         let (cid, h, bic) = (consent.expose(), PsuHeaders::of(psu), self.bic());
         let answer = self
-            .call("consent_status", move |rid| {
-                headers!(self.raw.get_consent_status(), bic, h, rid, ua)
-                    .consent_id(cid)
-                    .send()
-            })
+            .call(
+                "consent_status",
+                Secrets::of(Some(consent), psu),
+                move |rid| {
+                    headers!(self.raw.get_consent_status(), bic, h, rid, ua)
+                        .consent_id(cid)
+                        .send()
+                },
+            )
             .await?;
         Ok(ConsentStatus::from(&answer.consent_status))
     }
@@ -242,10 +333,12 @@ impl OpenPayments {
         };
         match tokio::time::timeout(self.config.consent_wait, wait).await {
             Ok(result) => result,
-            Err(_) => Err(Error::new(ErrorKind::Timeout, BANK, operation).with_detail(format!(
-                "the consent was not valid after {}s",
-                self.config.consent_wait.as_secs()
-            ))),
+            Err(_) => Err(
+                Error::new(ErrorKind::Timeout, BANK, operation).with_detail(format!(
+                    "the consent was not valid after {}s",
+                    self.config.consent_wait.as_secs()
+                )),
+            ),
         }
     }
 
@@ -272,7 +365,7 @@ impl OpenPayments {
         let body = raw::StartAuthorisationRequest {
             authentication_method_id: method_id.to_owned(),
         };
-        self.call("start_sca", move |rid| {
+        self.call("start_sca", Secrets::of(Some(consent), psu), move |rid| {
             headers!(self.raw.start_consent_authorisation(), bic, h, rid, ua)
                 .consent_id(cid)
                 .body(body.clone())
@@ -298,28 +391,34 @@ impl OpenPayments {
         };
         let key = cursor.as_deref();
         let answer = self
-            .call(OP, move |rid| {
-                let mut b = headers!(self.raw.get_transaction_list(), bic, h, rid, ua)
-                    .consent_id(cid)
-                    .account_id(account.as_str())
-                    .booking_status(booking);
-                if let Some(from) = query.date_from {
-                    b = b.date_from(from);
-                }
-                if let Some(to) = query.date_to {
-                    b = b.date_to(to);
-                }
-                if let Some(key) = key {
-                    b = b.continuation_key(key);
-                }
-                b.send()
-            })
+            .call(
+                OP,
+                Secrets::of(Some(&session.consent_id), psu),
+                move |rid| {
+                    let mut b = headers!(self.raw.get_transaction_list(), bic, h, rid, ua)
+                        .consent_id(cid)
+                        .account_id(account.as_str())
+                        .booking_status(booking);
+                    if let Some(from) = query.date_from {
+                        b = b.date_from(from);
+                    }
+                    if let Some(to) = query.date_to {
+                        b = b.date_to(to);
+                    }
+                    if let Some(key) = key {
+                        b = b.continuation_key(key);
+                    }
+                    b.send()
+                },
+            )
             .await?;
         let report = answer.transactions.unwrap_or_default();
         let mut items = mapped(OP, mapping::transaction_page(&report))?;
         if self.config.fetch_transaction_details {
             for tx in &mut items {
-                let Some(id) = tx.transaction_id.clone() else { continue };
+                let Some(id) = tx.transaction_id.clone() else {
+                    continue;
+                };
                 if tx.details_href.is_none() {
                     continue;
                 }
@@ -350,13 +449,17 @@ impl OpenPayments {
         const OP: &str = "transaction_details";
         let (cid, h, bic) = (session.consent_id.expose(), PsuHeaders::of(psu), self.bic());
         let answer = self
-            .call(OP, move |rid| {
-                headers!(self.raw.get_transaction_details(), bic, h, rid, ua)
-                    .consent_id(cid)
-                    .account_id(account.as_str())
-                    .transaction_id(transaction.as_str())
-                    .send()
-            })
+            .call(
+                OP,
+                Secrets::of(Some(&session.consent_id), psu),
+                move |rid| {
+                    headers!(self.raw.get_transaction_details(), bic, h, rid, ua)
+                        .consent_id(cid)
+                        .account_id(account.as_str())
+                        .transaction_id(transaction.as_str())
+                        .send()
+                },
+            )
             .await?;
         mapped(OP, mapping::transaction(&answer, status))
     }
@@ -378,16 +481,19 @@ impl Bank for OpenPayments {
 
 #[async_trait]
 impl Consents for OpenPayments {
-    async fn create_consent(&self, request: &ConsentRequest, psu: &Psu) -> Result<CreatedConsent, Error> {
+    async fn create_consent(
+        &self,
+        request: &ConsentRequest,
+        psu: &Psu,
+    ) -> Result<CreatedConsent, Error> {
         const OP: &str = "create_consent";
-        let default_end = chrono::Utc::now().date_naive()
-            + chrono::Days::new(DEFAULT_CONSENT_DAYS);
+        let default_end = chrono::Utc::now().date_naive() + chrono::Days::new(DEFAULT_CONSENT_DAYS);
         let body = mapping::consent_request(request, default_end)
             .map_err(|why| Error::invalid_input(BANK, OP, why))?;
         let (h, bic) = (PsuHeaders::of(psu), self.bic());
         let sent = body.clone();
         let answer = self
-            .call(OP, move |rid| {
+            .call(OP, Secrets::of(None, psu), move |rid| {
                 headers!(self.raw.create_consent(), bic, h, rid)
                     .body(body.clone())
                     .send()
@@ -405,7 +511,7 @@ impl Consents for OpenPayments {
     async fn consent(&self, consent: &ConsentId, psu: &Psu) -> Result<Consent, Error> {
         let (cid, h, bic) = (consent.expose(), PsuHeaders::of(psu), self.bic());
         let answer = self
-            .call("consent", move |rid| {
+            .call("consent", Secrets::of(Some(consent), psu), move |rid| {
                 headers!(self.raw.get_consent(), bic, h, rid, ua)
                     .consent_id(cid)
                     .send()
@@ -414,7 +520,12 @@ impl Consents for OpenPayments {
         Ok(mapping::consent_information(consent, &answer))
     }
 
-    async fn start_sca(&self, consent: &ConsentId, method: &ScaMethod, psu: &Psu) -> Result<ScaChallenge, Error> {
+    async fn start_sca(
+        &self,
+        consent: &ConsentId,
+        method: &ScaMethod,
+        psu: &Psu,
+    ) -> Result<ScaChallenge, Error> {
         const OP: &str = "start_sca";
         match method {
             ScaMethod::Decoupled => {
@@ -449,8 +560,9 @@ impl Consents for OpenPayments {
                     .and_then(|l| l.sca_redirect.as_ref())
                     .map(|h| h.href.clone())
                     .ok_or_else(|| {
-                        Error::new(ErrorKind::UnexpectedResponse, BANK, OP)
-                            .with_detail("the bank answered redirect SCA without an scaRedirect link")
+                        Error::new(ErrorKind::UnexpectedResponse, BANK, OP).with_detail(
+                            "the bank answered redirect SCA without an scaRedirect link",
+                        )
                     })?;
                 let mut url = self.resolve(&href, OP)?;
                 let state = uuid::Uuid::new_v4().simple().to_string();
@@ -495,14 +607,23 @@ impl Consents for OpenPayments {
         handle: &DecoupledHandle,
         psu: &Psu,
     ) -> Result<ScaProgress<Session>, Error> {
-        let (cid, aid, h, bic) = (consent.expose(), handle.expose(), PsuHeaders::of(psu), self.bic());
+        let (cid, aid, h, bic) = (
+            consent.expose(),
+            handle.expose(),
+            PsuHeaders::of(psu),
+            self.bic(),
+        );
         let answer = self
-            .call("poll_decoupled", move |rid| {
-                headers!(self.raw.get_consent_authorisation(), bic, h, rid, ua)
-                    .consent_id(cid)
-                    .authorisation_id(aid)
-                    .send()
-            })
+            .call(
+                "poll_decoupled",
+                Secrets::of(Some(consent), psu),
+                move |rid| {
+                    headers!(self.raw.get_consent_authorisation(), bic, h, rid, ua)
+                        .consent_id(cid)
+                        .authorisation_id(aid)
+                        .send()
+                },
+            )
             .await?;
         let sca = ScaStatus::from(&answer.sca_status);
         if sca.is_failed() {
@@ -534,11 +655,15 @@ impl Consents for OpenPayments {
 
     async fn delete_consent(&self, consent: &ConsentId, psu: &Psu) -> Result<(), Error> {
         let (cid, h, bic) = (consent.expose(), PsuHeaders::of(psu), self.bic());
-        self.call("delete_consent", move |rid| {
-            headers!(self.raw.delete_consent(), bic, h, rid, ua)
-                .consent_id(cid)
-                .send()
-        })
+        self.call(
+            "delete_consent",
+            Secrets::of(Some(consent), psu),
+            move |rid| {
+                headers!(self.raw.delete_consent(), bic, h, rid, ua)
+                    .consent_id(cid)
+                    .send()
+            },
+        )
         .await?;
         lock(&self.redirect_states).remove(consent.expose());
         Ok(())
@@ -547,20 +672,33 @@ impl Consents for OpenPayments {
 
 #[async_trait]
 impl AccountInformation for OpenPayments {
-    async fn accounts(&self, session: &Session, psu: &Psu, with_balances: bool) -> Result<Vec<Account>, Error> {
+    async fn accounts(
+        &self,
+        session: &Session,
+        psu: &Psu,
+        with_balances: bool,
+    ) -> Result<Vec<Account>, Error> {
         const OP: &str = "accounts";
         let (cid, h, bic) = (session.consent_id.expose(), PsuHeaders::of(psu), self.bic());
         let answer = self
-            .call(OP, move |rid| {
-                headers!(self.raw.get_account_list(), bic, h, rid, ua)
-                    .consent_id(cid)
-                    .with_balance(with_balances)
-                    .send()
-            })
+            .call(
+                OP,
+                Secrets::of(Some(&session.consent_id), psu),
+                move |rid| {
+                    headers!(self.raw.get_account_list(), bic, h, rid, ua)
+                        .consent_id(cid)
+                        .with_balance(with_balances)
+                        .send()
+                },
+            )
             .await?;
         mapped(
             OP,
-            answer.accounts.iter().map(Account::try_from).collect::<Result<_, _>>(),
+            answer
+                .accounts
+                .iter()
+                .map(Account::try_from)
+                .collect::<Result<_, _>>(),
         )
     }
 
@@ -574,27 +712,40 @@ impl AccountInformation for OpenPayments {
         const OP: &str = "account";
         let (cid, h, bic) = (session.consent_id.expose(), PsuHeaders::of(psu), self.bic());
         let answer = self
-            .call(OP, move |rid| {
-                headers!(self.raw.get_account_details(), bic, h, rid, ua)
-                    .consent_id(cid)
-                    .account_id(account.as_str())
-                    .with_balance(with_balances)
-                    .send()
-            })
+            .call(
+                OP,
+                Secrets::of(Some(&session.consent_id), psu),
+                move |rid| {
+                    headers!(self.raw.get_account_details(), bic, h, rid, ua)
+                        .consent_id(cid)
+                        .account_id(account.as_str())
+                        .with_balance(with_balances)
+                        .send()
+                },
+            )
             .await?;
         mapped(OP, Account::try_from(&answer))
     }
 
-    async fn balances(&self, session: &Session, psu: &Psu, account: &AccountId) -> Result<Vec<Balance>, Error> {
+    async fn balances(
+        &self,
+        session: &Session,
+        psu: &Psu,
+        account: &AccountId,
+    ) -> Result<Vec<Balance>, Error> {
         const OP: &str = "balances";
         let (cid, h, bic) = (session.consent_id.expose(), PsuHeaders::of(psu), self.bic());
         let answer = self
-            .call(OP, move |rid| {
-                headers!(self.raw.get_balances(), bic, h, rid, ua)
-                    .consent_id(cid)
-                    .account_id(account.as_str())
-                    .send()
-            })
+            .call(
+                OP,
+                Secrets::of(Some(&session.consent_id), psu),
+                move |rid| {
+                    headers!(self.raw.get_balances(), bic, h, rid, ua)
+                        .consent_id(cid)
+                        .account_id(account.as_str())
+                        .send()
+                },
+            )
             .await?;
         mapped(OP, mapping::balances(&answer.balances))
     }
@@ -607,7 +758,8 @@ impl AccountInformation for OpenPayments {
         query: &'a TransactionQuery,
     ) -> BoxStream<'a, Result<Transaction, Error>> {
         Paginator::new(BANK, "transactions").stream(move |cursor: Option<String>| async move {
-            self.transaction_page(session, psu, account, query, cursor).await
+            self.transaction_page(session, psu, account, query, cursor)
+                .await
         })
     }
 
@@ -621,7 +773,13 @@ impl AccountInformation for OpenPayments {
         transaction: &TransactionId,
     ) -> Result<Transaction, Error> {
         let mut tx = self
-            .details(session, psu, account, transaction, TransactionStatus::Booked)
+            .details(
+                session,
+                psu,
+                account,
+                transaction,
+                TransactionStatus::Booked,
+            )
             .await?;
         if tx.booking_date.is_none() {
             tx.status = TransactionStatus::Pending;

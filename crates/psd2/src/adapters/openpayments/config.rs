@@ -113,8 +113,8 @@ impl OpenPaymentsConfig {
         if self.client_id.trim().is_empty() {
             return bad("client_id is empty");
         }
-        let bic_ok = matches!(self.bic.len(), 8 | 11)
-            && self.bic.chars().all(|c| c.is_ascii_alphanumeric());
+        let bic_ok =
+            matches!(self.bic.len(), 8 | 11) && self.bic.chars().all(|c| c.is_ascii_alphanumeric());
         if !bic_ok {
             return bad("bic must be an 8 or 11 character BIC");
         }

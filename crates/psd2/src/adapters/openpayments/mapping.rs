@@ -56,8 +56,9 @@ impl MappingError {
 
     /// The facade error for `operation`.
     pub fn into_error(self, operation: &'static str) -> Error {
-        Error::new(ErrorKind::UnexpectedResponse, BANK, operation)
-            .with_detail(format!("the bank's answer does not fit the domain model: {self}"))
+        Error::new(ErrorKind::UnexpectedResponse, BANK, operation).with_detail(format!(
+            "the bank's answer does not fit the domain model: {self}"
+        ))
     }
 }
 
@@ -65,7 +66,10 @@ fn money(field: &'static str, amount: &raw::Amount) -> Result<Money, MappingErro
     Money::parse(&amount.amount, &amount.currency).map_err(|e| MappingError::money(field, e))
 }
 
-fn opt_money(field: &'static str, amount: Option<&raw::Amount>) -> Result<Option<Money>, MappingError> {
+fn opt_money(
+    field: &'static str,
+    amount: Option<&raw::Amount>,
+) -> Result<Option<Money>, MappingError> {
     amount.map(|a| money(field, a)).transpose()
 }
 
@@ -121,7 +125,11 @@ impl TryFrom<&raw::AccountDetails> for Account {
 
     fn try_from(a: &raw::AccountDetails) -> Result<Self, Self::Error> {
         let mut account = Account::new(AccountId::new(a.resource_id.clone()));
-        account.iban = a.iban.as_deref().filter(|t| !t.is_empty()).map(IbanOrRaw::parse);
+        account.iban = a
+            .iban
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(IbanOrRaw::parse);
         account.bban = non_empty(a.bban.as_ref());
         account.bankgiro = non_empty(a.bankgiro_number.as_ref());
         account.currency = currency("currency", a.currency.as_ref())?;
@@ -146,7 +154,11 @@ impl TryFrom<&raw::AccountReference> for AccountReference {
 
     fn try_from(r: &raw::AccountReference) -> Result<Self, Self::Error> {
         Ok(AccountReference {
-            iban: r.iban.as_deref().filter(|t| !t.is_empty()).map(IbanOrRaw::parse),
+            iban: r
+                .iban
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .map(IbanOrRaw::parse),
             bban: non_empty(r.bban.as_ref()),
             bankgiro: non_empty(r.bankgiro_number.as_ref()),
             plusgiro: non_empty(r.plusgiro_number.as_ref()),
@@ -184,8 +196,14 @@ impl TryFrom<&raw::CurrencyExchange> for CurrencyExchange {
 
     fn try_from(x: &raw::CurrencyExchange) -> Result<Self, Self::Error> {
         Ok(CurrencyExchange {
-            source_currency: currency("currencyExchange.sourceCurrency", x.source_currency.as_ref())?,
-            target_currency: currency("currencyExchange.targetCurrency", x.target_currency.as_ref())?,
+            source_currency: currency(
+                "currencyExchange.sourceCurrency",
+                x.source_currency.as_ref(),
+            )?,
+            target_currency: currency(
+                "currencyExchange.targetCurrency",
+                x.target_currency.as_ref(),
+            )?,
             unit_currency: currency("currencyExchange.unitCurrency", x.unit_currency.as_ref())?,
             rate: x
                 .exchange_rate
@@ -219,12 +237,18 @@ impl TryFrom<&raw::StructuredRemittanceInformation> for StructuredRemittance {
             .map(|a| -> Result<ReferredDocumentAmount, MappingError> {
                 Ok(ReferredDocumentAmount {
                     remitted_amount: opt_money("remittedAmount", a.remitted_amount.as_ref())?,
-                    due_payable_amount: opt_money("duePayableAmount", a.due_payable_amount.as_ref())?,
+                    due_payable_amount: opt_money(
+                        "duePayableAmount",
+                        a.due_payable_amount.as_ref(),
+                    )?,
                     discount_applied_amount: opt_money(
                         "discountAppliedAmount",
                         a.discount_applied_amount.as_ref(),
                     )?,
-                    credit_note_amount: opt_money("creditNoteAmount", a.credit_note_amount.as_ref())?,
+                    credit_note_amount: opt_money(
+                        "creditNoteAmount",
+                        a.credit_note_amount.as_ref(),
+                    )?,
                     tax_amount: opt_money("taxAmount", a.tax_amount.as_ref())?,
                 })
             })
@@ -256,8 +280,12 @@ impl TryFrom<&raw::StructuredRemittanceInformation> for StructuredRemittance {
 }
 
 fn fee(f: &raw::TransactionFee) -> Result<Money, MappingError> {
-    split_money("transactionFees.amount", f.amount.as_ref(), f.currency.as_ref())?
-        .ok_or_else(|| MappingError::missing("transactionFees.amount"))
+    split_money(
+        "transactionFees.amount",
+        f.amount.as_ref(),
+        f.currency.as_ref(),
+    )?
+    .ok_or_else(|| MappingError::missing("transactionFees.amount"))
 }
 
 /// Maps one transaction; `status` is the list it came from (`booked`, `pending`, ...).
@@ -318,7 +346,11 @@ pub fn transaction(
     tx.bank_transaction_code = (code != BankTransactionCode::default()).then_some(code);
     tx.purpose_code = t.purpose_code.clone();
     tx.additional_information = t.additional_information.clone();
-    tx.fees = t.transaction_fees.iter().map(fee).collect::<Result<_, _>>()?;
+    tx.fees = t
+        .transaction_fees
+        .iter()
+        .map(fee)
+        .collect::<Result<_, _>>()?;
     tx.is_enriched = t.is_enriched;
     tx.payment_id = t.payment_id.clone();
     tx.payment_service_reference = t.payment_service_reference.clone();
@@ -392,7 +424,10 @@ pub fn consent_information(id: &ConsentId, info: &raw::ConsentInformationRespons
 /// The SCA approach an `authenticationMethodId` stands for: the Mobile BankID methods are
 /// decoupled (the app is polled), `redirect`-like ids are redirect, others are kept.
 pub fn approach(method: &raw::ScaMethod, redirect_method_id: &str) -> ScaApproach {
-    let id = method.authentication_method_id.as_deref().unwrap_or_default();
+    let id = method
+        .authentication_method_id
+        .as_deref()
+        .unwrap_or_default();
     if id.eq_ignore_ascii_case(redirect_method_id) || id.to_ascii_lowercase().contains("redirect") {
         ScaApproach::Redirect
     } else if id.to_ascii_lowercase().starts_with("mbid") {
@@ -434,8 +469,16 @@ pub fn consent_request(
                 .collect();
             raw::ConsentAccess {
                 accounts: refs.clone(),
-                balances: if request.with_balances { refs.clone() } else { Vec::new() },
-                transactions: if request.with_transactions { refs } else { Vec::new() },
+                balances: if request.with_balances {
+                    refs.clone()
+                } else {
+                    Vec::new()
+                },
+                transactions: if request.with_transactions {
+                    refs
+                } else {
+                    Vec::new()
+                },
             }
         }
     };

@@ -67,7 +67,11 @@ impl TokenCache {
             if Instant::now() < cached.renew_at {
                 return Ok(cached.token.clone());
             }
-            tracing::debug!(bank = BANK, operation = "token", "cached token due for renewal");
+            tracing::debug!(
+                bank = BANK,
+                operation = "token",
+                "cached token due for renewal"
+            );
         }
         let (token, lifetime) = self.fetch().await?;
         *state = Some(Cached {
@@ -164,9 +168,18 @@ mod tests {
 
     #[test]
     fn margin_is_ten_percent_capped_at_a_minute() {
-        assert_eq!(renewal_margin(Duration::from_secs(3600)), Duration::from_secs(60));
-        assert_eq!(renewal_margin(Duration::from_secs(300)), Duration::from_secs(30));
-        assert_eq!(renewal_margin(Duration::from_secs(10)), Duration::from_secs(1));
+        assert_eq!(
+            renewal_margin(Duration::from_secs(3600)),
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            renewal_margin(Duration::from_secs(300)),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            renewal_margin(Duration::from_secs(10)),
+            Duration::from_secs(1)
+        );
         assert_eq!(renewal_margin(Duration::ZERO), Duration::ZERO);
     }
 }

@@ -33,8 +33,7 @@ use crate::error::{Error, ErrorKind};
 use crate::pagination::{Page, Paginator};
 use crate::psu::{Psu, PsuContext};
 use crate::sca::{
-    DecoupledHandle, RedirectCallback, ScaApproach, ScaChallenge, ScaMethod, ScaProgress,
-    ScaStatus,
+    DecoupledHandle, RedirectCallback, ScaApproach, ScaChallenge, ScaMethod, ScaProgress, ScaStatus,
 };
 use crate::secret::Secret;
 use crate::transaction::{BookingStatus, Transaction, TransactionQuery};
@@ -131,7 +130,9 @@ fn is_loopback(url: &Url) -> bool {
 
 fn mapping_error(operation: &'static str, rid: Uuid, error: MappingError) -> Error {
     Error::new(ErrorKind::UnexpectedResponse, BANK, operation)
-        .with_detail(format!("the bank's answer does not fit the domain model: {error}"))
+        .with_detail(format!(
+            "the bank's answer does not fit the domain model: {error}"
+        ))
         .with_request_id(rid.to_string())
 }
 
@@ -381,8 +382,7 @@ impl Swedbank {
             Ok(url) => url,
             Err(url::ParseError::RelativeUrlWithoutBase) => {
                 let base_path = self.base.path().trim_end_matches('/');
-                let path = if href.starts_with('/') && !href.starts_with(&format!("{base_path}/"))
-                {
+                let path = if href.starts_with('/') && !href.starts_with(&format!("{base_path}/")) {
                     format!("{base_path}{href}")
                 } else if href.starts_with('/') {
                     href.to_string()
@@ -504,9 +504,10 @@ impl Swedbank {
         let mut request = builder
             .build()
             .map_err(|_| transport("could not build the next page request"))?;
-        self.hooks.run(&mut request).await.map_err(|e| {
-            transport(&format!("the request was refused before sending: {e}"))
-        })?;
+        self.hooks
+            .run(&mut request)
+            .await
+            .map_err(|e| transport(&format!("the request was refused before sending: {e}")))?;
         let response = self.http.execute(request).await.map_err(|e| {
             let kind = if e.is_timeout() {
                 ErrorKind::Timeout
@@ -536,14 +537,10 @@ impl Swedbank {
             "bank call (next page)"
         );
         if !(200..300).contains(&status) {
-            return Err(Error::from_response(
-                BANK,
-                OP,
-                status,
-                &body,
-                retry_after.as_deref(),
-            )
-            .with_request_id(rid.to_string()));
+            return Err(
+                Error::from_response(BANK, OP, status, &body, retry_after.as_deref())
+                    .with_request_id(rid.to_string()),
+            );
         }
         serde_json::from_slice(&body).map_err(|e| {
             Error::new(ErrorKind::UnexpectedResponse, BANK, OP)
@@ -565,10 +562,7 @@ fn apply_query(url: &mut Url, query: &TransactionQuery) {
         .filter(|(k, _)| !OURS.contains(&k.as_ref()))
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    pairs.push((
-        "bookingStatus".into(),
-        query.booking_status.as_str().into(),
-    ));
+    pairs.push(("bookingStatus".into(), query.booking_status.as_str().into()));
     if let Some(from) = query.date_from {
         pairs.push(("dateFrom".into(), from.to_string()));
     }
@@ -726,16 +720,14 @@ impl Consents for Swedbank {
         }
         match status {
             ConsentStatus::Valid => Ok(Session::new(consent.clone())),
-            ConsentStatus::Rejected => Err(Error::new(
-                ErrorKind::ScaRejected,
-                BANK,
-                "complete_redirect",
-            )
-            .with_detail("the consent was rejected")),
-            other => Err(
-                Error::new(ErrorKind::ScaFailed, BANK, "complete_redirect")
-                    .with_detail(format!("the consent is {other} after the redirect")),
-            ),
+            ConsentStatus::Rejected => {
+                Err(
+                    Error::new(ErrorKind::ScaRejected, BANK, "complete_redirect")
+                        .with_detail("the consent was rejected"),
+                )
+            }
+            other => Err(Error::new(ErrorKind::ScaFailed, BANK, "complete_redirect")
+                .with_detail(format!("the consent is {other} after the redirect"))),
         }
     }
 

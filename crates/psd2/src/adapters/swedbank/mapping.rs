@@ -52,8 +52,12 @@ impl TryFrom<raw::Amount> for Money {
     type Error = MappingError;
 
     fn try_from(value: raw::Amount) -> Result<Self, Self::Error> {
-        let amount = parse_decimal(&value.amount).map_err(|e| MappingError::money("Amount.amount", e))?;
-        Ok(Money::new(amount, currency("Amount.currency", &value.currency)?))
+        let amount =
+            parse_decimal(&value.amount).map_err(|e| MappingError::money("Amount.amount", e))?;
+        Ok(Money::new(
+            amount,
+            currency("Amount.currency", &value.currency)?,
+        ))
     }
 }
 
@@ -117,16 +121,19 @@ impl TryFrom<raw::AccountReference> for AccountReference {
     type Error = MappingError;
 
     fn try_from(value: raw::AccountReference) -> Result<Self, Self::Error> {
-        let mut reference = AccountReference::default();
-        reference.iban = value.iban.as_deref().map(|s| IbanOrRaw::parse(s));
-        reference.bban = value.bban.map(String::from);
-        reference.currency = opt_currency("AccountReference.currency", value.currency.as_ref())?;
-        Ok(reference)
+        Ok(AccountReference {
+            iban: value.iban.as_deref().map(|s| IbanOrRaw::parse(s)),
+            bban: value.bban.map(String::from),
+            currency: opt_currency("AccountReference.currency", value.currency.as_ref())?,
+            ..Default::default()
+        })
     }
 }
 
 /// An account reference, `None` when it identifies nothing (`{}`).
-fn reference(value: Option<raw::AccountReference>) -> Result<Option<AccountReference>, MappingError> {
+fn reference(
+    value: Option<raw::AccountReference>,
+) -> Result<Option<AccountReference>, MappingError> {
     Ok(value
         .map(AccountReference::try_from)
         .transpose()?
@@ -137,9 +144,11 @@ fn party(
     name: Option<String>,
     account: Option<raw::AccountReference>,
 ) -> Result<Option<Party>, MappingError> {
-    let mut party = Party::default();
-    party.name = name.filter(|n| !n.is_empty());
-    party.account = reference(account)?;
+    let party = Party {
+        name: name.filter(|n| !n.is_empty()),
+        account: reference(account)?,
+        ..Default::default()
+    };
     Ok((!party.is_empty()).then_some(party))
 }
 
@@ -147,22 +156,27 @@ impl TryFrom<raw::ExchangeRate> for CurrencyExchange {
     type Error = MappingError;
 
     fn try_from(value: raw::ExchangeRate) -> Result<Self, Self::Error> {
-        let mut exchange = CurrencyExchange::default();
-        exchange.source_currency =
-            opt_currency("ExchangeRate.sourceCurrency", value.source_currency.as_ref())?;
-        exchange.target_currency =
-            opt_currency("ExchangeRate.targetCurrency", value.target_currency.as_ref())?;
-        exchange.unit_currency =
-            opt_currency("ExchangeRate.unitCurrency", value.unit_currency.as_ref())?;
-        exchange.rate = value
+        let rate = value
             .exchange_rate
             .as_deref()
             .map(parse_decimal)
             .transpose()
             .map_err(|e| MappingError::money("ExchangeRate.exchangeRate", e))?;
-        exchange.quotation_date = value.quotation_date;
-        exchange.contract_id = value.contract_identification;
-        Ok(exchange)
+        Ok(CurrencyExchange {
+            source_currency: opt_currency(
+                "ExchangeRate.sourceCurrency",
+                value.source_currency.as_ref(),
+            )?,
+            target_currency: opt_currency(
+                "ExchangeRate.targetCurrency",
+                value.target_currency.as_ref(),
+            )?,
+            unit_currency: opt_currency("ExchangeRate.unitCurrency", value.unit_currency.as_ref())?,
+            rate,
+            quotation_date: value.quotation_date,
+            contract_id: value.contract_identification,
+            ..Default::default()
+        })
     }
 }
 
@@ -189,18 +203,20 @@ pub fn transaction(
         .into_iter()
         .map(CurrencyExchange::try_from)
         .collect::<Result<_, _>>()?;
-    if value.bank_transaction_code.is_some() || value.proprietary_bank_transaction_code.is_some()
-    {
-        let mut code = BankTransactionCode::default();
-        code.code = value.bank_transaction_code;
-        code.proprietary = value.proprietary_bank_transaction_code;
-        t.bank_transaction_code = Some(code);
+    if value.bank_transaction_code.is_some() || value.proprietary_bank_transaction_code.is_some() {
+        t.bank_transaction_code = Some(BankTransactionCode {
+            code: value.bank_transaction_code,
+            proprietary: value.proprietary_bank_transaction_code,
+            ..Default::default()
+        });
     }
     Ok(t)
 }
 
 /// Maps a transaction report: booked entries first, then pending, each in the bank's order.
-pub fn transaction_report(report: raw::TransactionReport) -> Result<Vec<Transaction>, MappingError> {
+pub fn transaction_report(
+    report: raw::TransactionReport,
+) -> Result<Vec<Transaction>, MappingError> {
     let booked = report
         .booked
         .into_iter()
@@ -222,9 +238,7 @@ impl From<raw::ConsentStatus> for ConsentStatus {
 pub fn consent(id: ConsentId, value: raw::ConsentInformation) -> Consent {
     let mut consent = Consent::new(id, value.consent_status.into());
     consent.valid_until = value.valid_until;
-    consent.frequency_per_day = value
-        .frequency_per_day
-        .and_then(|f| u32::try_from(f).ok());
+    consent.frequency_per_day = value.frequency_per_day.and_then(|f| u32::try_from(f).ok());
     consent.recurring = value.recurring_indicator;
     consent.last_action_date = value.last_action_date;
     consent

@@ -25,3 +25,5 @@ pub mod mapping;
 
 pub use client::{BANK, Swedbank};
 pub use config::SwedbankConfig;
+/// The generated raw client this adapter wraps (its `types` are what [`mapping`] reads).
+pub use psd2_raw_swedbank as raw;

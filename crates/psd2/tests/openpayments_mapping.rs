@@ -1,0 +1,494 @@
+//! Open Payments mapping: the seed 003 example bodies deserialized into the raw types and
+//! mapped into the domain model (insta JSON snapshots), field coverage, edge cases, and a
+//! property test that mapping never panics.
+#![cfg(feature = "openpayments")]
+#![allow(clippy::unwrap_used)]
+
+mod openpayments_support;
+
+use openpayments_support as seed;
+use proptest::prelude::*;
+use psd2::adapters::openpayments::mapping;
+use psd2::{
+    Account, AccountStatus, AccountUsage, Balance, BalanceType, CashAccountType, ConsentId,
+    ConsentRequest, ConsentStatus, ErrorKind, IbanOrRaw, ScaApproach, TransactionStatus,
+};
+use psd2_raw_openpayments::types as raw;
+use serde_json::{Value, json};
+
+fn parse<T: serde::de::DeserializeOwned>(body: &str) -> T {
+    serde_json::from_str(body).unwrap()
+}
+
+/// Asserts that exactly `expected` seed leaves are missing from the domain JSON.
+fn assert_missing(seed: &str, domain: &Value, expected: &[&str]) {
+    let missing = seed::missing_leaves(seed, domain);
+    assert_eq!(
+        missing, expected,
+        "seed fields missing from the domain values"
+    );
+}
+
+#[test]
+fn seed_consent_created() {
+    let answer: raw::ConsentCreatedResponse = parse(seed::CONSENT_CREATED);
+    let request = mapping::consent_request(
+        &ConsentRequest::all_accounts(),
+        chrono::NaiveDate::from_ymd_opt(2099, 12, 31).unwrap(),
+    )
+    .unwrap();
+    let consent = mapping::created_consent(&answer, &request);
+    let approaches = mapping::approaches(&answer.sca_methods, "redirect");
+    assert_eq!(consent.id.expose(), "70c6d203-e1d1-43ff-9e42-07e5dda640ba");
+    assert_eq!(consent.status, ConsentStatus::Received);
+    assert_eq!(approaches, [ScaApproach::Decoupled]);
+    #[derive(serde::Serialize)]
+    struct Created<'a> {
+        consent: &'a psd2::Consent,
+        approaches: &'a [ScaApproach],
+    }
+    let created = Created {
+        consent: &consent,
+        approaches: &approaches,
+    };
+    insta::assert_json_snapshot!("seed_consent_created", created);
+    let domain = serde_json::to_value(&created).unwrap();
+    // The consent id is a secret (serialized redacted; checked above through `expose`);
+    // the SCA method list is reduced to approaches; links are protocol, not data.
+    assert_missing(
+        seed::CONSENT_CREATED,
+        &domain,
+        &[
+            "_links.self.href",
+            "_links.startAuthorisation.href",
+            "_links.status.href",
+            "consentId",
+            "scaMethods[].authenticationMethodId",
+            "scaMethods[].authenticationType",
+            "scaMethods[].name",
+        ],
+    );
+}
+
+#[test]
+fn seed_consent_status() {
+    let answer: raw::ConsentStatusResponse = parse(seed::CONSENT_STATUS);
+    let status = ConsentStatus::from(&answer.consent_status);
+    assert_eq!(status, ConsentStatus::Valid);
+    let domain = json!({"consentStatus": status});
+    insta::assert_json_snapshot!("seed_consent_status", domain);
+    assert_missing(seed::CONSENT_STATUS, &domain, &[]);
+}
+
+#[test]
+fn seed_account_list() {
+    let answer: raw::AccountList = parse(seed::ACCOUNT_LIST);
+    let accounts: Vec<Account> = answer
+        .accounts
+        .iter()
+        .map(Account::try_from)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(accounts.len(), 2);
+    assert_eq!(
+        accounts[0].balances[0].amount.amount.to_string(),
+        "18959.990"
+    );
+    assert_eq!(accounts[0].balances[0].amount.amount.scale(), 3);
+    assert_eq!(
+        accounts[0].cash_account_type,
+        Some(CashAccountType::OtherAccount)
+    );
+    assert_eq!(accounts[0].usage, Some(AccountUsage::Organisation));
+    let domain = serde_json::to_value(&accounts).unwrap();
+    insta::assert_json_snapshot!("seed_account_list", accounts);
+    assert_missing(seed::ACCOUNT_LIST, &domain, &[]);
+}
+
+#[test]
+fn seed_account_details() {
+    let answer: raw::AccountDetails = parse(seed::ACCOUNT_DETAILS);
+    let account = Account::try_from(&answer).unwrap();
+    assert_eq!(account.bankgiro.as_deref(), Some("12345678"));
+    assert_eq!(
+        account.credit_limit.as_ref().unwrap().amount.to_string(),
+        "0.000"
+    );
+    let domain = serde_json::to_value(&account).unwrap();
+    insta::assert_json_snapshot!("seed_account_details", account);
+    // Not in the domain model (yet): see the mapping module's docs.
+    assert_missing(
+        seed::ACCOUNT_DETAILS,
+        &domain,
+        &[
+            "lastTransactionEnrichmentDateTime",
+            "lastTransactionEnrichmentDateTimeUtc",
+            "paymentsEnabled",
+        ],
+    );
+}
+
+#[test]
+fn seed_balances() {
+    let answer: raw::BalanceList = parse(seed::BALANCES);
+    let balances = mapping::balances(&answer.balances).unwrap();
+    let types: Vec<&BalanceType> = balances.iter().map(|b| &b.balance_type).collect();
+    assert_eq!(
+        types,
+        [
+            &BalanceType::InterimAvailable,
+            &BalanceType::InterimBooked,
+            &BalanceType::ValueDated
+        ]
+    );
+    let domain = serde_json::to_value(&balances).unwrap();
+    insta::assert_json_snapshot!("seed_balances", balances);
+    assert_missing(seed::BALANCES, &domain, &[]);
+}
+
+#[test]
+fn seed_transactions_page() {
+    let answer: raw::TransactionsResponse = parse(seed::TRANSACTIONS);
+    let report = answer.transactions.clone().unwrap();
+    let txs = mapping::transaction_page(&report).unwrap();
+    assert_eq!(txs.len(), 3);
+    assert!(txs.iter().all(|t| t.status == TransactionStatus::Booked));
+    assert_eq!(txs[2].amount.amount.to_string(), "-2578.090");
+    assert_eq!(
+        txs[0].details_href.as_deref(),
+        Some(
+            "/psd2/accountinformation/v1/accounts/ab82e294-b01d-4c21-b53e-9a39df7507d1/transactions/ecc47512-ea64-4844-92d4-82d0a5968753"
+        )
+    );
+    // `creditorAccount: {}` is "no account", not an empty reference.
+    assert!(txs[0].creditor.is_none());
+    let next = report.links.unwrap().next.unwrap().href;
+    assert_eq!(
+        psd2::pagination::continuation_key(&next).as_deref(),
+        Some("0jrZlU66guCSgkTDQr8cuA")
+    );
+    let domain = serde_json::to_value(&txs).unwrap();
+    insta::assert_json_snapshot!("seed_transactions_page", txs);
+    // Not in the domain model: the page's account reference, the aggregate fields and
+    // `isAliasPayout` (see the mapping module's docs; `aggregateAmount` equals the amount in
+    // the seed, so the value check cannot see it is missing too). The page links are
+    // consumed by the paginator.
+    assert_missing(
+        seed::TRANSACTIONS,
+        &domain,
+        &[
+            "account.iban",
+            "transactions._links.account.href",
+            "transactions._links.next.href",
+            "transactions.booked[].aggregateRemittanceInformationUnstructured",
+            "transactions.booked[].aggregateTransactionId",
+            "transactions.booked[].isAliasPayout",
+        ],
+    );
+}
+
+#[test]
+fn seed_transaction_details_and_merge() {
+    let answer: raw::Transaction = parse(seed::TRANSACTION_DETAILS);
+    let details = mapping::transaction(&answer, TransactionStatus::Booked).unwrap();
+    let fx = &details.currency_exchange[0];
+    assert_eq!(fx.rate.unwrap().to_string(), "0.07683");
+    assert_eq!(
+        fx.target_amount.as_ref().unwrap().to_string(),
+        "-198.19 GBP"
+    );
+    assert_eq!(fx.fee.as_ref().unwrap().to_string(), "38.54 SEK");
+    let domain = serde_json::to_value(&details).unwrap();
+    insta::assert_json_snapshot!("seed_transaction_details", details);
+    assert_missing(seed::TRANSACTION_DETAILS, &domain, &[]);
+
+    // The seed rule: the details overwrite the list entry.
+    let page: raw::TransactionsResponse = parse(seed::TRANSACTIONS);
+    let mut list = mapping::transaction_page(&page.transactions.unwrap()).unwrap();
+    let mut entry = list.remove(2);
+    assert_eq!(entry.entry_reference.as_deref(), Some("EX02-0005678"));
+    entry.merge_details(details);
+    assert_eq!(
+        entry.entry_reference.as_deref(),
+        Some("EX02-0005678"),
+        "kept"
+    );
+    assert_eq!(entry.purpose_code.as_deref(), Some("OTHR"), "added");
+    assert_eq!(
+        entry.creditor.as_ref().unwrap().agent_name.as_deref(),
+        Some("HSBC UK BANK PLC")
+    );
+    assert!(entry.details_href.is_some(), "list link kept");
+    insta::assert_json_snapshot!("seed_transaction_merged", entry);
+}
+
+#[test]
+fn unknown_codes_become_other() {
+    let answer: raw::AccountDetails = parse(
+        r#"{"resourceId":"a1","status":"frozen","cashAccountType":"XXXX","usage":"BOTH",
+            "balances":[{"balanceAmount":{"currency":"NOK","amount":"1.5"},"balanceType":"previouslyClosedBooked"}]}"#,
+    );
+    let account = Account::try_from(&answer).unwrap();
+    assert_eq!(account.status, Some(AccountStatus::Other("frozen".into())));
+    assert_eq!(
+        account.cash_account_type,
+        Some(CashAccountType::Other("XXXX".into()))
+    );
+    assert_eq!(account.usage, Some(AccountUsage::Other("BOTH".into())));
+    assert_eq!(
+        account.balances[0].balance_type,
+        BalanceType::Other("previouslyClosedBooked".into())
+    );
+    let status: raw::ConsentStatusResponse = parse(r#"{"consentStatus":"suspendedByBank"}"#);
+    assert_eq!(
+        ConsentStatus::from(&status.consent_status),
+        ConsentStatus::Other("suspendedByBank".into())
+    );
+    let sca: raw::ScaStatusResponse = parse(r#"{"scaStatus":"psuAuthenticated"}"#);
+    assert_eq!(
+        psd2::ScaStatus::from(&sca.sca_status),
+        psd2::ScaStatus::PsuAuthenticated
+    );
+    let methods: Vec<raw::ScaMethod> = parse(
+        r#"[{"authenticationMethodId":"redirect"},{"authenticationMethodId":"sms_otp"},{"authenticationMethodId":"mbid"}]"#,
+    );
+    assert_eq!(
+        mapping::approaches(&methods, "redirect"),
+        [
+            ScaApproach::Redirect,
+            ScaApproach::Other("sms_otp".into()),
+            ScaApproach::Decoupled
+        ]
+    );
+}
+
+#[test]
+fn missing_optionals_and_other_lists() {
+    let account =
+        Account::try_from(&parse::<raw::AccountDetails>(r#"{"resourceId":"only"}"#)).unwrap();
+    insta::assert_json_snapshot!("minimal_account", account);
+    let report: raw::AccountReport = parse(
+        r#"{"pending":[{"transactionAmount":{"currency":"EUR","amount":"-0.10"}}],
+            "bankgiro":[{"transactionAmount":{"currency":"SEK","amount":"100"},"debtorAccount":{"bankgiroNumber":"5555-1234"}}]}"#,
+    );
+    let txs = mapping::transaction_page(&report).unwrap();
+    assert_eq!(txs[0].status, TransactionStatus::Pending);
+    assert_eq!(txs[0].transaction_id, None);
+    assert_eq!(txs[0].amount.amount.scale(), 2);
+    assert_eq!(txs[1].status, TransactionStatus::Other("bankgiro".into()));
+    insta::assert_json_snapshot!("minimal_transactions", txs);
+}
+
+#[test]
+fn unreadable_amounts_fail_with_the_field_named() {
+    let t: raw::Transaction = parse(r#"{"transactionAmount":{"currency":"SEK","amount":"12,50"}}"#);
+    let err = mapping::transaction(&t, TransactionStatus::Booked).unwrap_err();
+    assert_eq!(err.field, "transactionAmount");
+    let err = err.into_error("transactions");
+    assert_eq!(err.kind, ErrorKind::UnexpectedResponse);
+    let t: raw::Transaction = parse(
+        r#"{"transactionAmount":{"currency":"SEK","amount":"1"},"transactionFees":[{"amount":"2.00"}]}"#,
+    );
+    assert_eq!(
+        mapping::transaction(&t, TransactionStatus::Booked)
+            .unwrap_err()
+            .field,
+        "transactionFees.amount"
+    );
+    let b: raw::Balance =
+        parse(r#"{"balanceAmount":{"currency":"sek","amount":"1"},"balanceType":"expected"}"#);
+    assert!(Balance::try_from(&b).is_err());
+}
+
+#[test]
+fn consent_request_bodies() {
+    let until = chrono::NaiveDate::from_ymd_opt(2099, 12, 31).unwrap();
+    let all = mapping::consent_request(&ConsentRequest::all_accounts(), until).unwrap();
+    assert_eq!(
+        serde_json::to_value(&all).unwrap(),
+        json!({"access": {}, "combinedServiceIndicator": false, "frequencyPerDay": 4,
+               "recurringIndicator": true, "validUntil": "2099-12-31"})
+    );
+    let some = ConsentRequest::accounts(vec![IbanOrRaw::parse("SE4550000000058398257466")])
+        .with_data(true, false)
+        .frequency_per_day(1)
+        .recurring(false)
+        .valid_until(chrono::NaiveDate::from_ymd_opt(2030, 1, 2).unwrap());
+    let body = serde_json::to_value(mapping::consent_request(&some, until).unwrap()).unwrap();
+    assert_eq!(
+        body,
+        json!({"access": {"accounts": [{"iban": "SE4550000000058398257466"}],
+                          "balances": [{"iban": "SE4550000000058398257466"}]},
+               "combinedServiceIndicator": false, "frequencyPerDay": 1,
+               "recurringIndicator": false, "validUntil": "2030-01-02"})
+    );
+    assert!(
+        mapping::consent_request(&ConsentRequest::all_accounts().frequency_per_day(0), until)
+            .is_err()
+    );
+    assert!(mapping::consent_request(&ConsentRequest::accounts(vec![]), until).is_err());
+}
+
+#[test]
+fn consent_information_keeps_its_fields() {
+    let info: raw::ConsentInformationResponse = parse(
+        r#"{"access":{},"recurringIndicator":true,"validUntil":"2099-12-31","frequencyPerDay":4,
+            "lastActionDate":"2025-04-22","consentStatus":"valid"}"#,
+    );
+    let c = mapping::consent_information(&ConsentId::new("c-1"), &info);
+    assert_eq!(c.status, ConsentStatus::Valid);
+    assert_eq!(c.frequency_per_day, Some(4));
+    assert_eq!(c.recurring, Some(true));
+    assert_eq!(
+        c.last_action_date,
+        chrono::NaiveDate::from_ymd_opt(2025, 4, 22)
+    );
+    assert_eq!(c.valid_until, chrono::NaiveDate::from_ymd_opt(2099, 12, 31));
+}
+
+// ---- property tests: mapping anything that fits the raw types never panics ----
+
+fn amount_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "-?[0-9]{1,30}(\\.[0-9]{1,30})?",
+        "[0-9eE.+-]{0,12}",
+        ".{0,8}",
+    ]
+}
+
+fn currency_text() -> impl Strategy<Value = String> {
+    prop_oneof!["[A-Z]{3}", ".{0,5}"]
+}
+
+fn amount() -> impl Strategy<Value = Value> {
+    (amount_text(), currency_text()).prop_map(|(a, c)| json!({"amount": a, "currency": c}))
+}
+
+fn opt<T: std::fmt::Debug + Clone + 'static>(
+    s: impl Strategy<Value = T>,
+) -> impl Strategy<Value = Option<T>> {
+    prop::option::of(s)
+}
+
+fn transaction_json() -> impl Strategy<Value = Value> {
+    (
+        amount(),
+        opt(".{0,10}"),
+        opt(amount()),
+        opt("[a-zA-Z]{0,20}"),
+        opt((
+            opt(amount_text()),
+            opt(currency_text()),
+            opt(amount_text()),
+            opt(currency_text()),
+        )),
+        opt((opt(".{0,30}"), opt(".{0,12}"), opt(".{0,12}"))),
+        opt((opt(amount_text()), opt(currency_text()))),
+        opt(amount()),
+    )
+        .prop_map(|(amt, id, bal, bal_type, fx, account, fee, remitted)| {
+            let mut t = json!({"transactionAmount": amt});
+            if let Some(id) = id {
+                t["transactionId"] = json!(id);
+            }
+            if let Some(bal) = bal {
+                t["balanceAfterTransaction"] =
+                    json!({"balanceAmount": bal, "balanceType": bal_type.unwrap_or_default()});
+            }
+            if let Some((rate, target, fee_amount, fee_currency)) = fx {
+                t["currencyExchange"] = json!([{"exchangeRate": rate, "targetCurrency": target,
+                    "targetAmount": fee_amount.clone(), "exchangeFeeAmount": fee_amount,
+                    "exchangeFeeCurrency": fee_currency}]);
+            }
+            if let Some((iban, bban, currency)) = account {
+                t["creditorAccount"] = json!({"iban": iban, "bban": bban, "currency": currency});
+            }
+            if let Some((a, c)) = fee {
+                t["transactionFees"] = json!([{"amount": a, "currency": c}]);
+            }
+            if let Some(r) = remitted {
+                t["remittanceInformationStructuredArray"] =
+                    json!([{"referredDocumentAmount": {"remittedAmount": r}}]);
+            }
+            strip_nulls(t)
+        })
+}
+
+fn strip_nulls(v: Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, strip_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(strip_nulls).collect()),
+        other => other,
+    }
+}
+
+fn arbitrary_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        ".{0,10}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::hash_map(
+                prop_oneof![
+                    Just("transactionAmount".to_owned()),
+                    Just("amount".to_owned()),
+                    Just("currency".to_owned()),
+                    Just("booked".to_owned()),
+                    Just("pending".to_owned()),
+                    Just("balances".to_owned()),
+                    Just("resourceId".to_owned()),
+                    "[a-zA-Z]{1,8}",
+                ],
+                inner,
+                0..5
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn mapping_transactions_never_panics(t in transaction_json(), status in "[a-z]{0,8}") {
+        if let Ok(raw) = serde_json::from_value::<raw::Transaction>(t) {
+            let result = mapping::transaction(&raw, TransactionStatus::from_bank_str(&status));
+            if let Ok(tx) = result {
+                // Exact money: the value and the scale of the bank's text survive.
+                let text = &raw.transaction_amount.amount;
+                prop_assert_eq!(tx.amount.amount, psd2::money::parse_decimal(text).unwrap());
+                if let Some((_, fraction)) = text.split_once('.')
+                    && fraction.chars().all(|c| c.is_ascii_digit())
+                {
+                    prop_assert_eq!(tx.amount.amount.scale() as usize, fraction.len());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mapping_arbitrary_json_never_panics(v in arbitrary_json()) {
+        if let Ok(page) = serde_json::from_value::<raw::AccountReport>(v.clone()) {
+            let _ = mapping::transaction_page(&page);
+        }
+        if let Ok(account) = serde_json::from_value::<raw::AccountDetails>(v.clone()) {
+            let _ = Account::try_from(&account);
+        }
+        if let Ok(list) = serde_json::from_value::<raw::BalanceList>(v.clone()) {
+            let _ = mapping::balances(&list.balances);
+        }
+        if let Ok(created) = serde_json::from_value::<raw::ConsentCreatedResponse>(v) {
+            let _ = mapping::approaches(&created.sca_methods, "redirect");
+        }
+    }
+}
