@@ -20,7 +20,7 @@ pub fn surface_of(spec: &CrateSpec) -> Result<String> {
     let code = rendered
         .files
         .iter()
-        .find(|f| f.path.ends_with("lib.rs"))
+        .find(|f| f.path.ends_with("client.rs"))
         .map(|f| f.content.clone())
         .unwrap_or_default();
     render_surface(&rendered.prepared.value, &code)

@@ -139,7 +139,14 @@ pub fn render(spec: &CrateSpec) -> Result<Rendered> {
     let header = header_lines(spec)?;
     let comment =
         |marker: &str| -> String { header.iter().map(|l| format!("{marker} {l}\n")).collect() };
-    let lib = format!("{}{}{code}", comment("//"), lib_preamble(spec));
+    // The code lives in `src/client.rs`, behind `#[rustfmt::skip]`, so `cargo fmt --all`
+    // leaves prettyplease's output alone (and `generate --check` stays green after it).
+    let lib = format!(
+        "{}{}#[rustfmt::skip]\nmod client;\n\npub use client::*;\n",
+        comment("//"),
+        lib_preamble(spec)
+    );
+    let client = format!("{}{code}", comment("//"));
     let cargo = format!("{}{}", comment("#"), cargo_toml(spec, &code));
     Ok(Rendered {
         files: vec![
@@ -150,6 +157,10 @@ pub fn render(spec: &CrateSpec) -> Result<Rendered> {
             OutFile {
                 path: "src/lib.rs".into(),
                 content: lib,
+            },
+            OutFile {
+                path: "src/client.rs".into(),
+                content: client,
             },
         ],
         report: prepared.report.clone(),
