@@ -174,7 +174,10 @@ fn generation_is_deterministic_and_check_detects_drift() {
     assert!(a.files[1].content.contains("#[rustfmt::skip]\nmod client;"));
     let code = &a.files[2].content;
     assert!(code.contains("pub struct Client"), "{code}");
-    assert!(!code.contains("\"Digest\""), "Digest header must be dropped");
+    assert!(
+        !code.contains("\"Digest\""),
+        "Digest header must be dropped"
+    );
     let out = dir.path().join("crate");
     assert_eq!(
         emit(&spec, &out, true).unwrap(),
