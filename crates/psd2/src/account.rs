@@ -2,10 +2,12 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use iban::{Iban, IbanLike};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::balance::Balance;
+use crate::link::Links;
 use crate::macros::bank_enum;
 use crate::money::{Currency, Money};
 
@@ -226,6 +228,52 @@ pub struct Account {
     /// Balances, when asked for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub balances: Vec<Balance>,
+    /// The Swedish clearing number (bank branch code) of the account, when the bank sends
+    /// it apart from the account number (Handelsbanken `clearingNumber`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clearing_number: Option<String>,
+    /// Whether payments can be initiated from the account (Open Payments
+    /// `paymentsEnabled`); `None` when the bank does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payments_enabled: Option<bool>,
+    /// When the bank last enriched the account's transactions (remittance data,
+    /// counterparties), if it reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrichment: Option<Enrichment>,
+    /// Links the bank sent with the account (`_links`: `self`, `balances`,
+    /// `transactions`, ...). Their hrefs hold the account id, not secrets.
+    #[serde(default, skip_serializing_if = "Links::is_empty")]
+    pub links: Links,
+}
+
+/// When a bank last enriched an account's transactions (Open Payments
+/// `lastTransactionEnrichmentDateTime` and `...Utc`).
+///
+/// The bank sends the time twice: once with its own offset (kept as text, exactly as sent,
+/// since its format is not pinned down) and once in UTC (parsed).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Enrichment {
+    /// The time as the bank sent it, with its offset, e.g. `2025-04-23T20:51:16.803+00:00`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_enriched_at: Option<String>,
+    /// The same time in UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_enriched_at_utc: Option<DateTime<Utc>>,
+}
+
+impl Enrichment {
+    /// The enrichment info from the two times, `None` when both are absent.
+    pub fn from_times(
+        last_enriched_at: Option<String>,
+        last_enriched_at_utc: Option<DateTime<Utc>>,
+    ) -> Option<Self> {
+        (last_enriched_at.is_some() || last_enriched_at_utc.is_some()).then_some(Self {
+            last_enriched_at,
+            last_enriched_at_utc,
+        })
+    }
 }
 
 impl Account {
@@ -246,6 +294,10 @@ impl Account {
             bic: None,
             credit_limit: None,
             balances: Vec::new(),
+            clearing_number: None,
+            payments_enabled: None,
+            enrichment: None,
+            links: Links::new(),
         }
     }
 }

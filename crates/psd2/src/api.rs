@@ -20,9 +20,11 @@ use crate::balance::Balance;
 use crate::card_account::CardAccount;
 use crate::consent::{Consent, ConsentRequest, ConsentStatus};
 use crate::error::{BankMessage, Error, ErrorKind};
+use crate::link::Links;
 use crate::psu::Psu;
 use crate::sca::{
-    DecoupledHandle, RedirectCallback, ScaApproach, ScaChallenge, ScaMethod, ScaProgress,
+    DecoupledHandle, OfferedScaMethod, RedirectCallback, ScaApproach, ScaChallenge, ScaMethod,
+    ScaProgress,
 };
 use crate::secret::{AccessToken, ConsentId, RefreshToken};
 use crate::transaction::{Transaction, TransactionId, TransactionQuery};
@@ -81,6 +83,13 @@ pub struct CreatedConsent {
     pub consent: Consent,
     /// The SCA approaches the bank offers for it.
     pub approaches: Vec<ScaApproach>,
+    /// The SCA methods the bank offers, with their details (ids, names, start endpoints);
+    /// `approaches` is their summary. Empty when the bank lists none.
+    pub sca_methods: Vec<OfferedScaMethod>,
+    /// The answer's links (`self`, `status`, `startAuthorisation`, ...), with the consent id
+    /// in their hrefs replaced by [`CONSENT_ID_PLACEHOLDER`](crate::link::CONSENT_ID_PLACEHOLDER)
+    /// (see [`Link::href_for`](crate::link::Link::href_for)).
+    pub links: Links,
     /// A challenge the bank started right away (implicit start), if any.
     pub challenge: Option<ScaChallenge>,
 }
@@ -91,6 +100,8 @@ impl CreatedConsent {
         Self {
             consent,
             approaches,
+            sca_methods: Vec::new(),
+            links: Links::new(),
             challenge: None,
         }
     }

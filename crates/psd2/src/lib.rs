@@ -1,7 +1,7 @@
 //! Bank-neutral PSD2 account information facade.
 //!
 //! - The domain model ([`money`], [`account`], [`card_account`], [`balance`],
-//!   [`transaction`], [`consent`], [`sca`], [`psu`]) is the bank-neutral truth; every value is
+//!   [`transaction`], [`consent`], [`sca`], [`psu`], [`link`]) is the bank-neutral truth; every value is
 //!   `Serialize + Deserialize` (JSON is the CLI's output format). Unknown bank codes become
 //!   `Other(String)` and never fail a response; money is an exact decimal keeping its scale.
 //! - [`secret`] wraps consent ids, tokens, codes and PSU ids so they never appear in
@@ -27,6 +27,7 @@ pub mod balance;
 pub mod card_account;
 pub mod consent;
 pub mod error;
+pub mod link;
 pub mod money;
 pub mod pagination;
 pub mod psu;
@@ -35,7 +36,8 @@ pub mod secret;
 pub mod transaction;
 
 pub use account::{
-    Account, AccountId, AccountReference, AccountStatus, AccountUsage, CashAccountType, IbanOrRaw,
+    Account, AccountId, AccountReference, AccountStatus, AccountUsage, CashAccountType, Enrichment,
+    IbanOrRaw,
 };
 pub use api::{
     AccountInformation, Bank, CardAccountInformation, Consents, CreatedConsent, Session,
@@ -45,14 +47,17 @@ pub use balance::{Balance, BalanceType};
 pub use card_account::CardAccount;
 pub use consent::{Consent, ConsentRequest, ConsentScope, ConsentStatus};
 pub use error::{BankMessage, Error, ErrorKind};
+pub use link::{Link, Links};
 pub use money::{Currency, Money, MoneyError};
 pub use psu::{Psu, PsuContext};
 pub use sca::{
-    DecoupledHandle, RedirectCallback, ScaApproach, ScaChallenge, ScaMethod, ScaProgress, ScaStatus,
+    AuthenticationType, DecoupledHandle, OfferedScaMethod, RedirectCallback, ScaApproach,
+    ScaChallenge, ScaMethod, ScaProgress, ScaStatus,
 };
 pub use secret::{AccessToken, AuthorizationCode, ConsentId, PsuId, RefreshToken, Secret};
 pub use transaction::{
-    BookingStatus, Transaction, TransactionId, TransactionQuery, TransactionStatus,
+    BookingStatus, Transaction, TransactionAggregate, TransactionFee, TransactionId,
+    TransactionPage, TransactionQuery, TransactionStatus,
 };
 
 /// Re-exported so adapters and users name the same decimal type.

@@ -1,12 +1,18 @@
 //! Crate-private macros for string-coded bank enums.
 
-/// Normalizes a bank code for comparison: ASCII lower case, without `_`, `-` and spaces,
-/// so `REVOKED_BY_PSU`, `revokedByPsu` and `revoked-by-psu` compare equal.
-pub(crate) fn normalize_code(s: &str) -> String {
+/// The characters of a bank code as compared: ASCII lower case, without `_`, `-` and
+/// spaces, so `REVOKED_BY_PSU`, `revokedByPsu` and `revoked-by-psu` compare equal.
+fn code_chars(s: &str) -> impl Iterator<Item = char> + '_ {
     s.chars()
         .filter(|c| !matches!(c, '_' | '-' | ' '))
         .map(|c| c.to_ascii_lowercase())
-        .collect()
+}
+
+/// Whether two bank codes are equal after [`code_chars`], without allocating: the
+/// hot path of every `from_bank_str` (called for each balance and status of each mapped
+/// transaction).
+pub(crate) fn same_code(a: &str, b: &str) -> bool {
+    code_chars(a).eq(code_chars(b))
 }
 
 /// Declares an enum of known bank codes plus `Other(String)`.
@@ -41,10 +47,10 @@ macro_rules! bank_enum {
             /// Berlin Group camelCase and upper snake case forms match. Unknown text becomes
             /// `Other` with the text kept; this never fails.
             pub fn from_bank_str(s: &str) -> Self {
-                let key = $crate::macros::normalize_code(s.trim());
+                let key = s.trim();
                 $(
-                    if key == $crate::macros::normalize_code($canon)
-                        $(|| key == $crate::macros::normalize_code($alias))*
+                    if $crate::macros::same_code(key, $canon)
+                        $(|| $crate::macros::same_code(key, $alias))*
                     {
                         return Self::$variant;
                     }
@@ -95,3 +101,19 @@ macro_rules! bank_enum {
 }
 
 pub(crate) use bank_enum;
+
+#[cfg(test)]
+mod tests {
+    use super::same_code;
+
+    #[test]
+    fn codes_compare_ignoring_case_and_separators() {
+        assert!(same_code("REVOKED_BY_PSU", "revokedByPsu"));
+        assert!(same_code("revoked-by-psu", "revokedByPsu"));
+        assert!(same_code("interim booked", "interimBooked"));
+        assert!(!same_code("interimBooked", "interimAvailable"));
+        assert!(!same_code("booked", "bookedX"));
+        assert!(!same_code("", "x"));
+        assert!(same_code("_-", ""));
+    }
+}

@@ -153,11 +153,12 @@ impl Paginator {
             }
         })
         .flat_map(|page: Result<Vec<T>, Error>| {
-            let items: Vec<Result<T, Error>> = match page {
-                Ok(items) => items.into_iter().map(Ok).collect(),
-                Err(error) => vec![Err(error)],
+            // Yield the page's items in place (no second Vec of `Result`s per page).
+            let (items, error) = match page {
+                Ok(items) => (items, None),
+                Err(error) => (Vec::new(), Some(error)),
             };
-            stream::iter(items)
+            stream::iter(items.into_iter().map(Ok).chain(error.map(Err)))
         })
         .boxed()
     }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::error::{Error, ErrorKind};
+use crate::link::Link;
 use crate::macros::bank_enum;
 use crate::secret::{AuthorizationCode, Secret};
 
@@ -64,6 +65,61 @@ pub enum ScaApproach {
     Embedded,
     /// Something else, as the bank named it.
     Other(String),
+}
+
+bank_enum! {
+    /// Berlin Group authentication type of an SCA method (how the PSU proves it is them).
+    pub enum AuthenticationType {
+        /// One-time password by SMS.
+        SmsOtp = "SMS_OTP",
+        /// One-time password from a chip card reader.
+        ChipOtp = "CHIP_OTP",
+        /// One-time password from a photo (e.g. a QR code or photoTAN).
+        PhotoOtp = "PHOTO_OTP",
+        /// Confirmation pushed to an app (e.g. Mobile BankID).
+        PushOtp = "PUSH_OTP",
+        /// One-time password by e-mail.
+        SmtpOtp = "SMTP_OTP",
+    }
+}
+
+/// An SCA method a bank offers for a new consent, with everything the bank said about it.
+///
+/// [`CreatedConsent::approaches`](crate::CreatedConsent::approaches) sums these up; this
+/// keeps the details (the bank's method id and display name, or the endpoints to start the
+/// method). The hrefs are bank endpoints without consent ids (Handelsbanken's
+/// `authorization` links); `Debug` of a [`Link`] leaves out query strings anyway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct OfferedScaMethod {
+    /// The approach the method uses (redirect, decoupled, ...).
+    pub approach: ScaApproach,
+    /// The bank's id of the method (Berlin Group `authenticationMethodId`, e.g. `mbid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The method's name for the PSU, e.g. `Mobilt BankID`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// How the PSU authenticates (Berlin Group `authenticationType`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication_type: Option<AuthenticationType>,
+    /// The endpoints that start the method (Handelsbanken `_links.authorization[]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorization_links: Vec<Link>,
+}
+
+impl OfferedScaMethod {
+    /// A method of `approach` with nothing else known; set the other fields directly.
+    pub fn new(approach: ScaApproach) -> Self {
+        Self {
+            approach,
+            id: None,
+            name: None,
+            authentication_type: None,
+            authorization_links: Vec::new(),
+        }
+    }
 }
 
 /// How to start SCA for a consent.
@@ -328,6 +384,26 @@ mod tests {
         assert!(
             !debug.contains("order-ref-123") && !debug.contains("autostart-456"),
             "{debug}"
+        );
+    }
+
+    #[test]
+    fn authentication_types_keep_unknown_codes() {
+        assert_eq!(
+            AuthenticationType::from_bank_str("PUSH_OTP"),
+            AuthenticationType::PushOtp
+        );
+        assert_eq!(AuthenticationType::PushOtp.as_str(), "PUSH_OTP");
+        assert_eq!(
+            AuthenticationType::from_bank_str("BIOMETRIC"),
+            AuthenticationType::Other("BIOMETRIC".into())
+        );
+        let mut method = OfferedScaMethod::new(ScaApproach::Decoupled);
+        method.authentication_type = Some(AuthenticationType::PushOtp);
+        method.id = Some("mbid".into());
+        assert_eq!(
+            serde_json::to_value(&method).unwrap(),
+            serde_json::json!({"approach": "decoupled", "id": "mbid", "authenticationType": "PUSH_OTP"})
         );
     }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::AccountReference;
 use crate::balance::Balance;
+use crate::link::Links;
 use crate::macros::bank_enum;
 use crate::money::{Currency, Money};
 
@@ -319,6 +320,51 @@ pub struct CardDetails {
     pub invoiced: Option<bool>,
 }
 
+/// A fee charged for a transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct TransactionFee {
+    /// The bank's kind of fee, as sent (Open Payments `type`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_type: Option<String>,
+    /// The amount charged.
+    pub amount: Money,
+}
+
+impl TransactionFee {
+    /// A fee of `amount` of the kind `fee_type`.
+    pub fn new(amount: Money, fee_type: Option<String>) -> Self {
+        Self { fee_type, amount }
+    }
+}
+
+/// The aggregate (bulk) entry a transaction belongs to: several payments the bank booked as
+/// one entry on the account, e.g. a batch of payouts (Open Payments `aggregate*` fields).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct TransactionAggregate {
+    /// The bank's id of the aggregate entry (`aggregateTransactionId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The aggregate entry's total, signed like [`Transaction::amount`] and in the
+    /// transaction's currency (`aggregateAmount` comes without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
+    /// The aggregate entry's unstructured remittance text
+    /// (`aggregateRemittanceInformationUnstructured`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remittance_unstructured: Option<String>,
+}
+
+impl TransactionAggregate {
+    /// Whether nothing is known about the aggregate.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// One transaction of an account or card account.
 ///
 /// `amount` is signed: negative is money going out of the reported account.
@@ -383,7 +429,7 @@ pub struct Transaction {
     pub additional_information: Option<String>,
     /// Fees charged for the transaction.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub fees: Vec<Money>,
+    pub fees: Vec<TransactionFee>,
     /// Whether the bank enriched the remittance data (Open Payments `isEnriched`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_enriched: Option<bool>,
@@ -402,6 +448,17 @@ pub struct Transaction {
     /// Card details, for card transactions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<CardDetails>,
+    /// The bulk entry this transaction is part of, if the bank groups it into one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate: Option<TransactionAggregate>,
+    /// Whether the payment went to an alias (e.g. a Swish number) rather than to an
+    /// account number (Open Payments `isAliasPayout`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_alias_payout: Option<bool>,
+    /// The account the transaction was reported on, as the listing named it (the
+    /// report's own `account` reference), when the bank sends one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountReference>,
 }
 
 impl Transaction {
@@ -434,6 +491,9 @@ impl Transaction {
             details_href: None,
             proof_of_payment_href: None,
             card: None,
+            aggregate: None,
+            is_alias_payout: None,
+            account: None,
         }
     }
 
@@ -468,7 +528,10 @@ impl Transaction {
             payment_service_reference,
             details_href,
             proof_of_payment_href,
-            card
+            card,
+            aggregate,
+            is_alias_payout,
+            account
         );
         take_vec!(
             remittance_unstructured_array,
@@ -476,6 +539,42 @@ impl Transaction {
             currency_exchange,
             fees
         );
+    }
+}
+
+/// One page of a transaction listing as the bank sent it, before pagination takes it apart:
+/// the transactions and the page's own links (`next`, `account`, ...).
+///
+/// Adapters turn it into a [`pagination::Page`](crate::pagination::Page) (the `next` link
+/// becomes the cursor); the page's `account` reference is already on every transaction
+/// ([`Transaction::account`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct TransactionPage {
+    /// The page's transactions, in the adapter's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transactions: Vec<Transaction>,
+    /// The page's links (`next` is the following page, `account` the reported account).
+    #[serde(default, skip_serializing_if = "Links::is_empty")]
+    pub links: Links,
+}
+
+impl TransactionPage {
+    /// A page of `transactions` with `links`.
+    pub fn new(transactions: Vec<Transaction>, links: Links) -> Self {
+        Self {
+            transactions,
+            links,
+        }
+    }
+
+    /// The href of the `next` link, if there is a next page (an empty href counts as none).
+    pub fn next_href(&self) -> Option<&str> {
+        self.links
+            .get("next")
+            .map(|l| l.href.as_str())
+            .filter(|h| !h.is_empty())
     }
 }
 

@@ -3,6 +3,8 @@
 #![cfg(feature = "handelsbanken")]
 #![allow(clippy::unwrap_used)]
 
+mod seed_coverage;
+
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use psd2::adapters::handelsbanken::mapping::{
@@ -24,11 +26,22 @@ fn spec() -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// The spec's `example` of a definition, parsed as the raw type.
-fn example<T: DeserializeOwned>(definition: &str) -> T {
+/// A Handelsbanken balance type code in the domain's spelling (`AVAILABLE_AMOUNT` →
+/// `interimAvailable`), for the coverage checks.
+fn balance_code(text: &str) -> String {
+    BalanceType::from_bank_str(text).to_string()
+}
+
+/// The spec's `example` of a definition, as JSON text.
+fn example_text(definition: &str) -> String {
     let example = spec()["definitions"][definition]["example"].clone();
     assert!(!example.is_null(), "no example for {definition}");
-    serde_json::from_value(example).unwrap()
+    example.to_string()
+}
+
+/// The spec's `example` of a definition, parsed as the raw type.
+fn example<T: DeserializeOwned>(definition: &str) -> T {
+    parse(&example_text(definition))
 }
 
 fn parse<T: DeserializeOwned>(text: &str) -> T {
@@ -74,13 +87,15 @@ const SEED_002_TOKEN: &str = r#"{
 
 /// Numbers are written as strings: with serde_json's `arbitrary_precision` (on for the whole
 /// build) insta would print integers as `$serde_json::private::Number` maps.
-/// `scaMethods[]._links.authorization` has no field in the domain model (the adapter builds
-/// the redirect URL from its configured authorize URL), so it is not in these snapshots.
+/// `scaMethods[]._links.authorization` is kept in `scaMethods` (the adapter still builds the
+/// redirect URL from its configured authorize URL); the answer has no `_links` of its own.
 fn created_json(c: &CreatedConsent) -> Value {
+    assert!(c.links.is_empty());
     json!({
         "consent": c.consent,
         "consentIdExposed": c.consent.id.expose(),
         "approaches": c.approaches,
+        "scaMethods": c.sca_methods,
         "challenge": c.challenge.is_some(),
     })
 }
@@ -118,6 +133,8 @@ fn seed_001_card_account_list() {
     assert_eq!(limit.amount.scale(), 0);
     assert_eq!(limit.amount.to_string(), "2000");
     insta::assert_json_snapshot!("seed_001_card_accounts", cards);
+    let domain = serde_json::to_value(&cards).unwrap();
+    seed_coverage::assert_covered_with(SEED_001_CARD_ACCOUNTS, &domain, &balance_code);
 }
 
 #[test]
@@ -129,12 +146,36 @@ fn seed_002_consent_and_token() {
         created.approaches,
         [ScaApproach::Redirect, ScaApproach::Decoupled]
     );
+    let redirect = &created.sca_methods[0];
+    assert_eq!(redirect.approach, ScaApproach::Redirect);
+    let link = &redirect.authorization_links[0];
+    assert_eq!(
+        link.href,
+        "https://secure.handelsbanken.com/bb/gls5/oauth2/authorize/1.0"
+    );
+    assert_eq!(link.name.as_deref(), Some("authorize_1.0"));
+    assert_eq!(
+        link.media_type.as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        created.sca_methods[1].authorization_links[0]
+            .name
+            .as_deref(),
+        Some("decpld_mbid_1.0")
+    );
+    // Debug shows the endpoints (no ids in them) but never the consent id.
+    let debug = format!("{created:?}");
+    assert!(debug.contains("authorize_1.0"), "{debug}");
+    assert!(!debug.contains(created.consent.id.expose()), "{debug}");
     insta::assert_json_snapshot!("seed_002_consent", created_json(&created));
+    seed_coverage::assert_covered(SEED_002_CONSENT, &created_json(&created));
 
     let token: raw::TokenResponse = parse(SEED_002_TOKEN);
     let grant = TokenGrant::from(&token);
     assert_eq!(grant.expires_in.as_secs(), 123_456);
     insta::assert_json_snapshot!("seed_002_token", grant_json(&grant));
+    seed_coverage::assert_covered(SEED_002_TOKEN, &grant_json(&grant));
 }
 
 #[test]
@@ -147,7 +188,10 @@ fn spec_accounts() {
         BalanceType::InterimAvailable
     );
     assert_eq!(mapped.balances[1].balance_type, BalanceType::ClosingBooked);
+    assert_eq!(mapped.clearing_number.as_deref(), Some("6295"));
     insta::assert_json_snapshot!("spec_account", mapped);
+    let domain = serde_json::to_value(&mapped).unwrap();
+    seed_coverage::assert_covered_with(&example_text("Account"), &domain, &balance_code);
 
     let list: raw::AccountList = example("AccountList");
     let mapped: Vec<Account> = list
@@ -156,7 +200,13 @@ fn spec_accounts() {
         .map(|a| Account::try_from(a).unwrap())
         .collect();
     assert!(mapped[0].balances.is_empty());
+    assert_eq!(
+        mapped[0].links["transactions"].href,
+        "https://api.handelsbanken.com/openbanking/psd2/v2/accounts/ae57e780-6cf3-11e9-9c41-e957ce7d7d69/transactions"
+    );
     insta::assert_json_snapshot!("spec_account_list", mapped);
+    let domain = serde_json::to_value(&mapped).unwrap();
+    seed_coverage::assert_covered_with(&example_text("AccountList"), &domain, &balance_code);
 }
 
 #[test]
@@ -251,6 +301,7 @@ fn spec_consent_and_status() {
     );
     let created = CreatedConsent::from(&example::<raw::ConsentResponse>("ConsentResponse"));
     insta::assert_json_snapshot!("spec_consent_response", created_json(&created));
+    seed_coverage::assert_covered(&example_text("ConsentResponse"), &created_json(&created));
     let odd: raw::ConsentResponse = parse(
         r#"{"consentId": "c", "consentStatus": "PARKED", "scaMethods": [{"scaMethodType": "EMBEDDED_QR"}]}"#,
     );
@@ -263,6 +314,7 @@ fn spec_consent_and_status() {
         created.approaches,
         [ScaApproach::Other("EMBEDDED_QR".into())]
     );
+    assert!(created.sca_methods[0].authorization_links.is_empty());
 }
 
 #[test]

@@ -596,6 +596,17 @@ async fn consent_create_get_delete() {
         created.consent.id.expose(),
         "70c6d203-e1d1-43ff-9e42-07e5dda640ba"
     );
+    // The adapter hands out the SCA methods and links too, without the id in Debug.
+    assert_eq!(created.sca_methods.len(), 3);
+    assert_eq!(
+        created.sca_methods[2].id.as_deref(),
+        Some("mbid_animated_qr_token")
+    );
+    assert_eq!(
+        created.links["startAuthorisation"].href_for(&created.consent.id),
+        format!("{CONSENTS}/70c6d203-e1d1-43ff-9e42-07e5dda640ba/authorisations")
+    );
+    assert!(!format!("{created:?}").contains("70c6d203-e1d1-43ff-9e42-07e5dda640ba"));
     let sent: Value =
         serde_json::from_slice(&requests_to(&server, CONSENTS).await[0].body).unwrap();
     assert_eq!(sent["combinedServiceIndicator"], false);
@@ -751,6 +762,10 @@ async fn transaction_details_are_merged_when_asked() {
     assert_eq!(txs[2].purpose_code.as_deref(), Some("OTHR"));
     assert_eq!(txs[2].entry_reference.as_deref(), Some("EX02-0005678"));
     assert!(txs[1].purpose_code.is_none(), "no details link, no details");
+    // The page's account reference and the aggregate fields reach the stream.
+    assert!(txs.iter().all(|t| t.account.is_some()));
+    assert_eq!(txs[1].is_alias_payout, Some(true));
+    assert!(txs[1].aggregate.is_some());
 
     let one = op
         .transaction_details(&s, &p, &a, &TransactionId::new("700ed360"))

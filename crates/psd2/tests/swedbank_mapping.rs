@@ -2,6 +2,8 @@
 #![cfg(feature = "swedbank")]
 #![allow(clippy::unwrap_used)]
 
+mod seed_coverage;
+
 use proptest::prelude::*;
 use psd2::adapters::swedbank::mapping;
 use psd2::adapters::swedbank::raw::types as raw;
@@ -92,7 +94,13 @@ fn seed_account_details_with_balances() {
     let raw: raw::AccountDetailsResponse = serde_json::from_str(SEED_ACCOUNT_DETAILS).unwrap();
     let account = Account::try_from(raw).unwrap();
     assert_eq!(account.balances[0].amount.amount.to_string(), "100.26");
+    let own = &account.links["self"];
+    assert_eq!(own.href, "https://openbanking.swedbank.no/");
+    assert_eq!(own.verbs, ["GET"]);
     insta::assert_json_snapshot!("seed_account_details", account);
+    // Every field of the seed's example is in the domain value (issue 3).
+    let domain = serde_json::to_value(&account).unwrap();
+    seed_coverage::assert_covered(SEED_ACCOUNT_DETAILS, &domain);
 }
 
 #[test]

@@ -384,64 +384,8 @@ pub const TRANSACTION_DETAILS: &str = r#"{
     "transactionFees": []
 }"#;
 
-/// Every scalar leaf of a JSON value as `(path, value)`; array indices become `[]`.
-pub fn leaves(value: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
-    fn walk(v: &serde_json::Value, path: &str, out: &mut Vec<(String, serde_json::Value)>) {
-        match v {
-            serde_json::Value::Object(map) => {
-                for (k, v) in map {
-                    let p = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    walk(v, &p, out);
-                }
-            }
-            serde_json::Value::Array(items) => {
-                for item in items {
-                    walk(item, &format!("{path}[]"), out);
-                }
-            }
-            serde_json::Value::Null => {}
-            scalar => out.push((path.to_owned(), scalar.clone())),
-        }
-    }
-    let mut out = Vec::new();
-    walk(value, "", &mut out);
-    out
-}
+#[path = "../seed_coverage/mod.rs"]
+mod seed_coverage;
 
-/// The seed leaves whose value is not found in `domain`: a string must appear as a string
-/// value somewhere in `domain`; a boolean must appear under the same key name.
-pub fn missing_leaves(seed: &str, domain: &serde_json::Value) -> Vec<String> {
-    let seed: serde_json::Value = serde_json::from_str(seed).expect("seed JSON");
-    let domain_leaves = leaves(domain);
-    let mut missing: Vec<String> = Vec::new();
-    for (path, value) in leaves(&seed) {
-        let found = match &value {
-            serde_json::Value::Bool(_) => {
-                let key = path
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or(&path)
-                    .trim_end_matches("[]");
-                domain_leaves.iter().any(|(p, v)| {
-                    p.rsplit('.').next().unwrap_or(p).trim_end_matches("[]") == key && *v == value
-                })
-            }
-            serde_json::Value::Number(n) => {
-                let text = n.to_string();
-                domain_leaves
-                    .iter()
-                    .any(|(_, v)| v.to_string().trim_matches('"') == text)
-            }
-            _ => domain_leaves.iter().any(|(_, v)| *v == value),
-        };
-        if !found && !missing.contains(&path) {
-            missing.push(path);
-        }
-    }
-    missing.sort();
-    missing
-}
+#[allow(unused_imports)]
+pub use seed_coverage::{assert_covered, leaves, missing_leaves};

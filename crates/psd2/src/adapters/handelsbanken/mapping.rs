@@ -9,7 +9,7 @@
 //! - Open string enums (balance type, statuses, SCA method type) go through the domain
 //!   `from_bank_str`, so unknown values become `Other(text)` and never fail a response.
 //! - A bad currency code in an amount fails that mapping with
-//!   [`ErrorKind::UnexpectedResponse`](crate::ErrorKind::UnexpectedResponse) (money without a
+//!   [`ErrorKind::UnexpectedResponse`] (money without a
 //!   currency is meaningless); an account's own bad currency is dropped (`None`).
 
 use std::time::Duration;
@@ -23,8 +23,9 @@ use crate::balance::{Balance, BalanceType};
 use crate::card_account::CardAccount;
 use crate::consent::{Consent, ConsentStatus};
 use crate::error::{Error, ErrorKind};
+use crate::link::Link;
 use crate::money::{Currency, Money};
-use crate::sca::{DecoupledHandle, ScaApproach, ScaChallenge, ScaProgress};
+use crate::sca::{DecoupledHandle, OfferedScaMethod, ScaApproach, ScaChallenge, ScaProgress};
 use crate::secret::{AccessToken, ConsentId, RefreshToken, Secret};
 use crate::transaction::{
     BankTransactionCode, CardDetails, CurrencyExchange, Party, Transaction, TransactionId,
@@ -86,8 +87,7 @@ where
 impl TryFrom<&raw::Account> for Account {
     type Error = Error;
 
-    /// `accountType` becomes `product`; `clearingNumber` and `_links` are not kept (the
-    /// domain model has no field for them; `bban` already identifies the account).
+    /// `accountType` becomes `product`; `clearingNumber` and `_links` are kept as sent.
     fn try_from(a: &raw::Account) -> Result<Self, Error> {
         let mut account = Account::new(AccountId::new(a.account_id.clone()));
         account.iban = a.iban.as_deref().map(IbanOrRaw::parse);
@@ -98,6 +98,12 @@ impl TryFrom<&raw::Account> for Account {
         account.owner_name = a.owner_name.clone();
         account.status = a.status.as_deref().map(AccountStatus::from_bank_str);
         account.balances = balances(&a.balances)?;
+        account.clearing_number = a.clearing_number.clone();
+        if let Some(href) = a.links.as_ref().and_then(|l| l.transactions.as_ref()) {
+            account
+                .links
+                .insert("transactions".to_owned(), Link::new(href.href.clone()));
+        }
         Ok(account)
     }
 }
@@ -260,8 +266,28 @@ impl From<&raw::ConsentStatus> for ConsentStatus {
     }
 }
 
+impl From<&raw::ScaMethod> for OfferedScaMethod {
+    /// The approach from `scaMethodType`, and the `_links.authorization[]` endpoints (href,
+    /// name, media type) that start it.
+    fn from(m: &raw::ScaMethod) -> Self {
+        let mut offered = OfferedScaMethod::new(ScaApproach::from(&m.sca_method_type));
+        offered.authorization_links = m
+            .links
+            .iter()
+            .flat_map(|l| &l.authorization)
+            .map(|a| {
+                Link::new(a.href.clone())
+                    .with_name(a.name.clone())
+                    .with_media_type(a.type_.clone())
+            })
+            .collect();
+        offered
+    }
+}
+
 impl From<&raw::ConsentResponse> for CreatedConsent {
-    /// The consent (id and status) and the approaches from `scaMethods`, in the bank's order.
+    /// The consent (id and status), the approaches from `scaMethods` in the bank's order, and
+    /// the methods with their authorization endpoints.
     fn from(c: &raw::ConsentResponse) -> Self {
         let consent = Consent::new(
             ConsentId::new(c.consent_id.clone()),
@@ -272,7 +298,9 @@ impl From<&raw::ConsentResponse> for CreatedConsent {
             .iter()
             .map(|m| ScaApproach::from(&m.sca_method_type))
             .collect();
-        CreatedConsent::new(consent, approaches)
+        let mut created = CreatedConsent::new(consent, approaches);
+        created.sca_methods = c.sca_methods.iter().map(OfferedScaMethod::from).collect();
+        created
     }
 }
 

@@ -412,8 +412,10 @@ impl OpenPayments {
                 },
             )
             .await?;
-        let report = answer.transactions.unwrap_or_default();
-        let mut items = mapped(OP, mapping::transaction_page(&report))?;
+        let page = mapped(OP, mapping::transactions_response(&answer))?;
+        // Any `next` link, even an empty one (which then fails as a link without a key).
+        let next_href = page.links.get("next").map(|l| l.href.clone());
+        let mut items = page.transactions;
         if self.config.fetch_transaction_details {
             for tx in &mut items {
                 let Some(id) = tx.transaction_id.clone() else {
@@ -428,7 +430,7 @@ impl OpenPayments {
                 tx.merge_details(details);
             }
         }
-        let next = match report.links.and_then(|l| l.next).map(|n| n.href) {
+        let next = match next_href {
             None => None,
             Some(href) => Some(continuation_key(&href).ok_or_else(|| {
                 Error::new(ErrorKind::Pagination, BANK, OP)
@@ -499,9 +501,11 @@ impl Consents for OpenPayments {
                     .send()
             })
             .await?;
-        let consent = mapping::created_consent(&answer, &sent);
-        let approaches = mapping::approaches(&answer.sca_methods, &self.config.redirect_method_id);
-        Ok(CreatedConsent::new(consent, approaches))
+        Ok(mapping::created(
+            &answer,
+            &sent,
+            &self.config.redirect_method_id,
+        ))
     }
 
     async fn consent_status(&self, consent: &ConsentId, psu: &Psu) -> Result<ConsentStatus, Error> {

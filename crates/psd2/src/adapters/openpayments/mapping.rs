@@ -6,25 +6,33 @@
 //! currency that is not three letters) fails with a [`MappingError`] naming the field; the
 //! adapter turns it into [`ErrorKind::UnexpectedResponse`](crate::ErrorKind).
 //!
-//! Not represented in the domain model today (see the adapter's tests, `KNOWN_GAPS`):
-//! account `paymentsEnabled`, `lastTransactionEnrichmentDateTime(Utc)`; transaction
-//! `aggregateTransactionId`, `aggregateAmount`, `aggregateRemittanceInformationUnstructured`,
-//! `isAliasPayout`, the fee `type`; the transaction page's own `account` reference; the
-//! consent's `scaMethods[].name`/`authenticationType`.
+//! Every field of the seed 003 examples has a home (pinned by `tests/openpayments_mapping.rs`):
+//! account `paymentsEnabled` → [`Account::payments_enabled`],
+//! `lastTransactionEnrichmentDateTime(Utc)` → [`Account::enrichment`], `_links` →
+//! [`Account::links`]; transaction `aggregate*` → [`Transaction::aggregate`] (the
+//! `aggregateAmount` takes the transaction's currency), `isAliasPayout` →
+//! [`Transaction::is_alias_payout`], fees with their `type` → [`Transaction::fees`]; the
+//! page's `account` → [`Transaction::account`] of each entry and the page's `_links` →
+//! [`TransactionPage::links`]; the consent's `scaMethods` → [`CreatedConsent::sca_methods`]
+//! and its `_links` → [`CreatedConsent::links`] (consent id hidden, see [`crate::link`]).
 
 use psd2_raw_openpayments::types as raw;
 
 use crate::account::{
-    Account, AccountId, AccountReference, AccountStatus, AccountUsage, CashAccountType, IbanOrRaw,
+    Account, AccountId, AccountReference, AccountStatus, AccountUsage, CashAccountType, Enrichment,
+    IbanOrRaw,
 };
+use crate::api::CreatedConsent;
 use crate::balance::{Balance, BalanceType};
 use crate::consent::{Consent, ConsentId, ConsentRequest, ConsentScope, ConsentStatus};
 use crate::error::{Error, ErrorKind};
+use crate::link::{Link, Links};
 use crate::money::{Currency, Money, MoneyError, parse_decimal};
-use crate::sca::{ScaApproach, ScaStatus};
+use crate::sca::{AuthenticationType, OfferedScaMethod, ScaApproach, ScaStatus};
 use crate::transaction::{
     Address, BankTransactionCode, CreditorReference, CurrencyExchange, Party, ReferredDocument,
-    ReferredDocumentAmount, StructuredRemittance, Transaction, TransactionId, TransactionStatus,
+    ReferredDocumentAmount, StructuredRemittance, Transaction, TransactionAggregate,
+    TransactionFee, TransactionId, TransactionPage, TransactionStatus,
 };
 
 use super::BANK;
@@ -100,6 +108,13 @@ fn non_empty(text: Option<&String>) -> Option<String> {
     text.filter(|t| !t.is_empty()).cloned()
 }
 
+/// Adds `name → href` to `links` when the bank sent the link.
+fn add_link(links: &mut Links, name: &str, href: Option<&raw::Href>) {
+    if let Some(href) = href {
+        links.insert(name.to_owned(), Link::new(href.href.clone()));
+    }
+}
+
 impl TryFrom<&raw::Balance> for Balance {
     type Error = MappingError;
 
@@ -145,6 +160,19 @@ impl TryFrom<&raw::AccountDetails> for Account {
         account.bic = a.bic.clone();
         account.credit_limit = opt_money("creditLimit", a.credit_limit.as_ref())?;
         account.balances = balances(&a.balances)?;
+        account.payments_enabled = a.payments_enabled;
+        account.enrichment = Enrichment::from_times(
+            a.last_transaction_enrichment_date_time.clone(),
+            a.last_transaction_enrichment_date_time_utc,
+        );
+        if let Some(links) = &a.links {
+            add_link(&mut account.links, "balances", links.balances.as_ref());
+            add_link(
+                &mut account.links,
+                "transactions",
+                links.transactions.as_ref(),
+            );
+        }
         Ok(account)
     }
 }
@@ -279,13 +307,39 @@ impl TryFrom<&raw::StructuredRemittanceInformation> for StructuredRemittance {
     }
 }
 
-fn fee(f: &raw::TransactionFee) -> Result<Money, MappingError> {
-    split_money(
+fn fee(f: &raw::TransactionFee) -> Result<TransactionFee, MappingError> {
+    let amount = split_money(
         "transactionFees.amount",
         f.amount.as_ref(),
         f.currency.as_ref(),
     )?
-    .ok_or_else(|| MappingError::missing("transactionFees.amount"))
+    .ok_or_else(|| MappingError::missing("transactionFees.amount"))?;
+    Ok(TransactionFee::new(amount, non_empty(f.type_.as_ref())))
+}
+
+/// The aggregate entry of `t`; `aggregateAmount` has no currency of its own, so it takes the
+/// transaction amount's.
+fn aggregate(
+    t: &raw::Transaction,
+    amount: &Money,
+) -> Result<Option<TransactionAggregate>, MappingError> {
+    let total = t
+        .aggregate_amount
+        .as_deref()
+        .map(|text| {
+            parse_decimal(text)
+                .map(|value| Money::new(value, amount.currency))
+                .map_err(|e| MappingError::money("aggregateAmount", e))
+        })
+        .transpose()?;
+    let aggregate = TransactionAggregate {
+        id: non_empty(t.aggregate_transaction_id.as_ref()),
+        amount: total,
+        remittance_unstructured: non_empty(
+            t.aggregate_remittance_information_unstructured.as_ref(),
+        ),
+    };
+    Ok((!aggregate.is_empty()).then_some(aggregate))
 }
 
 /// Maps one transaction; `status` is the list it came from (`booked`, `pending`, ...).
@@ -352,6 +406,8 @@ pub fn transaction(
         .map(fee)
         .collect::<Result<_, _>>()?;
     tx.is_enriched = t.is_enriched;
+    tx.aggregate = aggregate(t, &tx.amount)?;
+    tx.is_alias_payout = t.is_alias_payout;
     tx.payment_id = t.payment_id.clone();
     tx.payment_service_reference = t.payment_service_reference.clone();
     if let Some(links) = &t.links {
@@ -382,6 +438,29 @@ pub fn transaction_page(report: &raw::AccountReport) -> Result<Vec<Transaction>,
         }
     }
     Ok(out)
+}
+
+/// The whole transaction list answer: the entries of [`transaction_page`], each carrying the
+/// answer's `account` reference, and the page's links (`next`, `account`).
+pub fn transactions_response(
+    answer: &raw::TransactionsResponse,
+) -> Result<TransactionPage, MappingError> {
+    let account = reference(answer.account.as_ref())?;
+    let Some(report) = &answer.transactions else {
+        return Ok(TransactionPage::default());
+    };
+    let mut transactions = transaction_page(report)?;
+    if account.is_some() {
+        for tx in &mut transactions {
+            tx.account.clone_from(&account);
+        }
+    }
+    let mut links = Links::new();
+    if let Some(l) = &report.links {
+        add_link(&mut links, "next", l.next.as_ref());
+        add_link(&mut links, "account", l.account.as_ref());
+    }
+    Ok(TransactionPage::new(transactions, links))
 }
 
 impl From<&raw::ConsentStatus> for ConsentStatus {
@@ -435,6 +514,59 @@ pub fn approach(method: &raw::ScaMethod, redirect_method_id: &str) -> ScaApproac
     } else {
         ScaApproach::Other(id.to_owned())
     }
+}
+
+/// The consent's `scaMethods` with all their details, in the bank's order.
+pub fn sca_methods(methods: &[raw::ScaMethod], redirect_method_id: &str) -> Vec<OfferedScaMethod> {
+    methods
+        .iter()
+        .map(|m| {
+            let mut offered = OfferedScaMethod::new(approach(m, redirect_method_id));
+            offered.id = non_empty(m.authentication_method_id.as_ref());
+            offered.name = non_empty(m.name.as_ref());
+            offered.authentication_type = m
+                .authentication_type
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .map(AuthenticationType::from_bank_str);
+            offered
+        })
+        .collect()
+}
+
+/// The consent answer's `_links`, with the consent id hidden in the hrefs.
+pub fn consent_links(links: Option<&raw::ConsentLinks>, id: &ConsentId) -> Links {
+    let mut out = Links::new();
+    if let Some(l) = links {
+        add_link(&mut out, "self", l.self_.as_ref());
+        add_link(&mut out, "status", l.status.as_ref());
+        add_link(
+            &mut out,
+            "startAuthorisation",
+            l.start_authorisation.as_ref(),
+        );
+        add_link(&mut out, "scaRedirect", l.sca_redirect.as_ref());
+        add_link(&mut out, "scaStatus", l.sca_status.as_ref());
+    }
+    out.into_iter()
+        .map(|(name, link)| (name, link.with_consent_id_hidden(id)))
+        .collect()
+}
+
+/// The whole create-consent answer: the consent ([`created_consent`]), its approaches,
+/// its SCA methods and its links.
+pub fn created(
+    answer: &raw::ConsentCreatedResponse,
+    request: &raw::ConsentRequest,
+    redirect_method_id: &str,
+) -> CreatedConsent {
+    let consent = created_consent(answer, request);
+    let links = consent_links(answer.links.as_ref(), &consent.id);
+    let mut created =
+        CreatedConsent::new(consent, approaches(&answer.sca_methods, redirect_method_id));
+    created.sca_methods = sca_methods(&answer.sca_methods, redirect_method_id);
+    created.links = links;
+    created
 }
 
 /// The distinct approaches of a consent's `scaMethods`, in order.

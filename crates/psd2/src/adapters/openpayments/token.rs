@@ -2,7 +2,7 @@
 //!
 //! Renewal policy: a token is used until `expires_in - margin`, where the margin is 10 % of
 //! its lifetime, at most 60 s (a 3600 s token is renewed after 3540 s, a 10 s token after
-//! 9 s). Callers that get a 401 drop exactly the token they used ([`TokenCache::invalidate`]),
+//! 9 s). Callers that get a 401 drop exactly the token they used (`TokenCache::invalidate`),
 //! so concurrent 401s cause one renewal, not one each. Fetches are single-flight: the lock is
 //! held while a token is fetched, so parallel calls wait for one request.
 

@@ -13,6 +13,7 @@ use crate::account::{
 };
 use crate::balance::{Balance, BalanceType};
 use crate::consent::{Consent, ConsentId, ConsentStatus};
+use crate::link::{Link, Links};
 use crate::money::{Currency, Money, MoneyError, parse_decimal};
 use crate::transaction::{
     BankTransactionCode, CurrencyExchange, Party, Transaction, TransactionId, TransactionStatus,
@@ -100,8 +101,21 @@ impl TryFrom<raw::AccountDetails> for Account {
         account.usage = value.usage.as_deref().map(AccountUsage::from_bank_str);
         account.bic = value.bic;
         account.balances = balances(value.balances)?;
+        account.links = value.links.map(links).unwrap_or_default();
         Ok(account)
     }
+}
+
+/// The `_links` map: each relation's href and HTTP methods, as sent.
+pub fn links(value: raw::Links) -> Links {
+    value
+        .0
+        .into_iter()
+        .map(|(name, link)| {
+            let verbs = link.verbs.into_iter().map(|v| v.0);
+            (name, Link::new(link.href).with_verbs(verbs))
+        })
+        .collect()
 }
 
 impl TryFrom<raw::AccountDetailsResponse> for Account {
