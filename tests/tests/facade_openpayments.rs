@@ -3,9 +3,7 @@
 //! `Debug`/`Display` of every value and error of the flow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::TryStreamExt;
@@ -17,28 +15,10 @@ use psd2::{
 };
 use psd2_sandbox::fixtures::AccountKind;
 use psd2_sandbox::{Bank as SandboxBank, RunningSandbox, Sandbox};
+use psd2_tests::LogCapture;
 
 const CLIENT_SECRET: &str = "e2e-client-secret-9f8e7d";
 const PSU_ID: &str = "private-1";
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
 
 fn adapter(sandbox: &RunningSandbox) -> OpenPayments {
     let base = sandbox.bank_url(SandboxBank::OpenPayments).parse().unwrap();
@@ -211,25 +191,14 @@ async fn rejected_sca_is_an_error() {
 
 #[tokio::test]
 async fn no_secret_in_traces_debug_or_display() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "trace,psd2_sandbox=off,axum=off,tower_http=off",
-        ))
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    // Global, not scoped: a scoped subscriber misses events when callsite interest was
-    // cached by tests on other threads. Other tests of this binary log into it too; that
-    // only widens the check.
-    tracing::subscriber::set_global_default(subscriber).expect("only this test sets it");
+    // Other tests of this binary log into it too; that only widens the check.
+    let capture = LogCapture::install_global().expect("only this test sets it");
 
     let sandbox = Sandbox::builder().seed(9).build().start().await.unwrap();
     let (shown, consent_id) = full_flow(&sandbox).await;
     sandbox.shutdown().await;
 
-    let traces = capture.text();
+    let traces = capture.text().unwrap();
     assert!(
         traces.contains("openpayments") && traces.contains("request_id"),
         "the adapter's debug events are captured: {}",

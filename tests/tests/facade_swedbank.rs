@@ -4,10 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashSet;
-use std::io::Write;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Days;
@@ -24,6 +23,7 @@ use psd2_security::SigningIdentity;
 use psd2_security::fixtures::{
     TEST_SIGNING_CERT_PEM, TEST_SIGNING_KEY_PEM, WRONG_SIGNING_CERT_PEM, WRONG_SIGNING_KEY_PEM,
 };
+use psd2_tests::LogCapture;
 use url::Url;
 
 const PSU: &str = "private-1";
@@ -343,36 +343,10 @@ async fn only_valid_signatures_pass() {
     sandbox.shutdown().await;
 }
 
-/// Collects everything written by the tracing subscriber.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(data);
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_secrets_in_logs_or_values() {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
     // TRACE for everything on the client side; the sandbox (the bank) is not ours to check.
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "trace,psd2_sandbox=off,axum=off,tower_http=off",
-        ))
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    // Global, not scoped: a scoped dispatcher misses events whose callsite interest was
-    // cached while other tests of this binary ran on other threads without it.
-    tracing::subscriber::set_global_default(subscriber).expect("only this test sets it");
+    let capture = LogCapture::install_global().expect("only this test sets it");
 
     let sandbox = sandbox().await;
     let (consent_id, mut seen) = flow(&sandbox, Arc::new(AtomicUsize::new(0))).await;
@@ -385,7 +359,7 @@ async fn no_secrets_in_logs_or_values() {
     seen.error(&wrong);
     sandbox.shutdown().await;
 
-    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text().unwrap();
     assert!(
         logs.contains("bank call succeeded") && logs.contains("swedbank"),
         "the adapter logs its calls"

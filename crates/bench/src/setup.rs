@@ -112,14 +112,13 @@ pub async fn start(settings: &Settings) -> Result<Env, BenchError> {
     let auth_id = check(&auth, "authorisationId")?;
     let mut status = String::new();
     for _ in 0..10 {
-        let polled: Value = call(http.get(format!(
-            "{consents}/{consent_id}/authorisations/{auth_id}"
-        )))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+        let polled: Value =
+            call(http.get(format!("{consents}/{consent_id}/authorisations/{auth_id}")))
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
         status = check(&polled, "scaStatus")?;
         if status == "finalised" {
             break;
@@ -163,8 +162,7 @@ pub fn facade(env: &Env) -> Result<psd2::adapters::openpayments::OpenPayments, B
 }
 
 fn url_of(s: &str) -> Result<url::Url, BenchError> {
-    url::Url::parse(s)
-        .map_err(|e| BenchError::Unexpected(format!("{s}: {e}")))
+    url::Url::parse(s).map_err(|e| BenchError::Unexpected(format!("{s}: {e}")))
 }
 
 /// The facade session of the consent.

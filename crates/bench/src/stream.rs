@@ -63,7 +63,9 @@ fn authorized_http(env: &Env) -> Result<reqwest::Client, BenchError> {
     let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", env.token))
         .map_err(|e| BenchError::Unexpected(e.to_string()))?;
     headers.insert(reqwest::header::AUTHORIZATION, value);
-    Ok(reqwest::Client::builder().default_headers(headers).build()?)
+    Ok(reqwest::Client::builder()
+        .default_headers(headers)
+        .build()?)
 }
 
 /// Pulls every transaction of the long account in `mode`.

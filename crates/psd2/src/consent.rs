@@ -85,8 +85,8 @@ impl Consent {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum ConsentScope {
-    /// All the PSU's accounts (Handelsbanken `ALL_ACCOUNTS`, Berlin Group `availableAccounts`
-    /// / an empty `access`).
+    /// All the PSU's accounts (Handelsbanken `ALL_ACCOUNTS`, Berlin Group `allPsd2` /
+    /// `availableAccounts` / an empty `access`).
     #[default]
     AllAccounts,
     /// Only these accounts (by IBAN).

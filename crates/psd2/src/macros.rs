@@ -48,6 +48,11 @@ macro_rules! bank_enum {
             /// `Other` with the text kept; this never fails.
             pub fn from_bank_str(s: &str) -> Self {
                 let key = s.trim();
+                // Fast path: the exact spelling, what banks send nearly always.
+                match key {
+                    $( $canon $(| $alias)* => return Self::$variant, )+
+                    _ => {}
+                }
                 $(
                     if $crate::macros::same_code(key, $canon)
                         $(|| $crate::macros::same_code(key, $alias))*

@@ -672,7 +672,7 @@ async fn psu_401_twice_is_an_error_without_looping() {
     refresh_mock(&server, 1).await;
     Mock::given(method("GET"))
         .and(path(ACCOUNTS))
-        .respond_with(hb_error(401, "Unauthorized", "CONSENT_INVALID"))
+        .respond_with(hb_error(401, "Unauthorized", "TOKEN_INVALID"))
         .expect(2)
         .mount(&server)
         .await;
@@ -681,8 +681,115 @@ async fn psu_401_twice_is_an_error_without_looping() {
         .accounts(&session("psu-old", false), &Psu::absent(), false)
         .await
         .unwrap_err();
-    // errors[].code decides before the generic httpMessage.
-    assert_eq!(err.kind, ErrorKind::ConsentInvalid);
+    assert_eq!(err.kind, ErrorKind::Unauthorized);
+    assert_eq!(err.status, Some(401));
+}
+
+#[tokio::test]
+async fn psu_401_with_a_consent_code_is_the_consent_error_without_a_refresh() {
+    let more_information_only = ResponseTemplate::new(401).set_body_json(json!({
+        "httpCode": 401, "httpMessage": "Unauthorized", "moreInformation": "CONSENT_EXPIRED"
+    }));
+    let cases = [
+        // errors[].code decides before the generic httpMessage.
+        (
+            hb_error(401, "Unauthorized", "CONSENT_EXPIRED"),
+            ErrorKind::ConsentExpired,
+        ),
+        (
+            hb_error(401, "Unauthorized", "CONSENT_INVALID"),
+            ErrorKind::ConsentInvalid,
+        ),
+        // Only moreInformation names the consent code.
+        (more_information_only, ErrorKind::ConsentExpired),
+    ];
+    for (response, kind) in cases {
+        let server = MockServer::start().await;
+        refresh_mock(&server, 0).await;
+        Mock::given(method("GET"))
+            .and(path(ACCOUNTS))
+            .respond_with(response)
+            .expect(1)
+            .mount(&server)
+            .await;
+        let hb = adapter(&server);
+        let err = hb
+            .accounts(&session("psu-old", false), &Psu::absent(), false)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, kind, "{err}");
+        assert_eq!(err.status, Some(401));
+        assert_eq!(err.operation, "accounts");
+        let request = requests_to(&server, ACCOUNTS).await.pop().unwrap();
+        assert_eq!(
+            err.request_id(),
+            header_of(&request, "tpp-request-id").as_deref()
+        );
+    }
+}
+
+#[tokio::test]
+async fn refresh_refused_after_a_401_returns_the_original_401() {
+    let server = MockServer::start().await;
+    let original = json!({
+        "httpCode": 401, "httpMessage": "Unauthorized", "moreInformation": "Access token is not valid",
+        "errors": [{"code": "TOKEN_INVALID", "message": "Access token is not valid"}]
+    });
+    Mock::given(method("POST"))
+        .and(path(TOKEN))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            json!({"error": "invalid_grant", "error_description": "The consent is not valid."}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(ACCOUNTS))
+        .respond_with(ResponseTemplate::new(401).set_body_json(original.clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let hb = adapter(&server);
+    let err = hb
+        .accounts(&session("psu-old", false), &Psu::absent(), false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Unauthorized);
+    assert_eq!(err.status, Some(401));
+    assert_eq!(err.operation, "accounts");
+    assert!(err.codes().any(|c| c == "TOKEN_INVALID"), "{err:?}");
+    assert!(!err.codes().any(|c| c == "invalid_grant"), "{err:?}");
+    let body: Value = serde_json::from_str(err.raw_body().unwrap()).unwrap();
+    assert_eq!(body, original);
+    let request = requests_to(&server, ACCOUNTS).await.pop().unwrap();
+    assert_eq!(
+        err.request_id(),
+        header_of(&request, "tpp-request-id").as_deref()
+    );
+}
+
+#[tokio::test]
+async fn ccg_401_with_a_consent_code_is_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(TOKEN))
+        .respond_with(token("ccg", 3600))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(status_path()))
+        .respond_with(hb_error(401, "Unauthorized", "CONSENT_UNKNOWN"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let hb = adapter(&server);
+    let err = hb
+        .consent_status(&consent(), &Psu::absent())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::ConsentUnknown);
     assert_eq!(err.status, Some(401));
 }
 

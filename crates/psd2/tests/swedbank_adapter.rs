@@ -95,7 +95,7 @@ async fn consent_flow_is_signed_with_psu_headers() {
         .and(path("/swedbank/v1/consents"))
         .and(Signed)
         .and(body_json(json!({
-            "access": {"availableAccounts": "allAccounts"},
+            "access": {"allPsd2": "allAccounts"},
             "combinedServiceIndicator": false,
             "frequencyPerDay": 4,
             "recurringIndicator": true,
@@ -122,7 +122,7 @@ async fn consent_flow_is_signed_with_psu_headers() {
         .and(path(format!("/swedbank/v1/consents/{CONSENT}")))
         .and(Signed)
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "access": {"availableAccounts": "allAccounts"}, "consentStatus": "valid",
+            "access": {"allPsd2": "allAccounts"}, "consentStatus": "valid",
             "validUntil": "2025-12-31", "frequencyPerDay": 4, "recurringIndicator": true,
             "lastActionDate": "2025-06-02"
         })))
@@ -210,6 +210,62 @@ async fn consent_for_given_accounts_lists_ibans() {
         .create_consent(&request, &Psu::absent())
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn consent_for_the_account_list_only_asks_for_available_accounts() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/swedbank/v1/consents"))
+        .and(Signed)
+        .and(body_json(json!({
+            "access": {"availableAccounts": "allAccounts"},
+            "combinedServiceIndicator": false,
+            "frequencyPerDay": 4,
+            "recurringIndicator": true,
+            "validUntil": "9999-12-31"
+        })))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "consentId": CONSENT, "consentStatus": "received",
+            "_links": {"self": {"href": "/a"}, "status": {"href": "/b"}}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = ConsentRequest::all_accounts().with_data(false, false);
+    adapter(&server)
+        .create_consent(&request, &Psu::absent())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn consent_for_all_accounts_with_some_data_asks_for_all_psd2() {
+    for (balances, transactions) in [(true, false), (false, true)] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/swedbank/v1/consents"))
+            .and(Signed)
+            .and(body_json(json!({
+                "access": {"allPsd2": "allAccounts"},
+                "combinedServiceIndicator": false,
+                "frequencyPerDay": 4,
+                "recurringIndicator": true,
+                "validUntil": "9999-12-31"
+            })))
+            .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+                "consentId": CONSENT, "consentStatus": "received",
+                "_links": {"self": {"href": "/a"}, "status": {"href": "/b"}}
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let request = ConsentRequest::all_accounts().with_data(balances, transactions);
+        adapter(&server)
+            .create_consent(&request, &Psu::absent())
+            .await
+            .unwrap();
+    }
 }
 
 async fn mount_authorisation(server: &MockServer, statuses: &[&str]) {

@@ -248,6 +248,80 @@ async fn consents_limited_to_listed_ibans() {
 }
 
 #[tokio::test]
+async fn swedbank_all_psd2_consent_covers_all_accounts_with_all_access() {
+    let tb = Tb::start(builder()).await;
+    let body = |access: serde_json::Value| {
+        json!({"access": access, "combinedServiceIndicator": false, "frequencyPerDay": 4,
+            "recurringIndicator": true, "validUntil": "2099-01-01"})
+    };
+    // Only `allAccounts`, and never together with account lists.
+    let iban = tb
+        .sb
+        .fixtures()
+        .accounts_of(Bank::Swedbank, "private-1", AccountKind::Payment)[0]
+        .iban
+        .clone();
+    for bad in [
+        json!({"allPsd2": "allAccountsWithOwnerName"}),
+        json!({"allPsd2": "allAccounts", "accounts": [{"iban": iban}]}),
+    ] {
+        let r = sw_post_consent(&tb, Some("private-1"), body(bad)).await;
+        assert_eq!(r.status, 400, "{:?}", r.json());
+        assert_eq!(r.json()["code"], "FORMAT_ERROR");
+    }
+
+    let r = sw_post_consent(
+        &tb,
+        Some("private-1"),
+        body(json!({"allPsd2": "allAccounts"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    let cid = r.json()["consentId"].as_str().unwrap().to_string();
+    assert!(
+        sw_redirect(&tb, &cid, "private-1")
+            .await
+            .contains_key("code")
+    );
+    let r = tb
+        .call(
+            Bank::Swedbank,
+            "GET",
+            &format!("/v1/consents/{cid}"),
+            &refs(&sw_headers(None)),
+            Body::None,
+        )
+        .await;
+    assert_eq!(r.json()["access"], json!({"allPsd2": "allAccounts"}));
+    assert_eq!(r.json()["consentStatus"], "valid");
+
+    let h = sw_headers(Some(&cid));
+    let list = tb
+        .call(Bank::Swedbank, "GET", "/v1/accounts", &refs(&h), Body::None)
+        .await
+        .json();
+    let accounts = list["accounts"].as_array().unwrap();
+    let expected = tb
+        .sb
+        .fixtures()
+        .accounts_of(Bank::Swedbank, "private-1", AccountKind::Payment)
+        .len();
+    assert_eq!(accounts.len(), expected);
+    for account in accounts {
+        let id = account["resourceId"].as_str().unwrap();
+        for path in [
+            format!("/v1/accounts/{id}/balances"),
+            format!("/v1/accounts/{id}/transactions?bookingStatus=booked"),
+        ] {
+            let r = tb
+                .call(Bank::Swedbank, "GET", &path, &refs(&h), Body::None)
+                .await;
+            assert_eq!(r.status, 200, "{path}: {:?}", r.json());
+        }
+    }
+}
+
+#[tokio::test]
 async fn frequency_per_day_counts_unattended_access() {
     let tb = Tb::start(builder()).await;
     let (token, cid) = op_valid_consent(&tb, "private-1", 2).await;

@@ -18,7 +18,7 @@ pub const BERLIN_GROUP: &str = "../shared/realspecs/berlin-group-psd2-api-1.3.12
 /// The small spec smoke runs compare with, relative to the repository root.
 pub const SMOKE_SPEC: &str = "specs/openpayments/openpayments.yaml";
 
-const OAG_CRATE: &str = "berlin-group-oag";
+const OAG_CRATE: &str = "oag-client";
 
 /// Where each generator's Berlin Group crate lands.
 fn ours_dir(ctx: &Ctx) -> PathBuf {
@@ -43,7 +43,11 @@ pub fn generation_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
         for dir in &banks {
             let crate_spec = bank_crate_spec(dir)?;
             let rendered = render(&crate_spec)?;
-            let out = ctx.bench_dir.join("gen").join("banks").join(&crate_spec.bank);
+            let out = ctx
+                .bench_dir
+                .join("gen")
+                .join("banks")
+                .join(&crate_spec.bank);
             write::write_crate(&out, &rendered.files)?;
         }
         all.push(start.elapsed().as_secs_f64());
@@ -80,12 +84,15 @@ pub fn generation_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
         dev_exe.clone()
     } else {
         println!("building xtask (release)...");
-        exec::timed(
-            Command::new(exec::cargo())
-                .current_dir(&ctx.root)
-                .args(["build", "--release", "-p", "xtask"]),
+        ctx.add_setup(exec::timed(
+            Command::new(exec::cargo()).current_dir(&ctx.root).args([
+                "build",
+                "--release",
+                "-p",
+                "xtask",
+            ]),
             &ctx.log,
-        )?;
+        )?);
         ctx.target.join("release").join("xtask")
     };
     let ours_stats = Stats::of(&time_ours(ctx, &exe, &spec)?);
@@ -237,9 +244,9 @@ fn build_times(ctx: &Ctx, dir: &Path, target_dir: &Path, extra: &[&str]) -> Resu
             .env_remove("RUSTFLAGS");
         c
     };
-    exec::timed(&mut cmd(ctx), &ctx.log)?;
+    ctx.add_setup(exec::timed(&mut cmd(ctx), &ctx.log)?);
     let mut times = Vec::new();
-    for _ in 0..ctx.reps {
+    for _ in 0..ctx.build_reps {
         exec::touch_tree(&dir.join("src"))?;
         times.push(exec::timed(&mut cmd(ctx), &ctx.log)?);
     }
@@ -259,7 +266,12 @@ pub fn build_row(ctx: &mut Ctx) -> Result<Row> {
     }
     let build = ctx.bench_dir.join("build");
     let ours_src = build.join("ours");
-    stage(&ours_dir(ctx), &ours_src, Some(&ctx.root.join("Cargo.lock")), false)?;
+    stage(
+        &ours_dir(ctx),
+        &ours_src,
+        Some(&ctx.root.join("Cargo.lock")),
+        false,
+    )?;
     let ours = build_times(ctx, &ours_src, &build.join("target-ours"), &[])?;
     let ours_stats = Stats::of(&ours);
     let oag = match &ctx.oag {
@@ -273,7 +285,7 @@ pub fn build_row(ctx: &mut Ctx) -> Result<Row> {
                 &build.join("target-oag"),
                 &["--no-default-features", "--features", "rustls"],
             )
-                .map_err(|e| format!("building openapi-generator's crate failed: {e}"))
+            .map_err(|e| format!("building openapi-generator's crate failed: {e}"))
         }
         Ok(_) => Err("openapi-generator produced no crate".into()),
         Err(why) => Err(why.clone()),

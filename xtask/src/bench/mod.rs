@@ -47,6 +47,8 @@ pub struct Ctx {
     pub smoke: bool,
     /// Samples per in-process and build figure.
     pub reps: usize,
+    /// Samples per generated-crate build.
+    pub build_reps: usize,
     /// Samples per openapi-generator run.
     pub oag_reps: usize,
     /// `build` or `check` (smoke).
@@ -55,11 +57,18 @@ pub struct Ctx {
     pub compare_spec: PathBuf,
     /// How the report names `compare_spec`.
     pub spec_label: String,
+    /// Seconds spent installing and building (not measuring).
+    pub setup_secs: std::cell::Cell<f64>,
     /// openapi-generator, or why it is not used.
     pub oag: std::result::Result<oag::Oag, String>,
 }
 
 impl Ctx {
+    /// Counts `secs` as setup (installing, building) rather than measuring.
+    pub fn add_setup(&self, secs: f64) {
+        self.setup_secs.set(self.setup_secs.get() + secs);
+    }
+
     /// Profile of the `psd2-bench` binaries.
     pub fn profile(&self) -> &'static str {
         if self.smoke { "dev" } else { "release" }
@@ -102,6 +111,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         println!("setting up openapi-generator {}...", oag::VERSION);
         oag::setup(&bench_dir, &log)
     };
+    let oag_setup = start.elapsed().as_secs_f64();
     if let Err(why) = &oag {
         println!("skipping the openapi-generator comparisons: {why}");
     }
@@ -113,6 +123,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         smoke: args.smoke,
         reps: if args.smoke { 1 } else { 5 },
         oag_reps: if args.smoke { 1 } else { 3 },
+        build_reps: if args.smoke { 1 } else { 3 },
         build_verb: if args.smoke { "check" } else { "build" },
         compare_spec: if args.smoke {
             root.join(generation::SMOKE_SPEC)
@@ -124,6 +135,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         } else {
             "Berlin Group 1.3.12".into()
         },
+        setup_secs: std::cell::Cell::new(oag_setup),
         oag,
     };
     let sizes = if args.smoke {
@@ -146,7 +158,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         }
         Err(e) => {
             let why = format!("building psd2-bench failed: {e}");
-            rows.push(Row::skipped("streaming, memory, concurrency", "see docs", why));
+            rows.push(Row::skipped(
+                "streaming, memory, concurrency",
+                "see docs",
+                why,
+            ));
         }
     }
     rows.push(runtime::mapping_row(&ctx, &sizes));
@@ -161,10 +177,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     }
     notes.push(format!(
         "commands and their output: {}",
-        ctx.log
-            .strip_prefix(&root)
-            .unwrap_or(&ctx.log)
-            .display()
+        ctx.log.strip_prefix(&root).unwrap_or(&ctx.log).display()
     ));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let header = Header {
@@ -174,6 +187,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         rustc: rustc_version(),
         profile: ctx.profile(),
         total_secs: start.elapsed().as_secs_f64(),
+        setup_secs: ctx.setup_secs.get(),
     };
     let md = report::render(&header, &rows, &notes);
     let out = args

@@ -34,8 +34,8 @@ pub fn setup(bench_dir: &Path, log: &Path) -> Result<Oag, String> {
         .arg("-version")
         .output()
         .map_err(|e| format!("java not found ({e})"))?;
-    let text = String::from_utf8_lossy(&java.stderr).into_owned()
-        + &String::from_utf8_lossy(&java.stdout);
+    let text =
+        String::from_utf8_lossy(&java.stderr).into_owned() + &String::from_utf8_lossy(&java.stdout);
     match java_major(&text) {
         Some(v) if v >= 17 => {}
         Some(v) => return Err(format!("Java {v} found, openapi-generator needs 17")),
@@ -47,11 +47,8 @@ pub fn setup(bench_dir: &Path, log: &Path) -> Result<Oag, String> {
     if cli.is_file() && marker.is_file() {
         return Ok(Oag { cli });
     }
-    exec::timed(
-        Command::new("python3").args(["-m", "venv"]).arg(&venv),
-        log,
-    )
-    .map_err(|e| format!("cannot create a Python venv: {e}"))?;
+    exec::timed(Command::new("python3").args(["-m", "venv"]).arg(&venv), log)
+        .map_err(|e| format!("cannot create a Python venv: {e}"))?;
     exec::timed(
         Command::new(venv.join("bin").join("pip"))
             .args(["install", "--quiet", "--disable-pip-version-check"])

@@ -59,7 +59,7 @@ pub fn build_binary(ctx: &Ctx) -> Result<PathBuf> {
         cmd.arg("--release");
     }
     println!("building psd2-bench ({} profile)...", ctx.profile());
-    exec::timed(&mut cmd, &ctx.log)?;
+    ctx.add_setup(exec::timed(&mut cmd, &ctx.log)?);
     Ok(ctx
         .target
         .join(if ctx.smoke { "debug" } else { "release" })
@@ -69,7 +69,11 @@ pub fn build_binary(ctx: &Ctx) -> Result<PathBuf> {
 /// Runs the binary once; its last stdout line is a JSON object.
 fn run_json(ctx: &Ctx, bin: &Path, args: &[String]) -> Result<Value> {
     let out = exec::output(Command::new(bin).args(args), &ctx.log)?;
-    let line = out.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let line = out
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     serde_json::from_str(line).map_err(|e| Error::Command {
         command: format!("{} {}", bin.display(), args.join(" ")),
         message: format!("unexpected output {line:?}: {e}"),
@@ -152,9 +156,7 @@ pub fn streaming_rows(ctx: &Ctx, bin: &Path, sizes: &Sizes) -> Vec<Row> {
                     baseline: rs.map(|r| ("raw progenitor client".to_string(), r)),
                     ratio: x,
                     target: target.into(),
-                    verdict: x.map_or(Verdict::Skipped("no samples".into()), |x| {
-                        at_least(x, 0.9)
-                    }),
+                    verdict: x.map_or(Verdict::Skipped("no samples".into()), |x| at_least(x, 0.9)),
                 });
             }
             (Err(why), Ok(r)) => rows.push(Row {
@@ -202,7 +204,10 @@ pub fn streaming_rows(ctx: &Ctx, bin: &Path, sizes: &Sizes) -> Vec<Row> {
         super::report::num(sizes.histories[0] as f64)
     );
     let target = "within 10% (≤ 1.10x)";
-    match (facade_rss.first().cloned().flatten(), facade_rss.get(1).cloned().flatten()) {
+    match (
+        facade_rss.first().cloned().flatten(),
+        facade_rss.get(1).cloned().flatten(),
+    ) {
         (Some(small), Some(large)) => {
             let x = ratio(large.median, small.median);
             rows.push(Row {
@@ -227,7 +232,12 @@ pub fn streaming_rows(ctx: &Ctx, bin: &Path, sizes: &Sizes) -> Vec<Row> {
     rows
 }
 
-fn concurrency(ctx: &Ctx, bin: &Path, mode: &str, sizes: &Sizes) -> std::result::Result<Vec<f64>, String> {
+fn concurrency(
+    ctx: &Ctx,
+    bin: &Path,
+    mode: &str,
+    sizes: &Sizes,
+) -> std::result::Result<Vec<f64>, String> {
     let mut secs = Vec::new();
     for _ in 0..sizes.reps {
         let args = vec![
@@ -308,12 +318,20 @@ pub fn mapping_row(ctx: &Ctx, sizes: &Sizes) -> Row {
         let _ = exec::remove_dir(&group.join(name).join("new"));
     }
     let (warm, measure, samples) = sizes.criterion;
-    let mut cmd = Command::new(exec::cargo());
-    cmd.current_dir(&ctx.root)
-        .args(["bench", "-p", "psd2-bench", "--bench", "mapping"]);
-    if ctx.smoke {
-        cmd.args(["--profile", "dev"]);
+    let bench = |ctx: &Ctx| {
+        let mut cmd = Command::new(exec::cargo());
+        cmd.current_dir(&ctx.root)
+            .args(["bench", "-p", "psd2-bench", "--bench", "mapping"]);
+        if ctx.smoke {
+            cmd.args(["--profile", "dev"]);
+        }
+        cmd
+    };
+    match exec::timed(bench(ctx).arg("--no-run"), &ctx.log) {
+        Ok(secs) => ctx.add_setup(secs),
+        Err(e) => return Row::skipped(what, target, e.to_string()),
     }
+    let mut cmd = bench(ctx);
     cmd.args([
         "--",
         "--warm-up-time",
@@ -328,8 +346,7 @@ pub fn mapping_row(ctx: &Ctx, sizes: &Sizes) -> Row {
         return Row::skipped(what, target, e.to_string());
     }
     let raw = criterion_samples(&group.join("deserialize_raw")).and_then(|s| Stats::of(&s));
-    let mapped =
-        criterion_samples(&group.join("deserialize_and_map")).and_then(|s| Stats::of(&s));
+    let mapped = criterion_samples(&group.join("deserialize_and_map")).and_then(|s| Stats::of(&s));
     let to_ms = |s: Stats| Stats {
         median: s.median * 1e3,
         min: s.min * 1e3,

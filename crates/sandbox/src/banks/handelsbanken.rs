@@ -15,6 +15,7 @@ use chrono::{Days, Duration as ChronoDuration};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+use super::common;
 use crate::config::Bank;
 use crate::errors::{ApiError, BankError, OAuthError};
 use crate::fixtures::{Account, AccountKind, Fixtures, Txn, TxnKind};
@@ -22,7 +23,7 @@ use crate::paging::{self, TxQuery};
 use crate::state::{
     AisRequest, AppState, AuthCode, ConsentStatus, NewConsent, ScaMethod, ScaStatus, TokenKind,
 };
-use crate::util::{header, json_number, parse_date, psu_present, require_header, with_query};
+use crate::util::{header, json_number, psu_present, require_header, with_query};
 
 const BANK: Bank = Bank::Handelsbanken;
 const SLEEP_MS: u64 = 100;
@@ -460,22 +461,17 @@ fn account_json(state: &AppState, a: &Account, with_balances: bool) -> Value {
 
 async fn accounts(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R {
     let cid = consent_token(&state, &headers).map_err(e)?;
-    let (grant, _) = state
-        .ais_access(
-            BANK,
-            &cid,
-            AisRequest {
-                psu_present: psu_present(&headers),
-                ..Default::default()
-            },
-        )
-        .map_err(e)?;
-    let list: Vec<Value> = state
-        .fixtures
-        .accounts_of(BANK, &grant.psu, AccountKind::Payment)
-        .into_iter()
-        .map(|a| account_json(&state, a, false))
-        .collect();
+    let list: Vec<Value> = common::covered_accounts(
+        &state,
+        BANK,
+        &cid,
+        psu_present(&headers),
+        AccountKind::Payment,
+    )
+    .map_err(e)?
+    .into_iter()
+    .map(|a| account_json(&state, a, false))
+    .collect();
     Ok(axum::Json(json!({"accounts": list})).into_response())
 }
 
@@ -485,18 +481,12 @@ async fn account_details(
     Path(id): Path<String>,
 ) -> R {
     let cid = consent_token(&state, &headers).map_err(e)?;
-    let (_, acc) = state
-        .ais_access(
-            BANK,
-            &cid,
-            AisRequest {
-                account_id: Some(&id),
-                psu_present: psu_present(&headers),
-                ..Default::default()
-            },
-        )
-        .map_err(e)?;
-    let acc = acc.ok_or_else(|| e(ApiError::resource_unknown("Account")))?;
+    let request = AisRequest {
+        account_id: Some(&id),
+        psu_present: psu_present(&headers),
+        ..Default::default()
+    };
+    let acc = common::consented_account(&state, BANK, &cid, request, "Account").map_err(e)?;
     Ok(axum::Json(account_json(&state, &acc, true)).into_response())
 }
 
@@ -505,31 +495,16 @@ fn tx_query(
     q: &HashMap<String, String>,
     card: bool,
 ) -> Result<TxQuery, ApiError> {
-    let today = state.clock.today();
-    let (booked, pending) = if card {
+    let booking = if card {
         paging::booking_status(q.get("bookingStatus"), Some("both"))?
     } else {
         (true, true)
     };
-    Ok(TxQuery {
-        booked,
-        pending,
-        date_from: parse_date("dateFrom", q.get("dateFrom"))?
-            .unwrap_or_else(|| paging::default_date_from(today)),
-        date_to: parse_date("dateTo", q.get("dateTo"))?.unwrap_or(today),
-        key: q.get("continuationKey").cloned(),
-    })
+    common::tx_query(q, state.clock.today(), booking)
 }
 
 fn next_href(state: &AppState, path: &str, q: &HashMap<String, String>, key: &str) -> String {
-    let mut params: Vec<(&str, &str)> = q
-        .iter()
-        .filter(|(k, _)| k.as_str() != "continuationKey")
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    params.sort();
-    params.push(("continuationKey", key));
-    with_query(&format!("{}{path}", state.bank_url(BANK)), &params)
+    common::next_page_url(&format!("{}{path}", state.bank_url(BANK)), q, key)
 }
 
 fn txn_json(t: &Txn) -> Value {
@@ -571,31 +546,16 @@ async fn transactions(
 ) -> R {
     let cid = consent_token(&state, &headers).map_err(e)?;
     let query = tx_query(&state, &q, false).map_err(e)?;
-    let (_, acc) = state
-        .ais_access(
-            BANK,
-            &cid,
-            AisRequest {
-                account_id: Some(&id),
-                psu_present: psu_present(&headers),
-                date_from: Some(query.date_from),
-                continuation: query.key.is_some(),
-                card: false,
-            },
-        )
-        .map_err(e)?;
-    let acc = acc.ok_or_else(|| e(ApiError::resource_unknown("Account")))?;
+    let request = AisRequest {
+        account_id: Some(&id),
+        psu_present: psu_present(&headers),
+        date_from: Some(query.date_from),
+        continuation: query.key.is_some(),
+        card: false,
+    };
+    let acc = common::consented_account(&state, BANK, &cid, request, "Account").map_err(e)?;
     let path = format!("/openbanking/psd2/v2/accounts/{id}/transactions");
-    let (empty, repeat) = state.faults.paging(BANK, &path);
-    let page = paging::page(
-        &state.fixtures,
-        &acc,
-        &query,
-        state.config.page_size,
-        empty,
-        repeat,
-    )
-    .map_err(e)?;
+    let page = common::transactions_page(&state, BANK, &path, &acc, &query).map_err(e)?;
     let list: Vec<Value> = page
         .pending
         .iter()
@@ -637,22 +597,12 @@ fn card_json(state: &AppState, a: &Account, with_balances: bool) -> Value {
 
 async fn card_accounts(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R {
     let cid = consent_token(&state, &headers).map_err(e)?;
-    let (grant, _) = state
-        .ais_access(
-            BANK,
-            &cid,
-            AisRequest {
-                psu_present: psu_present(&headers),
-                ..Default::default()
-            },
-        )
-        .map_err(e)?;
-    let list: Vec<Value> = state
-        .fixtures
-        .accounts_of(BANK, &grant.psu, AccountKind::Card)
-        .into_iter()
-        .map(|a| card_json(&state, a, false))
-        .collect();
+    let list: Vec<Value> =
+        common::covered_accounts(&state, BANK, &cid, psu_present(&headers), AccountKind::Card)
+            .map_err(e)?
+            .into_iter()
+            .map(|a| card_json(&state, a, false))
+            .collect();
     Ok(axum::Json(json!({"cardAccounts": list})).into_response())
 }
 
@@ -664,20 +614,14 @@ fn card_access(
     continuation: bool,
 ) -> Result<Account, BankError> {
     let cid = consent_token(state, headers).map_err(e)?;
-    let (_, acc) = state
-        .ais_access(
-            BANK,
-            &cid,
-            AisRequest {
-                account_id: Some(id),
-                psu_present: psu_present(headers),
-                date_from,
-                continuation,
-                card: true,
-            },
-        )
-        .map_err(e)?;
-    acc.ok_or_else(|| e(ApiError::resource_unknown("Card account")))
+    let request = AisRequest {
+        account_id: Some(id),
+        psu_present: psu_present(headers),
+        date_from,
+        continuation,
+        card: true,
+    };
+    common::consented_account(state, BANK, &cid, request, "Card account").map_err(e)
 }
 
 async fn card_account_details(
@@ -739,16 +683,7 @@ async fn card_transactions(
         query.key.is_some(),
     )?;
     let path = format!("/openbanking/psd2/v1/card-accounts/{id}/transactions");
-    let (empty, repeat) = state.faults.paging(BANK, &path);
-    let page = paging::page(
-        &state.fixtures,
-        &acc,
-        &query,
-        state.config.page_size,
-        empty,
-        repeat,
-    )
-    .map_err(e)?;
+    let page = common::transactions_page(&state, BANK, &path, &acc, &query).map_err(e)?;
     let mut report = json!({
         "booked": page.booked.iter().map(|t| card_txn_json(&acc, t)).collect::<Vec<_>>(),
         "pending": page.pending.iter().map(|t| card_txn_json(&acc, t)).collect::<Vec<_>>(),

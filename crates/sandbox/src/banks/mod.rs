@@ -1,5 +1,6 @@
 //! One module per bank; each exposes `routes()` with the bank's paths from `specs/`.
 
+pub mod common;
 pub mod handelsbanken;
 pub mod openpayments;
 pub mod swedbank;

@@ -12,15 +12,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+use super::common::{
+    bg_consent_json, bg_consent_status_json, consented_account, covered_accounts, created,
+    next_page_url, terminate_consent, transactions_page, tx_query, with_balance,
+};
 use super::{bg_amount, bg_balances, parse_bg_consent};
 use crate::config::Bank;
 use crate::errors::{ApiError, BankError, OAuthError};
 use crate::fixtures::{Account, AccountKind, Txn, TxnKind};
-use crate::paging::{self, TxQuery};
-use crate::state::{
-    AisRequest, AppState, ConsentStatus, NewConsent, ScaMethod, ScaStatus, TokenKind,
-};
-use crate::util::{header, parse_date, psu_present, require_header, valid_bic, with_query};
+use crate::paging;
+use crate::state::{AisRequest, AppState, NewConsent, ScaMethod, ScaStatus, TokenKind};
+use crate::util::{header, psu_present, require_header, valid_bic, with_query};
 
 const BANK: Bank = Bank::OpenPayments;
 const BALANCE_TYPES: [&str; 3] = ["interimAvailable", "interimBooked", "valueDated"];
@@ -161,15 +163,7 @@ async fn create_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, 
         ],
         "_links": consent_links(&id),
     });
-    Ok((
-        StatusCode::CREATED,
-        [
-            ("location", format!("{CONSENTS}/{id}")),
-            ("aspsp-sca-approach", approach.to_string()),
-        ],
-        axum::Json(body),
-    )
-        .into_response())
+    Ok(created(format!("{CONSENTS}/{id}"), approach, body))
 }
 
 async fn get_consent(
@@ -179,16 +173,9 @@ async fn get_consent(
 ) -> R {
     common(&state, &headers).map_err(e)?;
     let c = state.consent(BANK, &id).map_err(e)?;
-    Ok(axum::Json(json!({
-        "access": c.access,
-        "recurringIndicator": c.recurring,
-        "validUntil": c.valid_until.to_string(),
-        "frequencyPerDay": c.frequency_per_day,
-        "lastActionDate": c.last_action_date.to_string(),
-        "consentStatus": c.status.bg(),
-        "_links": consent_links(&c.id),
-    }))
-    .into_response())
+    let mut body = bg_consent_json(&c);
+    body["_links"] = consent_links(&c.id);
+    Ok(axum::Json(body).into_response())
 }
 
 async fn consent_status(
@@ -198,7 +185,7 @@ async fn consent_status(
 ) -> R {
     common(&state, &headers).map_err(e)?;
     let c = state.consent(BANK, &id).map_err(e)?;
-    Ok(axum::Json(json!({"consentStatus": c.status.bg()})).into_response())
+    Ok(axum::Json(bg_consent_status_json(&c)).into_response())
 }
 
 async fn delete_consent(
@@ -207,13 +194,7 @@ async fn delete_consent(
     Path(id): Path<String>,
 ) -> R {
     common(&state, &headers).map_err(e)?;
-    let today = state.clock.today();
-    state
-        .update_consent(BANK, &id, |c| {
-            c.status = ConsentStatus::TerminatedByTpp;
-            c.last_action_date = today;
-        })
-        .map_err(e)?;
+    terminate_consent(&state, BANK, &id).map_err(e)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -330,10 +311,6 @@ fn account_json(state: &AppState, a: &Account, with_balance: bool, details: bool
     v
 }
 
-fn with_balance(q: &HashMap<String, String>) -> bool {
-    q.get("withBalance").map(String::as_str) == Some("true")
-}
-
 async fn accounts(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -341,24 +318,17 @@ async fn accounts(
 ) -> R {
     common(&state, &headers).map_err(e)?;
     let cid = require_header(&headers, "consent-id").map_err(e)?;
-    let (grant, _) = state
-        .ais_access(
-            BANK,
-            cid,
-            AisRequest {
-                psu_present: psu_present(&headers),
-                ..Default::default()
-            },
-        )
-        .map_err(e)?;
-    let consent = state.consent(BANK, cid).map_err(e)?;
-    let list: Vec<Value> = state
-        .fixtures
-        .accounts_of(BANK, &grant.psu, AccountKind::Payment)
-        .into_iter()
-        .filter(|a| crate::state::consent_covers(&consent.access, a))
-        .map(|a| account_json(&state, a, with_balance(&q), false))
-        .collect();
+    let list: Vec<Value> = covered_accounts(
+        &state,
+        BANK,
+        cid,
+        psu_present(&headers),
+        AccountKind::Payment,
+    )
+    .map_err(e)?
+    .into_iter()
+    .map(|a| account_json(&state, a, with_balance(&q), false))
+    .collect();
     Ok(axum::Json(json!({"accounts": list})).into_response())
 }
 
@@ -371,20 +341,14 @@ fn account_access(
 ) -> Result<Account, BankError> {
     common(state, headers).map_err(e)?;
     let cid = require_header(headers, "consent-id").map_err(e)?;
-    let (_, acc) = state
-        .ais_access(
-            BANK,
-            cid,
-            AisRequest {
-                account_id: Some(id),
-                psu_present: psu_present(headers),
-                date_from,
-                continuation,
-                card: false,
-            },
-        )
-        .map_err(e)?;
-    acc.ok_or_else(|| e(ApiError::resource_unknown("Account")))
+    let request = AisRequest {
+        account_id: Some(id),
+        psu_present: psu_present(headers),
+        date_from,
+        continuation,
+        card: false,
+    };
+    consented_account(state, BANK, cid, request, "Account").map_err(e)
 }
 
 async fn account_details(
@@ -493,18 +457,8 @@ async fn transactions(
     let today = state.clock.today();
     // Header checks come first so a missing token is 401, not a query error.
     common(&state, &headers).map_err(e)?;
-    let (booked, pending) = paging::booking_status(q.get("bookingStatus"), None).map_err(e)?;
-    let query = TxQuery {
-        booked,
-        pending,
-        date_from: parse_date("dateFrom", q.get("dateFrom"))
-            .map_err(e)?
-            .unwrap_or_else(|| paging::default_date_from(today)),
-        date_to: parse_date("dateTo", q.get("dateTo"))
-            .map_err(e)?
-            .unwrap_or(today),
-        key: q.get("continuationKey").cloned(),
-    };
+    let booking = paging::booking_status(q.get("bookingStatus"), None).map_err(e)?;
+    let query = tx_query(&q, today, booking).map_err(e)?;
     let acc = account_access(
         &state,
         &headers,
@@ -513,26 +467,10 @@ async fn transactions(
         query.key.is_some(),
     )?;
     let path = format!("{ACCOUNTS}/{id}/transactions");
-    let (empty, repeat) = state.faults.paging(BANK, &path);
-    let page = paging::page(
-        &state.fixtures,
-        &acc,
-        &query,
-        state.config.page_size,
-        empty,
-        repeat,
-    )
-    .map_err(e)?;
+    let page = transactions_page(&state, BANK, &path, &acc, &query).map_err(e)?;
     let mut links = json!({"account": {"href": format!("{ACCOUNTS}/{id}")}});
     if let Some(k) = &page.next_key {
-        let mut params: Vec<(&str, &str)> = q
-            .iter()
-            .filter(|(k, _)| k.as_str() != "continuationKey")
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        params.sort();
-        params.push(("continuationKey", k));
-        links["next"] = json!({"href": with_query(&path, &params)});
+        links["next"] = json!({"href": next_page_url(&path, &q, k)});
     }
     let body = json!({
         "account": {"iban": acc.iban},

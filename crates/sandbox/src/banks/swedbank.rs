@@ -13,13 +13,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+use super::common::{
+    bg_consent_json, bg_consent_status_json, consented_account, covered_accounts, created,
+    next_page_url, terminate_consent, transactions_page, tx_query, with_balance,
+};
 use super::{bg_amount, bg_balances, parse_bg_consent};
 use crate::config::Bank;
 use crate::errors::{ApiError, BankError};
 use crate::fixtures::{Account, AccountKind, Txn};
-use crate::paging::{self, TxQuery};
-use crate::state::{AisRequest, AppState, ConsentStatus, NewConsent, ScaMethod, ScaStatus};
-use crate::util::{header, parse_date, psu_present, require_header, with_query};
+use crate::paging;
+use crate::state::{AisRequest, AppState, NewConsent, ScaMethod, ScaStatus};
+use crate::util::{header, psu_present, require_header, with_query};
 
 const BANK: Bank = Bank::Swedbank;
 const BALANCE_TYPES: [&str; 3] = ["interimAvailable", "closingBooked", "expected"];
@@ -99,10 +103,33 @@ fn url(state: &AppState, path: &str) -> String {
     format!("{}{path}", state.bank_url(BANK))
 }
 
+/// Checks the Berlin Group 1.3 `allPsd2` member of a consent's `access`: only `allAccounts`
+/// is admitted, and not together with account lists. Such a consent covers all of the PSU's
+/// accounts with every access (see [`crate::state::consent_covers`]).
+fn check_all_psd2(access: &Value) -> Result<(), ApiError> {
+    let Some(all) = access.get("allPsd2") else {
+        return Ok(());
+    };
+    if all.as_str() != Some("allAccounts") {
+        return Err(ApiError::format("allPsd2 must be allAccounts."));
+    }
+    let lists = ["accounts", "balances", "transactions"]
+        .iter()
+        .filter_map(|k| access.get(*k))
+        .any(|v| v.as_array().is_some_and(|a| !a.is_empty()));
+    if lists {
+        return Err(ApiError::format(
+            "allPsd2 cannot be combined with accounts, balances or transactions.",
+        ));
+    }
+    Ok(())
+}
+
 async fn create_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
     let (access, recurring, valid_until, freq) =
         parse_bg_consent(&body, state.clock.today()).map_err(e)?;
+    check_all_psd2(&access).map_err(e)?;
     let psu = header(&headers, "psu-id")
         .filter(|p| crate::fixtures::psu(p).is_some())
         .map(str::to_string);
@@ -131,15 +158,11 @@ async fn create_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, 
             "startAuthorisation": link(url(&state, &format!("/v1/consents/{id}/authorisations"))),
         },
     });
-    Ok((
-        StatusCode::CREATED,
-        [
-            ("location", url(&state, &format!("/v1/consents/{id}"))),
-            ("aspsp-sca-approach", approach.to_string()),
-        ],
-        axum::Json(body),
-    )
-        .into_response())
+    Ok(created(
+        url(&state, &format!("/v1/consents/{id}")),
+        approach,
+        body,
+    ))
 }
 
 async fn get_consent(
@@ -149,15 +172,7 @@ async fn get_consent(
 ) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
     let c = state.consent(BANK, &id).map_err(e)?;
-    Ok(axum::Json(json!({
-        "access": c.access,
-        "recurringIndicator": c.recurring,
-        "validUntil": c.valid_until.to_string(),
-        "frequencyPerDay": c.frequency_per_day,
-        "lastActionDate": c.last_action_date.to_string(),
-        "consentStatus": c.status.bg(),
-    }))
-    .into_response())
+    Ok(axum::Json(bg_consent_json(&c)).into_response())
 }
 
 async fn consent_status(
@@ -167,7 +182,7 @@ async fn consent_status(
 ) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
     let c = state.consent(BANK, &id).map_err(e)?;
-    Ok(axum::Json(json!({"consentStatus": c.status.bg()})).into_response())
+    Ok(axum::Json(bg_consent_status_json(&c)).into_response())
 }
 
 async fn delete_consent(
@@ -176,13 +191,7 @@ async fn delete_consent(
     Path(id): Path<String>,
 ) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
-    let today = state.clock.today();
-    state
-        .update_consent(BANK, &id, |c| {
-            c.status = ConsentStatus::TerminatedByTpp;
-            c.last_action_date = today;
-        })
-        .map_err(e)?;
+    terminate_consent(&state, BANK, &id).map_err(e)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -238,15 +247,7 @@ async fn start_authorisation(
     if decoupled {
         body["psuMessage"] = json!("Open the Swedbank app to approve.");
     }
-    Ok((
-        StatusCode::CREATED,
-        [
-            ("location", status_url),
-            ("aspsp-sca-approach", approach.to_string()),
-        ],
-        axum::Json(body),
-    )
-        .into_response())
+    Ok(created(status_url, approach, body))
 }
 
 async fn get_authorisation(
@@ -283,10 +284,6 @@ fn account_json(state: &AppState, a: &Account, with_balance: bool) -> Value {
     v
 }
 
-fn with_balance(q: &HashMap<String, String>) -> bool {
-    q.get("withBalance").map(String::as_str) == Some("true")
-}
-
 async fn accounts(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -294,24 +291,17 @@ async fn accounts(
 ) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
     let cid = require_header(&headers, "consent-id").map_err(e)?;
-    let (grant, _) = state
-        .ais_access(
-            BANK,
-            cid,
-            AisRequest {
-                psu_present: psu_present(&headers),
-                ..Default::default()
-            },
-        )
-        .map_err(e)?;
-    let consent = state.consent(BANK, cid).map_err(e)?;
-    let list: Vec<Value> = state
-        .fixtures
-        .accounts_of(BANK, &grant.psu, AccountKind::Payment)
-        .into_iter()
-        .filter(|a| crate::state::consent_covers(&consent.access, a))
-        .map(|a| account_json(&state, a, with_balance(&q)))
-        .collect();
+    let list: Vec<Value> = covered_accounts(
+        &state,
+        BANK,
+        cid,
+        psu_present(&headers),
+        AccountKind::Payment,
+    )
+    .map_err(e)?
+    .into_iter()
+    .map(|a| account_json(&state, a, with_balance(&q)))
+    .collect();
     Ok(axum::Json(json!({"accounts": list})).into_response())
 }
 
@@ -324,20 +314,14 @@ fn account_access(
 ) -> Result<Account, BankError> {
     require_header(headers, "x-request-id").map_err(e)?;
     let cid = require_header(headers, "consent-id").map_err(e)?;
-    let (_, acc) = state
-        .ais_access(
-            BANK,
-            cid,
-            AisRequest {
-                account_id: Some(id),
-                psu_present: psu_present(headers),
-                date_from,
-                continuation,
-                card: false,
-            },
-        )
-        .map_err(e)?;
-    acc.ok_or_else(|| e(ApiError::resource_unknown("Account")))
+    let request = AisRequest {
+        account_id: Some(id),
+        psu_present: psu_present(headers),
+        date_from,
+        continuation,
+        card: false,
+    };
+    consented_account(state, BANK, cid, request, "Account").map_err(e)
 }
 
 async fn account_details(
@@ -419,18 +403,8 @@ async fn transactions(
     let today = state.clock.today();
     require_header(&headers, "x-request-id").map_err(e)?;
     require_header(&headers, "consent-id").map_err(e)?;
-    let (booked, pending) = paging::booking_status(q.get("bookingStatus"), None).map_err(e)?;
-    let query = TxQuery {
-        booked,
-        pending,
-        date_from: parse_date("dateFrom", q.get("dateFrom"))
-            .map_err(e)?
-            .unwrap_or_else(|| paging::default_date_from(today)),
-        date_to: parse_date("dateTo", q.get("dateTo"))
-            .map_err(e)?
-            .unwrap_or(today),
-        key: q.get("continuationKey").cloned(),
-    };
+    let booking = paging::booking_status(q.get("bookingStatus"), None).map_err(e)?;
+    let query = tx_query(&q, today, booking).map_err(e)?;
     let acc = account_access(
         &state,
         &headers,
@@ -439,26 +413,10 @@ async fn transactions(
         query.key.is_some(),
     )?;
     let path = format!("/v1/accounts/{id}/transactions");
-    let (empty, repeat) = state.faults.paging(BANK, &path);
-    let page = paging::page(
-        &state.fixtures,
-        &acc,
-        &query,
-        state.config.page_size,
-        empty,
-        repeat,
-    )
-    .map_err(e)?;
+    let page = transactions_page(&state, BANK, &path, &acc, &query).map_err(e)?;
     let mut links = json!({"account": link(url(&state, &format!("/v1/accounts/{id}")))});
     if let Some(k) = &page.next_key {
-        let mut params: Vec<(&str, &str)> = q
-            .iter()
-            .filter(|(k, _)| k.as_str() != "continuationKey")
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        params.sort();
-        params.push(("continuationKey", k));
-        links["next"] = link(with_query(&url(&state, &path), &params));
+        links["next"] = link(next_page_url(&url(&state, &path), &q, k));
     }
     let mut body = json!({
         "account": {"iban": acc.iban, "currency": acc.currency},

@@ -399,20 +399,24 @@ pub fn sw_headers(consent: Option<&str>) -> Vec<(&'static str, String)> {
     h
 }
 
-pub async fn sw_create_consent(tb: &Tb, psu: Option<&str>, freq: u32) -> String {
+/// Posts a Swedbank "create consent" with `body` (for `psu`, if given); the raw answer.
+pub async fn sw_post_consent(tb: &Tb, psu: Option<&str>, body: Value) -> Resp {
     let mut h = sw_headers(None);
     if let Some(p) = psu {
         h.push(("PSU-ID", p.to_string()));
     }
-    let r = tb
-        .call(
-            Bank::Swedbank,
-            "POST",
-            "/v1/consents",
-            &refs(&h),
-            Body::Json(bg_consent_body(freq)),
-        )
-        .await;
+    tb.call(
+        Bank::Swedbank,
+        "POST",
+        "/v1/consents",
+        &refs(&h),
+        Body::Json(body),
+    )
+    .await
+}
+
+pub async fn sw_create_consent(tb: &Tb, psu: Option<&str>, freq: u32) -> String {
+    let r = sw_post_consent(tb, psu, bg_consent_body(freq)).await;
     assert_eq!(r.status, 201, "{:?}", r.json());
     r.json()["consentId"].as_str().unwrap().to_string()
 }

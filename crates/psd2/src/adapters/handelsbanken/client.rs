@@ -136,22 +136,57 @@ async fn map_error<E: Serialize>(
     refine(map_raw_error(BANK, operation, request_id, error).await)
 }
 
+/// Handelsbanken refinements of an error's kind: `errors[].code` before `httpMessage`, and a
+/// consent code (`CONSENT_EXPIRED`, ...) named in `moreInformation` when nothing else names one.
 fn refine(mut error: Error) -> Error {
     let is_hb_body = error.raw_body().is_some_and(|b| b.contains("\"httpCode\""));
-    if !is_hb_body
-        || error.bank_messages().len() < 2
-        || matches!(error.kind, ErrorKind::AccessExceeded { .. })
-    {
+    if !is_hb_body || matches!(error.kind, ErrorKind::AccessExceeded { .. }) {
         return error;
     }
     let messages = error.bank_messages();
-    let codes: Vec<&str> = messages[1..]
-        .iter()
-        .chain(&messages[..1])
-        .filter_map(|m| m.code.as_deref())
-        .collect();
-    error.kind = ErrorKind::classify(error.status, &codes, None);
+    if messages.len() >= 2 {
+        let codes: Vec<&str> = messages[1..]
+            .iter()
+            .chain(&messages[..1])
+            .filter_map(|m| m.code.as_deref())
+            .collect();
+        error.kind = ErrorKind::classify(error.status, &codes, None);
+    }
+    if !is_consent_kind(&error.kind)
+        && let Some(kind) = consent_kind_in_more_information(&error)
+    {
+        error.kind = kind;
+    }
     error
+}
+
+/// Whether `kind` is about the consent itself (expired, revoked, invalid, unknown): on such a
+/// 401 a new token cannot help, so none is fetched.
+fn is_consent_kind(kind: &ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::ConsentExpired
+            | ErrorKind::ConsentInvalid
+            | ErrorKind::ConsentRevoked
+            | ErrorKind::ConsentUnknown
+    )
+}
+
+/// The consent kind of a `CONSENT_*` code written in a Handelsbanken `moreInformation` text
+/// (the first bank message's text), if any.
+fn consent_kind_in_more_information(error: &Error) -> Option<ErrorKind> {
+    let text = error.bank_messages().first()?.text.as_deref()?;
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| word.to_ascii_uppercase().starts_with("CONSENT_"))
+        .map(|word| ErrorKind::classify(None, &[word], None))
+        .find(is_consent_kind)
+}
+
+/// Whether a token endpoint refused a grant (`invalid_grant`).
+fn is_invalid_grant(error: &Error) -> bool {
+    error
+        .codes()
+        .any(|code| code.trim().eq_ignore_ascii_case("invalid_grant"))
 }
 
 /// Awaits a raw call: logs it (bank, operation, status, request id) and maps its error.
@@ -285,7 +320,8 @@ impl Handelsbanken {
         self.token_call("refresh_token", body).await
     }
 
-    /// Runs `call` with the CCG token; on 401 renews the token and runs it exactly once more.
+    /// Runs `call` with the CCG token; on 401 renews the token and runs it exactly once more
+    /// (not when the 401 is about the consent).
     async fn with_client_token<T, F, Fut>(
         &self,
         operation: &'static str,
@@ -297,7 +333,7 @@ impl Handelsbanken {
     {
         let token = self.client_token.get(|| self.fetch_client_token()).await?;
         match call(bearer(&token), request_id()).await {
-            Err(e) if e.status == Some(401) => {
+            Err(e) if e.status == Some(401) && !is_consent_kind(&e.kind) => {
                 tracing::debug!(
                     bank = BANK,
                     operation,
@@ -313,6 +349,11 @@ impl Handelsbanken {
 
     /// Runs `call` with the session's PSU token: renewed first when expired (and a refresh
     /// token exists), and renewed once more on a 401 followed by exactly one retry.
+    ///
+    /// A 401 about the consent (`CONSENT_EXPIRED`, ...) is returned as it is: a new token
+    /// cannot help. When the renewal after a 401 is refused with `invalid_grant` (typically
+    /// because the consent ended), the bank's original 401 is returned, not the token
+    /// endpoint's error.
     async fn with_session<T, F, Fut>(
         &self,
         session: &Session,
@@ -335,10 +376,24 @@ impl Handelsbanken {
             tokens = self.renew(session, &tokens).await?;
         }
         match call(bearer(&tokens.access), request_id()).await {
-            Err(e) if e.status == Some(401) && tokens.refresh.is_some() => {
+            Err(e)
+                if e.status == Some(401)
+                    && tokens.refresh.is_some()
+                    && !is_consent_kind(&e.kind) =>
+            {
                 tracing::debug!(bank = BANK, operation, "PSU token refused, refreshing once");
-                let tokens = self.renew(session, &tokens).await?;
-                call(bearer(&tokens.access), request_id()).await
+                match self.renew(session, &tokens).await {
+                    Ok(tokens) => call(bearer(&tokens.access), request_id()).await,
+                    Err(renewal) if is_invalid_grant(&renewal) => {
+                        tracing::debug!(
+                            bank = BANK,
+                            operation,
+                            "refresh refused (invalid_grant), returning the bank's 401"
+                        );
+                        Err(e)
+                    }
+                    Err(renewal) => Err(renewal),
+                }
             }
             other => other,
         }

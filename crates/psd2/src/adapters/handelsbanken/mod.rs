@@ -4,7 +4,8 @@
 //! # Flow
 //!
 //! 1. A client-credentials (CCG) token (`scope=AIS`) is fetched on demand and cached (see
-//!    [`tokens`] for the renewal margin); a 401 on a CCG call renews it and retries once.
+//!    [`tokens`] for the renewal margin); a 401 on a CCG call renews it and retries once
+//!    (unless the 401 is about the consent).
 //! 2. [`Consents::create_consent`](crate::Consents::create_consent) initiates
 //!    `{"access":"ALL_ACCOUNTS"}`; `CreatedConsent::approaches` lists the `scaMethods`.
 //! 3. SCA:
@@ -17,7 +18,10 @@
 //!      pending (with the BankID hint code), done (a [`Session`] with the decoupled-grant
 //!      tokens) or failed (with the hint code).
 //! 4. Account and card calls use the session's access token; an expired token is renewed
-//!    with its refresh token before the call, and a 401 renews it once and retries.
+//!    with its refresh token before the call, and a 401 renews it once and retries. A 401
+//!    carrying a consent code (`CONSENT_EXPIRED`, `CONSENT_INVALID`, ... in `errors[].code`
+//!    or `moreInformation`) is returned as the consent error without a renewal; when the
+//!    renewal after a 401 is refused with `invalid_grant`, the original 401 is returned.
 //!    Renewed tokens stay in the adapter (the caller's `Session` is not changed);
 //!    [`Handelsbanken::current_session`] returns them, e.g. to store.
 //!

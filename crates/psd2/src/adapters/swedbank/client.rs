@@ -294,6 +294,14 @@ impl Swedbank {
 
     fn consent_access(request: &ConsentRequest) -> Result<raw::ConsentAccess, Error> {
         match &request.scope {
+            // Berlin Group: `allPsd2` grants all accounts with balances and transactions;
+            // `availableAccounts` grants the account list only.
+            ConsentScope::AllAccounts if request.with_balances || request.with_transactions => {
+                Ok(raw::ConsentAccess {
+                    all_psd2: Some(raw::AllPsd2("allAccounts".to_string())),
+                    ..Default::default()
+                })
+            }
             ConsentScope::AllAccounts => Ok(raw::ConsentAccess {
                 available_accounts: Some(raw::AvailableAccounts("allAccounts".to_string())),
                 ..Default::default()
@@ -335,7 +343,7 @@ impl Swedbank {
                         Vec::new()
                     },
                     accounts: refs,
-                    available_accounts: None,
+                    ..Default::default()
                 })
             }
         }

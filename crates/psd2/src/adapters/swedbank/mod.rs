@@ -7,7 +7,9 @@
 //! - Each call sends a fresh `X-Request-ID` (returned in errors) and the PSU headers:
 //!   `PSU-ID` / `PSU-Corporate-ID` RFC 2047-encoded when not ASCII, `PSU-Context` (the PSU's
 //!   or the config's), and `PSU-IP-Address` / `PSU-User-Agent` only for a present PSU.
-//! - Consents for all accounts ask for `availableAccounts: allAccounts`; for given IBANs the
+//! - Consents for all accounts ask for `allPsd2: allAccounts` (Berlin Group: all accounts
+//!   with balances and transactions) when balances or transactions are requested, and for
+//!   `availableAccounts: allAccounts` (the account list only) otherwise; for given IBANs the
 //!   IBANs are listed under `accounts` and, as requested, `balances` / `transactions`.
 //! - SCA: redirect starts an authorisation with the caller's `TPP-Redirect-URI` and adds a
 //!   random `state` to the bank's `scaRedirect` link; [`Swedbank`] remembers which consent a
