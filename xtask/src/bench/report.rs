@@ -206,7 +206,11 @@ pub fn render(header: &Header, rows: &[Row], notes: &[String]) -> String {
             .map(|x| format!("{}x", num(x)))
             .unwrap_or_else(|| "–".into());
         // Smoke sizes say nothing about the targets: mark their verdicts as indicative.
-        let smoke = if header.mode == "smoke" { " (smoke)" } else { "" };
+        let smoke = if header.mode == "smoke" {
+            " (smoke)"
+        } else {
+            ""
+        };
         let verdict = match &r.verdict {
             Verdict::Met => format!("met{smoke}"),
             Verdict::Missed => format!("**missed**{smoke}"),
@@ -277,7 +281,9 @@ mod tests {
         let md = render(&header, &rows, &["a note".into()]);
         assert!(md.contains("cores: **2**"), "{md}");
         assert!(
-            md.contains("| gen | 2.00 s (1.00–3.00, n=3) | other: 30.0 s | 15.0x | ≥ 10x | met (smoke) |"),
+            md.contains(
+                "| gen | 2.00 s (1.00–3.00, n=3) | other: 30.0 s | 15.0x | ≥ 10x | met (smoke) |"
+            ),
             "{md}"
         );
         assert!(
