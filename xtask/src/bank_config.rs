@@ -1,6 +1,7 @@
 //! `specs/<bank>/bank.toml`: per-bank settings as data.
 
 use crate::error::{Error, Result};
+use crate::pipeline::generate::Interface;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,13 @@ pub struct GenerateSection {
     /// Extra derives for every generated type (e.g. `"PartialEq"`).
     #[serde(default)]
     pub derives: Vec<String>,
+    /// `"builder"` (default; the facade's adapters need it) or `"positional"`.
+    #[serde(default)]
+    pub interface: Interface,
+    /// Keep one type per operation for a reusable parameter's schema (e.g.
+    /// `GetTransactionsBookingStatus`) instead of one shared type (`BookingStatus`).
+    #[serde(default)]
+    pub per_operation_parameter_types: bool,
 }
 
 impl BankConfig {
@@ -138,6 +146,20 @@ drop_headers = ["Digest", "Signature"]
         assert_eq!(c.bank.crate_name, "psd2-raw-swedbank");
         assert_eq!(c.generate.drop_headers, ["Digest", "Signature"]);
         assert_eq!(c.servers["sandbox"], "https://sandbox.example");
+        assert_eq!(c.generate.interface, Interface::Builder);
+    }
+
+    #[test]
+    fn interface_is_read_and_checked() {
+        let text = GOOD.replace("[generate]", "[generate]\ninterface = \"positional\"");
+        let c = BankConfig::parse(&text, Path::new("bank.toml")).unwrap();
+        assert_eq!(c.generate.interface, Interface::Positional);
+        let text = GOOD.replace("[generate]", "[generate]\ninterface = \"fluent\"");
+        let err = BankConfig::parse(&text, Path::new("bank.toml")).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown variant `fluent`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub struct GenerateArgs {
     /// Header parameters to drop (with --spec; banks use bank.toml).
     #[arg(long, value_delimiter = ',')]
     pub drop_headers: Vec<String>,
+    /// Client interface of the crate written for --spec (banks use bank.toml).
+    #[arg(long, value_enum, default_value_t, requires = "spec")]
+    pub interface: crate::pipeline::generate::Interface,
 }
 
 /// Arguments of `surface`.

@@ -23,15 +23,18 @@ pub fn bank_crate_spec(dir: &Path) -> Result<CrateSpec> {
         display_root: repo_root(),
         normalize: NormalizeSettings {
             drop_headers: c.generate.drop_headers.clone(),
+            per_operation_parameter_types: c.generate.per_operation_parameter_types,
         },
         generate: GenerateOptions {
             derives: c.generate.derives.clone(),
+            interface: c.generate.interface,
         },
         mode: CrateMode::Workspace,
     })
 }
 
-/// The crate description for a single document written as a standalone crate.
+/// The crate description for a single document written as a standalone crate (builder
+/// interface; set `generate.interface` for another).
 pub fn spec_crate_spec(document: &Path, drop_headers: &[String]) -> CrateSpec {
     let stem = document
         .file_stem()
@@ -57,6 +60,7 @@ pub fn spec_crate_spec(document: &Path, drop_headers: &[String]) -> CrateSpec {
         display_root: repo_root(),
         normalize: NormalizeSettings {
             drop_headers: drop_headers.to_vec(),
+            per_operation_parameter_types: false,
         },
         generate: GenerateOptions::default(),
         mode: CrateMode::Standalone {
@@ -97,7 +101,13 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     let mut differing = 0;
     if let (Some(document), Some(out)) = (&args.spec, &args.out) {
         differing += emit(
-            &spec_crate_spec(document, &args.drop_headers),
+            &CrateSpec {
+                generate: GenerateOptions {
+                    interface: args.interface,
+                    ..GenerateOptions::default()
+                },
+                ..spec_crate_spec(document, &args.drop_headers)
+            },
             out,
             args.check,
         )?;

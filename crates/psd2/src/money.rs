@@ -166,12 +166,21 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, MoneyError> {
     const MAX_MANTISSA: u128 = (1u128 << 96) - 1;
     let too_many = || MoneyError::TooManyDigits { text: quoted(text) };
     let mut mantissa: u128 = 0;
-    for &d in int_digits.iter().chain(frac_digits) {
-        mantissa = mantissa
-            .checked_mul(10)
-            .and_then(|m| m.checked_add(u128::from(d - b'0')))
-            .filter(|m| *m <= MAX_MANTISSA)
-            .ok_or_else(too_many)?;
+    if int_digits.len() + frac_digits.len() <= 19 {
+        // Up to 19 digits fit a u64 (and a Decimal's mantissa): no overflow checks needed.
+        let mut small: u64 = 0;
+        for &d in int_digits.iter().chain(frac_digits) {
+            small = small * 10 + u64::from(d - b'0');
+        }
+        mantissa = u128::from(small);
+    } else {
+        for &d in int_digits.iter().chain(frac_digits) {
+            mantissa = mantissa
+                .checked_mul(10)
+                .and_then(|m| m.checked_add(u128::from(d - b'0')))
+                .filter(|m| *m <= MAX_MANTISSA)
+                .ok_or_else(too_many)?;
+        }
     }
     let mut scale = i64::try_from(frac_digits.len()).map_err(|_| too_many())? - exponent;
     while scale < 0 {

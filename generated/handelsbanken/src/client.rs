@@ -2,7 +2,7 @@
 // Change the spec, overlay.yaml or bank.toml and regenerate instead.
 //   specs/handelsbanken/handelsbanken.json  sha256:a6aa7feb3e8fb0fdf8fbd8cba2483ff5e1129efd783279bcd6875a3017c80f7a
 //   specs/handelsbanken/overlay.yaml  sha256:92a524c6889ff73c4e4fb1a34b25f33ce127f7bc48f545ce8754974ad7a58d70
-//   specs/handelsbanken/bank.toml  sha256:6945452e2a89b8f8ffb4405e4971fb4df57511fec8b646d4c788dfb3fd221021
+//   specs/handelsbanken/bank.toml  sha256:f9adf583908c6bd58fef1e366efec72ec08474520dae7f507ddbc5e5aa13d9ab
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]

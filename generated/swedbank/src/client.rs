@@ -30,9 +30,10 @@ pub mod types {
         pub balances: ::std::vec::Vec<Balance>,
         /**Basic bank account number: the domestic account number, including the identifier
 of the bank that services the account.
-*/
+
+Documented constraint: max 30 characters*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bban: ::std::option::Option<AccountDetailsBban>,
+        pub bban: ::std::option::Option<::std::string::String>,
         ///BIC of the bank that services the account.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bic: ::std::option::Option<::std::string::String>,
@@ -52,9 +53,11 @@ added later still parse.
         )]
         pub cash_account_type: ::std::option::Option<::std::string::String>,
         pub currency: CurrencyCode,
-        ///IBAN (ISO 13616) of the account.
+        /**IBAN (ISO 13616) of the account.
+
+Documented constraint: max 34 characters*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub iban: ::std::option::Option<AccountDetailsIban>,
+        pub iban: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "_links",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -63,15 +66,19 @@ added later still parse.
         ///Name given to the account by the bank together with the holder.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
-        ///Name of the account holder.
+        /**Name of the account holder.
+
+Documented constraint: max 140 characters*/
         #[serde(
             rename = "ownerName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub owner_name: ::std::option::Option<AccountDetailsOwnerName>,
-        ///The bank's product name for the account.
+        pub owner_name: ::std::option::Option<::std::string::String>,
+        /**The bank's product name for the account.
+
+Documented constraint: max 35 characters*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub product: ::std::option::Option<AccountDetailsProduct>,
+        pub product: ::std::option::Option<::std::string::String>,
         /**The bank's identifier of the account resource; use it as `account-id` in the
 account paths. Opaque, and not limited in length by the bank's documentation.
 */
@@ -87,224 +94,6 @@ account paths. Opaque, and not limited in length by the bank's documentation.
     impl AccountDetails {
         pub fn builder() -> builder::AccountDetails {
             Default::default()
-        }
-    }
-    /**Basic bank account number: the domestic account number, including the identifier
-of the bank that services the account.
-*/
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AccountDetailsBban(::std::string::String);
-    impl ::std::ops::Deref for AccountDetailsBban {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AccountDetailsBban> for ::std::string::String {
-        fn from(value: AccountDetailsBban) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AccountDetailsBban {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AccountDetailsBban {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AccountDetailsBban {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AccountDetailsBban {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///IBAN (ISO 13616) of the account.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AccountDetailsIban(::std::string::String);
-    impl ::std::ops::Deref for AccountDetailsIban {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AccountDetailsIban> for ::std::string::String {
-        fn from(value: AccountDetailsIban) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AccountDetailsIban {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 34usize {
-                return Err("longer than 34 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AccountDetailsIban {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AccountDetailsIban {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AccountDetailsIban {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Name of the account holder.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AccountDetailsOwnerName(::std::string::String);
-    impl ::std::ops::Deref for AccountDetailsOwnerName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AccountDetailsOwnerName> for ::std::string::String {
-        fn from(value: AccountDetailsOwnerName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AccountDetailsOwnerName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 140usize {
-                return Err("longer than 140 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AccountDetailsOwnerName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AccountDetailsOwnerName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AccountDetailsOwnerName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///The bank's product name for the account.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AccountDetailsProduct(::std::string::String);
-    impl ::std::ops::Deref for AccountDetailsProduct {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AccountDetailsProduct> for ::std::string::String {
-        fn from(value: AccountDetailsProduct) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AccountDetailsProduct {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 35usize {
-                return Err("longer than 35 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AccountDetailsProduct {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AccountDetailsProduct {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AccountDetailsProduct {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///Answer to "get account details".
@@ -332,126 +121,22 @@ multi-currency account.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct AccountReference {
-        ///BBAN (domestic account number) of the account.
+        /**BBAN (domestic account number) of the account.
+
+Documented constraint: max 30 characters*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bban: ::std::option::Option<AccountReferenceBban>,
+        pub bban: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: ::std::option::Option<CurrencyCode>,
-        ///IBAN of the account.
+        /**IBAN of the account.
+
+Documented constraint: max 34 characters*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub iban: ::std::option::Option<AccountReferenceIban>,
+        pub iban: ::std::option::Option<::std::string::String>,
     }
     impl AccountReference {
         pub fn builder() -> builder::AccountReference {
             Default::default()
-        }
-    }
-    ///BBAN (domestic account number) of the account.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AccountReferenceBban(::std::string::String);
-    impl ::std::ops::Deref for AccountReferenceBban {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AccountReferenceBban> for ::std::string::String {
-        fn from(value: AccountReferenceBban) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AccountReferenceBban {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AccountReferenceBban {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AccountReferenceBban {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AccountReferenceBban {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///IBAN of the account.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AccountReferenceIban(::std::string::String);
-    impl ::std::ops::Deref for AccountReferenceIban {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AccountReferenceIban> for ::std::string::String {
-        fn from(value: AccountReferenceIban) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AccountReferenceIban {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 34usize {
-                return Err("longer than 34 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AccountReferenceIban {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AccountReferenceIban {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AccountReferenceIban {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     /**Consent to all of the PSU's accounts with details, balances and transactions
@@ -504,74 +189,14 @@ Known values: allAccounts. Other values may appear.*/
         /**Decimal amount as a string, a minus sign for debits; up to 14 integer and 5
 fraction digits. The number of fraction digits actually used follows the ISO 4217
 minor units of the currency (e.g. 2 for NOK and EUR).
-*/
-        pub amount: AmountAmount,
+
+Documented constraint: pattern `^-?[0-9]{1,14}(\.[0-9]{1,5})?$`*/
+        pub amount: ::std::string::String,
         pub currency: CurrencyCode,
     }
     impl Amount {
         pub fn builder() -> builder::Amount {
             Default::default()
-        }
-    }
-    /**Decimal amount as a string, a minus sign for debits; up to 14 integer and 5
-fraction digits. The number of fraction digits actually used follows the ISO 4217
-minor units of the currency (e.g. 2 for NOK and EUR).
-*/
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AmountAmount(::std::string::String);
-    impl ::std::ops::Deref for AmountAmount {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AmountAmount> for ::std::string::String {
-        fn from(value: AmountAmount) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AmountAmount {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^-?[0-9]{1,14}(\\.[0-9]{1,5})?$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^-?[0-9]{1,14}(\\.[0-9]{1,5})?$\"".into(),
-                );
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AmountAmount {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AmountAmount {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AmountAmount {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///Answer to "start authorisation".
@@ -1030,10 +655,21 @@ Known values: received, rejected, valid, revokedByPsu, expired, terminatedByTpp,
     }
     /**ISO 4217 alphabetic currency code. Checked by pattern only (not against a list) so that
 codes added to ISO 4217 later still parse.
-*/
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+
+Documented constraint: pattern `^[A-Z]{3}$`*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
     #[serde(transparent)]
-    pub struct CurrencyCode(::std::string::String);
+    pub struct CurrencyCode(pub ::std::string::String);
     impl ::std::ops::Deref for CurrencyCode {
         type Target = ::std::string::String;
         fn deref(&self) -> &::std::string::String {
@@ -1045,45 +681,20 @@ codes added to ISO 4217 later still parse.
             value.0
         }
     }
+    impl ::std::convert::From<::std::string::String> for CurrencyCode {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for CurrencyCode {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
     impl ::std::str::FromStr for CurrencyCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{3}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{3}$\"".into());
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CurrencyCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CurrencyCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CurrencyCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     /**Error body of the ERA-PSD2 back end, used for every error status. All fields are
@@ -1640,7 +1251,7 @@ transactions the expected value date.
                 ::std::string::String,
             >,
             bban: ::std::result::Result<
-                ::std::option::Option<super::AccountDetailsBban>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             bic: ::std::result::Result<
@@ -1653,7 +1264,7 @@ transactions the expected value date.
             >,
             currency: ::std::result::Result<super::CurrencyCode, ::std::string::String>,
             iban: ::std::result::Result<
-                ::std::option::Option<super::AccountDetailsIban>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             links: ::std::result::Result<
@@ -1665,11 +1276,11 @@ transactions the expected value date.
                 ::std::string::String,
             >,
             owner_name: ::std::result::Result<
-                ::std::option::Option<super::AccountDetailsOwnerName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             product: ::std::result::Result<
-                ::std::option::Option<super::AccountDetailsProduct>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             resource_id: ::std::result::Result<
@@ -1719,9 +1330,7 @@ transactions the expected value date.
             }
             pub fn bban<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AccountDetailsBban>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bban = value
@@ -1771,9 +1380,7 @@ transactions the expected value date.
             }
             pub fn iban<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AccountDetailsIban>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.iban = value
@@ -1809,9 +1416,7 @@ transactions the expected value date.
             }
             pub fn owner_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AccountDetailsOwnerName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.owner_name = value
@@ -1823,9 +1428,7 @@ transactions the expected value date.
             }
             pub fn product<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AccountDetailsProduct>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.product = value
@@ -1999,7 +1602,7 @@ transactions the expected value date.
         #[derive(Clone, Debug)]
         pub struct AccountReference {
             bban: ::std::result::Result<
-                ::std::option::Option<super::AccountReferenceBban>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             currency: ::std::result::Result<
@@ -2007,7 +1610,7 @@ transactions the expected value date.
                 ::std::string::String,
             >,
             iban: ::std::result::Result<
-                ::std::option::Option<super::AccountReferenceIban>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -2023,9 +1626,7 @@ transactions the expected value date.
         impl AccountReference {
             pub fn bban<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AccountReferenceBban>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bban = value
@@ -2049,9 +1650,7 @@ transactions the expected value date.
             }
             pub fn iban<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AccountReferenceIban>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.iban = value
@@ -2085,7 +1684,7 @@ transactions the expected value date.
         }
         #[derive(Clone, Debug)]
         pub struct Amount {
-            amount: ::std::result::Result<super::AmountAmount, ::std::string::String>,
+            amount: ::std::result::Result<::std::string::String, ::std::string::String>,
             currency: ::std::result::Result<super::CurrencyCode, ::std::string::String>,
         }
         impl ::std::default::Default for Amount {
@@ -2099,7 +1698,7 @@ transactions the expected value date.
         impl Amount {
             pub fn amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AmountAmount>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.amount = value

@@ -253,16 +253,62 @@ fn build_times(ctx: &Ctx, dir: &Path, target_dir: &Path, extra: &[&str]) -> Resu
     Ok(times)
 }
 
-/// Row "generated crate build": `cargo build` of both Berlin Group crates, each in its own
+/// Rows "generated crate build": `cargo build` of both Berlin Group crates, each in its own
 /// target dir with its dependencies built first (untimed), the crate itself from scratch.
-pub fn build_row(ctx: &mut Ctx) -> Result<Row> {
+/// The headline row is our default (builder) interface; a second row builds the same spec
+/// generated with `--interface positional`, to show what the builder interface costs.
+pub fn build_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
+    let (headline, oag) = build_row(ctx)?;
+    let mut rows = vec![headline];
+    if ours_dir(ctx).join("Cargo.toml").is_file() {
+        let what = format!(
+            "generated crate build: {} crate, positional interface (`--interface positional`), `cargo {}`",
+            ctx.spec_label, ctx.build_verb
+        );
+        let generated = ctx.bench_dir.join("gen").join("ours-bg-positional");
+        let mut spec = spec_crate_spec(&ctx.compare_spec, &[]);
+        spec.generate.interface = crate::pipeline::generate::Interface::Positional;
+        write::write_crate(&generated, &render(&spec)?.files)?;
+        let build = ctx.bench_dir.join("build");
+        let src = build.join("ours-positional");
+        stage(&generated, &src, Some(&ctx.root.join("Cargo.lock")), false)?;
+        let ours = Stats::of(&build_times(ctx, &src, &build.join("target-ours"), &[])?);
+        rows.push(match (ours, oag) {
+            (Some(o), Some(b)) => Row {
+                what,
+                unit: "s",
+                ratio: Some(ratio(o.median, b.median)),
+                ours: Some(o),
+                baseline: Some((format!("openapi-generator `rust` ({OAG_CRATE})"), b)),
+                target: "report (builder row is the target)".into(),
+                verdict: Verdict::Info,
+            },
+            (o, _) => Row {
+                what,
+                unit: "s",
+                ours: o,
+                baseline: None,
+                ratio: None,
+                target: "report".into(),
+                verdict: Verdict::Info,
+            },
+        });
+    }
+    Ok(rows)
+}
+
+/// The headline build row, and openapi-generator's figures for the positional row.
+fn build_row(ctx: &mut Ctx) -> Result<(Row, Option<Stats>)> {
     let what = format!(
         "generated crate build: {} crate, `cargo {}` (dev profile, deps pre-built, no incremental)",
         ctx.spec_label, ctx.build_verb
     );
     let target = "≤ 0.5x of openapi-generator's";
     if !ours_dir(ctx).join("Cargo.toml").is_file() {
-        return Ok(Row::skipped(what, target, "the spec is absent".into()));
+        return Ok((
+            Row::skipped(what, target, "the spec is absent".into()),
+            None,
+        ));
     }
     let build = ctx.bench_dir.join("build");
     let ours_src = build.join("ours");
@@ -290,7 +336,8 @@ pub fn build_row(ctx: &mut Ctx) -> Result<Row> {
         Ok(_) => Err("openapi-generator produced no crate".into()),
         Err(why) => Err(why.clone()),
     };
-    Ok(match (oag, ours_stats) {
+    let oag_stats = oag.as_ref().ok().and_then(|b| Stats::of(b));
+    let row = match (oag, ours_stats) {
         (Ok(base), Some(o)) => match Stats::of(&base) {
             Some(b) => {
                 let r = ratio(o.median, b.median);
@@ -312,5 +359,6 @@ pub fn build_row(ctx: &mut Ctx) -> Result<Row> {
             ..Row::skipped(what, target, why)
         },
         (Ok(_), None) => Row::skipped(what, target, "no samples".into()),
-    })
+    };
+    Ok((row, oag_stats))
 }

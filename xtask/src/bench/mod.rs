@@ -149,7 +149,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     println!("generation...");
     rows.extend(generation::generation_rows(&mut ctx)?);
     println!("generated crate build...");
-    rows.push(generation::build_row(&mut ctx)?);
+    rows.extend(generation::build_rows(&mut ctx)?);
 
     match runtime::build_binary(&ctx) {
         Ok(bin) => {

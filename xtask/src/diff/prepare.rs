@@ -13,6 +13,8 @@ pub fn prepare_document(path: &Path, bank: Option<&BankInputs>) -> Result<openap
         drop_headers: bank
             .map(|b| b.config.generate.drop_headers.clone())
             .unwrap_or_default(),
+        per_operation_parameter_types: bank
+            .is_some_and(|b| b.config.generate.per_operation_parameter_types),
     };
     let overlay = bank.and_then(|b| b.overlay.as_deref());
     prepare(path, overlay, &settings)

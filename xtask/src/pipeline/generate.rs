@@ -1,4 +1,5 @@
-//! Stage 5: progenitor (builder interface, merged tags, `psd2_hooks` inner type and pre-hook).
+//! Stage 5: progenitor (builder interface by default, merged tags, `psd2_hooks` inner type
+//! and pre-hook).
 //! Panics inside progenitor/typify are caught and turned into an error naming the operation.
 
 use crate::error::{Error, Result};
@@ -10,11 +11,29 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Mutex;
 
+/// The client's calling convention (progenitor's `InterfaceStyle`).
+///
+/// `builder` (the default, what the facade's adapters use): one builder type per operation
+/// plus a builder for every struct (`types::builder`). `positional`: one method per operation
+/// taking its parameters as arguments and no struct builders; much less code, so the crate
+/// builds faster.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Interface {
+    /// `client.op().param(x).send()`, with struct builders.
+    #[default]
+    Builder,
+    /// `client.op(x).await`, without struct builders.
+    Positional,
+}
+
 /// What is generated, apart from the document itself.
 #[derive(Debug, Clone, Default)]
 pub struct GenerateOptions {
     /// Extra derives on every generated type.
     pub derives: Vec<String>,
+    /// Builder or positional methods.
+    pub interface: Interface,
 }
 
 /// Output of progenitor for one document.
@@ -27,7 +46,10 @@ pub struct Generated {
 fn settings(options: &GenerateOptions) -> GenerationSettings {
     let mut settings = GenerationSettings::default();
     settings
-        .with_interface(InterfaceStyle::Builder)
+        .with_interface(match options.interface {
+            Interface::Builder => InterfaceStyle::Builder,
+            Interface::Positional => InterfaceStyle::Positional,
+        })
         .with_tag(TagStyle::Merged)
         .with_inner_type(quote!(psd2_hooks::Hooks))
         .with_pre_hook_async(quote!(psd2_hooks::pre_request))

@@ -5,11 +5,14 @@
 
 mod decimals;
 mod inline;
+mod lenient_strings;
 mod media;
 mod open_enums;
 mod operation_ids;
 mod parameters;
+mod reachable;
 mod responses;
+mod shared_params;
 
 pub use decimals::DECIMAL_SCHEMA;
 
@@ -29,6 +32,10 @@ pub const METHODS: [&str; 8] = [
 pub struct NormalizeSettings {
     /// Header parameters removed from every operation (case-insensitive).
     pub drop_headers: Vec<String>,
+    /// Keep progenitor's one type per operation for the schema of a reusable parameter
+    /// instead of one shared type (see `shared_params`); for banks whose adapters name the
+    /// per-operation types.
+    pub per_operation_parameter_types: bool,
 }
 
 /// What the normalize stage changed, counted by kind.
@@ -67,12 +74,16 @@ impl fmt::Display for Report {
 /// Runs every normalization step in order.
 pub fn normalize(doc: &mut Value, settings: &NormalizeSettings, path: &Path) -> Result<Report> {
     let mut report = Report::default();
+    if !settings.per_operation_parameter_types {
+        shared_params::hoist(doc, &mut report);
+    }
     inline::inline_refs(doc, &mut report);
     operation_ids::synthesize(doc, path, &mut report)?;
     parameters::normalize(doc, settings, &mut report);
     media::normalize(doc, &mut report);
     responses::normalize(doc, &mut report);
     open_enums::open_response_enums(doc, &mut report);
+    lenient_strings::relax_response_strings(doc, &mut report);
     decimals::exact_numbers(doc, &mut report);
     Ok(report)
 }

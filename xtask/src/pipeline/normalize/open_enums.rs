@@ -8,95 +8,18 @@
 //! client chooses the value, and a closed type catches typos at compile time.
 
 use super::Report;
-use serde_json::{Value, json};
-use std::collections::BTreeSet;
-
-const SCHEMA_PREFIX: &str = "#/components/schemas/";
+use super::reachable::{for_each_response_schema, walk_inline};
+use serde_json::{Map, Value, json};
 
 /// Opens every string enum that a response can carry.
 pub fn open_response_enums(doc: &mut Value, report: &mut Report) {
-    let reachable = response_schema_names(doc);
-    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
-        for (name, schema) in schemas.iter_mut() {
-            if reachable.contains(name) {
-                open_in(schema, report);
-            }
-        }
-    }
-    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
-        for item in paths.values_mut() {
-            let Some(item) = item.as_object_mut() else {
-                continue;
-            };
-            for op in item.values_mut() {
-                let Some(Value::Object(responses)) = op.get_mut("responses") else {
-                    continue;
-                };
-                for response in responses.values_mut() {
-                    if let Some(Value::Object(content)) = response.get_mut("content") {
-                        for media in content.values_mut() {
-                            if let Some(schema) = media.get_mut("schema") {
-                                open_in(schema, report);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    for_each_response_schema(doc, |schema| {
+        walk_inline(schema, &mut |map| open_one(map, report));
+    });
 }
 
-/// Names of component schemas reachable (through `$ref`s) from any response body.
-fn response_schema_names(doc: &Value) -> BTreeSet<String> {
-    let mut pending: Vec<String> = Vec::new();
-    if let Some(Value::Object(paths)) = doc.get("paths") {
-        for item in paths.values() {
-            let Some(item) = item.as_object() else {
-                continue;
-            };
-            for op in item.values() {
-                if let Some(Value::Object(responses)) = op.get("responses") {
-                    for response in responses.values() {
-                        collect_refs(response, &mut pending);
-                    }
-                }
-            }
-        }
-    }
-    let mut seen = BTreeSet::new();
-    while let Some(name) = pending.pop() {
-        if !seen.insert(name.clone()) {
-            continue;
-        }
-        if let Some(schema) = doc.pointer(&format!("/components/schemas/{}", escape(&name))) {
-            collect_refs(schema, &mut pending);
-        }
-    }
-    seen
-}
-
-fn escape(name: &str) -> String {
-    name.replace('~', "~0").replace('/', "~1")
-}
-
-fn collect_refs(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(Value::String(r)) = map.get("$ref")
-                && let Some(name) = r.strip_prefix(SCHEMA_PREFIX)
-            {
-                out.push(name.to_string());
-            }
-            map.values().for_each(|v| collect_refs(v, out));
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
-        _ => {}
-    }
-}
-
-/// Opens the string enums in `schema` and its inline sub-schemas (not following `$ref`s).
-fn open_in(schema: &mut Value, report: &mut Report) {
-    let Value::Object(map) = schema else { return };
+/// Opens `map` if it is a string enum.
+fn open_one(map: &mut Map<String, Value>, report: &mut Report) {
     let is_string_enum = matches!(map.get("enum"), Some(Value::Array(values))
         if !values.is_empty() && values.iter().all(|v| v.is_string() || v.is_null()))
         && map.get("type").is_none_or(|t| t == "string");
@@ -116,21 +39,6 @@ fn open_in(schema: &mut Value, report: &mut Report) {
         map.insert("description".into(), json!(description));
         map.insert("x-known-values".into(), Value::Array(known));
         report.add("open-response-enum");
-    }
-    for key in ["properties", "patternProperties"] {
-        if let Some(Value::Object(props)) = map.get_mut(key) {
-            props.values_mut().for_each(|p| open_in(p, report));
-        }
-    }
-    for key in ["items", "additionalProperties", "not"] {
-        if let Some(inner) = map.get_mut(key) {
-            open_in(inner, report);
-        }
-    }
-    for key in ["allOf", "oneOf", "anyOf"] {
-        if let Some(Value::Array(parts)) = map.get_mut(key) {
-            parts.iter_mut().for_each(|p| open_in(p, report));
-        }
     }
 }
 

@@ -179,6 +179,7 @@ mod tests {
         }}});
         let settings = NormalizeSettings {
             drop_headers: vec!["Digest".into(), "Signature".into()],
+            ..NormalizeSettings::default()
         };
         let mut report = Report::default();
         normalize(&mut doc, &settings, &mut report);

@@ -412,7 +412,7 @@ impl OpenPayments {
                 },
             )
             .await?;
-        let page = mapped(OP, mapping::transactions_response(&answer))?;
+        let page = mapped(OP, mapping::into_transactions_response(answer))?;
         // Any `next` link, even an empty one (which then fails as a link without a key).
         let next_href = page.links.get("next").map(|l| l.href.clone());
         let mut items = page.transactions;
@@ -463,7 +463,7 @@ impl OpenPayments {
                 },
             )
             .await?;
-        mapped(OP, mapping::transaction(&answer, status))
+        mapped(OP, mapping::into_transaction(answer, status))
     }
 }
 

@@ -16,6 +16,7 @@
 //! [`TransactionPage::links`]; the consent's `scaMethods` → [`CreatedConsent::sca_methods`]
 //! and its `_links` → [`CreatedConsent::links`] (consent id hidden, see [`crate::link`]).
 
+use iban::Iban;
 use psd2_raw_openpayments::types as raw;
 
 use crate::account::{
@@ -108,6 +109,11 @@ fn non_empty(text: Option<&String>) -> Option<String> {
     text.filter(|t| !t.is_empty()).cloned()
 }
 
+/// `text` unless it is empty, without copying it.
+fn filled(text: Option<String>) -> Option<String> {
+    text.filter(|t| !t.is_empty())
+}
+
 /// Adds `name → href` to `links` when the bank sent the link.
 fn add_link(links: &mut Links, name: &str, href: Option<&raw::Href>) {
     if let Some(href) = href {
@@ -177,41 +183,104 @@ impl TryFrom<&raw::AccountDetails> for Account {
     }
 }
 
+/// The IBANs already validated while mapping one answer.
+///
+/// A listing names the reported account on every entry (as debtor or creditor) and often
+/// the same counterparties again; validating an IBAN (format, checksum, country pattern)
+/// costs far more than comparing its text with a few remembered ones. Only an exact text
+/// match is reused, so the result is always what [`IbanOrRaw::parse`] gives for the text.
+#[derive(Debug, Default)]
+struct IbanCache {
+    /// The text as sent, and its IBAN when it validated (`None`: kept raw).
+    seen: Vec<(String, Option<Iban>)>,
+}
+
+impl IbanCache {
+    /// How many texts are remembered: the first ones stay (the reported account comes
+    /// first), the last slot takes each further new text.
+    const SIZE: usize = 4;
+
+    /// [`IbanOrRaw::parse`] of `text`, reusing an earlier result for the same text.
+    fn parse(&mut self, text: String) -> IbanOrRaw {
+        // IBANs of one country share their start: compare the last byte first.
+        let last = text.as_bytes().last();
+        if let Some((_, known)) = self
+            .seen
+            .iter()
+            .find(|(seen, _)| seen.as_bytes().last() == last && *seen == text)
+        {
+            return match known {
+                Some(iban) => IbanOrRaw::Valid(*iban),
+                None => IbanOrRaw::Raw(text),
+            };
+        }
+        let parsed = IbanOrRaw::parse(&text);
+        let entry = (text, parsed.valid().copied());
+        if self.seen.len() < Self::SIZE {
+            self.seen.push(entry);
+        } else if let Some(last) = self.seen.last_mut() {
+            *last = entry;
+        }
+        parsed
+    }
+}
+
+/// An account reference, its IBAN validated through `ibans`.
+fn account_reference(
+    r: raw::AccountReference,
+    ibans: &mut IbanCache,
+) -> Result<AccountReference, MappingError> {
+    Ok(AccountReference {
+        iban: r.iban.filter(|t| !t.is_empty()).map(|t| ibans.parse(t)),
+        bban: filled(r.bban),
+        bankgiro: filled(r.bankgiro_number),
+        plusgiro: filled(r.plusgiro_number),
+        masked_pan: None,
+        currency: currency("currency", r.currency.as_ref())?,
+    })
+}
+
+impl TryFrom<raw::AccountReference> for AccountReference {
+    type Error = MappingError;
+
+    fn try_from(r: raw::AccountReference) -> Result<Self, Self::Error> {
+        account_reference(r, &mut IbanCache::default())
+    }
+}
+
 impl TryFrom<&raw::AccountReference> for AccountReference {
     type Error = MappingError;
 
     fn try_from(r: &raw::AccountReference) -> Result<Self, Self::Error> {
-        Ok(AccountReference {
-            iban: r
-                .iban
-                .as_deref()
-                .filter(|t| !t.is_empty())
-                .map(IbanOrRaw::parse),
-            bban: non_empty(r.bban.as_ref()),
-            bankgiro: non_empty(r.bankgiro_number.as_ref()),
-            plusgiro: non_empty(r.plusgiro_number.as_ref()),
-            masked_pan: None,
-            currency: currency("currency", r.currency.as_ref())?,
-        })
+        Self::try_from(r.clone())
     }
 }
 
 /// An account reference, or `None` for the empty object banks send for "no account".
-fn reference(r: Option<&raw::AccountReference>) -> Result<Option<AccountReference>, MappingError> {
+fn reference(
+    r: Option<raw::AccountReference>,
+    ibans: &mut IbanCache,
+) -> Result<Option<AccountReference>, MappingError> {
     let Some(r) = r else { return Ok(None) };
-    let mapped = AccountReference::try_from(r)?;
+    let mapped = account_reference(r, ibans)?;
     Ok((!mapped.is_empty() || mapped.currency.is_some()).then_some(mapped))
+}
+
+impl From<raw::Address> for Address {
+    fn from(a: raw::Address) -> Self {
+        Address {
+            street: a.street,
+            building_number: a.building_number,
+            town: a.city,
+            postal_code: a.postal_code,
+            country: a.country,
+        }
+    }
 }
 
 impl From<&raw::Address> for Address {
     fn from(a: &raw::Address) -> Self {
-        Address {
-            street: a.street.clone(),
-            building_number: a.building_number.clone(),
-            town: a.city.clone(),
-            postal_code: a.postal_code.clone(),
-            country: a.country.clone(),
-        }
+        Self::from(a.clone())
     }
 }
 
@@ -255,10 +324,10 @@ impl TryFrom<&raw::CurrencyExchange> for CurrencyExchange {
     }
 }
 
-impl TryFrom<&raw::StructuredRemittanceInformation> for StructuredRemittance {
+impl TryFrom<raw::StructuredRemittanceInformation> for StructuredRemittance {
     type Error = MappingError;
 
-    fn try_from(s: &raw::StructuredRemittanceInformation) -> Result<Self, Self::Error> {
+    fn try_from(s: raw::StructuredRemittanceInformation) -> Result<Self, Self::Error> {
         let amounts = s
             .referred_document_amount
             .as_ref()
@@ -284,48 +353,56 @@ impl TryFrom<&raw::StructuredRemittanceInformation> for StructuredRemittance {
         Ok(StructuredRemittance {
             referred_document_information: s
                 .referred_document_information
-                .iter()
+                .into_iter()
                 .map(|d| ReferredDocument {
-                    type_code: d.type_code.clone(),
+                    type_code: d.type_code,
                     issuer: None,
-                    number: d.number.clone(),
+                    number: d.number,
                     related_date: d.related_date,
                 })
                 .collect(),
             referred_document_amount: amounts,
-            creditor_reference_information: s.creditor_reference_information.as_ref().map(|c| {
+            creditor_reference_information: s.creditor_reference_information.map(|c| {
                 CreditorReference {
-                    type_code: c.type_code.clone(),
-                    issuer: c.issuer.clone(),
-                    reference: c.reference.clone(),
+                    type_code: c.type_code,
+                    issuer: c.issuer,
+                    reference: c.reference,
                 }
             }),
             invoicer: None,
             invoicee: None,
-            additional_remittance_information: s.additional_remittance_information.clone(),
+            additional_remittance_information: s.additional_remittance_information,
         })
     }
 }
 
-fn fee(f: &raw::TransactionFee) -> Result<TransactionFee, MappingError> {
+impl TryFrom<&raw::StructuredRemittanceInformation> for StructuredRemittance {
+    type Error = MappingError;
+
+    fn try_from(s: &raw::StructuredRemittanceInformation) -> Result<Self, Self::Error> {
+        Self::try_from(s.clone())
+    }
+}
+
+fn fee(f: raw::TransactionFee) -> Result<TransactionFee, MappingError> {
     let amount = split_money(
         "transactionFees.amount",
         f.amount.as_ref(),
         f.currency.as_ref(),
     )?
     .ok_or_else(|| MappingError::missing("transactionFees.amount"))?;
-    Ok(TransactionFee::new(amount, non_empty(f.type_.as_ref())))
+    Ok(TransactionFee::new(amount, filled(f.type_)))
 }
 
-/// The aggregate entry of `t`; `aggregateAmount` has no currency of its own, so it takes the
-/// transaction amount's.
+/// The aggregate entry of a transaction; `aggregateAmount` has no currency of its own, so
+/// it takes the transaction amount's.
 fn aggregate(
-    t: &raw::Transaction,
+    total: Option<&str>,
+    id: Option<String>,
+    remittance_unstructured: Option<String>,
     amount: &Money,
 ) -> Result<Option<TransactionAggregate>, MappingError> {
-    let total = t
-        .aggregate_amount
-        .as_deref()
+    let total = total
         .map(|text| {
             parse_decimal(text)
                 .map(|value| Money::new(value, amount.currency))
@@ -333,134 +410,230 @@ fn aggregate(
         })
         .transpose()?;
     let aggregate = TransactionAggregate {
-        id: non_empty(t.aggregate_transaction_id.as_ref()),
+        id: filled(id),
         amount: total,
-        remittance_unstructured: non_empty(
-            t.aggregate_remittance_information_unstructured.as_ref(),
-        ),
+        remittance_unstructured: filled(remittance_unstructured),
     };
     Ok((!aggregate.is_empty()).then_some(aggregate))
 }
 
-/// Maps one transaction; `status` is the list it came from (`booked`, `pending`, ...).
-pub fn transaction(
-    t: &raw::Transaction,
-    status: TransactionStatus,
-) -> Result<Transaction, MappingError> {
-    let mut tx = Transaction::new(status, money("transactionAmount", &t.transaction_amount)?);
+/// Fills `tx` (status and amount already set) from `t`, taking the text out of `t` (left with
+/// the fields the domain does not keep); IBANs go through `ibans`. Filling in place rather
+/// than moving whole values saves copying them: both transaction types are large (over
+/// 1 KiB each).
+fn fill_transaction(
+    tx: &mut Transaction,
+    t: &mut raw::Transaction,
+    ibans: &mut IbanCache,
+) -> Result<(), MappingError> {
     tx.transaction_id = t
         .transaction_id
-        .as_deref()
+        .take()
         .filter(|id| !id.is_empty())
         .map(TransactionId::new);
-    tx.entry_reference = t.entry_reference.clone();
+    tx.entry_reference = t.entry_reference.take();
     tx.booking_date = t.booking_date;
     tx.value_date = t.value_date;
     tx.creditor = party(Party {
-        name: t.creditor_name.clone(),
-        account: reference(t.creditor_account.as_ref())?,
-        agent: t.creditor_agent.clone(),
-        agent_name: t.creditor_agent_name.clone(),
-        address: t.creditor_address.as_ref().map(Address::from),
-        ultimate: t.ultimate_creditor.clone(),
+        name: t.creditor_name.take(),
+        account: reference(t.creditor_account.take(), ibans)?,
+        agent: t.creditor_agent.take(),
+        agent_name: t.creditor_agent_name.take(),
+        address: t.creditor_address.take().map(Address::from),
+        ultimate: t.ultimate_creditor.take(),
         id: None,
     });
     tx.debtor = party(Party {
-        name: t.debtor_name.clone(),
-        account: reference(t.debtor_account.as_ref())?,
-        agent: t.debtor_agent.clone(),
+        name: t.debtor_name.take(),
+        account: reference(t.debtor_account.take(), ibans)?,
+        agent: t.debtor_agent.take(),
         agent_name: None,
         address: None,
-        ultimate: t.ultimate_debtor.clone(),
+        ultimate: t.ultimate_debtor.take(),
         id: None,
     });
-    tx.remittance_unstructured = t.remittance_information_unstructured.clone();
-    tx.remittance_unstructured_array = t.remittance_information_unstructured_array.clone();
-    tx.remittance_structured = t.remittance_information_structured.clone();
-    tx.remittance_structured_array = t
-        .remittance_information_structured_array
-        .iter()
-        .map(StructuredRemittance::try_from)
-        .collect::<Result<_, _>>()?;
+    tx.remittance_unstructured = t.remittance_information_unstructured.take();
+    tx.remittance_unstructured_array =
+        std::mem::take(&mut t.remittance_information_unstructured_array);
+    tx.remittance_structured = t.remittance_information_structured.take();
+    tx.remittance_structured_array = map_list(
+        std::mem::take(&mut t.remittance_information_structured_array),
+        StructuredRemittance::try_from,
+    )?;
     tx.balance_after = t
         .balance_after_transaction
         .as_ref()
         .map(Balance::try_from)
         .transpose()?;
-    tx.currency_exchange = t
-        .currency_exchange
-        .iter()
-        .map(CurrencyExchange::try_from)
-        .collect::<Result<_, _>>()?;
+    tx.currency_exchange = if t.currency_exchange.is_empty() {
+        Vec::new()
+    } else {
+        t.currency_exchange
+            .iter()
+            .map(CurrencyExchange::try_from)
+            .collect::<Result<_, _>>()?
+    };
     let code = BankTransactionCode {
-        code: t.bank_transaction_code.clone(),
-        proprietary: t.proprietary_bank_transaction_code.clone(),
-        proprietary_text: t.proprietary_bank_transaction_code_text.clone(),
+        code: t.bank_transaction_code.take(),
+        proprietary: t.proprietary_bank_transaction_code.take(),
+        proprietary_text: t.proprietary_bank_transaction_code_text.take(),
     };
     tx.bank_transaction_code = (code != BankTransactionCode::default()).then_some(code);
-    tx.purpose_code = t.purpose_code.clone();
-    tx.additional_information = t.additional_information.clone();
-    tx.fees = t
-        .transaction_fees
-        .iter()
-        .map(fee)
-        .collect::<Result<_, _>>()?;
+    tx.purpose_code = t.purpose_code.take();
+    tx.additional_information = t.additional_information.take();
+    tx.fees = map_list(std::mem::take(&mut t.transaction_fees), fee)?;
     tx.is_enriched = t.is_enriched;
-    tx.aggregate = aggregate(t, &tx.amount)?;
+    tx.aggregate = aggregate(
+        t.aggregate_amount.as_deref(),
+        t.aggregate_transaction_id.take(),
+        t.aggregate_remittance_information_unstructured.take(),
+        &tx.amount,
+    )?;
     tx.is_alias_payout = t.is_alias_payout;
-    tx.payment_id = t.payment_id.clone();
-    tx.payment_service_reference = t.payment_service_reference.clone();
-    if let Some(links) = &t.links {
-        tx.details_href = links.transaction_details.as_ref().map(|h| h.href.clone());
-        tx.proof_of_payment_href = links.proof_of_payment.as_ref().map(|h| h.href.clone());
+    tx.payment_id = t.payment_id.take();
+    tx.payment_service_reference = t.payment_service_reference.take();
+    if let Some(links) = t.links.take() {
+        tx.details_href = links.transaction_details.map(|h| h.href);
+        tx.proof_of_payment_href = links.proof_of_payment.map(|h| h.href);
     }
+    Ok(())
+}
+
+/// Maps every entry of `list`, stopping at the first error (most lists are empty).
+fn map_list<T, U>(
+    list: Vec<T>,
+    map: impl FnMut(T) -> Result<U, MappingError>,
+) -> Result<Vec<U>, MappingError> {
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    list.into_iter().map(map).collect()
+}
+
+/// Appends the mapping of `t` to `out`, built in place in `out`.
+fn push_transaction(
+    out: &mut Vec<Transaction>,
+    t: &mut raw::Transaction,
+    status: TransactionStatus,
+    ibans: &mut IbanCache,
+) -> Result<(), MappingError> {
+    let amount = money("transactionAmount", &t.transaction_amount)?;
+    out.push(Transaction::new(status, amount));
+    match out.last_mut() {
+        Some(tx) => fill_transaction(tx, t, ibans),
+        None => Ok(()),
+    }
+}
+
+/// Maps one transaction; `status` is the list it came from (`booked`, `pending`, ...).
+///
+/// Takes `t` by value and moves its text into the domain transaction (no copies); see
+/// [`transaction`] to keep the raw value.
+pub fn into_transaction(
+    mut t: raw::Transaction,
+    status: TransactionStatus,
+) -> Result<Transaction, MappingError> {
+    let mut tx = Transaction::new(status, money("transactionAmount", &t.transaction_amount)?);
+    fill_transaction(&mut tx, &mut t, &mut IbanCache::default())?;
     Ok(tx)
+}
+
+/// Maps one transaction; `status` is the list it came from (`booked`, `pending`, ...).
+///
+/// Copies the text it needs; [`into_transaction`] is the same without the copies.
+pub fn transaction(
+    t: &raw::Transaction,
+    status: TransactionStatus,
+) -> Result<Transaction, MappingError> {
+    into_transaction(t.clone(), status)
 }
 
 /// Status given to entries of the `transactions.bankgiro` list (kept, not guessed).
 pub const BANKGIRO_STATUS: &str = "bankgiro";
 
-/// One page of the transaction list: booked, then pending, then bankgiro entries, each
-/// with the status of its list.
-pub fn transaction_page(report: &raw::AccountReport) -> Result<Vec<Transaction>, MappingError> {
-    let lists = [
-        (&report.booked, TransactionStatus::Booked),
-        (&report.pending, TransactionStatus::Pending),
-        (
-            &report.bankgiro,
-            TransactionStatus::Other(BANKGIRO_STATUS.to_owned()),
-        ),
-    ];
-    let mut out = Vec::with_capacity(report.booked.len() + report.pending.len());
-    for (list, status) in lists {
-        for t in list {
-            out.push(transaction(t, status.clone())?);
-        }
+/// The entries of one page, IBANs validated through `ibans` (shared by the whole answer).
+fn page_with(
+    mut booked: Vec<raw::Transaction>,
+    mut pending: Vec<raw::Transaction>,
+    mut bankgiro: Vec<raw::Transaction>,
+    ibans: &mut IbanCache,
+) -> Result<Vec<Transaction>, MappingError> {
+    let mut out = Vec::with_capacity(booked.len() + pending.len() + bankgiro.len());
+    for t in &mut booked {
+        push_transaction(&mut out, t, TransactionStatus::Booked, ibans)?;
+    }
+    for t in &mut pending {
+        push_transaction(&mut out, t, TransactionStatus::Pending, ibans)?;
+    }
+    for t in &mut bankgiro {
+        let status = TransactionStatus::Other(BANKGIRO_STATUS.to_owned());
+        push_transaction(&mut out, t, status, ibans)?;
     }
     Ok(out)
 }
 
-/// The whole transaction list answer: the entries of [`transaction_page`], each carrying the
-/// answer's `account` reference, and the page's links (`next`, `account`).
-pub fn transactions_response(
-    answer: &raw::TransactionsResponse,
+/// One page of the transaction list: booked, then pending, then bankgiro entries, each
+/// with the status of its list.
+///
+/// Takes the report by value and moves its text into the domain transactions (no
+/// copies); see [`transaction_page`] to keep the raw value.
+pub fn into_transaction_page(report: raw::AccountReport) -> Result<Vec<Transaction>, MappingError> {
+    page_with(
+        report.booked,
+        report.pending,
+        report.bankgiro,
+        &mut IbanCache::default(),
+    )
+}
+
+/// One page of the transaction list: booked, then pending, then bankgiro entries, each
+/// with the status of its list.
+///
+/// Copies the text it needs; [`into_transaction_page`] is the same without the copies.
+pub fn transaction_page(report: &raw::AccountReport) -> Result<Vec<Transaction>, MappingError> {
+    page_with(
+        report.booked.clone(),
+        report.pending.clone(),
+        report.bankgiro.clone(),
+        &mut IbanCache::default(),
+    )
+}
+
+/// The whole transaction list answer: the entries of [`into_transaction_page`], each
+/// carrying the answer's `account` reference, and the page's links (`next`, `account`).
+///
+/// Takes the answer by value and moves its text into the domain page (no copies); this is
+/// what the adapter uses. See [`transactions_response`] to keep the raw value.
+pub fn into_transactions_response(
+    answer: raw::TransactionsResponse,
 ) -> Result<TransactionPage, MappingError> {
-    let account = reference(answer.account.as_ref())?;
-    let Some(report) = &answer.transactions else {
+    let mut ibans = IbanCache::default();
+    let account = reference(answer.account, &mut ibans)?;
+    let Some(report) = answer.transactions else {
         return Ok(TransactionPage::default());
     };
-    let mut transactions = transaction_page(report)?;
+    let mut transactions = page_with(report.booked, report.pending, report.bankgiro, &mut ibans)?;
     if account.is_some() {
         for tx in &mut transactions {
             tx.account.clone_from(&account);
         }
     }
     let mut links = Links::new();
-    if let Some(l) = &report.links {
+    if let Some(l) = report.links {
         add_link(&mut links, "next", l.next.as_ref());
         add_link(&mut links, "account", l.account.as_ref());
     }
     Ok(TransactionPage::new(transactions, links))
+}
+
+/// The whole transaction list answer: the entries of [`transaction_page`], each carrying the
+/// answer's `account` reference, and the page's links (`next`, `account`).
+///
+/// Copies the text it needs; [`into_transactions_response`] is the same without the copies.
+pub fn transactions_response(
+    answer: &raw::TransactionsResponse,
+) -> Result<TransactionPage, MappingError> {
+    into_transactions_response(answer.clone())
 }
 
 impl From<&raw::ConsentStatus> for ConsentStatus {

@@ -87,12 +87,12 @@ impl TryFrom<raw::AccountDetails> for Account {
 
     fn try_from(value: raw::AccountDetails) -> Result<Self, Self::Error> {
         let mut account = Account::new(AccountId::new(value.resource_id));
-        account.iban = value.iban.as_deref().map(|s| IbanOrRaw::parse(s));
-        account.bban = value.bban.map(String::from);
+        account.iban = value.iban.as_deref().map(IbanOrRaw::parse);
+        account.bban = value.bban;
         account.currency = Some(currency("AccountDetails.currency", &value.currency)?);
         account.name = value.name;
-        account.product = value.product.map(String::from);
-        account.owner_name = value.owner_name.map(String::from);
+        account.product = value.product;
+        account.owner_name = value.owner_name;
         account.cash_account_type = value
             .cash_account_type
             .as_deref()
@@ -136,8 +136,8 @@ impl TryFrom<raw::AccountReference> for AccountReference {
 
     fn try_from(value: raw::AccountReference) -> Result<Self, Self::Error> {
         Ok(AccountReference {
-            iban: value.iban.as_deref().map(|s| IbanOrRaw::parse(s)),
-            bban: value.bban.map(String::from),
+            iban: value.iban.as_deref().map(IbanOrRaw::parse),
+            bban: value.bban,
             currency: opt_currency("AccountReference.currency", value.currency.as_ref())?,
             ..Default::default()
         })
