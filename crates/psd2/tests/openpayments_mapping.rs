@@ -375,7 +375,7 @@ fn unreadable_amounts_fail_with_the_field_named() {
     let t: raw::Transaction = parse(r#"{"transactionAmount":{"currency":"SEK","amount":"12,50"}}"#);
     let err = mapping::transaction(&t, TransactionStatus::Booked).unwrap_err();
     assert_eq!(err.field, "transactionAmount");
-    let err = err.into_error("transactions");
+    let err = err.into_error("openpayments", "transactions");
     assert_eq!(err.kind, ErrorKind::UnexpectedResponse);
     let t: raw::Transaction = parse(
         r#"{"transactionAmount":{"currency":"SEK","amount":"1"},"transactionFees":[{"amount":"2.00"}]}"#,

@@ -65,6 +65,42 @@ impl TransportConfig {
     }
 }
 
+/// A raw value from a bank that does not fit the domain model. Its text names the raw
+/// field and the offending amount or currency text, never ids or secrets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct MappingError {
+    /// The raw field, e.g. `transactionAmount` or `Balance.balanceAmount`.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl MappingError {
+    /// An amount or currency that does not parse.
+    pub(crate) fn money(field: &'static str, error: crate::money::MoneyError) -> Self {
+        Self {
+            field,
+            reason: error.to_string(),
+        }
+    }
+
+    /// A field the domain needs but the bank left out.
+    pub(crate) fn missing(field: &'static str) -> Self {
+        Self {
+            field,
+            reason: "missing".to_owned(),
+        }
+    }
+
+    /// The facade error for `bank`'s `operation`: [`ErrorKind::UnexpectedResponse`].
+    pub fn into_error(self, bank: &'static str, operation: &'static str) -> Error {
+        Error::new(ErrorKind::UnexpectedResponse, bank, operation).with_detail(format!(
+            "the bank's answer does not fit the domain model: {self}"
+        ))
+    }
+}
+
 /// A shared slot holding the bearer token that [`BearerHook`] puts on requests.
 #[derive(Clone, Default)]
 pub struct TokenSlot(Arc<RwLock<Option<String>>>);

@@ -26,9 +26,9 @@ use crate::account::{
 use crate::api::CreatedConsent;
 use crate::balance::{Balance, BalanceType};
 use crate::consent::{Consent, ConsentId, ConsentRequest, ConsentScope, ConsentStatus};
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::link::{Link, Links};
-use crate::money::{Currency, Money, MoneyError, parse_decimal};
+use crate::money::{Currency, Money, parse_decimal};
 use crate::sca::{AuthenticationType, OfferedScaMethod, ScaApproach, ScaStatus};
 use crate::transaction::{
     Address, BankTransactionCode, CreditorReference, CurrencyExchange, Party, ReferredDocument,
@@ -38,38 +38,7 @@ use crate::transaction::{
 
 use super::BANK;
 
-/// A raw value that does not fit the domain model.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct MappingError {
-    /// The raw field, e.g. `transactionAmount`.
-    pub field: &'static str,
-    /// Why (holds the offending amount or currency text, never ids).
-    pub reason: String,
-}
-
-impl MappingError {
-    fn money(field: &'static str, error: MoneyError) -> Self {
-        Self {
-            field,
-            reason: error.to_string(),
-        }
-    }
-
-    fn missing(field: &'static str) -> Self {
-        Self {
-            field,
-            reason: "missing".to_owned(),
-        }
-    }
-
-    /// The facade error for `operation`.
-    pub fn into_error(self, operation: &'static str) -> Error {
-        Error::new(ErrorKind::UnexpectedResponse, BANK, operation).with_detail(format!(
-            "the bank's answer does not fit the domain model: {self}"
-        ))
-    }
-}
+pub use crate::adapters::common::MappingError;
 
 fn money(field: &'static str, amount: &raw::Amount) -> Result<Money, MappingError> {
     Money::parse(&amount.amount, &amount.currency).map_err(|e| MappingError::money(field, e))
@@ -800,5 +769,5 @@ pub fn consent_request(
 
 /// Maps a mapping failure of `operation` into the facade error.
 pub fn mapped<T>(operation: &'static str, result: Result<T, MappingError>) -> Result<T, Error> {
-    result.map_err(|e| e.into_error(operation))
+    result.map_err(|e| e.into_error(BANK, operation))
 }

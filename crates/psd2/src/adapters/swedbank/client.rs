@@ -129,10 +129,8 @@ fn is_loopback(url: &Url) -> bool {
 }
 
 fn mapping_error(operation: &'static str, rid: Uuid, error: MappingError) -> Error {
-    Error::new(ErrorKind::UnexpectedResponse, BANK, operation)
-        .with_detail(format!(
-            "the bank's answer does not fit the domain model: {error}"
-        ))
+    error
+        .into_error(BANK, operation)
         .with_request_id(rid.to_string())
 }
 

@@ -14,29 +14,12 @@ use crate::account::{
 use crate::balance::{Balance, BalanceType};
 use crate::consent::{Consent, ConsentId, ConsentStatus};
 use crate::link::{Link, Links};
-use crate::money::{Currency, Money, MoneyError, parse_decimal};
+use crate::money::{Currency, Money, parse_decimal};
 use crate::transaction::{
     BankTransactionCode, CurrencyExchange, Party, Transaction, TransactionId, TransactionStatus,
 };
 
-/// A raw value that does not fit the domain model (never contains secrets).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct MappingError {
-    /// The raw field, e.g. `Balance.balanceAmount`.
-    pub field: &'static str,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-impl MappingError {
-    fn money(field: &'static str, error: MoneyError) -> Self {
-        Self {
-            field,
-            reason: error.to_string(),
-        }
-    }
-}
+pub use crate::adapters::common::MappingError;
 
 fn currency(field: &'static str, code: &raw::CurrencyCode) -> Result<Currency, MappingError> {
     Currency::new(code).map_err(|e| MappingError::money(field, e))
