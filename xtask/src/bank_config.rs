@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::pipeline::generate::Interface;
+use crate::pipeline::prune::StructBuilders;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,10 @@ pub struct GenerateSection {
     /// `GetTransactionsBookingStatus`) instead of one shared type (`BookingStatus`).
     #[serde(default)]
     pub per_operation_parameter_types: bool,
+    /// `"requests"` (default): struct builders only for the structs a request can contain;
+    /// `"all"`: a builder for every struct, as progenitor writes it.
+    #[serde(default)]
+    pub struct_builders: StructBuilders,
 }
 
 impl BankConfig {
@@ -147,6 +152,17 @@ drop_headers = ["Digest", "Signature"]
         assert_eq!(c.generate.drop_headers, ["Digest", "Signature"]);
         assert_eq!(c.servers["sandbox"], "https://sandbox.example");
         assert_eq!(c.generate.interface, Interface::Builder);
+        assert_eq!(c.generate.struct_builders, StructBuilders::Requests);
+    }
+
+    #[test]
+    fn struct_builders_is_read_and_checked() {
+        let text = GOOD.replace("[generate]", "[generate]\nstruct_builders = \"all\"");
+        let c = BankConfig::parse(&text, Path::new("bank.toml")).unwrap();
+        assert_eq!(c.generate.struct_builders, StructBuilders::All);
+        let text = GOOD.replace("[generate]", "[generate]\nstruct_builders = \"none\"");
+        let err = BankConfig::parse(&text, Path::new("bank.toml")).unwrap_err();
+        assert!(err.to_string().contains("unknown variant `none`"), "{err}");
     }
 
     #[test]

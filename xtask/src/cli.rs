@@ -50,6 +50,9 @@ pub struct GenerateArgs {
     /// Client interface of the crate written for --spec (banks use bank.toml).
     #[arg(long, value_enum, default_value_t, requires = "spec")]
     pub interface: crate::pipeline::generate::Interface,
+    /// Struct builders of the crate written for --spec: `requests` (default) or `all`.
+    #[arg(long, value_enum, default_value_t, requires = "spec")]
+    pub struct_builders: crate::pipeline::prune::StructBuilders,
 }
 
 /// Arguments of `surface`.

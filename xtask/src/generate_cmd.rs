@@ -28,6 +28,7 @@ pub fn bank_crate_spec(dir: &Path) -> Result<CrateSpec> {
         generate: GenerateOptions {
             derives: c.generate.derives.clone(),
             interface: c.generate.interface,
+            struct_builders: c.generate.struct_builders,
         },
         mode: CrateMode::Workspace,
     })
@@ -104,6 +105,7 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
             &CrateSpec {
                 generate: GenerateOptions {
                     interface: args.interface,
+                    struct_builders: args.struct_builders,
                     ..GenerateOptions::default()
                 },
                 ..spec_crate_spec(document, &args.drop_headers)

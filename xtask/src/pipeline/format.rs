@@ -5,8 +5,17 @@ use proc_macro2::TokenStream;
 
 /// Formats generated tokens as a Rust source file.
 pub fn format(tokens: TokenStream) -> Result<String> {
-    let file: syn::File = syn::parse2(tokens).map_err(|e| Error::Format(e.to_string()))?;
-    Ok(prettyplease::unparse(&file))
+    Ok(unparse(&parse(tokens)?))
+}
+
+/// Parses generated tokens as a Rust file (for the stages that edit the syntax tree).
+pub fn parse(tokens: TokenStream) -> Result<syn::File> {
+    syn::parse2(tokens).map_err(|e| Error::Format(e.to_string()))
+}
+
+/// Formats a syntax tree as source text.
+pub fn unparse(file: &syn::File) -> String {
+    prettyplease::unparse(file)
 }
 
 #[cfg(test)]

@@ -34,6 +34,8 @@ pub struct GenerateOptions {
     pub derives: Vec<String>,
     /// Builder or positional methods.
     pub interface: Interface,
+    /// Which struct builders the builder interface keeps (see `pipeline::prune`).
+    pub struct_builders: crate::pipeline::prune::StructBuilders,
 }
 
 /// Output of progenitor for one document.

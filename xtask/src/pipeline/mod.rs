@@ -6,6 +6,7 @@ pub mod generate;
 pub mod load;
 pub mod normalize;
 pub mod overlay;
+pub mod prune;
 pub mod refs;
 pub mod upgrade;
 pub mod write;
@@ -135,7 +136,19 @@ pub fn render(spec: &CrateSpec) -> Result<Rendered> {
         &spec.bank,
         &spec.document,
     )?;
-    let code = format::format(generated.tokens)?;
+    let mut file = format::parse(generated.tokens)?;
+    let mut report = prepared.report.clone();
+    if spec.generate.interface == generate::Interface::Builder
+        && spec.generate.struct_builders == prune::StructBuilders::Requests
+    {
+        let dropped = prune::prune_struct_builders(&mut file);
+        if dropped > 0 {
+            report
+                .counts
+                .insert("drop-struct-builder-not-in-requests", dropped);
+        }
+    }
+    let code = format::unparse(&file);
     let header = header_lines(spec)?;
     let comment =
         |marker: &str| -> String { header.iter().map(|l| format!("{marker} {l}\n")).collect() };
@@ -163,7 +176,7 @@ pub fn render(spec: &CrateSpec) -> Result<Rendered> {
                 content: client,
             },
         ],
-        report: prepared.report.clone(),
+        report,
         prepared,
         elapsed: start.elapsed(),
     })
