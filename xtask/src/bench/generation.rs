@@ -232,133 +232,181 @@ fn stage(from: &Path, dir: &Path, lock: Option<&Path>, add_workspace: bool) -> R
     Ok(())
 }
 
-/// Builds `dir` once untimed (dependencies), then `reps` times after touching its sources.
-fn build_times(ctx: &Ctx, dir: &Path, target_dir: &Path, extra: &[&str]) -> Result<Vec<f64>> {
-    let cmd = |ctx: &Ctx| {
+/// One crate to build: its sources, its target dir, extra `cargo` arguments.
+struct BuildJob {
+    dir: PathBuf,
+    target_dir: PathBuf,
+    extra: &'static [&'static str],
+}
+
+/// Builds every job once untimed (its dependencies), then `build_reps` rounds of one timed
+/// build of each, in turn, after touching its sources (interleaved, so a change in the
+/// machine's load during the run affects every crate alike). A job whose untimed build fails
+/// is not timed.
+fn build_interleaved(ctx: &Ctx, jobs: &[BuildJob]) -> Vec<Result<Vec<f64>>> {
+    let cmd = |job: &BuildJob| {
         let mut c = Command::new(exec::cargo());
         c.arg(ctx.build_verb)
-            .args(extra)
-            .current_dir(dir)
-            .env("CARGO_TARGET_DIR", target_dir)
+            .args(job.extra)
+            .current_dir(&job.dir)
+            .env("CARGO_TARGET_DIR", &job.target_dir)
             .env("CARGO_INCREMENTAL", "0")
             .env_remove("RUSTFLAGS");
         c
     };
-    ctx.add_setup(exec::timed(&mut cmd(ctx), &ctx.log)?);
-    let mut times = Vec::new();
+    let mut out: Vec<Result<Vec<f64>>> = jobs
+        .iter()
+        .map(|job| {
+            let secs = exec::timed(&mut cmd(job), &ctx.log)?;
+            ctx.add_setup(secs);
+            Ok(Vec::new())
+        })
+        .collect();
     for _ in 0..ctx.build_reps {
-        exec::touch_tree(&dir.join("src"))?;
-        times.push(exec::timed(&mut cmd(ctx), &ctx.log)?);
+        for (job, slot) in jobs.iter().zip(out.iter_mut()) {
+            let Ok(times) = slot else { continue };
+            let sample = exec::touch_tree(&job.dir.join("src"))
+                .and_then(|()| exec::timed(&mut cmd(job), &ctx.log));
+            match sample {
+                Ok(secs) => times.push(secs),
+                Err(e) => *slot = Err(e),
+            }
+        }
     }
-    Ok(times)
+    out
 }
 
 /// Rows "generated crate build": `cargo build` of both Berlin Group crates, each in its own
 /// target dir with its dependencies built first (untimed), the crate itself from scratch.
-/// The headline row is our default (builder) interface; a second row builds the same spec
-/// generated with `--interface positional`, to show what the builder interface costs.
+/// The headline row is our default (builder interface, struct builders only for request
+/// types). Two more rows build the same spec with every struct builder
+/// (`--struct-builders all`, what the generator wrote before the prune stage) and with
+/// `--interface positional`, to show what each costs. All crates are built in turn, round by
+/// round, in one run.
 pub fn build_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
-    let (headline, oag) = build_row(ctx)?;
-    let mut rows = vec![headline];
-    if ours_dir(ctx).join("Cargo.toml").is_file() {
-        let what = format!(
-            "generated crate build: {} crate, positional interface (`--interface positional`), `cargo {}`",
-            ctx.spec_label, ctx.build_verb
-        );
-        let generated = ctx.bench_dir.join("gen").join("ours-bg-positional");
-        let mut spec = spec_crate_spec(&ctx.compare_spec, &[]);
-        spec.generate.interface = crate::pipeline::generate::Interface::Positional;
-        write::write_crate(&generated, &render(&spec)?.files)?;
-        let build = ctx.bench_dir.join("build");
-        let src = build.join("ours-positional");
-        stage(&generated, &src, Some(&ctx.root.join("Cargo.lock")), false)?;
-        let ours = Stats::of(&build_times(ctx, &src, &build.join("target-ours"), &[])?);
-        rows.push(match (ours, oag) {
-            (Some(o), Some(b)) => Row {
-                what,
-                unit: "s",
-                ratio: Some(ratio(o.median, b.median)),
-                ours: Some(o),
-                baseline: Some((format!("openapi-generator `rust` ({OAG_CRATE})"), b)),
-                target: "report (builder row is the target)".into(),
-                verdict: Verdict::Info,
-            },
-            (o, _) => Row {
-                what,
-                unit: "s",
-                ours: o,
-                baseline: None,
-                ratio: None,
-                target: "report".into(),
-                verdict: Verdict::Info,
-            },
-        });
-    }
-    Ok(rows)
-}
-
-/// The headline build row, and openapi-generator's figures for the positional row.
-fn build_row(ctx: &mut Ctx) -> Result<(Row, Option<Stats>)> {
     let what = format!(
         "generated crate build: {} crate, `cargo {}` (dev profile, deps pre-built, no incremental)",
         ctx.spec_label, ctx.build_verb
     );
     let target = "≤ 0.5x of openapi-generator's";
     if !ours_dir(ctx).join("Cargo.toml").is_file() {
-        return Ok((
-            Row::skipped(what, target, "the spec is absent".into()),
-            None,
-        ));
+        return Ok(vec![Row::skipped(
+            what,
+            target,
+            "the spec is absent".into(),
+        )]);
     }
     let build = ctx.bench_dir.join("build");
+    let lock = ctx.root.join("Cargo.lock");
+    let ours_target = build.join("target-ours");
     let ours_src = build.join("ours");
-    stage(
-        &ours_dir(ctx),
-        &ours_src,
-        Some(&ctx.root.join("Cargo.lock")),
-        false,
-    )?;
-    let ours = build_times(ctx, &ours_src, &build.join("target-ours"), &[])?;
-    let ours_stats = Stats::of(&ours);
-    let oag = match &ctx.oag {
+    stage(&ours_dir(ctx), &ours_src, Some(&lock), false)?;
+    let mut jobs = vec![BuildJob {
+        dir: ours_src,
+        target_dir: ours_target.clone(),
+        extra: &[],
+    }];
+    // The variants: (directory name, row label, generator settings).
+    type Variant = (
+        &'static str,
+        &'static str,
+        fn(&mut crate::pipeline::CrateSpec),
+    );
+    let variants: [Variant; 2] = [
+        (
+            "ours-all-builders",
+            "every struct builder (`--struct-builders all`, before the prune stage)",
+            |spec| spec.generate.struct_builders = crate::pipeline::prune::StructBuilders::All,
+        ),
+        (
+            "ours-positional",
+            "positional interface (`--interface positional`)",
+            |spec| spec.generate.interface = crate::pipeline::generate::Interface::Positional,
+        ),
+    ];
+    for (name, _, change) in &variants {
+        let generated = ctx.bench_dir.join("gen").join(name);
+        let mut spec = spec_crate_spec(&ctx.compare_spec, &[]);
+        change(&mut spec);
+        write::write_crate(&generated, &render(&spec)?.files)?;
+        let src = build.join(name);
+        stage(&generated, &src, Some(&lock), false)?;
+        jobs.push(BuildJob {
+            dir: src,
+            target_dir: ours_target.clone(),
+            extra: &[],
+        });
+    }
+    let oag_job = match &ctx.oag {
         Ok(_) if oag_dir(ctx).join("Cargo.toml").is_file() => {
             let oag_src = build.join("oag");
             stage(&oag_dir(ctx), &oag_src, None, true)?;
             // Same TLS stack as ours (reqwest with rustls) instead of its native-tls default.
-            build_times(
-                ctx,
-                &oag_src,
-                &build.join("target-oag"),
-                &["--no-default-features", "--features", "rustls"],
-            )
-            .map_err(|e| format!("building openapi-generator's crate failed: {e}"))
+            jobs.push(BuildJob {
+                dir: oag_src,
+                target_dir: build.join("target-oag"),
+                extra: &["--no-default-features", "--features", "rustls"],
+            });
+            Ok(())
         }
-        Ok(_) => Err("openapi-generator produced no crate".into()),
+        Ok(_) => Err("openapi-generator produced no crate".to_string()),
         Err(why) => Err(why.clone()),
     };
-    let oag_stats = oag.as_ref().ok().and_then(|b| Stats::of(b));
-    let row = match (oag, ours_stats) {
-        (Ok(base), Some(o)) => match Stats::of(&base) {
-            Some(b) => {
+    let mut times = build_interleaved(ctx, &jobs);
+    let oag: std::result::Result<Stats, String> = match oag_job {
+        Ok(()) => match times.pop() {
+            Some(Ok(t)) => Stats::of(&t).ok_or_else(|| "no samples".to_string()),
+            Some(Err(e)) => Err(format!("building openapi-generator's crate failed: {e}")),
+            None => Err("not built".into()),
+        },
+        Err(why) => Err(why),
+    };
+    let baseline = |b: &Stats| (format!("openapi-generator `rust` ({OAG_CRATE})"), *b);
+    let mut rows = Vec::new();
+    for (i, result) in times.into_iter().enumerate() {
+        let ours = match result {
+            Ok(t) => Stats::of(&t),
+            Err(e) => {
+                return Err(e);
+            }
+        };
+        let (what, target, headline) = match i {
+            0 => (what.clone(), target.to_string(), true),
+            _ => (
+                format!(
+                    "generated crate build: {} crate, {}, `cargo {}`",
+                    ctx.spec_label,
+                    variants[i - 1].1,
+                    ctx.build_verb
+                ),
+                "report (the first build row is the target)".to_string(),
+                false,
+            ),
+        };
+        rows.push(match (&oag, ours) {
+            (Ok(b), Some(o)) => {
                 let r = ratio(o.median, b.median);
                 Row {
                     what,
                     unit: "s",
                     ours: Some(o),
-                    baseline: Some((format!("openapi-generator `rust` ({OAG_CRATE})"), b)),
+                    baseline: Some(baseline(b)),
                     ratio: Some(r),
-                    target: target.into(),
-                    verdict: at_most(r, 0.5),
+                    target,
+                    verdict: if headline {
+                        at_most(r, 0.5)
+                    } else {
+                        Verdict::Info
+                    },
                 }
             }
-            None => Row::skipped(what, target, "no samples".into()),
-        },
-        (Err(why), o) => Row {
-            ours: o,
-            unit: "s",
-            ..Row::skipped(what, target, why)
-        },
-        (Ok(_), None) => Row::skipped(what, target, "no samples".into()),
-    };
-    Ok((row, oag_stats))
+            (Err(why), o) => Row {
+                ours: o,
+                unit: "s",
+                ..Row::skipped(what, &target, why.clone())
+            },
+            (Ok(_), None) => Row::skipped(what, &target, "no samples".into()),
+        });
+    }
+    Ok(rows)
 }

@@ -87,42 +87,71 @@ struct StreamSamples {
     rss_mib: Vec<f64>,
 }
 
-fn stream(
+/// One sample of `mode` over `history` transactions: transactions per second and peak RSS.
+fn stream_once(
     ctx: &Ctx,
     bin: &Path,
     mode: &str,
     history: u64,
     sizes: &Sizes,
-) -> std::result::Result<StreamSamples, String> {
-    let mut s = StreamSamples {
-        tps: Vec::new(),
-        rss_mib: Vec::new(),
-    };
+) -> std::result::Result<(f64, Option<f64>), String> {
+    let args = vec![
+        "stream".to_string(),
+        "--mode".into(),
+        mode.into(),
+        "--transactions".into(),
+        history.to_string(),
+        "--page-size".into(),
+        sizes.page_size.to_string(),
+    ];
+    let v = run_json(ctx, bin, &args).map_err(|e| e.to_string())?;
+    if let Some(why) = v.get("unavailable").and_then(Value::as_str) {
+        return Err(why.to_string());
+    }
+    let items = v.get("items").and_then(Value::as_u64).unwrap_or(0);
+    if items != history {
+        return Err(format!("{mode} streamed {items} of {history} transactions"));
+    }
+    let secs = v.get("secs").and_then(Value::as_f64).unwrap_or(f64::NAN);
+    let rss = v
+        .get("vm_hwm_kib")
+        .and_then(Value::as_f64)
+        .map(|kib| kib / 1024.0);
+    Ok((items as f64 / secs, rss))
+}
+
+/// Samples of every mode in `modes`, interleaved (one of each per round), so a change in
+/// the machine's load during the run affects all of them alike. A mode that fails once is
+/// not run again.
+fn stream_modes(
+    ctx: &Ctx,
+    bin: &Path,
+    modes: &[&str],
+    history: u64,
+    sizes: &Sizes,
+) -> Vec<std::result::Result<StreamSamples, String>> {
+    let mut out: Vec<std::result::Result<StreamSamples, String>> = modes
+        .iter()
+        .map(|_| {
+            Ok(StreamSamples {
+                tps: Vec::new(),
+                rss_mib: Vec::new(),
+            })
+        })
+        .collect();
     for _ in 0..sizes.reps {
-        let args = vec![
-            "stream".to_string(),
-            "--mode".into(),
-            mode.into(),
-            "--transactions".into(),
-            history.to_string(),
-            "--page-size".into(),
-            sizes.page_size.to_string(),
-        ];
-        let v = run_json(ctx, bin, &args).map_err(|e| e.to_string())?;
-        if let Some(why) = v.get("unavailable").and_then(Value::as_str) {
-            return Err(why.to_string());
-        }
-        let items = v.get("items").and_then(Value::as_u64).unwrap_or(0);
-        if items != history {
-            return Err(format!("{mode} streamed {items} of {history} transactions"));
-        }
-        let secs = v.get("secs").and_then(Value::as_f64).unwrap_or(f64::NAN);
-        s.tps.push(items as f64 / secs);
-        if let Some(kib) = v.get("vm_hwm_kib").and_then(Value::as_f64) {
-            s.rss_mib.push(kib / 1024.0);
+        for (mode, slot) in modes.iter().zip(out.iter_mut()) {
+            let Ok(samples) = slot else { continue };
+            match stream_once(ctx, bin, mode, history, sizes) {
+                Ok((tps, rss)) => {
+                    samples.tps.push(tps);
+                    samples.rss_mib.extend(rss);
+                }
+                Err(why) => *slot = Err(why),
+            }
         }
     }
-    Ok(s)
+    out
 }
 
 /// Streaming and memory rows.
@@ -131,9 +160,10 @@ pub fn streaming_rows(ctx: &Ctx, bin: &Path, sizes: &Sizes) -> Vec<Row> {
     let mut facade_rss: Vec<Option<Stats>> = Vec::new();
     for history in sizes.histories {
         println!("streaming {history} transactions (facade, raw, floor)...");
-        let facade = stream(ctx, bin, "facade", history, sizes);
-        let raw = stream(ctx, bin, "raw", history, sizes);
-        let floor = stream(ctx, bin, "floor", history, sizes);
+        let mut modes = stream_modes(ctx, bin, &["facade", "raw", "floor"], history, sizes);
+        let floor = modes.pop().unwrap_or_else(|| Err("not run".into()));
+        let raw = modes.pop().unwrap_or_else(|| Err("not run".into()));
+        let facade = modes.pop().unwrap_or_else(|| Err("not run".into()));
         let label = |who: &str| {
             format!(
                 "streaming: {} tx, pages of {}, {who} (tx/s, loopback sandbox)",
