@@ -47,12 +47,13 @@ macro_rules! bank_enum {
             /// Berlin Group camelCase and upper snake case forms match. Unknown text becomes
             /// `Other` with the text kept; this never fails.
             pub fn from_bank_str(s: &str) -> Self {
-                let key = s.trim();
-                // Fast path: the exact spelling, what banks send nearly always.
-                match key {
+                // Fast path: the exact spelling, what banks send nearly always (before
+                // trimming, which costs more than the match).
+                match s {
                     $( $canon $(| $alias)* => return Self::$variant, )+
                     _ => {}
                 }
+                let key = s.trim();
                 $(
                     if $crate::macros::same_code(key, $canon)
                         $(|| $crate::macros::same_code(key, $alias))*

@@ -83,7 +83,68 @@ fn quoted(text: &str) -> String {
 /// Accepts an optional sign (`-` or `+`), digits, an optional fraction and an optional
 /// exponent (`1.5E3` = 1500, `15E-1` = 1.5). Never rounds: input that does not fit a
 /// [`Decimal`] is an error.
+#[inline]
 pub fn parse_decimal(text: &str) -> Result<Decimal, MoneyError> {
+    // Nearly every amount a bank sends is short and plain (`-593.04`): one pass, no checks
+    // that cannot fail, inlined so the value stays in registers. Anything else (exponents,
+    // long or malformed text) takes the full parser, which gives the same value for plain
+    // text.
+    match parse_plain_decimal(text.as_bytes()) {
+        Some(value) => Ok(value),
+        None => parse_decimal_text(text),
+    }
+}
+
+/// The longest plain amount (sign not counted, point counted) the fast path takes: at most
+/// 19 digits, which always fit a `u64` and a [`Decimal`]'s mantissa.
+const PLAIN_MAX_LEN: usize = 19;
+
+/// `[+-]?digits(.digits)?` of at most [`PLAIN_MAX_LEN`] bytes after the sign, exactly as
+/// [`parse_decimal_text`] parses it; `None` for any other text (the full parser decides).
+#[inline]
+fn parse_plain_decimal(bytes: &[u8]) -> Option<Decimal> {
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, bytes),
+    };
+    if digits.is_empty() || digits.len() > PLAIN_MAX_LEN {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut point = None;
+    for (i, &b) in digits.iter().enumerate() {
+        let digit = b.wrapping_sub(b'0');
+        if digit < 10 {
+            // At most 19 digits: below 10^19 < 2^64, no overflow.
+            mantissa = mantissa * 10 + u64::from(digit);
+        } else if b == b'.' && point.is_none() {
+            point = Some(i);
+        } else {
+            return None;
+        }
+    }
+    let scale = match point {
+        None => 0,
+        // Digits on both sides of the point (`1.` and `.5` are not amounts).
+        Some(at) if at > 0 && at + 1 < digits.len() => digits.len() - at - 1,
+        Some(_) => return None,
+    };
+    // Below 19 < MAX_SCALE: the conversion and `from_parts` cannot fail.
+    let scale = u32::try_from(scale).ok()?;
+    let lo = (mantissa & 0xFFFF_FFFF) as u32;
+    let mid = (mantissa >> 32) as u32;
+    let mut value = Decimal::from_parts(lo, mid, 0, false, scale);
+    if negative {
+        // As the full parser: `-0.00` keeps its sign.
+        value.set_sign_negative(true);
+    }
+    Some(value)
+}
+
+/// The full parser behind [`parse_decimal`]: every accepted form, every error.
+#[inline(never)]
+fn parse_decimal_text(text: &str) -> Result<Decimal, MoneyError> {
     let bad = || MoneyError::BadText { text: quoted(text) };
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -213,35 +274,50 @@ pub fn decimal_from_json_number(number: &serde_json::Number) -> Result<Decimal, 
 /// An ISO 4217 alphabetic currency code: three ASCII upper-case letters.
 ///
 /// Validated by shape only (no list of codes), so a new or historic code never fails a response.
+// The three letters and a zero byte: four bytes are one machine word, so a currency is
+// built and copied in a register (three bytes were assembled byte by byte in memory and
+// read back whole, a store-forwarding stall on every parsed amount). Order, equality and
+// hashing are those of the three letters.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Currency([u8; 3]);
+pub struct Currency([u8; 4]);
 
 impl Currency {
     /// Swedish krona.
-    pub const SEK: Currency = Currency(*b"SEK");
+    pub const SEK: Currency = Currency(*b"SEK\0");
     /// Norwegian krone.
-    pub const NOK: Currency = Currency(*b"NOK");
+    pub const NOK: Currency = Currency(*b"NOK\0");
     /// Danish krone.
-    pub const DKK: Currency = Currency(*b"DKK");
+    pub const DKK: Currency = Currency(*b"DKK\0");
     /// Euro.
-    pub const EUR: Currency = Currency(*b"EUR");
+    pub const EUR: Currency = Currency(*b"EUR\0");
     /// Pound sterling.
-    pub const GBP: Currency = Currency(*b"GBP");
+    pub const GBP: Currency = Currency(*b"GBP\0");
     /// US dollar.
-    pub const USD: Currency = Currency(*b"USD");
+    pub const USD: Currency = Currency(*b"USD\0");
 
     /// Validates and wraps a currency code such as `"SEK"`.
+    #[inline]
     pub fn new(code: &str) -> Result<Self, MoneyError> {
-        match code.as_bytes() {
-            [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => Ok(Self([*a, *b, *c])),
-            _ => Err(MoneyError::BadCurrency { text: quoted(code) }),
+        Self::checked(code).ok_or_else(|| MoneyError::BadCurrency { text: quoted(code) })
+    }
+
+    /// The currency `code` stands for, if it is three ASCII upper-case letters.
+    #[inline]
+    fn checked(code: &str) -> Option<Self> {
+        match *code.as_bytes() {
+            [a, b, c]
+                if a.is_ascii_uppercase() && b.is_ascii_uppercase() && c.is_ascii_uppercase() =>
+            {
+                Some(Self([a, b, c, 0]))
+            }
+            _ => None,
         }
     }
 
     /// The three-letter code.
     pub fn as_str(&self) -> &str {
         // Always ASCII by construction.
-        std::str::from_utf8(&self.0).unwrap_or("XXX")
+        std::str::from_utf8(&self.0[..3]).unwrap_or("XXX")
     }
 }
 
@@ -301,8 +377,27 @@ impl Money {
     }
 
     /// Parses a bank's amount text and currency code (see [`parse_decimal`]).
+    #[inline(always)]
     pub fn parse(amount: &str, currency: &str) -> Result<Self, MoneyError> {
-        Ok(Self::new(parse_decimal(amount)?, Currency::new(currency)?))
+        // The plain amount returns straight away, so the value stays in registers (joined
+        // with the full parser's result it went through memory, piecewise, and was read
+        // back whole: a store-forwarding stall on every amount).
+        if let Some(value) = parse_plain_decimal(amount.as_bytes())
+            && let Some(currency) = Currency::checked(currency)
+        {
+            return Ok(Self::new(value, currency));
+        }
+        Self::parse_text(amount, currency)
+    }
+
+    /// [`Money::parse`] through the full parser: every accepted form, every error (the
+    /// amount's first).
+    #[inline(never)]
+    fn parse_text(amount: &str, currency: &str) -> Result<Self, MoneyError> {
+        Ok(Self::new(
+            parse_decimal_text(amount)?,
+            Currency::new(currency)?,
+        ))
     }
 
     /// Parses an amount sent as a JSON number, from its literal text (no `f64` round trip).
@@ -418,6 +513,36 @@ mod tests {
         assert_eq!(dec("15E-1").to_string(), "1.5");
         assert_eq!(dec("-2.50e-2").to_string(), "-0.0250");
         assert_eq!(dec("0e5").to_string(), "0");
+    }
+
+    #[test]
+    fn plain_fast_path_limits() {
+        // 19 digits take the fast path, 20 the full one; both exact.
+        assert_eq!(
+            parse_plain_decimal(b"9999999999999999999"),
+            Some(dec("9999999999999999999"))
+        );
+        assert_eq!(parse_plain_decimal(b"99999999999999999999"), None);
+        assert_eq!(
+            dec("99999999999999999999").to_string(),
+            "99999999999999999999"
+        );
+        assert_eq!(
+            parse_plain_decimal(b"-0.00000000000000001")
+                .unwrap()
+                .scale(),
+            17
+        );
+        for not_plain in ["", "-", "1.", ".5", "1.2.3", "1e5", "1,5", " 1", "--1"] {
+            assert_eq!(
+                parse_plain_decimal(not_plain.as_bytes()),
+                None,
+                "{not_plain:?}"
+            );
+        }
+        assert_eq!(dec("-593.04"), Decimal::new(-59304, 2));
+        assert!(dec("-0.00").is_sign_negative(), "as the full parser");
+        assert!(parse_decimal_text("-0.00").unwrap().is_sign_negative());
     }
 
     #[test]
@@ -586,6 +711,22 @@ mod tests {
         #[test]
         fn arbitrary_text_never_panics(text in "\\PC{0,40}") {
             let _ = parse_decimal(&text);
+        }
+
+        #[test]
+        fn plain_fast_path_agrees_with_full_parser(
+            text in "[-+]?[0-9]{0,12}(\\.[0-9]{0,12})?[.0-9a-e]{0,2}"
+        ) {
+            let fast = parse_plain_decimal(text.as_bytes());
+            let full = parse_decimal_text(&text);
+            if let Some(fast) = fast {
+                let full = full.unwrap();
+                prop_assert_eq!(fast, full);
+                prop_assert_eq!(fast.scale(), full.scale());
+                prop_assert_eq!(fast.is_sign_negative(), full.is_sign_negative());
+                prop_assert_eq!(fast.to_string(), full.to_string());
+            }
+            prop_assert_eq!(parse_decimal(&text), parse_decimal_text(&text));
         }
 
         #[test]

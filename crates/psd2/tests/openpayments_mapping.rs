@@ -200,7 +200,13 @@ fn seed_transactions_page() {
         psd2::pagination::continuation_key(&next).as_deref(),
         Some("0jrZlU66guCSgkTDQr8cuA")
     );
-    // The page's account reference is on every entry.
+    // The page's account reference is on every entry, one shared value.
+    let account = txs[0].account.as_ref().unwrap();
+    assert!(txs.iter().all(|t| {
+        t.account
+            .as_ref()
+            .is_some_and(|a| std::sync::Arc::ptr_eq(a, account))
+    }));
     assert!(txs.iter().all(|t| {
         t.account
             .as_ref()
@@ -582,4 +588,17 @@ proptest! {
             let _ = mapping::approaches(&created.sca_methods, "redirect");
         }
     }
+}
+
+/// The domain transaction stays compact (rare parts boxed, the listing's account shared):
+/// no larger than the raw transaction it is mapped from, so a mapped page writes, moves and
+/// drops no more memory than the raw page (the mapping benchmark of issue 8).
+#[test]
+fn domain_transaction_is_no_larger_than_the_raw_one() {
+    let domain = std::mem::size_of::<psd2::Transaction>();
+    let raw = std::mem::size_of::<raw::Transaction>();
+    assert!(
+        domain <= raw,
+        "domain Transaction is {domain} bytes, raw {raw}: box what most transactions lack"
+    );
 }

@@ -216,14 +216,14 @@ pub fn card_transaction(
             ..CurrencyExchange::default()
         }];
     }
-    tx.card = Some(CardDetails {
+    tx.card = Some(Box::new(CardDetails {
         card_transaction_id: t.card_transaction_id.clone(),
         masked_pan: t.masked_pan.clone(),
         original_amount,
         merchant: t.transaction_details.clone(),
         invoiced: t.invoiced,
         ..CardDetails::default()
-    });
+    }));
     Ok(tx)
 }
 

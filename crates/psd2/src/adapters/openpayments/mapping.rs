@@ -16,6 +16,8 @@
 //! [`TransactionPage::links`]; the consent's `scaMethods` → [`CreatedConsent::sca_methods`]
 //! and its `_links` → [`CreatedConsent::links`] (consent id hidden, see [`crate::link`]).
 
+use std::sync::Arc;
+
 use iban::Iban;
 use psd2_raw_openpayments::types as raw;
 
@@ -40,6 +42,7 @@ use super::BANK;
 
 pub use crate::adapters::common::MappingError;
 
+#[inline(always)]
 fn money(field: &'static str, amount: &raw::Amount) -> Result<Money, MappingError> {
     Money::parse(&amount.amount, &amount.currency).map_err(|e| MappingError::money(field, e))
 }
@@ -170,6 +173,7 @@ impl IbanCache {
     const SIZE: usize = 4;
 
     /// [`IbanOrRaw::parse`] of `text`, reusing an earlier result for the same text.
+    #[inline]
     fn parse(&mut self, text: String) -> IbanOrRaw {
         // IBANs of one country share their start: compare the last byte first.
         let last = text.as_bytes().last();
@@ -183,6 +187,12 @@ impl IbanCache {
                 None => IbanOrRaw::Raw(text),
             };
         }
+        self.parse_new(text)
+    }
+
+    /// [`IbanOrRaw::parse`] of a text not seen yet, remembered for the next ones.
+    #[inline(never)]
+    fn parse_new(&mut self, text: String) -> IbanOrRaw {
         let parsed = IbanOrRaw::parse(&text);
         let entry = (text, parsed.valid().copied());
         if self.seen.len() < Self::SIZE {
@@ -225,14 +235,36 @@ impl TryFrom<&raw::AccountReference> for AccountReference {
     }
 }
 
-/// An account reference, or `None` for the empty object banks send for "no account".
+/// An account reference, or `None` for the empty object banks send for "no account" (as
+/// [`account_reference`] then `AccountReference::is_empty` without a currency, without
+/// building the empty reference first).
+#[inline(always)]
 fn reference(
     r: Option<raw::AccountReference>,
     ibans: &mut IbanCache,
 ) -> Result<Option<AccountReference>, MappingError> {
     let Some(r) = r else { return Ok(None) };
-    let mapped = account_reference(r, ibans)?;
-    Ok((!mapped.is_empty() || mapped.currency.is_some()).then_some(mapped))
+    let currency = currency("currency", r.currency.as_ref())?;
+    let iban = r.iban.filter(|t| !t.is_empty()).map(|t| ibans.parse(t));
+    let bban = filled(r.bban);
+    let bankgiro = filled(r.bankgiro_number);
+    let plusgiro = filled(r.plusgiro_number);
+    if iban.is_none()
+        && bban.is_none()
+        && bankgiro.is_none()
+        && plusgiro.is_none()
+        && currency.is_none()
+    {
+        return Ok(None);
+    }
+    Ok(Some(AccountReference {
+        iban,
+        bban,
+        bankgiro,
+        plusgiro,
+        masked_pan: None,
+        currency,
+    }))
 }
 
 impl From<raw::Address> for Address {
@@ -253,8 +285,35 @@ impl From<&raw::Address> for Address {
     }
 }
 
-fn party(party: Party) -> Option<Party> {
-    (!party.is_empty()).then_some(party)
+/// A party, or `None` when the bank sent nothing about it.
+#[inline(always)]
+fn party(
+    name: Option<String>,
+    account: Option<AccountReference>,
+    agent: Option<String>,
+    agent_name: Option<String>,
+    address: Option<raw::Address>,
+    ultimate: Option<String>,
+) -> Option<Party> {
+    // As `Party::is_empty`, without building the party first.
+    if name.is_none()
+        && account.is_none()
+        && agent.is_none()
+        && agent_name.is_none()
+        && address.is_none()
+        && ultimate.is_none()
+    {
+        return None;
+    }
+    Some(Party {
+        name,
+        account,
+        agent,
+        agent_name,
+        address: address.map(|a| Box::new(Address::from(a))),
+        ultimate,
+        id: None,
+    })
 }
 
 impl TryFrom<&raw::CurrencyExchange> for CurrencyExchange {
@@ -370,7 +429,7 @@ fn aggregate(
     id: Option<String>,
     remittance_unstructured: Option<String>,
     amount: &Money,
-) -> Result<Option<TransactionAggregate>, MappingError> {
+) -> Result<Option<Box<TransactionAggregate>>, MappingError> {
     let total = total
         .map(|text| {
             parse_decimal(text)
@@ -383,89 +442,23 @@ fn aggregate(
         amount: total,
         remittance_unstructured: filled(remittance_unstructured),
     };
-    Ok((!aggregate.is_empty()).then_some(aggregate))
+    Ok((!aggregate.is_empty()).then(|| Box::new(aggregate)))
 }
 
-/// Fills `tx` (status and amount already set) from `t`, taking the text out of `t` (left with
-/// the fields the domain does not keep); IBANs go through `ibans`. Filling in place rather
-/// than moving whole values saves copying them: both transaction types are large (over
-/// 1 KiB each).
-fn fill_transaction(
-    tx: &mut Transaction,
-    t: &mut raw::Transaction,
-    ibans: &mut IbanCache,
-) -> Result<(), MappingError> {
-    tx.transaction_id = t
-        .transaction_id
-        .take()
-        .filter(|id| !id.is_empty())
-        .map(TransactionId::new);
-    tx.entry_reference = t.entry_reference.take();
-    tx.booking_date = t.booking_date;
-    tx.value_date = t.value_date;
-    tx.creditor = party(Party {
-        name: t.creditor_name.take(),
-        account: reference(t.creditor_account.take(), ibans)?,
-        agent: t.creditor_agent.take(),
-        agent_name: t.creditor_agent_name.take(),
-        address: t.creditor_address.take().map(Address::from),
-        ultimate: t.ultimate_creditor.take(),
-        id: None,
-    });
-    tx.debtor = party(Party {
-        name: t.debtor_name.take(),
-        account: reference(t.debtor_account.take(), ibans)?,
-        agent: t.debtor_agent.take(),
-        agent_name: None,
-        address: None,
-        ultimate: t.ultimate_debtor.take(),
-        id: None,
-    });
-    tx.remittance_unstructured = t.remittance_information_unstructured.take();
-    tx.remittance_unstructured_array =
-        std::mem::take(&mut t.remittance_information_unstructured_array);
-    tx.remittance_structured = t.remittance_information_structured.take();
-    tx.remittance_structured_array = map_list(
-        std::mem::take(&mut t.remittance_information_structured_array),
-        StructuredRemittance::try_from,
-    )?;
-    tx.balance_after = t
-        .balance_after_transaction
-        .as_ref()
-        .map(Balance::try_from)
-        .transpose()?;
-    tx.currency_exchange = if t.currency_exchange.is_empty() {
-        Vec::new()
-    } else {
-        t.currency_exchange
-            .iter()
-            .map(CurrencyExchange::try_from)
-            .collect::<Result<_, _>>()?
-    };
-    let code = BankTransactionCode {
-        code: t.bank_transaction_code.take(),
-        proprietary: t.proprietary_bank_transaction_code.take(),
-        proprietary_text: t.proprietary_bank_transaction_code_text.take(),
-    };
-    tx.bank_transaction_code = (code != BankTransactionCode::default()).then_some(code);
-    tx.purpose_code = t.purpose_code.take();
-    tx.additional_information = t.additional_information.take();
-    tx.fees = map_list(std::mem::take(&mut t.transaction_fees), fee)?;
-    tx.is_enriched = t.is_enriched;
-    tx.aggregate = aggregate(
-        t.aggregate_amount.as_deref(),
-        t.aggregate_transaction_id.take(),
-        t.aggregate_remittance_information_unstructured.take(),
-        &tx.amount,
-    )?;
-    tx.is_alias_payout = t.is_alias_payout;
-    tx.payment_id = t.payment_id.take();
-    tx.payment_service_reference = t.payment_service_reference.take();
-    if let Some(links) = t.links.take() {
-        tx.details_href = links.transaction_details.map(|h| h.href);
-        tx.proof_of_payment_href = links.proof_of_payment.map(|h| h.href);
+/// The bank transaction code, or `None` when none of its parts was sent.
+fn bank_transaction_code(
+    code: Option<String>,
+    proprietary: Option<String>,
+    proprietary_text: Option<String>,
+) -> Option<BankTransactionCode> {
+    if code.is_none() && proprietary.is_none() && proprietary_text.is_none() {
+        return None;
     }
-    Ok(())
+    Some(BankTransactionCode {
+        code,
+        proprietary,
+        proprietary_text,
+    })
 }
 
 /// Maps every entry of `list`, stopping at the first error (most lists are empty).
@@ -479,19 +472,107 @@ fn map_list<T, U>(
     list.into_iter().map(map).collect()
 }
 
-/// Appends the mapping of `t` to `out`, built in place in `out`.
-fn push_transaction(
-    out: &mut Vec<Transaction>,
+/// Maps one transaction with the status of its list, taking its text out of `t` (no
+/// copies; `t` is left with what the domain does not keep); IBANs go through `ibans`.
+/// Fallible parts are mapped first, in the order of the domain type, so the first
+/// unmappable field is the one reported. Inlined into the page loop: the parties, account
+/// references and amounts are then built in registers and in place instead of being
+/// moved between calls.
+#[inline(always)]
+fn map_transaction(
     t: &mut raw::Transaction,
     status: TransactionStatus,
     ibans: &mut IbanCache,
-) -> Result<(), MappingError> {
+) -> Result<Transaction, MappingError> {
     let amount = money("transactionAmount", &t.transaction_amount)?;
-    out.push(Transaction::new(status, amount));
-    match out.last_mut() {
-        Some(tx) => fill_transaction(tx, t, ibans),
-        None => Ok(()),
-    }
+    let creditor_account = reference(t.creditor_account.take(), ibans)?;
+    let debtor_account = reference(t.debtor_account.take(), ibans)?;
+    let remittance_structured_array = map_list(
+        std::mem::take(&mut t.remittance_information_structured_array),
+        StructuredRemittance::try_from,
+    )?;
+    let balance_after = t
+        .balance_after_transaction
+        .as_ref()
+        .map(Balance::try_from)
+        .transpose()?;
+    let currency_exchange = if t.currency_exchange.is_empty() {
+        Vec::new()
+    } else {
+        t.currency_exchange
+            .iter()
+            .map(CurrencyExchange::try_from)
+            .collect::<Result<_, _>>()?
+    };
+    let fees = map_list(std::mem::take(&mut t.transaction_fees), fee)?;
+    let aggregate = aggregate(
+        t.aggregate_amount.as_deref(),
+        t.aggregate_transaction_id.take(),
+        t.aggregate_remittance_information_unstructured.take(),
+        &amount,
+    )?;
+    let (details_href, proof_of_payment_href) = match t.links.take() {
+        Some(links) => (
+            links.transaction_details.map(|h| h.href),
+            links.proof_of_payment.map(|h| h.href),
+        ),
+        None => (None, None),
+    };
+    Ok(Transaction {
+        status,
+        amount,
+        transaction_id: t
+            .transaction_id
+            .take()
+            .filter(|id| !id.is_empty())
+            .map(TransactionId::new),
+        entry_reference: t.entry_reference.take(),
+        end_to_end_id: None,
+        booking_date: t.booking_date,
+        value_date: t.value_date,
+        transaction_date: None,
+        creditor: party(
+            t.creditor_name.take(),
+            creditor_account,
+            t.creditor_agent.take(),
+            t.creditor_agent_name.take(),
+            t.creditor_address.take(),
+            t.ultimate_creditor.take(),
+        ),
+        debtor: party(
+            t.debtor_name.take(),
+            debtor_account,
+            t.debtor_agent.take(),
+            None,
+            None,
+            t.ultimate_debtor.take(),
+        ),
+        remittance_unstructured: t.remittance_information_unstructured.take(),
+        remittance_unstructured_array: std::mem::take(
+            &mut t.remittance_information_unstructured_array,
+        ),
+        remittance_structured: t.remittance_information_structured.take(),
+        remittance_structured_array,
+        balance_after,
+        currency_exchange,
+        bank_transaction_code: bank_transaction_code(
+            t.bank_transaction_code.take(),
+            t.proprietary_bank_transaction_code.take(),
+            t.proprietary_bank_transaction_code_text.take(),
+        ),
+        purpose_code: t.purpose_code.take(),
+        additional_information: t.additional_information.take(),
+        fees,
+        is_enriched: t.is_enriched,
+        payment_id: t.payment_id.take(),
+        payment_service_reference: t.payment_service_reference.take(),
+        details_href,
+        proof_of_payment_href,
+        card: None,
+        aggregate,
+        is_alias_payout: t.is_alias_payout,
+        account: None,
+    })
 }
 
 /// Maps one transaction; `status` is the list it came from (`booked`, `pending`, ...).
@@ -502,9 +583,7 @@ pub fn into_transaction(
     mut t: raw::Transaction,
     status: TransactionStatus,
 ) -> Result<Transaction, MappingError> {
-    let mut tx = Transaction::new(status, money("transactionAmount", &t.transaction_amount)?);
-    fill_transaction(&mut tx, &mut t, &mut IbanCache::default())?;
-    Ok(tx)
+    map_transaction(&mut t, status, &mut IbanCache::default())
 }
 
 /// Maps one transaction; `status` is the list it came from (`booked`, `pending`, ...).
@@ -529,14 +608,14 @@ fn page_with(
 ) -> Result<Vec<Transaction>, MappingError> {
     let mut out = Vec::with_capacity(booked.len() + pending.len() + bankgiro.len());
     for t in &mut booked {
-        push_transaction(&mut out, t, TransactionStatus::Booked, ibans)?;
+        out.push(map_transaction(t, TransactionStatus::Booked, ibans)?);
     }
     for t in &mut pending {
-        push_transaction(&mut out, t, TransactionStatus::Pending, ibans)?;
+        out.push(map_transaction(t, TransactionStatus::Pending, ibans)?);
     }
     for t in &mut bankgiro {
         let status = TransactionStatus::Other(BANKGIRO_STATUS.to_owned());
-        push_transaction(&mut out, t, status, ibans)?;
+        out.push(map_transaction(t, status, ibans)?);
     }
     Ok(out)
 }
@@ -569,7 +648,8 @@ pub fn transaction_page(report: &raw::AccountReport) -> Result<Vec<Transaction>,
 }
 
 /// The whole transaction list answer: the entries of [`into_transaction_page`], each
-/// carrying the answer's `account` reference, and the page's links (`next`, `account`).
+/// carrying the answer's `account` reference (one shared value), and the page's links
+/// (`next`, `account`).
 ///
 /// Takes the answer by value and moves its text into the domain page (no copies); this is
 /// what the adapter uses. See [`transactions_response`] to keep the raw value.
@@ -577,7 +657,7 @@ pub fn into_transactions_response(
     answer: raw::TransactionsResponse,
 ) -> Result<TransactionPage, MappingError> {
     let mut ibans = IbanCache::default();
-    let account = reference(answer.account, &mut ibans)?;
+    let account = reference(answer.account, &mut ibans)?.map(Arc::new);
     let Some(report) = answer.transactions else {
         return Ok(TransactionPage::default());
     };
