@@ -8,14 +8,20 @@
 //! The stream follows every page (also empty pages that still have a next link), and ends
 //! with [`ErrorKind::Pagination`] instead of looping when a cursor repeats (a seen
 //! continuation key, or a next link back to the first page) or when more than
-//! [`Paginator::max_pages`] pages would be fetched.
+//! [`Paginator::max_pages`] pages would be fetched. The first error is always the stream's
+//! last item.
+//!
+//! A page is either ready ([`Page`]: a `Vec` of items) or lazy ([`LazyPage`]: an iterator
+//! whose items are produced as the consumer pulls them, e.g. mapped from the bank's raw page
+//! one at a time, [`Paginator::stream_lazy`]); a lazy page holds only the raw page, and a
+//! consumer that stops early never pays for the rest of it.
 
 use std::collections::HashSet;
 use std::future::Future;
 use std::hash::Hash;
 
-use futures::StreamExt;
 use futures::stream::{self, BoxStream};
+use futures::{FutureExt, StreamExt, future};
 use url::Url;
 
 use crate::error::{Error, ErrorKind};
@@ -41,6 +47,23 @@ impl<T, C> Page<T, C> {
     /// The last page.
     pub fn last(items: Vec<T>) -> Self {
         Self { items, next: None }
+    }
+}
+
+/// One page whose items are produced as they are pulled (e.g. mapped from the raw page one
+/// at a time): an iterator of results, and the cursor of the next page, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LazyPage<I, C> {
+    /// The page's items; an `Err` item ends the stream after the items before it.
+    pub items: I,
+    /// Where the next page is; `None` on the last page.
+    pub next: Option<C>,
+}
+
+impl<I, C> LazyPage<I, C> {
+    /// A page with a continuation.
+    pub fn new(items: I, next: Option<C>) -> Self {
+        Self { items, next }
     }
 }
 
@@ -81,14 +104,14 @@ impl Paginator {
     }
 
     /// Streams items starting with `fetch(None)` (the first page, from the original query).
-    pub fn stream<'a, T, C, F, Fut>(self, fetch: F) -> BoxStream<'a, Result<T, Error>>
+    pub fn stream<'a, T, C, F, Fut>(self, mut fetch: F) -> BoxStream<'a, Result<T, Error>>
     where
         T: Send + 'a,
         C: Eq + Hash + Clone + Send + 'a,
         F: FnMut(Option<C>) -> Fut + Send + 'a,
         Fut: Future<Output = Result<Page<T, C>, Error>> + Send + 'a,
     {
-        self.run(fetch, None)
+        self.run(move |cursor| fetch(cursor).map(eager), None)
     }
 
     /// Streams items starting with `fetch(Some(first))`; `first` counts as seen, so a next
@@ -96,7 +119,7 @@ impl Paginator {
     pub fn stream_from<'a, T, C, F, Fut>(
         self,
         first: C,
-        fetch: F,
+        mut fetch: F,
     ) -> BoxStream<'a, Result<T, Error>>
     where
         T: Send + 'a,
@@ -104,15 +127,30 @@ impl Paginator {
         F: FnMut(Option<C>) -> Fut + Send + 'a,
         Fut: Future<Output = Result<Page<T, C>, Error>> + Send + 'a,
     {
-        self.run(fetch, Some(first))
+        self.run(move |cursor| fetch(cursor).map(eager), Some(first))
     }
 
-    fn run<'a, T, C, F, Fut>(self, fetch: F, first: Option<C>) -> BoxStream<'a, Result<T, Error>>
+    /// Like [`Paginator::stream`], for pages whose items are produced as the consumer pulls
+    /// them ([`LazyPage`]): only one page's raw items are held, and an item that fails ends
+    /// the stream after the items before it (no later item or page is produced).
+    pub fn stream_lazy<'a, T, I, C, F, Fut>(self, fetch: F) -> BoxStream<'a, Result<T, Error>>
     where
         T: Send + 'a,
+        I: Iterator<Item = Result<T, Error>> + Send + 'a,
         C: Eq + Hash + Clone + Send + 'a,
         F: FnMut(Option<C>) -> Fut + Send + 'a,
-        Fut: Future<Output = Result<Page<T, C>, Error>> + Send + 'a,
+        Fut: Future<Output = Result<LazyPage<I, C>, Error>> + Send + 'a,
+    {
+        self.run(fetch, None)
+    }
+
+    fn run<'a, T, I, C, F, Fut>(self, fetch: F, first: Option<C>) -> BoxStream<'a, Result<T, Error>>
+    where
+        T: Send + 'a,
+        I: Iterator<Item = Result<T, Error>> + Send + 'a,
+        C: Eq + Hash + Clone + Send + 'a,
+        F: FnMut(Option<C>) -> Fut + Send + 'a,
+        Fut: Future<Output = Result<LazyPage<I, C>, Error>> + Send + 'a,
     {
         let mut seen = HashSet::new();
         if let Some(first) = &first {
@@ -152,16 +190,34 @@ impl Paginator {
                 }
             }
         })
-        .flat_map(|page: Result<Vec<T>, Error>| {
-            // Yield the page's items in place (no second Vec of `Result`s per page).
+        .flat_map(|page: Result<I, Error>| {
+            // Yield the page's items in place (no second collection per page).
             let (items, error) = match page {
-                Ok(items) => (items, None),
-                Err(error) => (Vec::new(), Some(error)),
+                Ok(items) => (Some(items), None),
+                Err(error) => (None, Some(error)),
             };
-            stream::iter(items.into_iter().map(Ok).chain(error.map(Err)))
+            stream::iter(items.into_iter().flatten().chain(error.map(Err)))
+        })
+        // The first error is the stream's last item: nothing after it is fetched or mapped.
+        .scan(false, |failed, item| {
+            let out = if *failed {
+                None
+            } else {
+                *failed = item.is_err();
+                Some(item)
+            };
+            future::ready(out)
         })
         .boxed()
     }
+}
+
+/// The items of a [`Page`] as the iterator of a [`LazyPage`].
+type ReadyItems<T> = std::iter::Map<std::vec::IntoIter<T>, fn(T) -> Result<T, Error>>;
+
+/// A page of ready items as a lazy one.
+fn eager<T, C>(page: Result<Page<T, C>, Error>) -> Result<LazyPage<ReadyItems<T>, C>, Error> {
+    page.map(|p| LazyPage::new(p.items.into_iter().map(Ok as fn(T) -> _), p.next))
 }
 
 /// Reads the `continuationKey` query parameter from a next href, relative
@@ -312,6 +368,74 @@ mod tests {
         assert_eq!(
             results[1].as_ref().unwrap_err().kind,
             ErrorKind::ResourceUnknown
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_lazy_item_ends_the_stream_after_the_items_before_it() {
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let log = calls.clone();
+        let fetch = move |cursor: Option<String>| {
+            log.lock().unwrap().push(cursor.clone());
+            let items: Vec<Result<u32, Error>> = match cursor.as_deref() {
+                None => vec![Ok(1), Ok(2)],
+                _ => vec![
+                    Ok(3),
+                    Err(Error::new(ErrorKind::UnexpectedResponse, "test", "map")),
+                    Ok(4),
+                ],
+            };
+            let next = match cursor.as_deref() {
+                None => Some("k1".to_owned()),
+                Some("k1") => Some("k2".to_owned()),
+                _ => None,
+            };
+            futures::future::ready(Ok::<_, Error>(LazyPage::new(items.into_iter(), next)))
+        };
+        let results: Vec<Result<u32, Error>> = Paginator::new("test", "transactions")
+            .stream_lazy(fetch)
+            .collect()
+            .await;
+        let oks: Vec<u32> = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok().copied())
+            .collect();
+        assert_eq!(oks, [1, 2, 3], "nothing after the failing item");
+        assert_eq!(results.len(), 4);
+        assert_eq!(
+            results[3].as_ref().unwrap_err().kind,
+            ErrorKind::UnexpectedResponse
+        );
+        assert_eq!(
+            *calls.lock().unwrap(),
+            [None, Some("k1".to_owned())],
+            "the page after the failing one is never fetched"
+        );
+    }
+
+    #[tokio::test]
+    async fn lazy_items_are_produced_only_as_they_are_pulled() {
+        let produced = Arc::new(Mutex::new(0u32));
+        let counter = produced.clone();
+        let fetch = move |_cursor: Option<String>| {
+            let counter = counter.clone();
+            let items = (1..=500u32).map(move |n| {
+                *counter.lock().unwrap() += 1;
+                Ok::<_, Error>(n)
+            });
+            futures::future::ready(Ok::<_, Error>(LazyPage::new(items, None)))
+        };
+        let first: Vec<u32> = Paginator::new("test", "transactions")
+            .stream_lazy(fetch)
+            .take(3)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(first, [1, 2, 3]);
+        assert_eq!(
+            *produced.lock().unwrap(),
+            3,
+            "the rest of the page is never mapped"
         );
     }
 

@@ -398,6 +398,59 @@ fn unreadable_amounts_fail_with_the_field_named() {
 }
 
 #[test]
+fn entries_are_mapped_one_at_a_time_in_list_order() {
+    let answer: raw::TransactionsResponse = parse(
+        r#"{"account":{"iban":"SE4550000000058398257466"},
+            "transactions":{
+              "booked":[{"transactionId":"b1","transactionAmount":{"currency":"SEK","amount":"1"}},
+                        {"transactionId":"b2","transactionAmount":{"currency":"SEK","amount":"1,5"}}],
+              "pending":[{"transactionId":"p1","transactionAmount":{"currency":"SEK","amount":"3"}}],
+              "bankgiro":[{"transactionId":"g1","transactionAmount":{"currency":"SEK","amount":"4"}}],
+              "_links":{"next":{"href":"/tx?continuationKey=k2"}}}}"#,
+    );
+    let (mut entries, links) = mapping::into_mapped_transactions(answer).unwrap();
+    assert_eq!(links.get("next").unwrap().href, "/tx?continuationKey=k2");
+    assert_eq!(entries.len(), 4, "exact size before anything is mapped");
+    let first = entries.next().unwrap().unwrap();
+    assert_eq!(first.transaction_id.as_ref().unwrap().as_str(), "b1");
+    assert_eq!(first.status, TransactionStatus::Booked);
+    assert_eq!(
+        first
+            .account
+            .as_ref()
+            .unwrap()
+            .iban
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "SE4550000000058398257466"
+    );
+    // The bad entry fails on its own, after the good one was handed out.
+    assert_eq!(
+        entries.next().unwrap().unwrap_err().field,
+        "transactionAmount"
+    );
+    assert_eq!(entries.len(), 2);
+    let rest: Vec<_> = entries.map(Result::unwrap).collect();
+    assert_eq!(
+        rest.iter().map(|t| t.status.clone()).collect::<Vec<_>>(),
+        [
+            TransactionStatus::Pending,
+            TransactionStatus::Other(mapping::BANKGIRO_STATUS.into())
+        ]
+    );
+    // The eager forms fail the whole page on the same entry.
+    let (entries, _) = mapping::into_mapped_transactions(parse(
+        r#"{"transactions":{"booked":[{"transactionAmount":{"currency":"SEK","amount":"x"}}]}}"#,
+    ))
+    .unwrap();
+    assert_eq!(
+        entries.collect_page().unwrap_err().field,
+        "transactionAmount"
+    );
+}
+
+#[test]
 fn consent_request_bodies() {
     let until = chrono::NaiveDate::from_ymd_opt(2099, 12, 31).unwrap();
     let all = mapping::consent_request(&ConsentRequest::all_accounts(), until).unwrap();

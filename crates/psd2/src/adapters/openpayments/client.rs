@@ -23,7 +23,7 @@ use crate::api::{
 use crate::balance::Balance;
 use crate::consent::{Consent, ConsentId, ConsentRequest, ConsentStatus};
 use crate::error::{BankMessage, Error, ErrorKind};
-use crate::pagination::{Page, Paginator, continuation_key};
+use crate::pagination::{LazyPage, Paginator, continuation_key};
 use crate::psu::Psu;
 use crate::sca::{
     DecoupledHandle, RedirectCallback, ScaChallenge, ScaMethod, ScaProgress, ScaStatus,
@@ -37,6 +37,10 @@ use super::BANK;
 use super::config::OpenPaymentsConfig;
 use super::mapping::{self, mapped};
 use super::token::TokenCache;
+
+/// A page of the transaction stream: mapped entry by entry, or already mapped (and enriched
+/// with the details call).
+type TransactionItems = Box<dyn Iterator<Item = Result<Transaction, Error>> + Send>;
 
 type RawResult<T> = Result<ResponseValue<T>, progenitor_client::Error<raw::ErrorResponse>>;
 
@@ -381,7 +385,7 @@ impl OpenPayments {
         account: &AccountId,
         query: &TransactionQuery,
         cursor: Option<String>,
-    ) -> Result<Page<Transaction, String>, Error> {
+    ) -> Result<LazyPage<TransactionItems, String>, Error> {
         const OP: &str = "transactions";
         let (cid, h, bic) = (session.consent_id.expose(), PsuHeaders::of(psu), self.bic());
         let booking = match query.booking_status {
@@ -412,32 +416,34 @@ impl OpenPayments {
                 },
             )
             .await?;
-        let page = mapped(OP, mapping::into_transactions_response(answer))?;
+        let (transactions, links) = mapped(OP, mapping::into_mapped_transactions(answer))?;
         // Any `next` link, even an empty one (which then fails as a link without a key).
-        let next_href = page.links.get("next").map(|l| l.href.clone());
-        let mut items = page.transactions;
-        if self.config.fetch_transaction_details {
-            for tx in &mut items {
-                let Some(id) = tx.transaction_id.clone() else {
-                    continue;
-                };
-                if tx.details_href.is_none() {
-                    continue;
-                }
-                let details = self
-                    .details(session, psu, account, &id, tx.status.clone())
-                    .await?;
-                tx.merge_details(details);
-            }
-        }
-        let next = match next_href {
+        let next = match links.get("next") {
             None => None,
-            Some(href) => Some(continuation_key(&href).ok_or_else(|| {
+            Some(link) => Some(continuation_key(&link.href).ok_or_else(|| {
                 Error::new(ErrorKind::Pagination, BANK, OP)
                     .with_detail("a next link without a continuationKey")
             })?),
         };
-        Ok(Page::new(items, next))
+        if !self.config.fetch_transaction_details {
+            // Each entry is mapped when the stream's consumer pulls it.
+            let items = transactions.map(|tx| mapped(OP, tx));
+            return Ok(LazyPage::new(Box::new(items), next));
+        }
+        let mut items = mapped(OP, transactions.collect_page())?;
+        for tx in &mut items {
+            let Some(id) = tx.transaction_id.clone() else {
+                continue;
+            };
+            if tx.details_href.is_none() {
+                continue;
+            }
+            let details = self
+                .details(session, psu, account, &id, tx.status.clone())
+                .await?;
+            tx.merge_details(details);
+        }
+        Ok(LazyPage::new(Box::new(items.into_iter().map(Ok)), next))
     }
 
     async fn details(
@@ -761,7 +767,7 @@ impl AccountInformation for OpenPayments {
         account: &'a AccountId,
         query: &'a TransactionQuery,
     ) -> BoxStream<'a, Result<Transaction, Error>> {
-        Paginator::new(BANK, "transactions").stream(move |cursor: Option<String>| async move {
+        Paginator::new(BANK, "transactions").stream_lazy(move |cursor: Option<String>| async move {
             self.transaction_page(session, psu, account, query, cursor)
                 .await
         })

@@ -483,6 +483,7 @@ fn map_transaction(
     t: &mut raw::Transaction,
     status: TransactionStatus,
     ibans: &mut IbanCache,
+    account: Option<&Arc<AccountReference>>,
 ) -> Result<Transaction, MappingError> {
     let amount = money("transactionAmount", &t.transaction_amount)?;
     let creditor_account = reference(t.creditor_account.take(), ibans)?;
@@ -571,7 +572,7 @@ fn map_transaction(
         card: None,
         aggregate,
         is_alias_payout: t.is_alias_payout,
-        account: None,
+        account: account.cloned(),
     })
 }
 
@@ -583,7 +584,7 @@ pub fn into_transaction(
     mut t: raw::Transaction,
     status: TransactionStatus,
 ) -> Result<Transaction, MappingError> {
-    map_transaction(&mut t, status, &mut IbanCache::default())
+    map_transaction(&mut t, status, &mut IbanCache::default(), None)
 }
 
 /// Maps one transaction; `status` is the list it came from (`booked`, `pending`, ...).
@@ -599,39 +600,101 @@ pub fn transaction(
 /// Status given to entries of the `transactions.bankgiro` list (kept, not guessed).
 pub const BANKGIRO_STATUS: &str = "bankgiro";
 
-/// The entries of one page, IBANs validated through `ibans` (shared by the whole answer).
-fn page_with(
-    mut booked: Vec<raw::Transaction>,
-    mut pending: Vec<raw::Transaction>,
-    mut bankgiro: Vec<raw::Transaction>,
-    ibans: &mut IbanCache,
-) -> Result<Vec<Transaction>, MappingError> {
-    let mut out = Vec::with_capacity(booked.len() + pending.len() + bankgiro.len());
-    for t in &mut booked {
-        out.push(map_transaction(t, TransactionStatus::Booked, ibans)?);
-    }
-    for t in &mut pending {
-        out.push(map_transaction(t, TransactionStatus::Pending, ibans)?);
-    }
-    for t in &mut bankgiro {
-        let status = TransactionStatus::Other(BANKGIRO_STATUS.to_owned());
-        out.push(map_transaction(t, status, ibans)?);
-    }
-    Ok(out)
+/// The entries of one transaction list page, mapped one at a time as they are pulled:
+/// booked, then pending, then bankgiro entries, each with the status of its list.
+///
+/// This is what the adapter's transaction stream uses: the raw page is moved in once and each
+/// raw entry is moved into its domain [`Transaction`] when the consumer asks for it, so there
+/// is never a second page (of domain transactions) in memory, and a consumer that stops early
+/// maps nothing more. An entry that cannot be mapped yields its [`MappingError`]; the entries
+/// before it have been yielded already. The IBAN cache and the listing's `account` are shared
+/// by the whole page.
+#[derive(Debug)]
+pub struct MappedTransactions {
+    booked: std::vec::IntoIter<raw::Transaction>,
+    pending: std::vec::IntoIter<raw::Transaction>,
+    bankgiro: std::vec::IntoIter<raw::Transaction>,
+    ibans: IbanCache,
+    account: Option<Arc<AccountReference>>,
 }
+
+impl MappedTransactions {
+    /// The entries of `report`, without a listing account.
+    pub fn new(report: raw::AccountReport) -> Self {
+        Self::with_cache(report, IbanCache::default(), None)
+    }
+
+    fn with_cache(
+        report: raw::AccountReport,
+        ibans: IbanCache,
+        account: Option<Arc<AccountReference>>,
+    ) -> Self {
+        Self {
+            booked: report.booked.into_iter(),
+            pending: report.pending.into_iter(),
+            bankgiro: report.bankgiro.into_iter(),
+            ibans,
+            account,
+        }
+    }
+
+    /// No entries at all (an answer without a `transactions` object).
+    fn empty() -> Self {
+        Self::new(raw::AccountReport::default())
+    }
+
+    /// How many entries are left to map.
+    pub fn remaining(&self) -> usize {
+        self.booked.len() + self.pending.len() + self.bankgiro.len()
+    }
+
+    /// Maps every entry left into a `Vec`; the first entry that cannot be mapped fails it.
+    pub fn collect_page(self) -> Result<Vec<Transaction>, MappingError> {
+        let mut out = Vec::with_capacity(self.remaining());
+        for tx in self {
+            out.push(tx?);
+        }
+        Ok(out)
+    }
+}
+
+impl Iterator for MappedTransactions {
+    type Item = Result<Transaction, MappingError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let (mut raw_tx, status) = if let Some(t) = self.booked.next() {
+            (t, TransactionStatus::Booked)
+        } else if let Some(t) = self.pending.next() {
+            (t, TransactionStatus::Pending)
+        } else {
+            let t = self.bankgiro.next()?;
+            (t, TransactionStatus::Other(BANKGIRO_STATUS.to_owned()))
+        };
+        Some(map_transaction(
+            &mut raw_tx,
+            status,
+            &mut self.ibans,
+            self.account.as_ref(),
+        ))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.remaining();
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for MappedTransactions {}
 
 /// One page of the transaction list: booked, then pending, then bankgiro entries, each
 /// with the status of its list.
 ///
 /// Takes the report by value and moves its text into the domain transactions (no
-/// copies); see [`transaction_page`] to keep the raw value.
+/// copies); see [`transaction_page`] to keep the raw value, and [`MappedTransactions`] to
+/// map the entries one at a time.
 pub fn into_transaction_page(report: raw::AccountReport) -> Result<Vec<Transaction>, MappingError> {
-    page_with(
-        report.booked,
-        report.pending,
-        report.bankgiro,
-        &mut IbanCache::default(),
-    )
+    MappedTransactions::new(report).collect_page()
 }
 
 /// One page of the transaction list: booked, then pending, then bankgiro entries, each
@@ -639,40 +702,45 @@ pub fn into_transaction_page(report: raw::AccountReport) -> Result<Vec<Transacti
 ///
 /// Copies the text it needs; [`into_transaction_page`] is the same without the copies.
 pub fn transaction_page(report: &raw::AccountReport) -> Result<Vec<Transaction>, MappingError> {
-    page_with(
-        report.booked.clone(),
-        report.pending.clone(),
-        report.bankgiro.clone(),
-        &mut IbanCache::default(),
-    )
+    into_transaction_page(report.clone())
+}
+
+/// The whole transaction list answer, lazily: its entries as [`MappedTransactions`] (each
+/// carrying the answer's `account` reference, one shared value) and the page's links
+/// (`next`, `account`). Only the answer's `account` is mapped up front.
+///
+/// This is what the adapter's transaction stream uses.
+pub fn into_mapped_transactions(
+    answer: raw::TransactionsResponse,
+) -> Result<(MappedTransactions, Links), MappingError> {
+    let mut ibans = IbanCache::default();
+    let account = reference(answer.account, &mut ibans)?.map(Arc::new);
+    let Some(mut report) = answer.transactions else {
+        return Ok((MappedTransactions::empty(), Links::new()));
+    };
+    let mut links = Links::new();
+    if let Some(l) = report.links.take() {
+        add_link(&mut links, "next", l.next.as_ref());
+        add_link(&mut links, "account", l.account.as_ref());
+    }
+    Ok((
+        MappedTransactions::with_cache(report, ibans, account),
+        links,
+    ))
 }
 
 /// The whole transaction list answer: the entries of [`into_transaction_page`], each
 /// carrying the answer's `account` reference (one shared value), and the page's links
 /// (`next`, `account`).
 ///
-/// Takes the answer by value and moves its text into the domain page (no copies); this is
-/// what the adapter uses. See [`transactions_response`] to keep the raw value.
+/// Takes the answer by value and moves its text into the domain page (no copies). See
+/// [`transactions_response`] to keep the raw value, [`into_mapped_transactions`] to map the
+/// entries one at a time.
 pub fn into_transactions_response(
     answer: raw::TransactionsResponse,
 ) -> Result<TransactionPage, MappingError> {
-    let mut ibans = IbanCache::default();
-    let account = reference(answer.account, &mut ibans)?.map(Arc::new);
-    let Some(report) = answer.transactions else {
-        return Ok(TransactionPage::default());
-    };
-    let mut transactions = page_with(report.booked, report.pending, report.bankgiro, &mut ibans)?;
-    if account.is_some() {
-        for tx in &mut transactions {
-            tx.account.clone_from(&account);
-        }
-    }
-    let mut links = Links::new();
-    if let Some(l) = report.links {
-        add_link(&mut links, "next", l.next.as_ref());
-        add_link(&mut links, "account", l.account.as_ref());
-    }
-    Ok(TransactionPage::new(transactions, links))
+    let (transactions, links) = into_mapped_transactions(answer)?;
+    Ok(TransactionPage::new(transactions.collect_page()?, links))
 }
 
 /// The whole transaction list answer: the entries of [`transaction_page`], each carrying the
