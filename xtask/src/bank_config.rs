@@ -57,6 +57,9 @@ pub struct GenerateSection {
     /// `"all"`: a builder for every struct, as progenitor writes it.
     #[serde(default)]
     pub struct_builders: StructBuilders,
+    /// Keep the component schemas no operation reaches (they are dropped by default).
+    #[serde(default)]
+    pub keep_unused_schemas: bool,
 }
 
 impl BankConfig {
@@ -160,6 +163,13 @@ drop_headers = ["Digest", "Signature"]
         let text = GOOD.replace("[generate]", "[generate]\nstruct_builders = \"all\"");
         let c = BankConfig::parse(&text, Path::new("bank.toml")).unwrap();
         assert_eq!(c.generate.struct_builders, StructBuilders::All);
+        assert!(
+            !c.generate.keep_unused_schemas,
+            "unused schemas are dropped by default"
+        );
+        let text = GOOD.replace("[generate]", "[generate]\nkeep_unused_schemas = true");
+        let c = BankConfig::parse(&text, Path::new("bank.toml")).unwrap();
+        assert!(c.generate.keep_unused_schemas);
         let text = GOOD.replace("[generate]", "[generate]\nstruct_builders = \"none\"");
         let err = BankConfig::parse(&text, Path::new("bank.toml")).unwrap_err();
         assert!(err.to_string().contains("unknown variant `none`"), "{err}");

@@ -24,6 +24,7 @@ pub fn bank_crate_spec(dir: &Path) -> Result<CrateSpec> {
         normalize: NormalizeSettings {
             drop_headers: c.generate.drop_headers.clone(),
             per_operation_parameter_types: c.generate.per_operation_parameter_types,
+            keep_unused_schemas: c.generate.keep_unused_schemas,
         },
         generate: GenerateOptions {
             derives: c.generate.derives.clone(),
@@ -62,6 +63,7 @@ pub fn spec_crate_spec(document: &Path, drop_headers: &[String]) -> CrateSpec {
         normalize: NormalizeSettings {
             drop_headers: drop_headers.to_vec(),
             per_operation_parameter_types: false,
+            keep_unused_schemas: false,
         },
         generate: GenerateOptions::default(),
         mode: CrateMode::Standalone {

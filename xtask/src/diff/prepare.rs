@@ -15,6 +15,7 @@ pub fn prepare_document(path: &Path, bank: Option<&BankInputs>) -> Result<openap
             .unwrap_or_default(),
         per_operation_parameter_types: bank
             .is_some_and(|b| b.config.generate.per_operation_parameter_types),
+        keep_unused_schemas: bank.is_some_and(|b| b.config.generate.keep_unused_schemas),
     };
     let overlay = bank.and_then(|b| b.overlay.as_deref());
     prepare(path, overlay, &settings)

@@ -13,6 +13,7 @@ mod parameters;
 mod reachable;
 mod responses;
 mod shared_params;
+mod unused_schemas;
 
 pub use decimals::DECIMAL_SCHEMA;
 
@@ -36,6 +37,8 @@ pub struct NormalizeSettings {
     /// instead of one shared type (see `shared_params`); for banks whose adapters name the
     /// per-operation types.
     pub per_operation_parameter_types: bool,
+    /// Keep the component schemas no operation reaches (see `unused_schemas`).
+    pub keep_unused_schemas: bool,
 }
 
 /// What the normalize stage changed, counted by kind.
@@ -85,6 +88,9 @@ pub fn normalize(doc: &mut Value, settings: &NormalizeSettings, path: &Path) -> 
     open_enums::open_response_enums(doc, &mut report);
     lenient_strings::relax_response_strings(doc, &mut report);
     decimals::exact_numbers(doc, &mut report);
+    if !settings.keep_unused_schemas {
+        unused_schemas::drop_unused_schemas(doc, &mut report);
+    }
     Ok(report)
 }
 
