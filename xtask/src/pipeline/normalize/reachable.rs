@@ -66,46 +66,67 @@ pub(super) fn walk_inline(schema: &mut Value, f: &mut impl FnMut(&mut Map<String
 
 /// Names of component schemas reachable (through `$ref`s) from any response body.
 fn response_schema_names(doc: &Value) -> BTreeSet<String> {
-    let mut pending: Vec<String> = Vec::new();
+    let mut roots = Vec::new();
     if let Some(Value::Object(paths)) = doc.get("paths") {
-        for item in paths.values() {
-            let Some(item) = item.as_object() else {
-                continue;
-            };
+        for item in paths.values().filter_map(Value::as_object) {
             for op in item.values() {
                 if let Some(Value::Object(responses)) = op.get("responses") {
-                    for response in responses.values() {
-                        collect_refs(response, &mut pending);
-                    }
+                    roots.extend(responses.values());
                 }
             }
         }
     }
+    refs_reached_from(doc, roots)
+        .iter()
+        .filter_map(|r| r.strip_prefix(SCHEMA_PREFIX))
+        .map(unescape)
+        .collect()
+}
+
+/// Every local `$ref` (as written, e.g. `#/components/schemas/A`) reachable from `roots`,
+/// following each reference into its target (in any component section), transitively.
+pub(super) fn refs_reached_from<'a>(
+    doc: &Value,
+    roots: impl IntoIterator<Item = &'a Value>,
+) -> BTreeSet<String> {
+    let mut pending = Vec::new();
+    for root in roots {
+        collect_refs(root, &mut pending);
+    }
     let mut seen = BTreeSet::new();
-    while let Some(name) = pending.pop() {
-        if !seen.insert(name.clone()) {
+    while let Some(reference) = pending.pop() {
+        if seen.contains(&reference) {
             continue;
         }
-        if let Some(schema) = doc.pointer(&format!("/components/schemas/{}", escape(&name))) {
-            collect_refs(schema, &mut pending);
+        if let Some(target) = reference.strip_prefix('#').and_then(|p| doc.pointer(p)) {
+            collect_refs(target, &mut pending);
         }
+        seen.insert(reference);
     }
     seen
 }
 
-fn escape(name: &str) -> String {
-    name.replace('~', "~0").replace('/', "~1")
+/// The `$ref` of a component schema named `name` (JSON-pointer escaped).
+pub(super) fn schema_ref(name: &str) -> String {
+    format!(
+        "{SCHEMA_PREFIX}{}",
+        name.replace('~', "~0").replace('/', "~1")
+    )
+}
+
+fn unescape(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
 }
 
 fn collect_refs(value: &Value, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
-            if let Some(Value::String(r)) = map.get("$ref")
-                && let Some(name) = r.strip_prefix(SCHEMA_PREFIX)
-            {
-                out.push(name.to_string());
+            for (key, v) in map {
+                match (key.as_str(), v) {
+                    ("$ref", Value::String(r)) => out.push(r.clone()),
+                    _ => collect_refs(v, out),
+                }
             }
-            map.values().for_each(|v| collect_refs(v, out));
         }
         Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
         _ => {}

@@ -10,20 +10,17 @@
 //! and removes the rest. `keep_unused_schemas = true` in `bank.toml` turns it off.
 
 use super::Report;
+use super::reachable::{refs_reached_from, schema_ref};
 use serde_json::Value;
-use std::collections::BTreeSet;
-
-const SCHEMA_PREFIX: &str = "#/components/schemas/";
 
 /// Removes every component schema that no operation reaches.
 pub(super) fn drop_unused_schemas(doc: &mut Value, report: &mut Report) {
-    let reached = reached_refs(doc);
+    let reached = refs_reached_from(doc, doc.get("paths"));
     let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") else {
         return;
     };
     schemas.retain(|name, _| {
-        let escaped = name.replace('~', "~0").replace('/', "~1");
-        let keep = reached.contains(&format!("{SCHEMA_PREFIX}{escaped}"));
+        let keep = reached.contains(&schema_ref(name));
         if !keep {
             report.add("drop-unused-schema");
         }
@@ -31,44 +28,18 @@ pub(super) fn drop_unused_schemas(doc: &mut Value, report: &mut Report) {
     });
 }
 
-/// Every local `$ref` reachable from `paths`, transitively.
-fn reached_refs(doc: &Value) -> BTreeSet<String> {
-    let mut work = Vec::new();
-    if let Some(paths) = doc.get("paths") {
-        collect_refs(paths, &mut work);
-    }
-    let mut seen = BTreeSet::new();
-    while let Some(reference) = work.pop() {
-        if seen.contains(&reference) {
-            continue;
-        }
-        if let Some(target) = reference.strip_prefix('#').and_then(|p| doc.pointer(p)) {
-            collect_refs(target, &mut work);
-        }
-        seen.insert(reference);
-    }
-    seen
-}
-
-fn collect_refs(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            for (key, v) in map {
-                match (key.as_str(), v) {
-                    ("$ref", Value::String(r)) => out.push(r.clone()),
-                    _ => collect_refs(v, out),
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn kept(doc: &Value) -> Vec<&String> {
+        doc["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect()
+    }
 
     #[test]
     fn keeps_what_operations_reach_and_drops_the_rest() {
@@ -100,15 +71,10 @@ mod tests {
         });
         let mut report = Report::default();
         drop_unused_schemas(&mut doc, &mut report);
-        let kept: Vec<&String> = doc["components"]["schemas"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .collect();
         // Reached through a response, an array, an allOf, and a component parameter; the
         // error schema only a component response names (no operation uses it) goes, with
         // what only it reaches, and so do unreferenced and self-referencing schemas.
-        assert_eq!(kept, ["Answer", "Base", "Item", "Param"]);
+        assert_eq!(kept(&doc), ["Answer", "Base", "Item", "Param"]);
         assert_eq!(report.counts["drop-unused-schema"], 4);
     }
 
@@ -142,11 +108,6 @@ mod tests {
         });
         let mut report = Report::default();
         drop_unused_schemas(&mut doc, &mut report);
-        let kept: Vec<&String> = doc["components"]["schemas"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .collect();
-        assert_eq!(kept, ["a/b~c"]);
+        assert_eq!(kept(&doc), ["a/b~c"]);
     }
 }
