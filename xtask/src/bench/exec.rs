@@ -117,3 +117,56 @@ pub fn remove_dir(dir: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// Samples every job in turn, `rounds` times over (one sample of each job per round), so a
+/// change in the machine's load during the run touches all jobs alike. `slots` holds each
+/// job's samples so far, or why it cannot be sampled; a job whose sample fails is not
+/// sampled again.
+pub fn interleaved<J, T, E>(
+    jobs: &[J],
+    mut slots: Vec<std::result::Result<Vec<T>, E>>,
+    rounds: usize,
+    mut sample: impl FnMut(&J) -> std::result::Result<T, E>,
+) -> Vec<std::result::Result<Vec<T>, E>> {
+    for _ in 0..rounds {
+        for (job, slot) in jobs.iter().zip(slots.iter_mut()) {
+            let Ok(samples) = slot else { continue };
+            match sample(job) {
+                Ok(value) => samples.push(value),
+                Err(e) => *slot = Err(e),
+            }
+        }
+    }
+    slots
+}
+
+#[cfg(test)]
+mod interleave_tests {
+    use super::interleaved;
+
+    #[test]
+    fn rounds_take_turns_and_a_failing_job_stops() {
+        let mut order = Vec::new();
+        let slots = interleaved(
+            &["a", "b", "c"],
+            vec![Ok(Vec::new()), Ok(Vec::new()), Err("not built")],
+            3,
+            |job: &&str| {
+                order.push(*job);
+                if *job == "b" && order.len() > 3 {
+                    Err("broke")
+                } else {
+                    Ok(order.len())
+                }
+            },
+        );
+        assert_eq!(
+            order,
+            ["a", "b", "a", "b", "a"],
+            "turns; b stops after failing, c never runs"
+        );
+        assert_eq!(slots[0], Ok(vec![1, 3, 5]));
+        assert_eq!(slots[1], Err("broke"));
+        assert_eq!(slots[2], Err("not built"));
+    }
+}

@@ -254,26 +254,17 @@ fn build_interleaved(ctx: &Ctx, jobs: &[BuildJob]) -> Vec<Result<Vec<f64>>> {
             .env_remove("RUSTFLAGS");
         c
     };
-    let mut out: Vec<Result<Vec<f64>>> = jobs
+    let built = jobs
         .iter()
         .map(|job| {
-            let secs = exec::timed(&mut cmd(job), &ctx.log)?;
-            ctx.add_setup(secs);
+            ctx.add_setup(exec::timed(&mut cmd(job), &ctx.log)?);
             Ok(Vec::new())
         })
         .collect();
-    for _ in 0..ctx.build_reps {
-        for (job, slot) in jobs.iter().zip(out.iter_mut()) {
-            let Ok(times) = slot else { continue };
-            let sample = exec::touch_tree(&job.dir.join("src"))
-                .and_then(|()| exec::timed(&mut cmd(job), &ctx.log));
-            match sample {
-                Ok(secs) => times.push(secs),
-                Err(e) => *slot = Err(e),
-            }
-        }
-    }
-    out
+    exec::interleaved(jobs, built, ctx.build_reps, |job| {
+        exec::touch_tree(&job.dir.join("src"))?;
+        exec::timed(&mut cmd(job), &ctx.log)
+    })
 }
 
 /// Rows "generated crate build": `cargo build` of both Berlin Group crates, each in its own

@@ -130,28 +130,18 @@ fn stream_modes(
     history: u64,
     sizes: &Sizes,
 ) -> Vec<std::result::Result<StreamSamples, String>> {
-    let mut out: Vec<std::result::Result<StreamSamples, String>> = modes
-        .iter()
-        .map(|_| {
-            Ok(StreamSamples {
-                tps: Vec::new(),
-                rss_mib: Vec::new(),
-            })
+    let slots = modes.iter().map(|_| Ok(Vec::new())).collect();
+    super::exec::interleaved(modes, slots, sizes.reps, |mode| {
+        stream_once(ctx, bin, mode, history, sizes)
+    })
+    .into_iter()
+    .map(|samples| {
+        samples.map(|samples| StreamSamples {
+            tps: samples.iter().map(|(tps, _)| *tps).collect(),
+            rss_mib: samples.iter().filter_map(|(_, rss)| *rss).collect(),
         })
-        .collect();
-    for _ in 0..sizes.reps {
-        for (mode, slot) in modes.iter().zip(out.iter_mut()) {
-            let Ok(samples) = slot else { continue };
-            match stream_once(ctx, bin, mode, history, sizes) {
-                Ok((tps, rss)) => {
-                    samples.tps.push(tps);
-                    samples.rss_mib.extend(rss);
-                }
-                Err(why) => *slot = Err(why),
-            }
-        }
-    }
-    out
+    })
+    .collect()
 }
 
 /// Streaming and memory rows.
