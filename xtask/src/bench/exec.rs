@@ -23,6 +23,7 @@ pub fn timed(cmd: &mut Command, log: &Path) -> Result<f64> {
         .open(log)
         .map_err(|e| Error::io(log, e))?;
     let err_file = file.try_clone().map_err(|e| Error::io(log, e))?;
+    let log_start = file.metadata().map(|m| m.len()).unwrap_or(0);
     let start = Instant::now();
     let status = cmd
         .stdin(Stdio::null())
@@ -37,10 +38,36 @@ pub fn timed(cmd: &mut Command, log: &Path) -> Result<f64> {
     if !status.success() {
         return Err(Error::Command {
             command: shown,
-            message: format!("{status}; output in {}", log.display()),
+            message: format!(
+                "{status}; output in {}; its last lines:\n{}",
+                log.display(),
+                log_tail(log, log_start, FAILURE_TAIL_LINES)
+            ),
         });
     }
     Ok(secs)
+}
+
+/// How many lines of a failed command's output an error quotes (CI shows only stderr).
+const FAILURE_TAIL_LINES: usize = 40;
+
+/// The last `lines` lines `log` received after byte `from` (what one command wrote), each
+/// indented; a note when the log cannot be read.
+fn log_tail(log: &Path, from: u64, lines: usize) -> String {
+    let text = match std::fs::read(log) {
+        Ok(bytes) => {
+            let from = usize::try_from(from).unwrap_or(0).min(bytes.len());
+            String::from_utf8_lossy(&bytes[from..]).into_owned()
+        }
+        Err(e) => return format!("    (cannot read {}: {e})", log.display()),
+    };
+    let all: Vec<&str> = text.lines().collect();
+    let shown = &all[all.len().saturating_sub(lines)..];
+    shown
+        .iter()
+        .map(|line| format!("    {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Runs `cmd` and returns its stdout (stderr goes to `log`).
@@ -168,5 +195,33 @@ mod interleave_tests {
         assert_eq!(slots[0], Ok(vec![1, 3, 5]));
         assert_eq!(slots[1], Err("broke"));
         assert_eq!(slots[2], Err("not built"));
+    }
+}
+
+#[cfg(test)]
+mod failure_tests {
+    use super::timed;
+    use std::process::Command;
+
+    #[test]
+    fn a_failed_command_quotes_only_its_own_last_output_lines() {
+        let dir = std::env::temp_dir().join(format!("psd2-exec-tail-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("bench.log");
+        std::fs::write(&log, "an earlier command's line\n").unwrap();
+        let script = "for i in $(seq 1 50); do echo line$i; done; echo broke >&2; exit 3";
+        let err = timed(Command::new("sh").args(["-c", script]), &log)
+            .unwrap_err()
+            .to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(err.contains("exit status: 3"), "{err}");
+        assert!(err.contains("    broke"), "stderr is quoted: {err}");
+        assert!(err.contains("    line50"), "{err}");
+        assert!(
+            err.contains("    line12\n"),
+            "the 40th line from the end: {err}"
+        );
+        assert!(!err.contains("line11\n"), "only the last 40 lines: {err}");
+        assert!(!err.contains("earlier"), "nothing written before: {err}");
     }
 }
