@@ -2,7 +2,9 @@
 
 use crate::error::{Error, Result};
 use crate::pipeline::generate::Interface;
+use crate::pipeline::lean::OperationCode;
 use crate::pipeline::prune::StructBuilders;
+use crate::pipeline::serde_dirs::SerdeDirections;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -60,6 +62,14 @@ pub struct GenerateSection {
     /// Keep the component schemas no operation reaches (they are dropped by default).
     #[serde(default)]
     pub keep_unused_schemas: bool,
+    /// `"lean"` (default): operation code rewritten smaller, same behaviour
+    /// (`pipeline::lean`); `"as-generated"`: as progenitor writes it.
+    #[serde(default)]
+    pub operation_code: OperationCode,
+    /// `"used"` (default): each type derives the serde direction the client uses, the other
+    /// behind a crate feature (`pipeline::serde_dirs`); `"both"`: both on every type.
+    #[serde(default)]
+    pub serde_directions: SerdeDirections,
 }
 
 impl BankConfig {
@@ -173,6 +183,23 @@ drop_headers = ["Digest", "Signature"]
         let text = GOOD.replace("[generate]", "[generate]\nstruct_builders = \"none\"");
         let err = BankConfig::parse(&text, Path::new("bank.toml")).unwrap_err();
         assert!(err.to_string().contains("unknown variant `none`"), "{err}");
+    }
+
+    #[test]
+    fn operation_code_and_serde_directions_are_read_and_checked() {
+        let c = BankConfig::parse(GOOD, Path::new("bank.toml")).unwrap();
+        assert_eq!(c.generate.operation_code, OperationCode::Lean);
+        assert_eq!(c.generate.serde_directions, SerdeDirections::Used);
+        let text = GOOD.replace(
+            "[generate]",
+            "[generate]\noperation_code = \"as-generated\"\nserde_directions = \"both\"",
+        );
+        let c = BankConfig::parse(&text, Path::new("bank.toml")).unwrap();
+        assert_eq!(c.generate.operation_code, OperationCode::AsGenerated);
+        assert_eq!(c.generate.serde_directions, SerdeDirections::Both);
+        let text = GOOD.replace("[generate]", "[generate]\nserde_directions = \"serialize\"");
+        let err = BankConfig::parse(&text, Path::new("bank.toml")).unwrap_err();
+        assert!(err.to_string().contains("unknown variant `serialize`"), "{err}");
     }
 
     #[test]

@@ -53,6 +53,12 @@ pub struct GenerateArgs {
     /// Struct builders of the crate written for --spec: `requests` (default) or `all`.
     #[arg(long, value_enum, default_value_t, requires = "spec")]
     pub struct_builders: crate::pipeline::prune::StructBuilders,
+    /// Operation code of the crate written for --spec: `lean` (default) or `as-generated`.
+    #[arg(long, value_enum, default_value_t, requires = "spec")]
+    pub operation_code: crate::pipeline::lean::OperationCode,
+    /// Serde derives of the crate written for --spec: `used` (default) or `both`.
+    #[arg(long, value_enum, default_value_t, requires = "spec")]
+    pub serde_directions: crate::pipeline::serde_dirs::SerdeDirections,
 }
 
 /// Arguments of `surface`.

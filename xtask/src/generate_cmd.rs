@@ -30,6 +30,8 @@ pub fn bank_crate_spec(dir: &Path) -> Result<CrateSpec> {
             derives: c.generate.derives.clone(),
             interface: c.generate.interface,
             struct_builders: c.generate.struct_builders,
+            operation_code: c.generate.operation_code,
+            serde_directions: c.generate.serde_directions,
         },
         mode: CrateMode::Workspace,
     })
@@ -108,6 +110,8 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
                 generate: GenerateOptions {
                     interface: args.interface,
                     struct_builders: args.struct_builders,
+                    operation_code: args.operation_code,
+                    serde_directions: args.serde_directions,
                     ..GenerateOptions::default()
                 },
                 ..spec_crate_spec(document, &args.drop_headers)

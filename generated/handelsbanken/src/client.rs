@@ -11,7 +11,8 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///A payment account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct Account {
         ///Id of the account in this API.
         #[serde(rename = "accountId")]
@@ -58,33 +59,38 @@ pub mod types {
         pub status: ::std::option::Option<::std::string::String>,
     }
     ///One balance of an account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct AccountBalance {
         pub amount: Amount,
         #[serde(rename = "balanceType")]
         pub balance_type: BalanceType,
     }
     ///Links of an account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct AccountLinks {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transactions: ::std::option::Option<Href>,
     }
     ///The accounts the consent covers.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct AccountList {
         ///The accounts.
         pub accounts: ::std::vec::Vec<Account>,
     }
     ///An amount of money. `amount` is a JSON number; parse it as a decimal.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct Amount {
         pub amount: ::rust_decimal::Decimal,
         ///ISO 4217 currency code.
         pub currency: ::std::string::String,
     }
     ///Link to an endpoint that starts the PSU authorisation.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct AuthorizationLink {
         ///URL of the authorisation endpoint.
         pub href: ::std::string::String,
@@ -98,17 +104,8 @@ pub mod types {
     /**Handelsbanken balance type.
 
 Known values: AVAILABLE_AMOUNT, BOOKED, CURRENT, CREDIT. Other values may appear.*/
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     #[serde(transparent)]
     pub struct BalanceType(pub ::std::string::String);
     impl ::std::ops::Deref for BalanceType {
@@ -139,14 +136,16 @@ Known values: AVAILABLE_AMOUNT, BOOKED, CURRENT, CREDIT. Other values may appear
         }
     }
     ///A card of a card account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct Card {
         ///Masked card number.
         #[serde(rename = "maskedPan")]
         pub masked_pan: ::std::string::String,
     }
     ///A charge or credit card account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct CardAccount {
         ///Id of the card account in this API.
         #[serde(rename = "accountId")]
@@ -178,7 +177,8 @@ Known values: AVAILABLE_AMOUNT, BOOKED, CURRENT, CREDIT. Other values may appear
         pub product: ::std::option::Option<::std::string::String>,
     }
     ///A card account's balances.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct CardAccountBalancesResponse {
         ///The balances.
         pub balances: ::std::vec::Vec<CardBalance>,
@@ -189,20 +189,23 @@ Known values: AVAILABLE_AMOUNT, BOOKED, CURRENT, CREDIT. Other values may appear
         pub card_account: ::std::option::Option<CardAccountReference>,
     }
     ///One card account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct CardAccountDetailsResponse {
         #[serde(rename = "cardAccount")]
         pub card_account: CardAccount,
     }
     ///The card accounts the consent covers.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct CardAccountList {
         ///The card accounts.
         #[serde(rename = "cardAccounts")]
         pub card_accounts: ::std::vec::Vec<CardAccount>,
     }
     ///Identifies the card account an answer is about.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct CardAccountReference {
         ///Masked card number.
         #[serde(
@@ -212,7 +215,8 @@ Known values: AVAILABLE_AMOUNT, BOOKED, CURRENT, CREDIT. Other values may appear
         pub masked_pan: ::std::option::Option<::std::string::String>,
     }
     ///A card account's transactions.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct CardAccountTransactionsResponse {
         #[serde(
             rename = "cardAccount",
@@ -223,7 +227,8 @@ Known values: AVAILABLE_AMOUNT, BOOKED, CURRENT, CREDIT. Other values may appear
         pub card_transactions: CardTransactionReport,
     }
     ///One balance of a card account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct CardBalance {
         #[serde(rename = "balanceAmount")]
         pub balance_amount: Amount,
@@ -237,7 +242,8 @@ Known values: AVAILABLE_AMOUNT, BOOKED, CURRENT, CREDIT. Other values may appear
         pub credit_limit_included: ::std::option::Option<bool>,
     }
     ///A card transaction.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct CardTransaction {
         ///Booking date (booked transactions).
         #[serde(
@@ -294,7 +300,8 @@ Known values: AVAILABLE_AMOUNT, BOOKED, CURRENT, CREDIT. Other values may appear
         pub transaction_details: ::std::option::Option<::std::string::String>,
     }
     ///One page of card transactions.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct CardTransactionReport {
         ///Booked transactions.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -309,7 +316,8 @@ Known values: AVAILABLE_AMOUNT, BOOKED, CURRENT, CREDIT. Other values may appear
         pub pending: ::std::vec::Vec<CardTransaction>,
     }
     ///A consent.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct Consent {
         ///Id of the consent.
         #[serde(rename = "consentId")]
@@ -331,7 +339,6 @@ Known values: AVAILABLE_AMOUNT, BOOKED, CURRENT, CREDIT. Other values may appear
     }
     ///Which accounts and card accounts the consent covers.
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -342,6 +349,7 @@ Known values: AVAILABLE_AMOUNT, BOOKED, CURRENT, CREDIT. Other values may appear
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum ConsentAccess {
         #[serde(rename = "ALL_ACCOUNTS")]
         AllAccounts,
@@ -381,7 +389,8 @@ Known values: AVAILABLE_AMOUNT, BOOKED, CURRENT, CREDIT. Other values may appear
         }
     }
     ///Body of a consent initiation.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub struct ConsentRequest {
         pub access: ConsentAccess,
     }
@@ -391,7 +400,8 @@ Known values: AVAILABLE_AMOUNT, BOOKED, CURRENT, CREDIT. Other values may appear
         }
     }
     ///Answer of a consent initiation.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ConsentResponse {
         ///Id of the created consent; the PSU authorises it next.
         #[serde(rename = "consentId")]
@@ -409,17 +419,8 @@ Known values: AVAILABLE_AMOUNT, BOOKED, CURRENT, CREDIT. Other values may appear
     /**Status of a consent.
 
 Known values: RECEIVED, VALID, REJECTED, REVOKED_BY_PSU, EXPIRED, TERMINATED_BY_TPP. Other values may appear.*/
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     #[serde(transparent)]
     pub struct ConsentStatus(pub ::std::string::String);
     impl ::std::ops::Deref for ConsentStatus {
@@ -450,14 +451,14 @@ Known values: RECEIVED, VALID, REJECTED, REVOKED_BY_PSU, EXPIRED, TERMINATED_BY_
         }
     }
     ///A consent's status.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ConsentStatusResponse {
         #[serde(rename = "consentStatus")]
         pub consent_status: ConsentStatus,
     }
     ///`CreateConsentCountry`
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -468,6 +469,7 @@ Known values: RECEIVED, VALID, REJECTED, REVOKED_BY_PSU, EXPIRED, TERMINATED_BY_
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum CreateConsentCountry {
         #[serde(rename = "SE")]
         Se,
@@ -524,7 +526,6 @@ Known values: RECEIVED, VALID, REJECTED, REVOKED_BY_PSU, EXPIRED, TERMINATED_BY_
     }
     ///`CreateConsentPsuCorporateIdType`
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -535,6 +536,7 @@ Known values: RECEIVED, VALID, REJECTED, REVOKED_BY_PSU, EXPIRED, TERMINATED_BY_
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum CreateConsentPsuCorporateIdType {
         #[serde(rename = "BANK")]
         Bank,
@@ -577,17 +579,8 @@ Known values: RECEIVED, VALID, REJECTED, REVOKED_BY_PSU, EXPIRED, TERMINATED_BY_
     /**Direction of a transaction.
 
 Known values: CREDIT, DEBIT. Other values may appear.*/
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     #[serde(transparent)]
     pub struct CreditDebit(pub ::std::string::String);
     impl ::std::ops::Deref for CreditDebit {
@@ -618,13 +611,15 @@ Known values: CREDIT, DEBIT. Other values may appear.*/
         }
     }
     ///Links of a started Mobile BankID order.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct DecoupledAuthorizationLinks {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub poll: ::std::option::Option<Href>,
     }
     ///Starts a Mobile BankID order for a consent.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub struct DecoupledAuthorizationRequest {
         ///The consent to authorise.
         #[serde(rename = "consentId")]
@@ -642,7 +637,8 @@ Known values: CREDIT, DEBIT. Other values may appear.*/
         }
     }
     ///A started Mobile BankID order.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct DecoupledAuthorizationResponse {
         ///Token to start the Mobile BankID app on the same device.
         #[serde(
@@ -667,7 +663,8 @@ Known values: CREDIT, DEBIT. Other values may appear.*/
         pub status: DecoupledStatus,
     }
     ///Progress of a Mobile BankID order, with the decoupled-grant tokens once COMPLETE.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct DecoupledAuthorizationStatus {
         ///Decoupled-grant access token (COMPLETE only).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -703,17 +700,8 @@ Known values: CREDIT, DEBIT. Other values may appear.*/
     /**Progress of a Mobile BankID order.
 
 Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     #[serde(transparent)]
     pub struct DecoupledStatus(pub ::std::string::String);
     impl ::std::ops::Deref for DecoupledStatus {
@@ -745,7 +733,6 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
     }
     ///`DeleteConsentCountry`
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -756,6 +743,7 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum DeleteConsentCountry {
         #[serde(rename = "SE")]
         Se,
@@ -841,7 +829,6 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
     }
     ///`GetAccountDetailsCountry`
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -852,6 +839,7 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum GetAccountDetailsCountry {
         #[serde(rename = "SE")]
         Se,
@@ -908,7 +896,6 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
     }
     ///`GetAccountTransactionsCountry`
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -919,6 +906,7 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum GetAccountTransactionsCountry {
         #[serde(rename = "SE")]
         Se,
@@ -976,7 +964,6 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
     }
     ///`GetAccountsCountry`
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -987,6 +974,7 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum GetAccountsCountry {
         #[serde(rename = "SE")]
         Se,
@@ -1043,7 +1031,6 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
     }
     ///`GetCardAccountBalancesCountry`
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -1054,6 +1041,7 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum GetCardAccountBalancesCountry {
         #[serde(rename = "SE")]
         Se,
@@ -1111,7 +1099,6 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
     }
     ///`GetCardAccountDetailsCountry`
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -1122,6 +1109,7 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum GetCardAccountDetailsCountry {
         #[serde(rename = "SE")]
         Se,
@@ -1179,7 +1167,6 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
     }
     ///`GetCardAccountTransactionsBookingStatus`
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -1190,6 +1177,7 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum GetCardAccountTransactionsBookingStatus {
         #[serde(rename = "booked")]
         Booked,
@@ -1239,7 +1227,6 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
     }
     ///`GetCardAccountTransactionsCountry`
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -1250,6 +1237,7 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum GetCardAccountTransactionsCountry {
         #[serde(rename = "SE")]
         Se,
@@ -1307,7 +1295,6 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
     }
     ///`GetCardAccountsCountry`
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -1318,6 +1305,7 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum GetCardAccountsCountry {
         #[serde(rename = "SE")]
         Se,
@@ -1374,7 +1362,6 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
     }
     ///`GetConsentCountry`
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -1385,6 +1372,7 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum GetConsentCountry {
         #[serde(rename = "SE")]
         Se,
@@ -1441,7 +1429,6 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
     }
     ///`GetConsentStatusCountry`
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -1452,6 +1439,7 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum GetConsentStatusCountry {
         #[serde(rename = "SE")]
         Se,
@@ -1507,7 +1495,8 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
         }
     }
     ///`GetTokenBody`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub struct GetTokenBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub client_id: ::std::option::Option<::std::string::String>,
@@ -1528,7 +1517,6 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
     }
     ///`GetTokenBodyGrantType`
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -1539,6 +1527,7 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum GetTokenBodyGrantType {
         #[serde(rename = "client_credentials")]
         ClientCredentials,
@@ -1588,17 +1577,8 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
     /**Mobile BankID hint code: why an order is pending or failed.
 
 Known values: outstandingTransaction, noClient, started, userSign, expiredTransaction, certificateErr, userCancel, cancelled, startFailed. Other values may appear.*/
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     #[serde(transparent)]
     pub struct HintCode(pub ::std::string::String);
     impl ::std::ops::Deref for HintCode {
@@ -1629,14 +1609,14 @@ Known values: outstandingTransaction, noClient, started, userSign, expiredTransa
         }
     }
     ///A link.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct Href {
         ///The link's URL.
         pub href: ::std::string::String,
     }
     ///`InitDecoupledAuthorizationCountry`
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -1647,6 +1627,7 @@ Known values: outstandingTransaction, noClient, started, userSign, expiredTransa
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum InitDecoupledAuthorizationCountry {
         #[serde(rename = "SE")]
         Se,
@@ -1712,14 +1693,14 @@ Known values: outstandingTransaction, noClient, started, userSign, expiredTransa
         pub error_description: ::std::option::Option<::std::string::String>,
     }
     ///Paging links; no `next` on the last page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct PagingLinks {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next: ::std::option::Option<Href>,
     }
     ///`PollDecoupledAuthorizationCountry`
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -1730,6 +1711,7 @@ Known values: outstandingTransaction, noClient, started, userSign, expiredTransa
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum PollDecoupledAuthorizationCountry {
         #[serde(rename = "SE")]
         Se,
@@ -1786,7 +1768,8 @@ Known values: outstandingTransaction, noClient, started, userSign, expiredTransa
         }
     }
     ///An SCA approach the PSU may use to authorise the consent.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ScaMethod {
         #[serde(
             rename = "_links",
@@ -1797,7 +1780,8 @@ Known values: outstandingTransaction, noClient, started, userSign, expiredTransa
         pub sca_method_type: ScaMethodType,
     }
     ///Links of an SCA method.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ScaMethodLinks {
         ///Endpoints that start the authorisation.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1806,17 +1790,8 @@ Known values: outstandingTransaction, noClient, started, userSign, expiredTransa
     /**Type of PSU authorisation method.
 
 Known values: REDIRECT, DECOUPLED. Other values may appear.*/
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     #[serde(transparent)]
     pub struct ScaMethodType(pub ::std::string::String);
     impl ::std::ops::Deref for ScaMethodType {
@@ -1847,7 +1822,8 @@ Known values: REDIRECT, DECOUPLED. Other values may appear.*/
         }
     }
     ///An OAuth 2.0 access token.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct TokenResponse {
         ///The access token; send it as `Authorization: Bearer <access_token>`.
         pub access_token: ::std::string::String,
@@ -1863,7 +1839,8 @@ Known values: REDIRECT, DECOUPLED. Other values may appear.*/
         pub token_type: ::std::string::String,
     }
     ///A transaction of a payment account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct Transaction {
         pub amount: Amount,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1921,7 +1898,8 @@ Known values: REDIRECT, DECOUPLED. Other values may appear.*/
         pub value_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     }
     ///One page of an account's transactions.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct TransactionList {
         #[serde(
             rename = "_links",
@@ -1934,17 +1912,8 @@ Known values: REDIRECT, DECOUPLED. Other values may appear.*/
     /**Whether a transaction is booked or pending.
 
 Known values: BOOKED, PENDING. Other values may appear.*/
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     #[serde(transparent)]
     pub struct TransactionStatus(pub ::std::string::String);
     impl ::std::ops::Deref for TransactionStatus {
@@ -1993,11 +1962,7 @@ Known values: BOOKED, PENDING. Other values may appear.*/
                 T: ::std::convert::TryInto<super::ConsentAccess>,
                 T::Error: ::std::fmt::Display,
             {
-                self.access = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for access: {e}")
-                    });
+                self.access = super::super::psd2_support::convert_field(value, "access");
                 self
             }
         }
@@ -2039,11 +2004,10 @@ Known values: BOOKED, PENDING. Other values may appear.*/
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.consent_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for consent_id: {e}")
-                    });
+                self.consent_id = super::super::psd2_support::convert_field(
+                    value,
+                    "consent_id",
+                );
                 self
             }
             pub fn personal_id<T>(mut self, value: T) -> Self
@@ -2051,11 +2015,10 @@ Known values: BOOKED, PENDING. Other values may appear.*/
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for personal_id: {e}")
-                    });
+                self.personal_id = super::super::psd2_support::convert_field(
+                    value,
+                    "personal_id",
+                );
                 self
             }
         }
@@ -2125,11 +2088,10 @@ Known values: BOOKED, PENDING. Other values may appear.*/
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.client_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for client_id: {e}")
-                    });
+                self.client_id = super::super::psd2_support::convert_field(
+                    value,
+                    "client_id",
+                );
                 self
             }
             pub fn code<T>(mut self, value: T) -> Self
@@ -2137,11 +2099,7 @@ Known values: BOOKED, PENDING. Other values may appear.*/
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
+                self.code = super::super::psd2_support::convert_field(value, "code");
                 self
             }
             pub fn grant_type<T>(mut self, value: T) -> Self
@@ -2149,11 +2107,10 @@ Known values: BOOKED, PENDING. Other values may appear.*/
                 T: ::std::convert::TryInto<super::GetTokenBodyGrantType>,
                 T::Error: ::std::fmt::Display,
             {
-                self.grant_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for grant_type: {e}")
-                    });
+                self.grant_type = super::super::psd2_support::convert_field(
+                    value,
+                    "grant_type",
+                );
                 self
             }
             pub fn redirect_uri<T>(mut self, value: T) -> Self
@@ -2161,11 +2118,10 @@ Known values: BOOKED, PENDING. Other values may appear.*/
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.redirect_uri = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for redirect_uri: {e}")
-                    });
+                self.redirect_uri = super::super::psd2_support::convert_field(
+                    value,
+                    "redirect_uri",
+                );
                 self
             }
             pub fn refresh_token<T>(mut self, value: T) -> Self
@@ -2173,11 +2129,10 @@ Known values: BOOKED, PENDING. Other values may appear.*/
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.refresh_token = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for refresh_token: {e}")
-                    });
+                self.refresh_token = super::super::psd2_support::convert_field(
+                    value,
+                    "refresh_token",
+                );
                 self
             }
             pub fn scope<T>(mut self, value: T) -> Self
@@ -2185,11 +2140,7 @@ Known values: BOOKED, PENDING. Other values may appear.*/
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.scope = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for scope: {e}")
-                    });
+                self.scope = super::super::psd2_support::convert_field(value, "scope");
                 self
             }
         }
@@ -2786,85 +2737,71 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.order_ref = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for order_ref failed"
-                        .to_string()
-                });
+            self.order_ref = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for order_ref failed",
+            );
             self
         }
         pub fn authorization<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.authorization = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for authorization failed"
-                        .to_string()
-                });
+            self.authorization = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for authorization failed",
+            );
             self
         }
         pub fn country<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::PollDecoupledAuthorizationCountry>,
         {
-            self.country = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `PollDecoupledAuthorizationCountry` for country failed"
-                        .to_string()
-                });
+            self.country = super::psd2_support::convert(
+                value,
+                "conversion to `PollDecoupledAuthorizationCountry` for country failed",
+            );
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_request_id failed"
-                        .to_string()
-                });
+            self.tpp_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_request_id failed",
+            );
             self
         }
         pub fn tpp_transaction_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_transaction_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed"
-                        .to_string()
-                });
+            self.tpp_transaction_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed",
+            );
             self
         }
         pub fn x_ibm_client_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_ibm_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_ibm_client_id failed"
-                        .to_string()
-                });
+            self.x_ibm_client_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_ibm_client_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/mlurd/decoupled/mbid/authorization/2.0/{orderRef}`
@@ -2884,13 +2821,66 @@ pub mod builder {
                 tpp_transaction_id,
                 x_ibm_client_id,
             } = self;
-            let order_ref = order_ref.map_err(Error::InvalidRequest)?;
-            let authorization = authorization.map_err(Error::InvalidRequest)?;
-            let country = country.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let tpp_request_id = tpp_request_id.map_err(Error::InvalidRequest)?;
-            let tpp_transaction_id = tpp_transaction_id.map_err(Error::InvalidRequest)?;
-            let x_ibm_client_id = x_ibm_client_id.map_err(Error::InvalidRequest)?;
+            let (
+                order_ref,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) = match (
+                order_ref,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(order_ref),
+                    ::std::result::Result::Ok(authorization),
+                    ::std::result::Result::Ok(country),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(tpp_request_id),
+                    ::std::result::Result::Ok(tpp_transaction_id),
+                    ::std::result::Result::Ok(x_ibm_client_id),
+                ) => {
+                    (
+                        order_ref,
+                        authorization,
+                        country,
+                        psu_ip_address,
+                        tpp_request_id,
+                        tpp_transaction_id,
+                        x_ibm_client_id,
+                    )
+                }
+                (
+                    order_ref,
+                    authorization,
+                    country,
+                    psu_ip_address,
+                    tpp_request_id,
+                    tpp_transaction_id,
+                    x_ibm_client_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                order_ref.err(),
+                                authorization.err(),
+                                country.err(),
+                                psu_ip_address.err(),
+                                tpp_request_id.err(),
+                                tpp_transaction_id.err(),
+                                x_ibm_client_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/mlurd/decoupled/mbid/authorization/2.0/{}", client.baseurl,
                 encode_path(& order_ref.to_string()),
@@ -2903,19 +2893,30 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Authorization", authorization.to_string().try_into()?);
-            header_map.append("Country", country.to_string().try_into()?);
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            header_map.append("TPP-Request-ID", tpp_request_id.to_string().try_into()?);
-            header_map
-                .append(
+            for (name, value) in [
+                (
+                    "Authorization",
+                    ::std::option::Option::Some(authorization.to_string()),
+                ),
+                ("Country", ::std::option::Option::Some(country.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                (
+                    "TPP-Request-ID",
+                    ::std::option::Option::Some(tpp_request_id.to_string()),
+                ),
+                (
                     "TPP-Transaction-ID",
-                    tpp_transaction_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-IBM-Client-Id", x_ibm_client_id.to_string().try_into()?);
+                    ::std::option::Option::Some(tpp_transaction_id.to_string()),
+                ),
+                (
+                    "X-IBM-Client-Id",
+                    ::std::option::Option::Some(x_ibm_client_id.to_string()),
+                ),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2939,42 +2940,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3018,73 +2984,61 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.authorization = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for authorization failed"
-                        .to_string()
-                });
+            self.authorization = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for authorization failed",
+            );
             self
         }
         pub fn country<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::InitDecoupledAuthorizationCountry>,
         {
-            self.country = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `InitDecoupledAuthorizationCountry` for country failed"
-                        .to_string()
-                });
+            self.country = super::psd2_support::convert(
+                value,
+                "conversion to `InitDecoupledAuthorizationCountry` for country failed",
+            );
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_request_id failed"
-                        .to_string()
-                });
+            self.tpp_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_request_id failed",
+            );
             self
         }
         pub fn tpp_transaction_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_transaction_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed"
-                        .to_string()
-                });
+            self.tpp_transaction_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed",
+            );
             self
         }
         pub fn x_ibm_client_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_ibm_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_ibm_client_id failed"
-                        .to_string()
-                });
+            self.x_ibm_client_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_ibm_client_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -3131,12 +3085,60 @@ pub mod builder {
                 x_ibm_client_id,
                 body,
             } = self;
-            let authorization = authorization.map_err(Error::InvalidRequest)?;
-            let country = country.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let tpp_request_id = tpp_request_id.map_err(Error::InvalidRequest)?;
-            let tpp_transaction_id = tpp_transaction_id.map_err(Error::InvalidRequest)?;
-            let x_ibm_client_id = x_ibm_client_id.map_err(Error::InvalidRequest)?;
+            let (
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) = match (
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(authorization),
+                    ::std::result::Result::Ok(country),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(tpp_request_id),
+                    ::std::result::Result::Ok(tpp_transaction_id),
+                    ::std::result::Result::Ok(x_ibm_client_id),
+                ) => {
+                    (
+                        authorization,
+                        country,
+                        psu_ip_address,
+                        tpp_request_id,
+                        tpp_transaction_id,
+                        x_ibm_client_id,
+                    )
+                }
+                (
+                    authorization,
+                    country,
+                    psu_ip_address,
+                    tpp_request_id,
+                    tpp_transaction_id,
+                    x_ibm_client_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                authorization.err(),
+                                country.err(),
+                                psu_ip_address.err(),
+                                tpp_request_id.err(),
+                                tpp_transaction_id.err(),
+                                x_ibm_client_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let body = body
                 .and_then(|v| {
                     types::DecoupledAuthorizationRequest::try_from(v)
@@ -3154,19 +3156,30 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Authorization", authorization.to_string().try_into()?);
-            header_map.append("Country", country.to_string().try_into()?);
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            header_map.append("TPP-Request-ID", tpp_request_id.to_string().try_into()?);
-            header_map
-                .append(
+            for (name, value) in [
+                (
+                    "Authorization",
+                    ::std::option::Option::Some(authorization.to_string()),
+                ),
+                ("Country", ::std::option::Option::Some(country.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                (
+                    "TPP-Request-ID",
+                    ::std::option::Option::Some(tpp_request_id.to_string()),
+                ),
+                (
                     "TPP-Transaction-ID",
-                    tpp_transaction_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-IBM-Client-Id", x_ibm_client_id.to_string().try_into()?);
+                    ::std::option::Option::Some(tpp_transaction_id.to_string()),
+                ),
+                (
+                    "X-IBM-Client-Id",
+                    ::std::option::Option::Some(x_ibm_client_id.to_string()),
+                ),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3191,42 +3204,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3317,14 +3295,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
+                400u16 | 401u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3366,73 +3337,61 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.authorization = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for authorization failed"
-                        .to_string()
-                });
+            self.authorization = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for authorization failed",
+            );
             self
         }
         pub fn country<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::GetCardAccountsCountry>,
         {
-            self.country = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetCardAccountsCountry` for country failed"
-                        .to_string()
-                });
+            self.country = super::psd2_support::convert(
+                value,
+                "conversion to `GetCardAccountsCountry` for country failed",
+            );
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_request_id failed"
-                        .to_string()
-                });
+            self.tpp_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_request_id failed",
+            );
             self
         }
         pub fn tpp_transaction_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_transaction_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed"
-                        .to_string()
-                });
+            self.tpp_transaction_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed",
+            );
             self
         }
         pub fn x_ibm_client_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_ibm_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_ibm_client_id failed"
-                        .to_string()
-                });
+            self.x_ibm_client_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_ibm_client_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/openbanking/psd2/v1/card-accounts`
@@ -3448,12 +3407,60 @@ pub mod builder {
                 tpp_transaction_id,
                 x_ibm_client_id,
             } = self;
-            let authorization = authorization.map_err(Error::InvalidRequest)?;
-            let country = country.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let tpp_request_id = tpp_request_id.map_err(Error::InvalidRequest)?;
-            let tpp_transaction_id = tpp_transaction_id.map_err(Error::InvalidRequest)?;
-            let x_ibm_client_id = x_ibm_client_id.map_err(Error::InvalidRequest)?;
+            let (
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) = match (
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(authorization),
+                    ::std::result::Result::Ok(country),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(tpp_request_id),
+                    ::std::result::Result::Ok(tpp_transaction_id),
+                    ::std::result::Result::Ok(x_ibm_client_id),
+                ) => {
+                    (
+                        authorization,
+                        country,
+                        psu_ip_address,
+                        tpp_request_id,
+                        tpp_transaction_id,
+                        x_ibm_client_id,
+                    )
+                }
+                (
+                    authorization,
+                    country,
+                    psu_ip_address,
+                    tpp_request_id,
+                    tpp_transaction_id,
+                    x_ibm_client_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                authorization.err(),
+                                country.err(),
+                                psu_ip_address.err(),
+                                tpp_request_id.err(),
+                                tpp_transaction_id.err(),
+                                x_ibm_client_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!("{}/openbanking/psd2/v1/card-accounts", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(7usize);
             header_map
@@ -3463,19 +3470,30 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Authorization", authorization.to_string().try_into()?);
-            header_map.append("Country", country.to_string().try_into()?);
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            header_map.append("TPP-Request-ID", tpp_request_id.to_string().try_into()?);
-            header_map
-                .append(
+            for (name, value) in [
+                (
+                    "Authorization",
+                    ::std::option::Option::Some(authorization.to_string()),
+                ),
+                ("Country", ::std::option::Option::Some(country.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                (
+                    "TPP-Request-ID",
+                    ::std::option::Option::Some(tpp_request_id.to_string()),
+                ),
+                (
                     "TPP-Transaction-ID",
-                    tpp_transaction_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-IBM-Client-Id", x_ibm_client_id.to_string().try_into()?);
+                    ::std::option::Option::Some(tpp_transaction_id.to_string()),
+                ),
+                (
+                    "X-IBM-Client-Id",
+                    ::std::option::Option::Some(x_ibm_client_id.to_string()),
+                ),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3499,42 +3517,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3578,85 +3561,71 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.account_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for account_id failed"
-                        .to_string()
-                });
+            self.account_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for account_id failed",
+            );
             self
         }
         pub fn authorization<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.authorization = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for authorization failed"
-                        .to_string()
-                });
+            self.authorization = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for authorization failed",
+            );
             self
         }
         pub fn country<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::GetCardAccountDetailsCountry>,
         {
-            self.country = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetCardAccountDetailsCountry` for country failed"
-                        .to_string()
-                });
+            self.country = super::psd2_support::convert(
+                value,
+                "conversion to `GetCardAccountDetailsCountry` for country failed",
+            );
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_request_id failed"
-                        .to_string()
-                });
+            self.tpp_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_request_id failed",
+            );
             self
         }
         pub fn tpp_transaction_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_transaction_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed"
-                        .to_string()
-                });
+            self.tpp_transaction_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed",
+            );
             self
         }
         pub fn x_ibm_client_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_ibm_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_ibm_client_id failed"
-                        .to_string()
-                });
+            self.x_ibm_client_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_ibm_client_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/openbanking/psd2/v1/card-accounts/{accountId}`
@@ -3676,13 +3645,66 @@ pub mod builder {
                 tpp_transaction_id,
                 x_ibm_client_id,
             } = self;
-            let account_id = account_id.map_err(Error::InvalidRequest)?;
-            let authorization = authorization.map_err(Error::InvalidRequest)?;
-            let country = country.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let tpp_request_id = tpp_request_id.map_err(Error::InvalidRequest)?;
-            let tpp_transaction_id = tpp_transaction_id.map_err(Error::InvalidRequest)?;
-            let x_ibm_client_id = x_ibm_client_id.map_err(Error::InvalidRequest)?;
+            let (
+                account_id,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) = match (
+                account_id,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(account_id),
+                    ::std::result::Result::Ok(authorization),
+                    ::std::result::Result::Ok(country),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(tpp_request_id),
+                    ::std::result::Result::Ok(tpp_transaction_id),
+                    ::std::result::Result::Ok(x_ibm_client_id),
+                ) => {
+                    (
+                        account_id,
+                        authorization,
+                        country,
+                        psu_ip_address,
+                        tpp_request_id,
+                        tpp_transaction_id,
+                        x_ibm_client_id,
+                    )
+                }
+                (
+                    account_id,
+                    authorization,
+                    country,
+                    psu_ip_address,
+                    tpp_request_id,
+                    tpp_transaction_id,
+                    x_ibm_client_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                account_id.err(),
+                                authorization.err(),
+                                country.err(),
+                                psu_ip_address.err(),
+                                tpp_request_id.err(),
+                                tpp_transaction_id.err(),
+                                x_ibm_client_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/openbanking/psd2/v1/card-accounts/{}", client.baseurl, encode_path(&
                 account_id.to_string()),
@@ -3695,19 +3717,30 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Authorization", authorization.to_string().try_into()?);
-            header_map.append("Country", country.to_string().try_into()?);
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            header_map.append("TPP-Request-ID", tpp_request_id.to_string().try_into()?);
-            header_map
-                .append(
+            for (name, value) in [
+                (
+                    "Authorization",
+                    ::std::option::Option::Some(authorization.to_string()),
+                ),
+                ("Country", ::std::option::Option::Some(country.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                (
+                    "TPP-Request-ID",
+                    ::std::option::Option::Some(tpp_request_id.to_string()),
+                ),
+                (
                     "TPP-Transaction-ID",
-                    tpp_transaction_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-IBM-Client-Id", x_ibm_client_id.to_string().try_into()?);
+                    ::std::option::Option::Some(tpp_transaction_id.to_string()),
+                ),
+                (
+                    "X-IBM-Client-Id",
+                    ::std::option::Option::Some(x_ibm_client_id.to_string()),
+                ),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3731,42 +3764,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3810,85 +3808,71 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.account_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for account_id failed"
-                        .to_string()
-                });
+            self.account_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for account_id failed",
+            );
             self
         }
         pub fn authorization<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.authorization = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for authorization failed"
-                        .to_string()
-                });
+            self.authorization = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for authorization failed",
+            );
             self
         }
         pub fn country<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::GetCardAccountBalancesCountry>,
         {
-            self.country = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetCardAccountBalancesCountry` for country failed"
-                        .to_string()
-                });
+            self.country = super::psd2_support::convert(
+                value,
+                "conversion to `GetCardAccountBalancesCountry` for country failed",
+            );
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_request_id failed"
-                        .to_string()
-                });
+            self.tpp_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_request_id failed",
+            );
             self
         }
         pub fn tpp_transaction_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_transaction_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed"
-                        .to_string()
-                });
+            self.tpp_transaction_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed",
+            );
             self
         }
         pub fn x_ibm_client_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_ibm_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_ibm_client_id failed"
-                        .to_string()
-                });
+            self.x_ibm_client_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_ibm_client_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/openbanking/psd2/v1/card-accounts/{accountId}/balances`
@@ -3908,13 +3892,66 @@ pub mod builder {
                 tpp_transaction_id,
                 x_ibm_client_id,
             } = self;
-            let account_id = account_id.map_err(Error::InvalidRequest)?;
-            let authorization = authorization.map_err(Error::InvalidRequest)?;
-            let country = country.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let tpp_request_id = tpp_request_id.map_err(Error::InvalidRequest)?;
-            let tpp_transaction_id = tpp_transaction_id.map_err(Error::InvalidRequest)?;
-            let x_ibm_client_id = x_ibm_client_id.map_err(Error::InvalidRequest)?;
+            let (
+                account_id,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) = match (
+                account_id,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(account_id),
+                    ::std::result::Result::Ok(authorization),
+                    ::std::result::Result::Ok(country),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(tpp_request_id),
+                    ::std::result::Result::Ok(tpp_transaction_id),
+                    ::std::result::Result::Ok(x_ibm_client_id),
+                ) => {
+                    (
+                        account_id,
+                        authorization,
+                        country,
+                        psu_ip_address,
+                        tpp_request_id,
+                        tpp_transaction_id,
+                        x_ibm_client_id,
+                    )
+                }
+                (
+                    account_id,
+                    authorization,
+                    country,
+                    psu_ip_address,
+                    tpp_request_id,
+                    tpp_transaction_id,
+                    x_ibm_client_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                account_id.err(),
+                                authorization.err(),
+                                country.err(),
+                                psu_ip_address.err(),
+                                tpp_request_id.err(),
+                                tpp_transaction_id.err(),
+                                x_ibm_client_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/openbanking/psd2/v1/card-accounts/{}/balances", client.baseurl,
                 encode_path(& account_id.to_string()),
@@ -3927,19 +3964,30 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Authorization", authorization.to_string().try_into()?);
-            header_map.append("Country", country.to_string().try_into()?);
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            header_map.append("TPP-Request-ID", tpp_request_id.to_string().try_into()?);
-            header_map
-                .append(
+            for (name, value) in [
+                (
+                    "Authorization",
+                    ::std::option::Option::Some(authorization.to_string()),
+                ),
+                ("Country", ::std::option::Option::Some(country.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                (
+                    "TPP-Request-ID",
+                    ::std::option::Option::Some(tpp_request_id.to_string()),
+                ),
+                (
                     "TPP-Transaction-ID",
-                    tpp_transaction_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-IBM-Client-Id", x_ibm_client_id.to_string().try_into()?);
+                    ::std::option::Option::Some(tpp_transaction_id.to_string()),
+                ),
+                (
+                    "X-IBM-Client-Id",
+                    ::std::option::Option::Some(x_ibm_client_id.to_string()),
+                ),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3963,42 +4011,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -4053,137 +4066,115 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.account_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for account_id failed"
-                        .to_string()
-                });
+            self.account_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for account_id failed",
+            );
             self
         }
         pub fn booking_status<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::GetCardAccountTransactionsBookingStatus>,
         {
-            self.booking_status = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `GetCardAccountTransactionsBookingStatus` for booking_status failed"
-                        .to_string()
-                });
+            self.booking_status = super::psd2_support::convert(
+                    value,
+                    "conversion to `GetCardAccountTransactionsBookingStatus` for booking_status failed",
+                )
+                .map(Some);
             self
         }
         pub fn continuation_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.continuation_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for continuation_key failed"
-                        .to_string()
-                });
+            self.continuation_key = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for continuation_key failed",
+                )
+                .map(Some);
             self
         }
         pub fn date_from<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::naive::NaiveDate>,
         {
-            self.date_from = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: chrono :: naive :: NaiveDate` for date_from failed"
-                        .to_string()
-                });
+            self.date_from = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: chrono :: naive :: NaiveDate` for date_from failed",
+                )
+                .map(Some);
             self
         }
         pub fn date_to<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::naive::NaiveDate>,
         {
-            self.date_to = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: chrono :: naive :: NaiveDate` for date_to failed"
-                        .to_string()
-                });
+            self.date_to = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: chrono :: naive :: NaiveDate` for date_to failed",
+                )
+                .map(Some);
             self
         }
         pub fn authorization<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.authorization = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for authorization failed"
-                        .to_string()
-                });
+            self.authorization = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for authorization failed",
+            );
             self
         }
         pub fn country<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::GetCardAccountTransactionsCountry>,
         {
-            self.country = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetCardAccountTransactionsCountry` for country failed"
-                        .to_string()
-                });
+            self.country = super::psd2_support::convert(
+                value,
+                "conversion to `GetCardAccountTransactionsCountry` for country failed",
+            );
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_request_id failed"
-                        .to_string()
-                });
+            self.tpp_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_request_id failed",
+            );
             self
         }
         pub fn tpp_transaction_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_transaction_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed"
-                        .to_string()
-                });
+            self.tpp_transaction_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed",
+            );
             self
         }
         pub fn x_ibm_client_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_ibm_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_ibm_client_id failed"
-                        .to_string()
-                });
+            self.x_ibm_client_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_ibm_client_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/openbanking/psd2/v1/card-accounts/{accountId}/transactions`
@@ -4207,17 +4198,90 @@ pub mod builder {
                 tpp_transaction_id,
                 x_ibm_client_id,
             } = self;
-            let account_id = account_id.map_err(Error::InvalidRequest)?;
-            let booking_status = booking_status.map_err(Error::InvalidRequest)?;
-            let continuation_key = continuation_key.map_err(Error::InvalidRequest)?;
-            let date_from = date_from.map_err(Error::InvalidRequest)?;
-            let date_to = date_to.map_err(Error::InvalidRequest)?;
-            let authorization = authorization.map_err(Error::InvalidRequest)?;
-            let country = country.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let tpp_request_id = tpp_request_id.map_err(Error::InvalidRequest)?;
-            let tpp_transaction_id = tpp_transaction_id.map_err(Error::InvalidRequest)?;
-            let x_ibm_client_id = x_ibm_client_id.map_err(Error::InvalidRequest)?;
+            let (
+                account_id,
+                booking_status,
+                continuation_key,
+                date_from,
+                date_to,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) = match (
+                account_id,
+                booking_status,
+                continuation_key,
+                date_from,
+                date_to,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(account_id),
+                    ::std::result::Result::Ok(booking_status),
+                    ::std::result::Result::Ok(continuation_key),
+                    ::std::result::Result::Ok(date_from),
+                    ::std::result::Result::Ok(date_to),
+                    ::std::result::Result::Ok(authorization),
+                    ::std::result::Result::Ok(country),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(tpp_request_id),
+                    ::std::result::Result::Ok(tpp_transaction_id),
+                    ::std::result::Result::Ok(x_ibm_client_id),
+                ) => {
+                    (
+                        account_id,
+                        booking_status,
+                        continuation_key,
+                        date_from,
+                        date_to,
+                        authorization,
+                        country,
+                        psu_ip_address,
+                        tpp_request_id,
+                        tpp_transaction_id,
+                        x_ibm_client_id,
+                    )
+                }
+                (
+                    account_id,
+                    booking_status,
+                    continuation_key,
+                    date_from,
+                    date_to,
+                    authorization,
+                    country,
+                    psu_ip_address,
+                    tpp_request_id,
+                    tpp_transaction_id,
+                    x_ibm_client_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                account_id.err(),
+                                booking_status.err(),
+                                continuation_key.err(),
+                                date_from.err(),
+                                date_to.err(),
+                                authorization.err(),
+                                country.err(),
+                                psu_ip_address.err(),
+                                tpp_request_id.err(),
+                                tpp_transaction_id.err(),
+                                x_ibm_client_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/openbanking/psd2/v1/card-accounts/{}/transactions", client.baseurl,
                 encode_path(& account_id.to_string()),
@@ -4230,19 +4294,30 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Authorization", authorization.to_string().try_into()?);
-            header_map.append("Country", country.to_string().try_into()?);
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            header_map.append("TPP-Request-ID", tpp_request_id.to_string().try_into()?);
-            header_map
-                .append(
+            for (name, value) in [
+                (
+                    "Authorization",
+                    ::std::option::Option::Some(authorization.to_string()),
+                ),
+                ("Country", ::std::option::Option::Some(country.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                (
+                    "TPP-Request-ID",
+                    ::std::option::Option::Some(tpp_request_id.to_string()),
+                ),
+                (
                     "TPP-Transaction-ID",
-                    tpp_transaction_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-IBM-Client-Id", x_ibm_client_id.to_string().try_into()?);
+                    ::std::option::Option::Some(tpp_transaction_id.to_string()),
+                ),
+                (
+                    "X-IBM-Client-Id",
+                    ::std::option::Option::Some(x_ibm_client_id.to_string()),
+                ),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4277,42 +4352,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -4363,98 +4403,83 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.authorization = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for authorization failed"
-                        .to_string()
-                });
+            self.authorization = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for authorization failed",
+            );
             self
         }
         pub fn country<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CreateConsentCountry>,
         {
-            self.country = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `CreateConsentCountry` for country failed".to_string()
-                });
+            self.country = super::psd2_support::convert(
+                value,
+                "conversion to `CreateConsentCountry` for country failed",
+            );
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_corporate_id_type<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CreateConsentPsuCorporateIdType>,
         {
-            self.psu_corporate_id_type = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `CreateConsentPsuCorporateIdType` for psu_corporate_id_type failed"
-                        .to_string()
-                });
+            self.psu_corporate_id_type = super::psd2_support::convert(
+                    value,
+                    "conversion to `CreateConsentPsuCorporateIdType` for psu_corporate_id_type failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_request_id failed"
-                        .to_string()
-                });
+            self.tpp_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_request_id failed",
+            );
             self
         }
         pub fn tpp_transaction_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_transaction_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed"
-                        .to_string()
-                });
+            self.tpp_transaction_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed",
+            );
             self
         }
         pub fn x_ibm_client_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_ibm_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_ibm_client_id failed"
-                        .to_string()
-                });
+            self.x_ibm_client_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_ibm_client_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -4497,15 +4522,72 @@ pub mod builder {
                 x_ibm_client_id,
                 body,
             } = self;
-            let authorization = authorization.map_err(Error::InvalidRequest)?;
-            let country = country.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id_type = psu_corporate_id_type
-                .map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let tpp_request_id = tpp_request_id.map_err(Error::InvalidRequest)?;
-            let tpp_transaction_id = tpp_transaction_id.map_err(Error::InvalidRequest)?;
-            let x_ibm_client_id = x_ibm_client_id.map_err(Error::InvalidRequest)?;
+            let (
+                authorization,
+                country,
+                psu_corporate_id,
+                psu_corporate_id_type,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) = match (
+                authorization,
+                country,
+                psu_corporate_id,
+                psu_corporate_id_type,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(authorization),
+                    ::std::result::Result::Ok(country),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_corporate_id_type),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(tpp_request_id),
+                    ::std::result::Result::Ok(tpp_transaction_id),
+                    ::std::result::Result::Ok(x_ibm_client_id),
+                ) => {
+                    (
+                        authorization,
+                        country,
+                        psu_corporate_id,
+                        psu_corporate_id_type,
+                        psu_ip_address,
+                        tpp_request_id,
+                        tpp_transaction_id,
+                        x_ibm_client_id,
+                    )
+                }
+                (
+                    authorization,
+                    country,
+                    psu_corporate_id,
+                    psu_corporate_id_type,
+                    psu_ip_address,
+                    tpp_request_id,
+                    tpp_transaction_id,
+                    x_ibm_client_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                authorization.err(),
+                                country.err(),
+                                psu_corporate_id.err(),
+                                psu_corporate_id_type.err(),
+                                psu_ip_address.err(),
+                                tpp_request_id.err(),
+                                tpp_transaction_id.err(),
+                                x_ibm_client_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let body = body
                 .and_then(|v| {
                     types::ConsentRequest::try_from(v).map_err(|e| e.to_string())
@@ -4520,26 +4602,35 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Authorization", authorization.to_string().try_into()?);
-            header_map.append("Country", country.to_string().try_into()?);
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_corporate_id_type {
-                header_map
-                    .append("PSU-Corporate-ID-Type", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            header_map.append("TPP-Request-ID", tpp_request_id.to_string().try_into()?);
-            header_map
-                .append(
+            for (name, value) in [
+                (
+                    "Authorization",
+                    ::std::option::Option::Some(authorization.to_string()),
+                ),
+                ("Country", ::std::option::Option::Some(country.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                (
+                    "PSU-Corporate-ID-Type",
+                    psu_corporate_id_type.map(|value| value.to_string()),
+                ),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                (
+                    "TPP-Request-ID",
+                    ::std::option::Option::Some(tpp_request_id.to_string()),
+                ),
+                (
                     "TPP-Transaction-ID",
-                    tpp_transaction_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-IBM-Client-Id", x_ibm_client_id.to_string().try_into()?);
+                    ::std::option::Option::Some(tpp_transaction_id.to_string()),
+                ),
+                (
+                    "X-IBM-Client-Id",
+                    ::std::option::Option::Some(x_ibm_client_id.to_string()),
+                ),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4564,42 +4655,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -4643,84 +4699,71 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn authorization<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.authorization = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for authorization failed"
-                        .to_string()
-                });
+            self.authorization = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for authorization failed",
+            );
             self
         }
         pub fn country<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::GetConsentCountry>,
         {
-            self.country = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetConsentCountry` for country failed".to_string()
-                });
+            self.country = super::psd2_support::convert(
+                value,
+                "conversion to `GetConsentCountry` for country failed",
+            );
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_request_id failed"
-                        .to_string()
-                });
+            self.tpp_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_request_id failed",
+            );
             self
         }
         pub fn tpp_transaction_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_transaction_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed"
-                        .to_string()
-                });
+            self.tpp_transaction_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed",
+            );
             self
         }
         pub fn x_ibm_client_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_ibm_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_ibm_client_id failed"
-                        .to_string()
-                });
+            self.x_ibm_client_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_ibm_client_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/openbanking/psd2/v1/consents/{consentId}`
@@ -4737,13 +4780,66 @@ pub mod builder {
                 tpp_transaction_id,
                 x_ibm_client_id,
             } = self;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let authorization = authorization.map_err(Error::InvalidRequest)?;
-            let country = country.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let tpp_request_id = tpp_request_id.map_err(Error::InvalidRequest)?;
-            let tpp_transaction_id = tpp_transaction_id.map_err(Error::InvalidRequest)?;
-            let x_ibm_client_id = x_ibm_client_id.map_err(Error::InvalidRequest)?;
+            let (
+                consent_id,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) = match (
+                consent_id,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(authorization),
+                    ::std::result::Result::Ok(country),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(tpp_request_id),
+                    ::std::result::Result::Ok(tpp_transaction_id),
+                    ::std::result::Result::Ok(x_ibm_client_id),
+                ) => {
+                    (
+                        consent_id,
+                        authorization,
+                        country,
+                        psu_ip_address,
+                        tpp_request_id,
+                        tpp_transaction_id,
+                        x_ibm_client_id,
+                    )
+                }
+                (
+                    consent_id,
+                    authorization,
+                    country,
+                    psu_ip_address,
+                    tpp_request_id,
+                    tpp_transaction_id,
+                    x_ibm_client_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                consent_id.err(),
+                                authorization.err(),
+                                country.err(),
+                                psu_ip_address.err(),
+                                tpp_request_id.err(),
+                                tpp_transaction_id.err(),
+                                x_ibm_client_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/openbanking/psd2/v1/consents/{}", client.baseurl, encode_path(&
                 consent_id.to_string()),
@@ -4756,19 +4852,30 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Authorization", authorization.to_string().try_into()?);
-            header_map.append("Country", country.to_string().try_into()?);
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            header_map.append("TPP-Request-ID", tpp_request_id.to_string().try_into()?);
-            header_map
-                .append(
+            for (name, value) in [
+                (
+                    "Authorization",
+                    ::std::option::Option::Some(authorization.to_string()),
+                ),
+                ("Country", ::std::option::Option::Some(country.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                (
+                    "TPP-Request-ID",
+                    ::std::option::Option::Some(tpp_request_id.to_string()),
+                ),
+                (
                     "TPP-Transaction-ID",
-                    tpp_transaction_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-IBM-Client-Id", x_ibm_client_id.to_string().try_into()?);
+                    ::std::option::Option::Some(tpp_transaction_id.to_string()),
+                ),
+                (
+                    "X-IBM-Client-Id",
+                    ::std::option::Option::Some(x_ibm_client_id.to_string()),
+                ),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4792,42 +4899,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -4871,84 +4943,71 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn authorization<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.authorization = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for authorization failed"
-                        .to_string()
-                });
+            self.authorization = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for authorization failed",
+            );
             self
         }
         pub fn country<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::DeleteConsentCountry>,
         {
-            self.country = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `DeleteConsentCountry` for country failed".to_string()
-                });
+            self.country = super::psd2_support::convert(
+                value,
+                "conversion to `DeleteConsentCountry` for country failed",
+            );
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_request_id failed"
-                        .to_string()
-                });
+            self.tpp_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_request_id failed",
+            );
             self
         }
         pub fn tpp_transaction_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_transaction_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed"
-                        .to_string()
-                });
+            self.tpp_transaction_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed",
+            );
             self
         }
         pub fn x_ibm_client_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_ibm_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_ibm_client_id failed"
-                        .to_string()
-                });
+            self.x_ibm_client_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_ibm_client_id failed",
+            );
             self
         }
         ///Sends a `DELETE` request to `/openbanking/psd2/v1/consents/{consentId}`
@@ -4965,13 +5024,66 @@ pub mod builder {
                 tpp_transaction_id,
                 x_ibm_client_id,
             } = self;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let authorization = authorization.map_err(Error::InvalidRequest)?;
-            let country = country.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let tpp_request_id = tpp_request_id.map_err(Error::InvalidRequest)?;
-            let tpp_transaction_id = tpp_transaction_id.map_err(Error::InvalidRequest)?;
-            let x_ibm_client_id = x_ibm_client_id.map_err(Error::InvalidRequest)?;
+            let (
+                consent_id,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) = match (
+                consent_id,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(authorization),
+                    ::std::result::Result::Ok(country),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(tpp_request_id),
+                    ::std::result::Result::Ok(tpp_transaction_id),
+                    ::std::result::Result::Ok(x_ibm_client_id),
+                ) => {
+                    (
+                        consent_id,
+                        authorization,
+                        country,
+                        psu_ip_address,
+                        tpp_request_id,
+                        tpp_transaction_id,
+                        x_ibm_client_id,
+                    )
+                }
+                (
+                    consent_id,
+                    authorization,
+                    country,
+                    psu_ip_address,
+                    tpp_request_id,
+                    tpp_transaction_id,
+                    x_ibm_client_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                consent_id.err(),
+                                authorization.err(),
+                                country.err(),
+                                psu_ip_address.err(),
+                                tpp_request_id.err(),
+                                tpp_transaction_id.err(),
+                                x_ibm_client_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/openbanking/psd2/v1/consents/{}", client.baseurl, encode_path(&
                 consent_id.to_string()),
@@ -4984,19 +5096,30 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Authorization", authorization.to_string().try_into()?);
-            header_map.append("Country", country.to_string().try_into()?);
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            header_map.append("TPP-Request-ID", tpp_request_id.to_string().try_into()?);
-            header_map
-                .append(
+            for (name, value) in [
+                (
+                    "Authorization",
+                    ::std::option::Option::Some(authorization.to_string()),
+                ),
+                ("Country", ::std::option::Option::Some(country.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                (
+                    "TPP-Request-ID",
+                    ::std::option::Option::Some(tpp_request_id.to_string()),
+                ),
+                (
                     "TPP-Transaction-ID",
-                    tpp_transaction_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-IBM-Client-Id", x_ibm_client_id.to_string().try_into()?);
+                    ::std::option::Option::Some(tpp_transaction_id.to_string()),
+                ),
+                (
+                    "X-IBM-Client-Id",
+                    ::std::option::Option::Some(x_ibm_client_id.to_string()),
+                ),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5020,42 +5143,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -5099,85 +5187,71 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn authorization<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.authorization = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for authorization failed"
-                        .to_string()
-                });
+            self.authorization = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for authorization failed",
+            );
             self
         }
         pub fn country<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::GetConsentStatusCountry>,
         {
-            self.country = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetConsentStatusCountry` for country failed"
-                        .to_string()
-                });
+            self.country = super::psd2_support::convert(
+                value,
+                "conversion to `GetConsentStatusCountry` for country failed",
+            );
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_request_id failed"
-                        .to_string()
-                });
+            self.tpp_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_request_id failed",
+            );
             self
         }
         pub fn tpp_transaction_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_transaction_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed"
-                        .to_string()
-                });
+            self.tpp_transaction_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed",
+            );
             self
         }
         pub fn x_ibm_client_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_ibm_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_ibm_client_id failed"
-                        .to_string()
-                });
+            self.x_ibm_client_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_ibm_client_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/openbanking/psd2/v1/consents/{consentId}/status`
@@ -5197,13 +5271,66 @@ pub mod builder {
                 tpp_transaction_id,
                 x_ibm_client_id,
             } = self;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let authorization = authorization.map_err(Error::InvalidRequest)?;
-            let country = country.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let tpp_request_id = tpp_request_id.map_err(Error::InvalidRequest)?;
-            let tpp_transaction_id = tpp_transaction_id.map_err(Error::InvalidRequest)?;
-            let x_ibm_client_id = x_ibm_client_id.map_err(Error::InvalidRequest)?;
+            let (
+                consent_id,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) = match (
+                consent_id,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(authorization),
+                    ::std::result::Result::Ok(country),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(tpp_request_id),
+                    ::std::result::Result::Ok(tpp_transaction_id),
+                    ::std::result::Result::Ok(x_ibm_client_id),
+                ) => {
+                    (
+                        consent_id,
+                        authorization,
+                        country,
+                        psu_ip_address,
+                        tpp_request_id,
+                        tpp_transaction_id,
+                        x_ibm_client_id,
+                    )
+                }
+                (
+                    consent_id,
+                    authorization,
+                    country,
+                    psu_ip_address,
+                    tpp_request_id,
+                    tpp_transaction_id,
+                    x_ibm_client_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                consent_id.err(),
+                                authorization.err(),
+                                country.err(),
+                                psu_ip_address.err(),
+                                tpp_request_id.err(),
+                                tpp_transaction_id.err(),
+                                x_ibm_client_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/openbanking/psd2/v1/consents/{}/status", client.baseurl,
                 encode_path(& consent_id.to_string()),
@@ -5216,19 +5343,30 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Authorization", authorization.to_string().try_into()?);
-            header_map.append("Country", country.to_string().try_into()?);
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            header_map.append("TPP-Request-ID", tpp_request_id.to_string().try_into()?);
-            header_map
-                .append(
+            for (name, value) in [
+                (
+                    "Authorization",
+                    ::std::option::Option::Some(authorization.to_string()),
+                ),
+                ("Country", ::std::option::Option::Some(country.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                (
+                    "TPP-Request-ID",
+                    ::std::option::Option::Some(tpp_request_id.to_string()),
+                ),
+                (
                     "TPP-Transaction-ID",
-                    tpp_transaction_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-IBM-Client-Id", x_ibm_client_id.to_string().try_into()?);
+                    ::std::option::Option::Some(tpp_transaction_id.to_string()),
+                ),
+                (
+                    "X-IBM-Client-Id",
+                    ::std::option::Option::Some(x_ibm_client_id.to_string()),
+                ),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5252,42 +5390,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -5329,72 +5432,61 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.authorization = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for authorization failed"
-                        .to_string()
-                });
+            self.authorization = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for authorization failed",
+            );
             self
         }
         pub fn country<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::GetAccountsCountry>,
         {
-            self.country = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetAccountsCountry` for country failed".to_string()
-                });
+            self.country = super::psd2_support::convert(
+                value,
+                "conversion to `GetAccountsCountry` for country failed",
+            );
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_request_id failed"
-                        .to_string()
-                });
+            self.tpp_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_request_id failed",
+            );
             self
         }
         pub fn tpp_transaction_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_transaction_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed"
-                        .to_string()
-                });
+            self.tpp_transaction_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed",
+            );
             self
         }
         pub fn x_ibm_client_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_ibm_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_ibm_client_id failed"
-                        .to_string()
-                });
+            self.x_ibm_client_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_ibm_client_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/openbanking/psd2/v2/accounts`
@@ -5410,12 +5502,60 @@ pub mod builder {
                 tpp_transaction_id,
                 x_ibm_client_id,
             } = self;
-            let authorization = authorization.map_err(Error::InvalidRequest)?;
-            let country = country.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let tpp_request_id = tpp_request_id.map_err(Error::InvalidRequest)?;
-            let tpp_transaction_id = tpp_transaction_id.map_err(Error::InvalidRequest)?;
-            let x_ibm_client_id = x_ibm_client_id.map_err(Error::InvalidRequest)?;
+            let (
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) = match (
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(authorization),
+                    ::std::result::Result::Ok(country),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(tpp_request_id),
+                    ::std::result::Result::Ok(tpp_transaction_id),
+                    ::std::result::Result::Ok(x_ibm_client_id),
+                ) => {
+                    (
+                        authorization,
+                        country,
+                        psu_ip_address,
+                        tpp_request_id,
+                        tpp_transaction_id,
+                        x_ibm_client_id,
+                    )
+                }
+                (
+                    authorization,
+                    country,
+                    psu_ip_address,
+                    tpp_request_id,
+                    tpp_transaction_id,
+                    x_ibm_client_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                authorization.err(),
+                                country.err(),
+                                psu_ip_address.err(),
+                                tpp_request_id.err(),
+                                tpp_transaction_id.err(),
+                                x_ibm_client_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!("{}/openbanking/psd2/v2/accounts", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(7usize);
             header_map
@@ -5425,19 +5565,30 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Authorization", authorization.to_string().try_into()?);
-            header_map.append("Country", country.to_string().try_into()?);
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            header_map.append("TPP-Request-ID", tpp_request_id.to_string().try_into()?);
-            header_map
-                .append(
+            for (name, value) in [
+                (
+                    "Authorization",
+                    ::std::option::Option::Some(authorization.to_string()),
+                ),
+                ("Country", ::std::option::Option::Some(country.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                (
+                    "TPP-Request-ID",
+                    ::std::option::Option::Some(tpp_request_id.to_string()),
+                ),
+                (
                     "TPP-Transaction-ID",
-                    tpp_transaction_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-IBM-Client-Id", x_ibm_client_id.to_string().try_into()?);
+                    ::std::option::Option::Some(tpp_transaction_id.to_string()),
+                ),
+                (
+                    "X-IBM-Client-Id",
+                    ::std::option::Option::Some(x_ibm_client_id.to_string()),
+                ),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5461,42 +5612,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -5540,85 +5656,71 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.account_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for account_id failed"
-                        .to_string()
-                });
+            self.account_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for account_id failed",
+            );
             self
         }
         pub fn authorization<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.authorization = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for authorization failed"
-                        .to_string()
-                });
+            self.authorization = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for authorization failed",
+            );
             self
         }
         pub fn country<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::GetAccountDetailsCountry>,
         {
-            self.country = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetAccountDetailsCountry` for country failed"
-                        .to_string()
-                });
+            self.country = super::psd2_support::convert(
+                value,
+                "conversion to `GetAccountDetailsCountry` for country failed",
+            );
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_request_id failed"
-                        .to_string()
-                });
+            self.tpp_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_request_id failed",
+            );
             self
         }
         pub fn tpp_transaction_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_transaction_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed"
-                        .to_string()
-                });
+            self.tpp_transaction_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed",
+            );
             self
         }
         pub fn x_ibm_client_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_ibm_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_ibm_client_id failed"
-                        .to_string()
-                });
+            self.x_ibm_client_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_ibm_client_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/openbanking/psd2/v2/accounts/{accountId}`
@@ -5635,13 +5737,66 @@ pub mod builder {
                 tpp_transaction_id,
                 x_ibm_client_id,
             } = self;
-            let account_id = account_id.map_err(Error::InvalidRequest)?;
-            let authorization = authorization.map_err(Error::InvalidRequest)?;
-            let country = country.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let tpp_request_id = tpp_request_id.map_err(Error::InvalidRequest)?;
-            let tpp_transaction_id = tpp_transaction_id.map_err(Error::InvalidRequest)?;
-            let x_ibm_client_id = x_ibm_client_id.map_err(Error::InvalidRequest)?;
+            let (
+                account_id,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) = match (
+                account_id,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(account_id),
+                    ::std::result::Result::Ok(authorization),
+                    ::std::result::Result::Ok(country),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(tpp_request_id),
+                    ::std::result::Result::Ok(tpp_transaction_id),
+                    ::std::result::Result::Ok(x_ibm_client_id),
+                ) => {
+                    (
+                        account_id,
+                        authorization,
+                        country,
+                        psu_ip_address,
+                        tpp_request_id,
+                        tpp_transaction_id,
+                        x_ibm_client_id,
+                    )
+                }
+                (
+                    account_id,
+                    authorization,
+                    country,
+                    psu_ip_address,
+                    tpp_request_id,
+                    tpp_transaction_id,
+                    x_ibm_client_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                account_id.err(),
+                                authorization.err(),
+                                country.err(),
+                                psu_ip_address.err(),
+                                tpp_request_id.err(),
+                                tpp_transaction_id.err(),
+                                x_ibm_client_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/openbanking/psd2/v2/accounts/{}", client.baseurl, encode_path(&
                 account_id.to_string()),
@@ -5654,19 +5809,30 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Authorization", authorization.to_string().try_into()?);
-            header_map.append("Country", country.to_string().try_into()?);
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            header_map.append("TPP-Request-ID", tpp_request_id.to_string().try_into()?);
-            header_map
-                .append(
+            for (name, value) in [
+                (
+                    "Authorization",
+                    ::std::option::Option::Some(authorization.to_string()),
+                ),
+                ("Country", ::std::option::Option::Some(country.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                (
+                    "TPP-Request-ID",
+                    ::std::option::Option::Some(tpp_request_id.to_string()),
+                ),
+                (
                     "TPP-Transaction-ID",
-                    tpp_transaction_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-IBM-Client-Id", x_ibm_client_id.to_string().try_into()?);
+                    ::std::option::Option::Some(tpp_transaction_id.to_string()),
+                ),
+                (
+                    "X-IBM-Client-Id",
+                    ::std::option::Option::Some(x_ibm_client_id.to_string()),
+                ),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5690,42 +5856,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -5775,124 +5906,104 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.account_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for account_id failed"
-                        .to_string()
-                });
+            self.account_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for account_id failed",
+            );
             self
         }
         pub fn continuation_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.continuation_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for continuation_key failed"
-                        .to_string()
-                });
+            self.continuation_key = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for continuation_key failed",
+                )
+                .map(Some);
             self
         }
         pub fn date_from<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::naive::NaiveDate>,
         {
-            self.date_from = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: chrono :: naive :: NaiveDate` for date_from failed"
-                        .to_string()
-                });
+            self.date_from = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: chrono :: naive :: NaiveDate` for date_from failed",
+                )
+                .map(Some);
             self
         }
         pub fn date_to<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::naive::NaiveDate>,
         {
-            self.date_to = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: chrono :: naive :: NaiveDate` for date_to failed"
-                        .to_string()
-                });
+            self.date_to = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: chrono :: naive :: NaiveDate` for date_to failed",
+                )
+                .map(Some);
             self
         }
         pub fn authorization<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.authorization = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for authorization failed"
-                        .to_string()
-                });
+            self.authorization = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for authorization failed",
+            );
             self
         }
         pub fn country<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::GetAccountTransactionsCountry>,
         {
-            self.country = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetAccountTransactionsCountry` for country failed"
-                        .to_string()
-                });
+            self.country = super::psd2_support::convert(
+                value,
+                "conversion to `GetAccountTransactionsCountry` for country failed",
+            );
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_request_id failed"
-                        .to_string()
-                });
+            self.tpp_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_request_id failed",
+            );
             self
         }
         pub fn tpp_transaction_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.tpp_transaction_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed"
-                        .to_string()
-                });
+            self.tpp_transaction_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed",
+            );
             self
         }
         pub fn x_ibm_client_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_ibm_client_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_ibm_client_id failed"
-                        .to_string()
-                });
+            self.x_ibm_client_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_ibm_client_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/openbanking/psd2/v2/accounts/{accountId}/transactions`
@@ -5912,16 +6023,84 @@ pub mod builder {
                 tpp_transaction_id,
                 x_ibm_client_id,
             } = self;
-            let account_id = account_id.map_err(Error::InvalidRequest)?;
-            let continuation_key = continuation_key.map_err(Error::InvalidRequest)?;
-            let date_from = date_from.map_err(Error::InvalidRequest)?;
-            let date_to = date_to.map_err(Error::InvalidRequest)?;
-            let authorization = authorization.map_err(Error::InvalidRequest)?;
-            let country = country.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let tpp_request_id = tpp_request_id.map_err(Error::InvalidRequest)?;
-            let tpp_transaction_id = tpp_transaction_id.map_err(Error::InvalidRequest)?;
-            let x_ibm_client_id = x_ibm_client_id.map_err(Error::InvalidRequest)?;
+            let (
+                account_id,
+                continuation_key,
+                date_from,
+                date_to,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) = match (
+                account_id,
+                continuation_key,
+                date_from,
+                date_to,
+                authorization,
+                country,
+                psu_ip_address,
+                tpp_request_id,
+                tpp_transaction_id,
+                x_ibm_client_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(account_id),
+                    ::std::result::Result::Ok(continuation_key),
+                    ::std::result::Result::Ok(date_from),
+                    ::std::result::Result::Ok(date_to),
+                    ::std::result::Result::Ok(authorization),
+                    ::std::result::Result::Ok(country),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(tpp_request_id),
+                    ::std::result::Result::Ok(tpp_transaction_id),
+                    ::std::result::Result::Ok(x_ibm_client_id),
+                ) => {
+                    (
+                        account_id,
+                        continuation_key,
+                        date_from,
+                        date_to,
+                        authorization,
+                        country,
+                        psu_ip_address,
+                        tpp_request_id,
+                        tpp_transaction_id,
+                        x_ibm_client_id,
+                    )
+                }
+                (
+                    account_id,
+                    continuation_key,
+                    date_from,
+                    date_to,
+                    authorization,
+                    country,
+                    psu_ip_address,
+                    tpp_request_id,
+                    tpp_transaction_id,
+                    x_ibm_client_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                account_id.err(),
+                                continuation_key.err(),
+                                date_from.err(),
+                                date_to.err(),
+                                authorization.err(),
+                                country.err(),
+                                psu_ip_address.err(),
+                                tpp_request_id.err(),
+                                tpp_transaction_id.err(),
+                                x_ibm_client_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/openbanking/psd2/v2/accounts/{}/transactions", client.baseurl,
                 encode_path(& account_id.to_string()),
@@ -5934,19 +6113,30 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Authorization", authorization.to_string().try_into()?);
-            header_map.append("Country", country.to_string().try_into()?);
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            header_map.append("TPP-Request-ID", tpp_request_id.to_string().try_into()?);
-            header_map
-                .append(
+            for (name, value) in [
+                (
+                    "Authorization",
+                    ::std::option::Option::Some(authorization.to_string()),
+                ),
+                ("Country", ::std::option::Option::Some(country.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                (
+                    "TPP-Request-ID",
+                    ::std::option::Option::Some(tpp_request_id.to_string()),
+                ),
+                (
                     "TPP-Transaction-ID",
-                    tpp_transaction_id.to_string().try_into()?,
-                );
-            header_map
-                .append("X-IBM-Client-Id", x_ibm_client_id.to_string().try_into()?);
+                    ::std::option::Option::Some(tpp_transaction_id.to_string()),
+                ),
+                (
+                    "X-IBM-Client-Id",
+                    ::std::option::Option::Some(x_ibm_client_id.to_string()),
+                ),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5978,42 +6168,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -6028,4 +6183,36 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// Helpers shared by the operation code (see the generator's lean-operations stage).
+mod psd2_support {
+    /// The first error among an operation builder's fields, in field order.
+    pub(super) fn first_error<const N: usize>(
+        errors: [::std::option::Option<::std::string::String>; N],
+    ) -> ::std::string::String {
+        errors.into_iter().flatten().next().unwrap_or_default()
+    }
+    /// An operation builder setter's conversion; `failure` is its message.
+    pub(super) fn convert<V, T>(
+        value: V,
+        failure: &str,
+    ) -> ::std::result::Result<T, ::std::string::String>
+    where
+        V: ::std::convert::TryInto<T>,
+    {
+        value.try_into().map_err(|_| failure.to_string())
+    }
+    /// A struct builder setter's conversion, naming the field and the cause.
+    pub(super) fn convert_field<V, T>(
+        value: V,
+        field: &str,
+    ) -> ::std::result::Result<T, ::std::string::String>
+    where
+        V: ::std::convert::TryInto<T>,
+        V::Error: ::std::fmt::Display,
+    {
+        value
+            .try_into()
+            .map_err(|e| format!("error converting supplied value for {field}: {e}"))
+    }
 }

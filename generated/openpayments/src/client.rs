@@ -11,7 +11,8 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///An account (list entry and answer of get account details).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct AccountDetails {
         ///Balances, when asked for with `withBalance=true`.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -97,7 +98,8 @@ offset, e.g. `2025-04-23T20:51:16.803+00:00`; kept as text).
         pub usage: ::std::option::Option<::std::string::String>,
     }
     ///Links of an account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct AccountLinks {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub balances: ::std::option::Option<Href>,
@@ -105,7 +107,8 @@ offset, e.g. `2025-04-23T20:51:16.803+00:00`; kept as text).
         pub transactions: ::std::option::Option<Href>,
     }
     ///Answer of get account list.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct AccountList {
         pub accounts: ::std::vec::Vec<AccountDetails>,
     }
@@ -142,7 +145,8 @@ object is possible (the bank gave no counterparty account).
         }
     }
     ///One page of transactions, by booking status.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct AccountReport {
         ///Bankgiro entries (assumed to be transactions).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -158,7 +162,8 @@ object is possible (the bank gave no counterparty account).
         pub pending: ::std::vec::Vec<Transaction>,
     }
     ///A postal address.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct Address {
         ///Building number.
         #[serde(
@@ -183,7 +188,8 @@ object is possible (the bank gave no counterparty account).
         pub street: ::std::option::Option<::std::string::String>,
     }
     ///An amount of money; `amount` is a decimal string (e.g. `"-1250.00"`).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct Amount {
         ///Decimal amount as a string, `.` as decimal separator, may be negative.
         pub amount: ::std::string::String,
@@ -191,7 +197,8 @@ object is possible (the bank gave no counterparty account).
         pub currency: ::std::string::String,
     }
     ///Links of an authorisation.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct AuthorisationLinks {
         #[serde(
             rename = "scaRedirect",
@@ -205,7 +212,8 @@ object is possible (the bank gave no counterparty account).
         pub sca_status: ::std::option::Option<Href>,
     }
     ///A balance of an account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct Balance {
         #[serde(rename = "balanceAmount")]
         pub balance_amount: Amount,
@@ -233,7 +241,8 @@ object is possible (the bank gave no counterparty account).
         pub reference_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     }
     ///Answer of get balances.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct BalanceList {
         pub balances: ::std::vec::Vec<Balance>,
     }
@@ -241,17 +250,8 @@ object is possible (the bank gave no counterparty account).
 `valueDated`, `closingBooked`, `openingBooked`, `expected`, `forwardAvailable`,
 `nonInvoiced`, `authorised`. Other values must be accepted.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     #[serde(transparent)]
     pub struct BalanceType(pub ::std::string::String);
     impl ::std::ops::Deref for BalanceType {
@@ -283,7 +283,6 @@ object is possible (the bank gave no counterparty account).
     }
     ///Which transactions to list.
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -294,6 +293,7 @@ object is possible (the bank gave no counterparty account).
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum BookingStatus {
         #[serde(rename = "booked")]
         Booked,
@@ -341,7 +341,8 @@ object is possible (the bank gave no counterparty account).
         }
     }
     ///Data for the SCA challenge.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ChallengeData {
         ///Challenge data, e.g. the Mobile BankID autostart token.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -368,7 +369,8 @@ lists name the accounts for each service.
         }
     }
     ///Answer of create consent.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ConsentCreatedResponse {
         ///ID of the new consent.
         #[serde(rename = "consentId")]
@@ -389,7 +391,8 @@ lists name the accounts for each service.
         pub sca_methods: ::std::vec::Vec<ScaMethod>,
     }
     ///Answer of get consent (assumed Berlin Group shape).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ConsentInformationResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub access: ::std::option::Option<ConsentAccess>,
@@ -426,7 +429,8 @@ lists name the accounts for each service.
         pub valid_until: ::std::option::Option<::chrono::naive::NaiveDate>,
     }
     ///Links of a consent.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ConsentLinks {
         #[serde(
             rename = "scaRedirect",
@@ -449,7 +453,8 @@ lists name the accounts for each service.
         pub status: ::std::option::Option<Href>,
     }
     ///Body of create consent.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub struct ConsentRequest {
         pub access: ConsentAccess,
         ///`true` when payment initiation is used in the same session.
@@ -476,17 +481,8 @@ access; at most 4 unless agreed otherwise with the bank.
 `revokedByPsu`, `expired`, `terminatedByTpp`, `partiallyAuthorised`. Other values
 must be accepted.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     #[serde(transparent)]
     pub struct ConsentStatus(pub ::std::string::String);
     impl ::std::ops::Deref for ConsentStatus {
@@ -517,13 +513,15 @@ must be accepted.
         }
     }
     ///Answer of get consent status.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ConsentStatusResponse {
         #[serde(rename = "consentStatus")]
         pub consent_status: ConsentStatus,
     }
     ///Creditor's reference (e.g. an OCR or RF reference) (assumed shape).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct CreditorReferenceInformation {
         ///Issuer of the reference.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -539,7 +537,8 @@ must be accepted.
         pub type_code: ::std::option::Option<::std::string::String>,
     }
     ///A currency exchange applied to the transaction.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct CurrencyExchange {
         ///Exchange fee, a decimal string.
         #[serde(
@@ -625,7 +624,8 @@ must be accepted.
         pub error_description: ::std::option::Option<::std::string::String>,
     }
     ///Amounts of the referred document.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ReferredDocumentAmount {
         #[serde(
             rename = "creditNoteAmount",
@@ -654,7 +654,8 @@ must be accepted.
         pub tax_amount: ::std::option::Option<Amount>,
     }
     ///A document the payment refers to (e.g. an invoice).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ReferredDocumentInformation {
         ///Document number.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -673,7 +674,8 @@ must be accepted.
         pub type_code: ::std::option::Option<::std::string::String>,
     }
     ///An SCA method the PSU can choose for the authorisation.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ScaMethod {
         ///Id to send in start authorisation, e.g. `mbid`.
         #[serde(
@@ -695,17 +697,8 @@ must be accepted.
 `scaMethodSelected`, `started`, `unconfirmed`, `finalised`, `failed`, `exempted`.
 Other values must be accepted.
 */
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     #[serde(transparent)]
     pub struct ScaStatus(pub ::std::string::String);
     impl ::std::ops::Deref for ScaStatus {
@@ -736,13 +729,15 @@ Other values must be accepted.
         }
     }
     ///Answer of get authorisation.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ScaStatusResponse {
         #[serde(rename = "scaStatus")]
         pub sca_status: ScaStatus,
     }
     ///Body of start authorisation.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub struct StartAuthorisationRequest {
         ///The chosen method's `authenticationMethodId` from `scaMethods`.
         #[serde(rename = "authenticationMethodId")]
@@ -754,7 +749,8 @@ Other values must be accepted.
         }
     }
     ///Answer of start authorisation.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct StartAuthorisationResponse {
         ///ID of the authorisation sub-resource.
         #[serde(rename = "authorisationId")]
@@ -773,7 +769,8 @@ Other values must be accepted.
         pub sca_status: ScaStatus,
     }
     ///One enriched structured remittance entry (ISO 20022 `Strd`).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct StructuredRemittanceInformation {
         #[serde(
             rename = "additionalRemittanceInformation",
@@ -801,7 +798,8 @@ Other values must be accepted.
         pub referred_document_information: ::std::vec::Vec<ReferredDocumentInformation>,
     }
     ///Client credentials token request (form-urlencoded).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub struct TokenRequest {
         ///The TPP's client id.
         pub client_id: ::std::string::String,
@@ -821,7 +819,6 @@ and AIS of corporate PSUs (`accountinformation private` assumed for private PSUs
     }
     ///Always `client_credentials`.
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -832,6 +829,7 @@ and AIS of corporate PSUs (`accountinformation private` assumed for private PSUs
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum TokenRequestGrantType {
         #[serde(rename = "client_credentials")]
         ClientCredentials,
@@ -871,7 +869,8 @@ and AIS of corporate PSUs (`accountinformation private` assumed for private PSUs
         }
     }
     ///An access token (RFC 6749 section 5.1).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct TokenResponse {
         ///The bearer token for the API operations.
         pub access_token: ::std::string::String,
@@ -906,7 +905,8 @@ and AIS of corporate PSUs (`accountinformation private` assumed for private PSUs
     /**A transaction, in the list and as the answer of get transaction details (whose
 data overwrites the list's).
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct Transaction {
         ///Additional information (basic reference capture).
         #[serde(
@@ -1129,7 +1129,8 @@ for pending transactions.
         pub value_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     }
     ///A fee charged for the transaction (assumed shape; seen only empty).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct TransactionFee {
         ///Fee amount, a decimal string.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1142,7 +1143,8 @@ for pending transactions.
         pub type_: ::std::option::Option<::std::string::String>,
     }
     ///Links of a transaction.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct TransactionLinks {
         #[serde(
             rename = "proofOfPayment",
@@ -1156,7 +1158,8 @@ for pending transactions.
         pub transaction_details: ::std::option::Option<Href>,
     }
     ///Links of a transaction page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct TransactionReportLinks {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account: ::std::option::Option<Href>,
@@ -1164,7 +1167,8 @@ for pending transactions.
         pub next: ::std::option::Option<Href>,
     }
     ///Answer of get transaction list.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct TransactionsResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account: ::std::option::Option<AccountReference>,
@@ -1213,13 +1217,10 @@ for pending transactions.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.bankgiro_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for bankgiro_number: {e}"
-                        )
-                    });
+                self.bankgiro_number = super::super::psd2_support::convert_field(
+                    value,
+                    "bankgiro_number",
+                );
                 self
             }
             pub fn bban<T>(mut self, value: T) -> Self
@@ -1227,11 +1228,7 @@ for pending transactions.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.bban = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for bban: {e}")
-                    });
+                self.bban = super::super::psd2_support::convert_field(value, "bban");
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -1239,11 +1236,10 @@ for pending transactions.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = super::super::psd2_support::convert_field(
+                    value,
+                    "currency",
+                );
                 self
             }
             pub fn iban<T>(mut self, value: T) -> Self
@@ -1251,11 +1247,7 @@ for pending transactions.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.iban = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for iban: {e}")
-                    });
+                self.iban = super::super::psd2_support::convert_field(value, "iban");
                 self
             }
             pub fn plusgiro_number<T>(mut self, value: T) -> Self
@@ -1263,13 +1255,10 @@ for pending transactions.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.plusgiro_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for plusgiro_number: {e}"
-                        )
-                    });
+                self.plusgiro_number = super::super::psd2_support::convert_field(
+                    value,
+                    "plusgiro_number",
+                );
                 self
             }
         }
@@ -1328,11 +1317,10 @@ for pending transactions.
                 T: ::std::convert::TryInto<::std::vec::Vec<super::AccountReference>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.accounts = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for accounts: {e}")
-                    });
+                self.accounts = super::super::psd2_support::convert_field(
+                    value,
+                    "accounts",
+                );
                 self
             }
             pub fn balances<T>(mut self, value: T) -> Self
@@ -1340,11 +1328,10 @@ for pending transactions.
                 T: ::std::convert::TryInto<::std::vec::Vec<super::AccountReference>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.balances = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for balances: {e}")
-                    });
+                self.balances = super::super::psd2_support::convert_field(
+                    value,
+                    "balances",
+                );
                 self
             }
             pub fn transactions<T>(mut self, value: T) -> Self
@@ -1352,11 +1339,10 @@ for pending transactions.
                 T: ::std::convert::TryInto<::std::vec::Vec<super::AccountReference>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.transactions = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for transactions: {e}")
-                    });
+                self.transactions = super::super::psd2_support::convert_field(
+                    value,
+                    "transactions",
+                );
                 self
             }
         }
@@ -1421,11 +1407,7 @@ for pending transactions.
                 T: ::std::convert::TryInto<super::ConsentAccess>,
                 T::Error: ::std::fmt::Display,
             {
-                self.access = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for access: {e}")
-                    });
+                self.access = super::super::psd2_support::convert_field(value, "access");
                 self
             }
             pub fn combined_service_indicator<T>(mut self, value: T) -> Self
@@ -1433,13 +1415,10 @@ for pending transactions.
                 T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
-                self.combined_service_indicator = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for combined_service_indicator: {e}"
-                        )
-                    });
+                self.combined_service_indicator = super::super::psd2_support::convert_field(
+                    value,
+                    "combined_service_indicator",
+                );
                 self
             }
             pub fn frequency_per_day<T>(mut self, value: T) -> Self
@@ -1447,13 +1426,10 @@ for pending transactions.
                 T: ::std::convert::TryInto<::std::num::NonZeroU32>,
                 T::Error: ::std::fmt::Display,
             {
-                self.frequency_per_day = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for frequency_per_day: {e}"
-                        )
-                    });
+                self.frequency_per_day = super::super::psd2_support::convert_field(
+                    value,
+                    "frequency_per_day",
+                );
                 self
             }
             pub fn recurring_indicator<T>(mut self, value: T) -> Self
@@ -1461,13 +1437,10 @@ for pending transactions.
                 T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
-                self.recurring_indicator = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for recurring_indicator: {e}"
-                        )
-                    });
+                self.recurring_indicator = super::super::psd2_support::convert_field(
+                    value,
+                    "recurring_indicator",
+                );
                 self
             }
             pub fn valid_until<T>(mut self, value: T) -> Self
@@ -1475,11 +1448,10 @@ for pending transactions.
                 T: ::std::convert::TryInto<::chrono::naive::NaiveDate>,
                 T::Error: ::std::fmt::Display,
             {
-                self.valid_until = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for valid_until: {e}")
-                    });
+                self.valid_until = super::super::psd2_support::convert_field(
+                    value,
+                    "valid_until",
+                );
                 self
             }
         }
@@ -1530,13 +1502,10 @@ for pending transactions.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.authentication_method_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for authentication_method_id: {e}"
-                        )
-                    });
+                self.authentication_method_id = super::super::psd2_support::convert_field(
+                    value,
+                    "authentication_method_id",
+                );
                 self
             }
         }
@@ -1593,11 +1562,10 @@ for pending transactions.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.client_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for client_id: {e}")
-                    });
+                self.client_id = super::super::psd2_support::convert_field(
+                    value,
+                    "client_id",
+                );
                 self
             }
             pub fn client_secret<T>(mut self, value: T) -> Self
@@ -1605,11 +1573,10 @@ for pending transactions.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.client_secret = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for client_secret: {e}")
-                    });
+                self.client_secret = super::super::psd2_support::convert_field(
+                    value,
+                    "client_secret",
+                );
                 self
             }
             pub fn grant_type<T>(mut self, value: T) -> Self
@@ -1617,11 +1584,10 @@ for pending transactions.
                 T: ::std::convert::TryInto<super::TokenRequestGrantType>,
                 T::Error: ::std::fmt::Display,
             {
-                self.grant_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for grant_type: {e}")
-                    });
+                self.grant_type = super::super::psd2_support::convert_field(
+                    value,
+                    "grant_type",
+                );
                 self
             }
             pub fn scope<T>(mut self, value: T) -> Self
@@ -1629,11 +1595,7 @@ for pending transactions.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.scope = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for scope: {e}")
-                    });
+                self.scope = super::super::psd2_support::convert_field(value, "scope");
                 self
             }
         }
@@ -2430,14 +2392,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
+                400u16 | 401u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -2485,122 +2440,107 @@ pub mod builder {
         where
             V: std::convert::TryInto<bool>,
         {
-            self.with_balance = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `bool` for with_balance failed".to_string());
+            self.with_balance = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for with_balance failed",
+                )
+                .map(Some);
             self
         }
         pub fn consent_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::net::Ipv4Addr>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_bic_fi<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_bic_fi = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_bic_fi failed"
-                        .to_string()
-                });
+            self.x_bic_fi = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_bic_fi failed",
+            );
             self
         }
         pub fn x_feature_flags<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_feature_flags = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_feature_flags failed"
-                        .to_string()
-                });
+            self.x_feature_flags = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for x_feature_flags failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/psd2/accountinformation/v1/accounts`
@@ -2620,17 +2560,84 @@ pub mod builder {
                 x_feature_flags,
                 x_request_id,
             } = self;
-            let with_balance = with_balance.map_err(Error::InvalidRequest)?;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let x_bic_fi = x_bic_fi.map_err(Error::InvalidRequest)?;
-            let x_feature_flags = x_feature_flags.map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                with_balance,
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_feature_flags,
+                x_request_id,
+            ) = match (
+                with_balance,
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_feature_flags,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(with_balance),
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(x_bic_fi),
+                    ::std::result::Result::Ok(x_feature_flags),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        with_balance,
+                        consent_id,
+                        psu_corporate_id,
+                        psu_id,
+                        psu_ip_address,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        x_bic_fi,
+                        x_feature_flags,
+                        x_request_id,
+                    )
+                }
+                (
+                    with_balance,
+                    consent_id,
+                    psu_corporate_id,
+                    psu_id,
+                    psu_ip_address,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    x_bic_fi,
+                    x_feature_flags,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                with_balance.err(),
+                                consent_id.err(),
+                                psu_corporate_id.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                x_bic_fi.err(),
+                                x_feature_flags.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!("{}/psd2/accountinformation/v1/accounts", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(10usize);
             header_map
@@ -2640,28 +2647,24 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Consent-ID", consent_id.to_string().try_into()?);
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
+            for (name, value) in [
+                ("Consent-ID", ::std::option::Option::Some(consent_id.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("X-BicFi", ::std::option::Option::Some(x_bic_fi.to_string())),
+                ("X-Feature-Flags", x_feature_flags.map(|value| value.to_string())),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            header_map.append("X-BicFi", x_bic_fi.to_string().try_into()?);
-            if let Some(value) = x_feature_flags {
-                header_map.append("X-Feature-Flags", value.to_string().try_into()?);
-            }
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2686,70 +2689,8 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                405u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                406u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                503u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
+                | 500u16 | 503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -2799,134 +2740,117 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.account_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for account_id failed"
-                        .to_string()
-                });
+            self.account_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for account_id failed",
+            );
             self
         }
         pub fn with_balance<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.with_balance = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `bool` for with_balance failed".to_string());
+            self.with_balance = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for with_balance failed",
+                )
+                .map(Some);
             self
         }
         pub fn consent_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::net::Ipv4Addr>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_bic_fi<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_bic_fi = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_bic_fi failed"
-                        .to_string()
-                });
+            self.x_bic_fi = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_bic_fi failed",
+            );
             self
         }
         pub fn x_feature_flags<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_feature_flags = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_feature_flags failed"
-                        .to_string()
-                });
+            self.x_feature_flags = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for x_feature_flags failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/psd2/accountinformation/v1/accounts/{accountId}`
@@ -2947,18 +2871,90 @@ pub mod builder {
                 x_feature_flags,
                 x_request_id,
             } = self;
-            let account_id = account_id.map_err(Error::InvalidRequest)?;
-            let with_balance = with_balance.map_err(Error::InvalidRequest)?;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let x_bic_fi = x_bic_fi.map_err(Error::InvalidRequest)?;
-            let x_feature_flags = x_feature_flags.map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                account_id,
+                with_balance,
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_feature_flags,
+                x_request_id,
+            ) = match (
+                account_id,
+                with_balance,
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_feature_flags,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(account_id),
+                    ::std::result::Result::Ok(with_balance),
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(x_bic_fi),
+                    ::std::result::Result::Ok(x_feature_flags),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        account_id,
+                        with_balance,
+                        consent_id,
+                        psu_corporate_id,
+                        psu_id,
+                        psu_ip_address,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        x_bic_fi,
+                        x_feature_flags,
+                        x_request_id,
+                    )
+                }
+                (
+                    account_id,
+                    with_balance,
+                    consent_id,
+                    psu_corporate_id,
+                    psu_id,
+                    psu_ip_address,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    x_bic_fi,
+                    x_feature_flags,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                account_id.err(),
+                                with_balance.err(),
+                                consent_id.err(),
+                                psu_corporate_id.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                x_bic_fi.err(),
+                                x_feature_flags.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/psd2/accountinformation/v1/accounts/{}", client.baseurl,
                 encode_path(& account_id.to_string()),
@@ -2971,28 +2967,24 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Consent-ID", consent_id.to_string().try_into()?);
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
+            for (name, value) in [
+                ("Consent-ID", ::std::option::Option::Some(consent_id.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("X-BicFi", ::std::option::Option::Some(x_bic_fi.to_string())),
+                ("X-Feature-Flags", x_feature_flags.map(|value| value.to_string())),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            header_map.append("X-BicFi", x_bic_fi.to_string().try_into()?);
-            if let Some(value) = x_feature_flags {
-                header_map.append("X-Feature-Flags", value.to_string().try_into()?);
-            }
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3017,70 +3009,8 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                405u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                406u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                503u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
+                | 500u16 | 503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3128,124 +3058,106 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.account_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for account_id failed"
-                        .to_string()
-                });
+            self.account_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for account_id failed",
+            );
             self
         }
         pub fn consent_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::net::Ipv4Addr>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_bic_fi<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_bic_fi = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_bic_fi failed"
-                        .to_string()
-                });
+            self.x_bic_fi = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_bic_fi failed",
+            );
             self
         }
         pub fn x_feature_flags<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_feature_flags = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_feature_flags failed"
-                        .to_string()
-                });
+            self.x_feature_flags = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for x_feature_flags failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/psd2/accountinformation/v1/accounts/{accountId}/balances`
@@ -3265,17 +3177,84 @@ pub mod builder {
                 x_feature_flags,
                 x_request_id,
             } = self;
-            let account_id = account_id.map_err(Error::InvalidRequest)?;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let x_bic_fi = x_bic_fi.map_err(Error::InvalidRequest)?;
-            let x_feature_flags = x_feature_flags.map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                account_id,
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_feature_flags,
+                x_request_id,
+            ) = match (
+                account_id,
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_feature_flags,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(account_id),
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(x_bic_fi),
+                    ::std::result::Result::Ok(x_feature_flags),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        account_id,
+                        consent_id,
+                        psu_corporate_id,
+                        psu_id,
+                        psu_ip_address,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        x_bic_fi,
+                        x_feature_flags,
+                        x_request_id,
+                    )
+                }
+                (
+                    account_id,
+                    consent_id,
+                    psu_corporate_id,
+                    psu_id,
+                    psu_ip_address,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    x_bic_fi,
+                    x_feature_flags,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                account_id.err(),
+                                consent_id.err(),
+                                psu_corporate_id.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                x_bic_fi.err(),
+                                x_feature_flags.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/psd2/accountinformation/v1/accounts/{}/balances", client.baseurl,
                 encode_path(& account_id.to_string()),
@@ -3288,28 +3267,24 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Consent-ID", consent_id.to_string().try_into()?);
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
+            for (name, value) in [
+                ("Consent-ID", ::std::option::Option::Some(consent_id.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("X-BicFi", ::std::option::Option::Some(x_bic_fi.to_string())),
+                ("X-Feature-Flags", x_feature_flags.map(|value| value.to_string())),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            header_map.append("X-BicFi", x_bic_fi.to_string().try_into()?);
-            if let Some(value) = x_feature_flags {
-                header_map.append("X-Feature-Flags", value.to_string().try_into()?);
-            }
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3333,70 +3308,8 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                405u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                406u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                503u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
+                | 500u16 | 503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3452,174 +3365,149 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.account_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for account_id failed"
-                        .to_string()
-                });
+            self.account_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for account_id failed",
+            );
             self
         }
         pub fn booking_status<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::BookingStatus>,
         {
-            self.booking_status = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `BookingStatus` for booking_status failed".to_string()
-                });
+            self.booking_status = super::psd2_support::convert(
+                value,
+                "conversion to `BookingStatus` for booking_status failed",
+            );
             self
         }
         pub fn continuation_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.continuation_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for continuation_key failed"
-                        .to_string()
-                });
+            self.continuation_key = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for continuation_key failed",
+                )
+                .map(Some);
             self
         }
         pub fn date_from<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::naive::NaiveDate>,
         {
-            self.date_from = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: chrono :: naive :: NaiveDate` for date_from failed"
-                        .to_string()
-                });
+            self.date_from = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: chrono :: naive :: NaiveDate` for date_from failed",
+                )
+                .map(Some);
             self
         }
         pub fn date_to<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::naive::NaiveDate>,
         {
-            self.date_to = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: chrono :: naive :: NaiveDate` for date_to failed"
-                        .to_string()
-                });
+            self.date_to = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: chrono :: naive :: NaiveDate` for date_to failed",
+                )
+                .map(Some);
             self
         }
         pub fn consent_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::net::Ipv4Addr>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_bic_fi<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_bic_fi = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_bic_fi failed"
-                        .to_string()
-                });
+            self.x_bic_fi = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_bic_fi failed",
+            );
             self
         }
         pub fn x_feature_flags<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_feature_flags = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_feature_flags failed"
-                        .to_string()
-                });
+            self.x_feature_flags = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for x_feature_flags failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/psd2/accountinformation/v1/accounts/{accountId}/transactions`
@@ -3646,21 +3534,108 @@ pub mod builder {
                 x_feature_flags,
                 x_request_id,
             } = self;
-            let account_id = account_id.map_err(Error::InvalidRequest)?;
-            let booking_status = booking_status.map_err(Error::InvalidRequest)?;
-            let continuation_key = continuation_key.map_err(Error::InvalidRequest)?;
-            let date_from = date_from.map_err(Error::InvalidRequest)?;
-            let date_to = date_to.map_err(Error::InvalidRequest)?;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let x_bic_fi = x_bic_fi.map_err(Error::InvalidRequest)?;
-            let x_feature_flags = x_feature_flags.map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                account_id,
+                booking_status,
+                continuation_key,
+                date_from,
+                date_to,
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_feature_flags,
+                x_request_id,
+            ) = match (
+                account_id,
+                booking_status,
+                continuation_key,
+                date_from,
+                date_to,
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_feature_flags,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(account_id),
+                    ::std::result::Result::Ok(booking_status),
+                    ::std::result::Result::Ok(continuation_key),
+                    ::std::result::Result::Ok(date_from),
+                    ::std::result::Result::Ok(date_to),
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(x_bic_fi),
+                    ::std::result::Result::Ok(x_feature_flags),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        account_id,
+                        booking_status,
+                        continuation_key,
+                        date_from,
+                        date_to,
+                        consent_id,
+                        psu_corporate_id,
+                        psu_id,
+                        psu_ip_address,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        x_bic_fi,
+                        x_feature_flags,
+                        x_request_id,
+                    )
+                }
+                (
+                    account_id,
+                    booking_status,
+                    continuation_key,
+                    date_from,
+                    date_to,
+                    consent_id,
+                    psu_corporate_id,
+                    psu_id,
+                    psu_ip_address,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    x_bic_fi,
+                    x_feature_flags,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                account_id.err(),
+                                booking_status.err(),
+                                continuation_key.err(),
+                                date_from.err(),
+                                date_to.err(),
+                                consent_id.err(),
+                                psu_corporate_id.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                x_bic_fi.err(),
+                                x_feature_flags.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/psd2/accountinformation/v1/accounts/{}/transactions", client.baseurl,
                 encode_path(& account_id.to_string()),
@@ -3673,28 +3648,24 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Consent-ID", consent_id.to_string().try_into()?);
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
+            for (name, value) in [
+                ("Consent-ID", ::std::option::Option::Some(consent_id.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("X-BicFi", ::std::option::Option::Some(x_bic_fi.to_string())),
+                ("X-Feature-Flags", x_feature_flags.map(|value| value.to_string())),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            header_map.append("X-BicFi", x_bic_fi.to_string().try_into()?);
-            if let Some(value) = x_feature_flags {
-                header_map.append("X-Feature-Flags", value.to_string().try_into()?);
-            }
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3729,70 +3700,8 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                405u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                406u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                503u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
+                | 500u16 | 503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3842,136 +3751,116 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.account_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for account_id failed"
-                        .to_string()
-                });
+            self.account_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for account_id failed",
+            );
             self
         }
         pub fn transaction_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.transaction_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for transaction_id failed"
-                        .to_string()
-                });
+            self.transaction_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for transaction_id failed",
+            );
             self
         }
         pub fn consent_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::net::Ipv4Addr>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_bic_fi<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_bic_fi = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_bic_fi failed"
-                        .to_string()
-                });
+            self.x_bic_fi = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_bic_fi failed",
+            );
             self
         }
         pub fn x_feature_flags<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_feature_flags = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_feature_flags failed"
-                        .to_string()
-                });
+            self.x_feature_flags = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for x_feature_flags failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/psd2/accountinformation/v1/accounts/{accountId}/transactions/{transactionId}`
@@ -3992,18 +3881,90 @@ pub mod builder {
                 x_feature_flags,
                 x_request_id,
             } = self;
-            let account_id = account_id.map_err(Error::InvalidRequest)?;
-            let transaction_id = transaction_id.map_err(Error::InvalidRequest)?;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let x_bic_fi = x_bic_fi.map_err(Error::InvalidRequest)?;
-            let x_feature_flags = x_feature_flags.map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                account_id,
+                transaction_id,
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_feature_flags,
+                x_request_id,
+            ) = match (
+                account_id,
+                transaction_id,
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_feature_flags,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(account_id),
+                    ::std::result::Result::Ok(transaction_id),
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(x_bic_fi),
+                    ::std::result::Result::Ok(x_feature_flags),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        account_id,
+                        transaction_id,
+                        consent_id,
+                        psu_corporate_id,
+                        psu_id,
+                        psu_ip_address,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        x_bic_fi,
+                        x_feature_flags,
+                        x_request_id,
+                    )
+                }
+                (
+                    account_id,
+                    transaction_id,
+                    consent_id,
+                    psu_corporate_id,
+                    psu_id,
+                    psu_ip_address,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    x_bic_fi,
+                    x_feature_flags,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                account_id.err(),
+                                transaction_id.err(),
+                                consent_id.err(),
+                                psu_corporate_id.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                x_bic_fi.err(),
+                                x_feature_flags.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/psd2/accountinformation/v1/accounts/{}/transactions/{}", client
                 .baseurl, encode_path(& account_id.to_string()), encode_path(&
@@ -4017,28 +3978,24 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Consent-ID", consent_id.to_string().try_into()?);
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
+            for (name, value) in [
+                ("Consent-ID", ::std::option::Option::Some(consent_id.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("X-BicFi", ::std::option::Option::Some(x_bic_fi.to_string())),
+                ("X-Feature-Flags", x_feature_flags.map(|value| value.to_string())),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            header_map.append("X-BicFi", x_bic_fi.to_string().try_into()?);
-            if let Some(value) = x_feature_flags {
-                header_map.append("X-Feature-Flags", value.to_string().try_into()?);
-            }
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4062,70 +4019,8 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                405u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                406u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                503u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
+                | 500u16 | 503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -4167,74 +4062,64 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::net::Ipv4Addr>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_bic_fi<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_bic_fi = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_bic_fi failed"
-                        .to_string()
-                });
+            self.x_bic_fi = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_bic_fi failed",
+            );
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -4278,13 +4163,60 @@ pub mod builder {
                 x_request_id,
                 body,
             } = self;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let x_bic_fi = x_bic_fi.map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_request_id,
+            ) = match (
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(x_bic_fi),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        psu_corporate_id,
+                        psu_id,
+                        psu_ip_address,
+                        tpp_redirect_preferred,
+                        x_bic_fi,
+                        x_request_id,
+                    )
+                }
+                (
+                    psu_corporate_id,
+                    psu_id,
+                    psu_ip_address,
+                    tpp_redirect_preferred,
+                    x_bic_fi,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                psu_corporate_id.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                tpp_redirect_preferred.err(),
+                                x_bic_fi.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let body = body
                 .and_then(|v| {
                     types::ConsentRequest::try_from(v).map_err(|e| e.to_string())
@@ -4299,21 +4231,21 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
+            for (name, value) in [
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("X-BicFi", ::std::option::Option::Some(x_bic_fi.to_string())),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            header_map.append("X-BicFi", x_bic_fi.to_string().try_into()?);
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4338,70 +4270,8 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                405u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                406u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                503u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
+                | 500u16 | 503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -4445,99 +4315,85 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::net::Ipv4Addr>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_bic_fi<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_bic_fi = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_bic_fi failed"
-                        .to_string()
-                });
+            self.x_bic_fi = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_bic_fi failed",
+            );
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/psd2/consent/v1/consents/{consentId}`
@@ -4558,15 +4414,72 @@ pub mod builder {
                 x_bic_fi,
                 x_request_id,
             } = self;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let x_bic_fi = x_bic_fi.map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_request_id,
+            ) = match (
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(x_bic_fi),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        consent_id,
+                        psu_corporate_id,
+                        psu_id,
+                        psu_ip_address,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        x_bic_fi,
+                        x_request_id,
+                    )
+                }
+                (
+                    consent_id,
+                    psu_corporate_id,
+                    psu_id,
+                    psu_ip_address,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    x_bic_fi,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                consent_id.err(),
+                                psu_corporate_id.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                x_bic_fi.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/psd2/consent/v1/consents/{}", client.baseurl, encode_path(&
                 consent_id.to_string()),
@@ -4579,24 +4492,22 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
+            for (name, value) in [
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("X-BicFi", ::std::option::Option::Some(x_bic_fi.to_string())),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            header_map.append("X-BicFi", x_bic_fi.to_string().try_into()?);
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4620,70 +4531,8 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                405u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                406u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                503u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
+                | 500u16 | 503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -4727,99 +4576,85 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::net::Ipv4Addr>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_bic_fi<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_bic_fi = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_bic_fi failed"
-                        .to_string()
-                });
+            self.x_bic_fi = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_bic_fi failed",
+            );
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `DELETE` request to `/psd2/consent/v1/consents/{consentId}`
@@ -4837,15 +4672,72 @@ pub mod builder {
                 x_bic_fi,
                 x_request_id,
             } = self;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let x_bic_fi = x_bic_fi.map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_request_id,
+            ) = match (
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(x_bic_fi),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        consent_id,
+                        psu_corporate_id,
+                        psu_id,
+                        psu_ip_address,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        x_bic_fi,
+                        x_request_id,
+                    )
+                }
+                (
+                    consent_id,
+                    psu_corporate_id,
+                    psu_id,
+                    psu_ip_address,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    x_bic_fi,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                consent_id.err(),
+                                psu_corporate_id.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                x_bic_fi.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/psd2/consent/v1/consents/{}", client.baseurl, encode_path(&
                 consent_id.to_string()),
@@ -4858,24 +4750,22 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
+            for (name, value) in [
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("X-BicFi", ::std::option::Option::Some(x_bic_fi.to_string())),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            header_map.append("X-BicFi", x_bic_fi.to_string().try_into()?);
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4899,70 +4789,8 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                405u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                406u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                503u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
+                | 500u16 | 503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -5008,99 +4836,85 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::net::Ipv4Addr>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_bic_fi<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_bic_fi = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_bic_fi failed"
-                        .to_string()
-                });
+            self.x_bic_fi = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_bic_fi failed",
+            );
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -5149,15 +4963,72 @@ pub mod builder {
                 x_request_id,
                 body,
             } = self;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let x_bic_fi = x_bic_fi.map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_request_id,
+            ) = match (
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(x_bic_fi),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        consent_id,
+                        psu_corporate_id,
+                        psu_id,
+                        psu_ip_address,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        x_bic_fi,
+                        x_request_id,
+                    )
+                }
+                (
+                    consent_id,
+                    psu_corporate_id,
+                    psu_id,
+                    psu_ip_address,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    x_bic_fi,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                consent_id.err(),
+                                psu_corporate_id.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                x_bic_fi.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let body = body
                 .and_then(|v| {
                     types::StartAuthorisationRequest::try_from(v)
@@ -5176,24 +5047,22 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
+            for (name, value) in [
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("X-BicFi", ::std::option::Option::Some(x_bic_fi.to_string())),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            header_map.append("X-BicFi", x_bic_fi.to_string().try_into()?);
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5218,70 +5087,8 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                405u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                406u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                503u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
+                | 500u16 | 503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -5329,111 +5136,95 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn authorisation_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.authorisation_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for authorisation_id failed"
-                        .to_string()
-                });
+            self.authorisation_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for authorisation_id failed",
+            );
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::net::Ipv4Addr>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_bic_fi<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_bic_fi = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_bic_fi failed"
-                        .to_string()
-                });
+            self.x_bic_fi = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_bic_fi failed",
+            );
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/psd2/consent/v1/consents/{consentId}/authorisations/{authorisationId}`
@@ -5455,16 +5246,78 @@ pub mod builder {
                 x_bic_fi,
                 x_request_id,
             } = self;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let authorisation_id = authorisation_id.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let x_bic_fi = x_bic_fi.map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                consent_id,
+                authorisation_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_request_id,
+            ) = match (
+                consent_id,
+                authorisation_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(authorisation_id),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(x_bic_fi),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        consent_id,
+                        authorisation_id,
+                        psu_corporate_id,
+                        psu_id,
+                        psu_ip_address,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        x_bic_fi,
+                        x_request_id,
+                    )
+                }
+                (
+                    consent_id,
+                    authorisation_id,
+                    psu_corporate_id,
+                    psu_id,
+                    psu_ip_address,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    x_bic_fi,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                consent_id.err(),
+                                authorisation_id.err(),
+                                psu_corporate_id.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                x_bic_fi.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/psd2/consent/v1/consents/{}/authorisations/{}", client.baseurl,
                 encode_path(& consent_id.to_string()), encode_path(& authorisation_id
@@ -5478,24 +5331,22 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
+            for (name, value) in [
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("X-BicFi", ::std::option::Option::Some(x_bic_fi.to_string())),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            header_map.append("X-BicFi", x_bic_fi.to_string().try_into()?);
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5519,70 +5370,8 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                405u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                406u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                503u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
+                | 500u16 | 503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -5626,99 +5415,85 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::net::Ipv4Addr>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_bic_fi<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_bic_fi = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_bic_fi failed"
-                        .to_string()
-                });
+            self.x_bic_fi = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for x_bic_fi failed",
+            );
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/psd2/consent/v1/consents/{consentId}/status`
@@ -5739,15 +5514,72 @@ pub mod builder {
                 x_bic_fi,
                 x_request_id,
             } = self;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let x_bic_fi = x_bic_fi.map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_request_id,
+            ) = match (
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(x_bic_fi),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        consent_id,
+                        psu_corporate_id,
+                        psu_id,
+                        psu_ip_address,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        x_bic_fi,
+                        x_request_id,
+                    )
+                }
+                (
+                    consent_id,
+                    psu_corporate_id,
+                    psu_id,
+                    psu_ip_address,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    x_bic_fi,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                consent_id.err(),
+                                psu_corporate_id.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                x_bic_fi.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/psd2/consent/v1/consents/{}/status", client.baseurl, encode_path(&
                 consent_id.to_string()),
@@ -5760,24 +5592,22 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
+            for (name, value) in [
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("X-BicFi", ::std::option::Option::Some(x_bic_fi.to_string())),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            header_map.append("X-BicFi", x_bic_fi.to_string().try_into()?);
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5801,70 +5631,8 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                405u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                406u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                503u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
+                | 500u16 | 503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -5879,4 +5647,36 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// Helpers shared by the operation code (see the generator's lean-operations stage).
+mod psd2_support {
+    /// The first error among an operation builder's fields, in field order.
+    pub(super) fn first_error<const N: usize>(
+        errors: [::std::option::Option<::std::string::String>; N],
+    ) -> ::std::string::String {
+        errors.into_iter().flatten().next().unwrap_or_default()
+    }
+    /// An operation builder setter's conversion; `failure` is its message.
+    pub(super) fn convert<V, T>(
+        value: V,
+        failure: &str,
+    ) -> ::std::result::Result<T, ::std::string::String>
+    where
+        V: ::std::convert::TryInto<T>,
+    {
+        value.try_into().map_err(|_| failure.to_string())
+    }
+    /// A struct builder setter's conversion, naming the field and the cause.
+    pub(super) fn convert_field<V, T>(
+        value: V,
+        field: &str,
+    ) -> ::std::result::Result<T, ::std::string::String>
+    where
+        V: ::std::convert::TryInto<T>,
+        V::Error: ::std::fmt::Display,
+    {
+        value
+            .try_into()
+            .map_err(|e| format!("error converting supplied value for {field}: {e}"))
+    }
 }

@@ -11,14 +11,16 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///The balances of one account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct AccountBalances {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account: ::std::option::Option<AccountReference>,
         pub balances: ::std::vec::Vec<Balance>,
     }
     ///An account as the bank describes it.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct AccountDetails {
         ///Balances of the account; only present when asked for with `withBalance=true`.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -87,12 +89,14 @@ account paths. Opaque, and not limited in length by the bank's documentation.
         pub usage: ::std::option::Option<::std::string::String>,
     }
     ///Answer to "get account details".
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct AccountDetailsResponse {
         pub account: AccountDetails,
     }
     ///The accounts the consent gives access to.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct AccountList {
         pub accounts: ::std::vec::Vec<AccountDetails>,
     }
@@ -164,7 +168,8 @@ Known values: allAccounts. Other values may appear.*/
         }
     }
     ///An amount of money in one currency.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct Amount {
         /**Decimal amount as a string, a minus sign for debits; up to 14 integer and 5
 fraction digits. The number of fraction digits actually used follows the ISO 4217
@@ -175,7 +180,8 @@ Documented constraint: pattern `^-?[0-9]{1,14}(\.[0-9]{1,5})?$`*/
         pub currency: CurrencyCode,
     }
     ///Answer to "start authorisation".
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct AuthorisationStarted {
         ///Identifier of the authorisation sub-resource.
         #[serde(rename = "authorisationId")]
@@ -203,7 +209,8 @@ Documented constraint: pattern `^-?[0-9]{1,14}(\.[0-9]{1,5})?$`*/
         pub sca_status: ::std::string::String,
     }
     ///Links returned with a new authorisation.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct AuthorisationStartedLinks {
         #[serde(
             rename = "scaRedirect",
@@ -258,7 +265,8 @@ Known values: allAccounts, allAccountsWithOwnerName. Other values may appear.*/
         }
     }
     ///One balance of an account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct Balance {
         #[serde(rename = "balanceAmount")]
         pub balance_amount: Amount,
@@ -305,7 +313,6 @@ Known values: allAccounts, allAccountsWithOwnerName. Other values may appear.*/
     }
     ///Booking state of the transactions asked for.
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -316,6 +323,7 @@ Known values: allAccounts, allAccountsWithOwnerName. Other values may appear.*/
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum BookingStatus {
         #[serde(rename = "booked")]
         Booked,
@@ -363,7 +371,8 @@ Known values: allAccounts, allAccountsWithOwnerName. Other values may appear.*/
         }
     }
     ///Data the TPP shows to the PSU or hands to an app during SCA.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ChallengeData {
         #[serde(
             rename = "additionalInformation",
@@ -427,7 +436,8 @@ accounts with balances and transactions.
         }
     }
     ///Answer to "create consent".
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ConsentCreated {
         ///Identifier of the new consent; sent as `Consent-ID` on account calls.
         #[serde(rename = "consentId")]
@@ -451,7 +461,8 @@ accounts with balances and transactions.
         pub sca_methods: ::std::vec::Vec<ScaMethod>,
     }
     ///Links returned with a new consent.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ConsentCreatedLinks {
         #[serde(
             rename = "scaRedirect",
@@ -478,7 +489,8 @@ accounts with balances and transactions.
         pub status: Link,
     }
     ///A consent as read back from the bank.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ConsentInformation {
         pub access: ConsentAccess,
         #[serde(rename = "consentStatus")]
@@ -511,7 +523,8 @@ accounts with balances and transactions.
         pub valid_until: ::std::option::Option<::chrono::naive::NaiveDate>,
     }
     ///Body of "create consent".
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub struct ConsentRequest {
         pub access: ConsentAccess,
         ///`true` if the consent is used together with a payment initiation in the same session.
@@ -537,17 +550,8 @@ accounts with balances and transactions.
 required authorisations done).
 
 Known values: received, rejected, valid, revokedByPsu, expired, terminatedByTpp, partiallyAuthorised. Other values may appear.*/
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     #[serde(transparent)]
     pub struct ConsentStatus(pub ::std::string::String);
     impl ::std::ops::Deref for ConsentStatus {
@@ -578,7 +582,8 @@ Known values: received, rejected, valid, revokedByPsu, expired, terminatedByTpp,
         }
     }
     ///Answer to "read consent status".
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ConsentStatusResponse {
         #[serde(rename = "consentStatus")]
         pub consent_status: ConsentStatus,
@@ -664,7 +669,8 @@ schema reads all of them (see assumption 10).
         pub system: ::std::option::Option<::std::string::String>,
     }
     ///Currency exchange applied to a transaction.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ExchangeRate {
         #[serde(
             rename = "contractIdentification",
@@ -776,7 +782,6 @@ Known values: GET, PUT, POST, DELETE. Other values may appear.*/
     }
     ///Context the PSU acts in.
     #[derive(
-        ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Copy,
@@ -787,6 +792,7 @@ Known values: GET, PUT, POST, DELETE. Other values may appear.*/
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub enum PsuContext {
         #[serde(rename = "PRIVATE")]
         Private,
@@ -833,17 +839,8 @@ Known values: GET, PUT, POST, DELETE. Other values may appear.*/
 `DECOUPLED` (in the bank's app, e.g. biometric, while the TPP polls).
 
 Known values: REDIRECT, DECOUPLED. Other values may appear.*/
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     #[serde(transparent)]
     pub struct ScaApproach(pub ::std::string::String);
     impl ::std::ops::Deref for ScaApproach {
@@ -874,7 +871,8 @@ Known values: REDIRECT, DECOUPLED. Other values may appear.*/
         }
     }
     ///An SCA method the PSU can use.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ScaMethod {
         ///The bank's identifier of the method, to send when starting an authorisation.
         #[serde(rename = "authenticationMethodId")]
@@ -893,7 +891,8 @@ Known values: REDIRECT, DECOUPLED. Other values may appear.*/
         pub name: ::std::option::Option<::std::string::String>,
     }
     ///Answer to "read authorisation status".
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ScaStatusResponse {
         #[serde(
             rename = "_links",
@@ -917,7 +916,8 @@ intermediate values still parse.
     /**Body of "start authorisation". All fields are optional; `{}` starts the authorisation
 with the bank's default method.
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
     pub struct StartAuthorisationRequest {
         ///The SCA method chosen from the consent's `scaMethods`, if the bank offered a choice.
         #[serde(
@@ -932,7 +932,8 @@ with the bank's default method.
         }
     }
     ///One booked or pending transaction.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct Transaction {
         #[serde(
             rename = "balanceAfterTransaction",
@@ -1028,7 +1029,8 @@ transactions the expected value date.
         pub value_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     }
     ///Navigation links of a transaction report.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct TransactionLinks {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account: ::std::option::Option<Link>,
@@ -1044,7 +1046,8 @@ transactions the expected value date.
     /**Transactions of the period, split by booking state. When the bank pages a long list,
 `_links.next` points at the following page.
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct TransactionReport {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub booked: ::std::vec::Vec<Transaction>,
@@ -1057,7 +1060,8 @@ transactions the expected value date.
         pub pending: ::std::vec::Vec<Transaction>,
     }
     ///Answer to "read transaction list".
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct TransactionsResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account: ::std::option::Option<AccountReference>,
@@ -1098,11 +1102,7 @@ transactions the expected value date.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.bban = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for bban: {e}")
-                    });
+                self.bban = super::super::psd2_support::convert_field(value, "bban");
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -1110,11 +1110,10 @@ transactions the expected value date.
                 T: ::std::convert::TryInto<::std::option::Option<super::CurrencyCode>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = super::super::psd2_support::convert_field(
+                    value,
+                    "currency",
+                );
                 self
             }
             pub fn iban<T>(mut self, value: T) -> Self
@@ -1122,11 +1121,7 @@ transactions the expected value date.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.iban = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for iban: {e}")
-                    });
+                self.iban = super::super::psd2_support::convert_field(value, "iban");
                 self
             }
         }
@@ -1191,11 +1186,10 @@ transactions the expected value date.
                 T: ::std::convert::TryInto<::std::vec::Vec<super::AccountReference>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.accounts = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for accounts: {e}")
-                    });
+                self.accounts = super::super::psd2_support::convert_field(
+                    value,
+                    "accounts",
+                );
                 self
             }
             pub fn all_psd2<T>(mut self, value: T) -> Self
@@ -1203,11 +1197,10 @@ transactions the expected value date.
                 T: ::std::convert::TryInto<::std::option::Option<super::AllPsd2>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.all_psd2 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for all_psd2: {e}")
-                    });
+                self.all_psd2 = super::super::psd2_support::convert_field(
+                    value,
+                    "all_psd2",
+                );
                 self
             }
             pub fn available_accounts<T>(mut self, value: T) -> Self
@@ -1217,13 +1210,10 @@ transactions the expected value date.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.available_accounts = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for available_accounts: {e}"
-                        )
-                    });
+                self.available_accounts = super::super::psd2_support::convert_field(
+                    value,
+                    "available_accounts",
+                );
                 self
             }
             pub fn balances<T>(mut self, value: T) -> Self
@@ -1231,11 +1221,10 @@ transactions the expected value date.
                 T: ::std::convert::TryInto<::std::vec::Vec<super::AccountReference>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.balances = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for balances: {e}")
-                    });
+                self.balances = super::super::psd2_support::convert_field(
+                    value,
+                    "balances",
+                );
                 self
             }
             pub fn transactions<T>(mut self, value: T) -> Self
@@ -1243,11 +1232,10 @@ transactions the expected value date.
                 T: ::std::convert::TryInto<::std::vec::Vec<super::AccountReference>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.transactions = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for transactions: {e}")
-                    });
+                self.transactions = super::super::psd2_support::convert_field(
+                    value,
+                    "transactions",
+                );
                 self
             }
         }
@@ -1316,11 +1304,7 @@ transactions the expected value date.
                 T: ::std::convert::TryInto<super::ConsentAccess>,
                 T::Error: ::std::fmt::Display,
             {
-                self.access = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for access: {e}")
-                    });
+                self.access = super::super::psd2_support::convert_field(value, "access");
                 self
             }
             pub fn combined_service_indicator<T>(mut self, value: T) -> Self
@@ -1328,13 +1312,10 @@ transactions the expected value date.
                 T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
-                self.combined_service_indicator = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for combined_service_indicator: {e}"
-                        )
-                    });
+                self.combined_service_indicator = super::super::psd2_support::convert_field(
+                    value,
+                    "combined_service_indicator",
+                );
                 self
             }
             pub fn frequency_per_day<T>(mut self, value: T) -> Self
@@ -1342,13 +1323,10 @@ transactions the expected value date.
                 T: ::std::convert::TryInto<::std::num::NonZeroU64>,
                 T::Error: ::std::fmt::Display,
             {
-                self.frequency_per_day = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for frequency_per_day: {e}"
-                        )
-                    });
+                self.frequency_per_day = super::super::psd2_support::convert_field(
+                    value,
+                    "frequency_per_day",
+                );
                 self
             }
             pub fn recurring_indicator<T>(mut self, value: T) -> Self
@@ -1356,13 +1334,10 @@ transactions the expected value date.
                 T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
-                self.recurring_indicator = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for recurring_indicator: {e}"
-                        )
-                    });
+                self.recurring_indicator = super::super::psd2_support::convert_field(
+                    value,
+                    "recurring_indicator",
+                );
                 self
             }
             pub fn valid_until<T>(mut self, value: T) -> Self
@@ -1370,11 +1345,10 @@ transactions the expected value date.
                 T: ::std::convert::TryInto<::chrono::naive::NaiveDate>,
                 T::Error: ::std::fmt::Display,
             {
-                self.valid_until = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for valid_until: {e}")
-                    });
+                self.valid_until = super::super::psd2_support::convert_field(
+                    value,
+                    "valid_until",
+                );
                 self
             }
         }
@@ -1423,13 +1397,10 @@ transactions the expected value date.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.authentication_method_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for authentication_method_id: {e}"
-                        )
-                    });
+                self.authentication_method_id = super::super::psd2_support::convert_field(
+                    value,
+                    "authentication_method_id",
+                );
                 self
             }
         }
@@ -2513,264 +2484,229 @@ pub mod builder {
         where
             V: std::convert::TryInto<bool>,
         {
-            self.with_balance = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `bool` for with_balance failed".to_string());
+            self.with_balance = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for with_balance failed",
+                )
+                .map(Some);
             self
         }
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+            self.accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn consent_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn psu_accept<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept failed"
-                        .to_string()
-                });
+            self.psu_accept = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_charset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_charset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_charset failed"
-                        .to_string()
-                });
+            self.psu_accept_charset = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_charset failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_encoding<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_encoding = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed"
-                        .to_string()
-                });
+            self.psu_accept_encoding = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_language failed"
-                        .to_string()
-                });
+            self.psu_accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_context<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::PsuContext>,
         {
-            self.psu_context = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `PsuContext` for psu_context failed".to_string()
-                });
+            self.psu_context = super::psd2_support::convert(
+                    value,
+                    "conversion to `PsuContext` for psu_context failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_device_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_device_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_device_id failed"
-                        .to_string()
-                });
+            self.psu_device_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_device_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_geo_location<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_geo_location = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_geo_location failed"
-                        .to_string()
-                });
+            self.psu_geo_location = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_geo_location failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_http_method<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::HttpMethod>,
         {
-            self.psu_http_method = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `HttpMethod` for psu_http_method failed".to_string()
-                });
+            self.psu_http_method = super::psd2_support::convert(
+                    value,
+                    "conversion to `HttpMethod` for psu_http_method failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_port<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_port = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_port failed"
-                        .to_string()
-                });
+            self.psu_ip_port = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_port failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_uri<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_redirect_uri = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed"
-                        .to_string()
-                });
+            self.tpp_redirect_uri = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_session_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_session_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_session_id failed"
-                        .to_string()
-                });
+            self.tpp_session_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_session_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_future_breaking_changes<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_future_breaking_changes = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed"
-                        .to_string()
-                });
+            self.x_future_breaking_changes = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/v1/accounts`
@@ -2801,31 +2737,150 @@ pub mod builder {
                 x_future_breaking_changes,
                 x_request_id,
             } = self;
-            let with_balance = with_balance.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let psu_accept = psu_accept.map_err(Error::InvalidRequest)?;
-            let psu_accept_charset = psu_accept_charset.map_err(Error::InvalidRequest)?;
-            let psu_accept_encoding = psu_accept_encoding
-                .map_err(Error::InvalidRequest)?;
-            let psu_accept_language = psu_accept_language
-                .map_err(Error::InvalidRequest)?;
-            let psu_context = psu_context.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_device_id = psu_device_id.map_err(Error::InvalidRequest)?;
-            let psu_geo_location = psu_geo_location.map_err(Error::InvalidRequest)?;
-            let psu_http_method = psu_http_method.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_ip_port = psu_ip_port.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let tpp_redirect_uri = tpp_redirect_uri.map_err(Error::InvalidRequest)?;
-            let tpp_session_id = tpp_session_id.map_err(Error::InvalidRequest)?;
-            let x_future_breaking_changes = x_future_breaking_changes
-                .map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                with_balance,
+                accept_language,
+                consent_id,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) = match (
+                with_balance,
+                accept_language,
+                consent_id,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(with_balance),
+                    ::std::result::Result::Ok(accept_language),
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(psu_accept),
+                    ::std::result::Result::Ok(psu_accept_charset),
+                    ::std::result::Result::Ok(psu_accept_encoding),
+                    ::std::result::Result::Ok(psu_accept_language),
+                    ::std::result::Result::Ok(psu_context),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_device_id),
+                    ::std::result::Result::Ok(psu_geo_location),
+                    ::std::result::Result::Ok(psu_http_method),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_ip_port),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(tpp_redirect_uri),
+                    ::std::result::Result::Ok(tpp_session_id),
+                    ::std::result::Result::Ok(x_future_breaking_changes),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        with_balance,
+                        accept_language,
+                        consent_id,
+                        psu_accept,
+                        psu_accept_charset,
+                        psu_accept_encoding,
+                        psu_accept_language,
+                        psu_context,
+                        psu_corporate_id,
+                        psu_device_id,
+                        psu_geo_location,
+                        psu_http_method,
+                        psu_id,
+                        psu_ip_address,
+                        psu_ip_port,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        tpp_redirect_uri,
+                        tpp_session_id,
+                        x_future_breaking_changes,
+                        x_request_id,
+                    )
+                }
+                (
+                    with_balance,
+                    accept_language,
+                    consent_id,
+                    psu_accept,
+                    psu_accept_charset,
+                    psu_accept_encoding,
+                    psu_accept_language,
+                    psu_context,
+                    psu_corporate_id,
+                    psu_device_id,
+                    psu_geo_location,
+                    psu_http_method,
+                    psu_id,
+                    psu_ip_address,
+                    psu_ip_port,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    tpp_redirect_uri,
+                    tpp_session_id,
+                    x_future_breaking_changes,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                with_balance.err(),
+                                accept_language.err(),
+                                consent_id.err(),
+                                psu_accept.err(),
+                                psu_accept_charset.err(),
+                                psu_accept_encoding.err(),
+                                psu_accept_language.err(),
+                                psu_context.err(),
+                                psu_corporate_id.err(),
+                                psu_device_id.err(),
+                                psu_geo_location.err(),
+                                psu_http_method.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_ip_port.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                tpp_redirect_uri.err(),
+                                tpp_session_id.err(),
+                                x_future_breaking_changes.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!("{}/v1/accounts", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(21usize);
             header_map
@@ -2835,64 +2890,47 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+            for (name, value) in [
+                ("Accept-Language", accept_language.map(|value| value.to_string())),
+                ("Consent-ID", ::std::option::Option::Some(consent_id.to_string())),
+                ("PSU-Accept", psu_accept.map(|value| value.to_string())),
+                (
+                    "PSU-Accept-Charset",
+                    psu_accept_charset.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Encoding",
+                    psu_accept_encoding.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Language",
+                    psu_accept_language.map(|value| value.to_string()),
+                ),
+                ("PSU-Context", psu_context.map(|value| value.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-Device-ID", psu_device_id.map(|value| value.to_string())),
+                ("PSU-Geo-Location", psu_geo_location.map(|value| value.to_string())),
+                ("PSU-Http-Method", psu_http_method.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-IP-Port", psu_ip_port.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("TPP-Redirect-URI", tpp_redirect_uri.map(|value| value.to_string())),
+                ("TPP-Session-ID", tpp_session_id.map(|value| value.to_string())),
+                (
+                    "X-Future-Breaking-Changes",
+                    x_future_breaking_changes.map(|value| value.to_string()),
+                ),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            header_map.append("Consent-ID", consent_id.to_string().try_into()?);
-            if let Some(value) = psu_accept {
-                header_map.append("PSU-Accept", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_charset {
-                header_map.append("PSU-Accept-Charset", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_encoding {
-                header_map.append("PSU-Accept-Encoding", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_language {
-                header_map.append("PSU-Accept-Language", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_context {
-                header_map.append("PSU-Context", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_device_id {
-                header_map.append("PSU-Device-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_geo_location {
-                header_map.append("PSU-Geo-Location", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_http_method {
-                header_map.append("PSU-Http-Method", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_port {
-                header_map.append("PSU-IP-Port", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_uri {
-                header_map.append("TPP-Redirect-URI", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_session_id {
-                header_map.append("TPP-Session-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_future_breaking_changes {
-                header_map
-                    .append("X-Future-Breaking-Changes", value.to_string().try_into()?);
-            }
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2917,42 +2955,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3024,276 +3027,239 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.account_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for account_id failed"
-                        .to_string()
-                });
+            self.account_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for account_id failed",
+            );
             self
         }
         pub fn with_balance<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.with_balance = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `bool` for with_balance failed".to_string());
+            self.with_balance = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for with_balance failed",
+                )
+                .map(Some);
             self
         }
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+            self.accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn consent_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn psu_accept<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept failed"
-                        .to_string()
-                });
+            self.psu_accept = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_charset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_charset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_charset failed"
-                        .to_string()
-                });
+            self.psu_accept_charset = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_charset failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_encoding<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_encoding = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed"
-                        .to_string()
-                });
+            self.psu_accept_encoding = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_language failed"
-                        .to_string()
-                });
+            self.psu_accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_context<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::PsuContext>,
         {
-            self.psu_context = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `PsuContext` for psu_context failed".to_string()
-                });
+            self.psu_context = super::psd2_support::convert(
+                    value,
+                    "conversion to `PsuContext` for psu_context failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_device_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_device_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_device_id failed"
-                        .to_string()
-                });
+            self.psu_device_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_device_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_geo_location<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_geo_location = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_geo_location failed"
-                        .to_string()
-                });
+            self.psu_geo_location = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_geo_location failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_http_method<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::HttpMethod>,
         {
-            self.psu_http_method = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `HttpMethod` for psu_http_method failed".to_string()
-                });
+            self.psu_http_method = super::psd2_support::convert(
+                    value,
+                    "conversion to `HttpMethod` for psu_http_method failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_port<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_port = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_port failed"
-                        .to_string()
-                });
+            self.psu_ip_port = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_port failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_uri<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_redirect_uri = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed"
-                        .to_string()
-                });
+            self.tpp_redirect_uri = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_session_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_session_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_session_id failed"
-                        .to_string()
-                });
+            self.tpp_session_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_session_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_future_breaking_changes<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_future_breaking_changes = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed"
-                        .to_string()
-                });
+            self.x_future_breaking_changes = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/v1/accounts/{account-id}`
@@ -3328,32 +3294,156 @@ pub mod builder {
                 x_future_breaking_changes,
                 x_request_id,
             } = self;
-            let account_id = account_id.map_err(Error::InvalidRequest)?;
-            let with_balance = with_balance.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let psu_accept = psu_accept.map_err(Error::InvalidRequest)?;
-            let psu_accept_charset = psu_accept_charset.map_err(Error::InvalidRequest)?;
-            let psu_accept_encoding = psu_accept_encoding
-                .map_err(Error::InvalidRequest)?;
-            let psu_accept_language = psu_accept_language
-                .map_err(Error::InvalidRequest)?;
-            let psu_context = psu_context.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_device_id = psu_device_id.map_err(Error::InvalidRequest)?;
-            let psu_geo_location = psu_geo_location.map_err(Error::InvalidRequest)?;
-            let psu_http_method = psu_http_method.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_ip_port = psu_ip_port.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let tpp_redirect_uri = tpp_redirect_uri.map_err(Error::InvalidRequest)?;
-            let tpp_session_id = tpp_session_id.map_err(Error::InvalidRequest)?;
-            let x_future_breaking_changes = x_future_breaking_changes
-                .map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                account_id,
+                with_balance,
+                accept_language,
+                consent_id,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) = match (
+                account_id,
+                with_balance,
+                accept_language,
+                consent_id,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(account_id),
+                    ::std::result::Result::Ok(with_balance),
+                    ::std::result::Result::Ok(accept_language),
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(psu_accept),
+                    ::std::result::Result::Ok(psu_accept_charset),
+                    ::std::result::Result::Ok(psu_accept_encoding),
+                    ::std::result::Result::Ok(psu_accept_language),
+                    ::std::result::Result::Ok(psu_context),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_device_id),
+                    ::std::result::Result::Ok(psu_geo_location),
+                    ::std::result::Result::Ok(psu_http_method),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_ip_port),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(tpp_redirect_uri),
+                    ::std::result::Result::Ok(tpp_session_id),
+                    ::std::result::Result::Ok(x_future_breaking_changes),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        account_id,
+                        with_balance,
+                        accept_language,
+                        consent_id,
+                        psu_accept,
+                        psu_accept_charset,
+                        psu_accept_encoding,
+                        psu_accept_language,
+                        psu_context,
+                        psu_corporate_id,
+                        psu_device_id,
+                        psu_geo_location,
+                        psu_http_method,
+                        psu_id,
+                        psu_ip_address,
+                        psu_ip_port,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        tpp_redirect_uri,
+                        tpp_session_id,
+                        x_future_breaking_changes,
+                        x_request_id,
+                    )
+                }
+                (
+                    account_id,
+                    with_balance,
+                    accept_language,
+                    consent_id,
+                    psu_accept,
+                    psu_accept_charset,
+                    psu_accept_encoding,
+                    psu_accept_language,
+                    psu_context,
+                    psu_corporate_id,
+                    psu_device_id,
+                    psu_geo_location,
+                    psu_http_method,
+                    psu_id,
+                    psu_ip_address,
+                    psu_ip_port,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    tpp_redirect_uri,
+                    tpp_session_id,
+                    x_future_breaking_changes,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                account_id.err(),
+                                with_balance.err(),
+                                accept_language.err(),
+                                consent_id.err(),
+                                psu_accept.err(),
+                                psu_accept_charset.err(),
+                                psu_accept_encoding.err(),
+                                psu_accept_language.err(),
+                                psu_context.err(),
+                                psu_corporate_id.err(),
+                                psu_device_id.err(),
+                                psu_geo_location.err(),
+                                psu_http_method.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_ip_port.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                tpp_redirect_uri.err(),
+                                tpp_session_id.err(),
+                                x_future_breaking_changes.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/v1/accounts/{}", client.baseurl, encode_path(& account_id
                 .to_string()),
@@ -3366,64 +3456,47 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+            for (name, value) in [
+                ("Accept-Language", accept_language.map(|value| value.to_string())),
+                ("Consent-ID", ::std::option::Option::Some(consent_id.to_string())),
+                ("PSU-Accept", psu_accept.map(|value| value.to_string())),
+                (
+                    "PSU-Accept-Charset",
+                    psu_accept_charset.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Encoding",
+                    psu_accept_encoding.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Language",
+                    psu_accept_language.map(|value| value.to_string()),
+                ),
+                ("PSU-Context", psu_context.map(|value| value.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-Device-ID", psu_device_id.map(|value| value.to_string())),
+                ("PSU-Geo-Location", psu_geo_location.map(|value| value.to_string())),
+                ("PSU-Http-Method", psu_http_method.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-IP-Port", psu_ip_port.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("TPP-Redirect-URI", tpp_redirect_uri.map(|value| value.to_string())),
+                ("TPP-Session-ID", tpp_session_id.map(|value| value.to_string())),
+                (
+                    "X-Future-Breaking-Changes",
+                    x_future_breaking_changes.map(|value| value.to_string()),
+                ),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            header_map.append("Consent-ID", consent_id.to_string().try_into()?);
-            if let Some(value) = psu_accept {
-                header_map.append("PSU-Accept", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_charset {
-                header_map.append("PSU-Accept-Charset", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_encoding {
-                header_map.append("PSU-Accept-Encoding", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_language {
-                header_map.append("PSU-Accept-Language", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_context {
-                header_map.append("PSU-Context", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_device_id {
-                header_map.append("PSU-Device-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_geo_location {
-                header_map.append("PSU-Geo-Location", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_http_method {
-                header_map.append("PSU-Http-Method", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_port {
-                header_map.append("PSU-IP-Port", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_uri {
-                header_map.append("TPP-Redirect-URI", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_session_id {
-                header_map.append("TPP-Session-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_future_breaking_changes {
-                header_map
-                    .append("X-Future-Breaking-Changes", value.to_string().try_into()?);
-            }
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3448,42 +3521,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3553,266 +3591,228 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.account_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for account_id failed"
-                        .to_string()
-                });
+            self.account_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for account_id failed",
+            );
             self
         }
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+            self.accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn consent_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn psu_accept<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept failed"
-                        .to_string()
-                });
+            self.psu_accept = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_charset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_charset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_charset failed"
-                        .to_string()
-                });
+            self.psu_accept_charset = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_charset failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_encoding<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_encoding = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed"
-                        .to_string()
-                });
+            self.psu_accept_encoding = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_language failed"
-                        .to_string()
-                });
+            self.psu_accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_context<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::PsuContext>,
         {
-            self.psu_context = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `PsuContext` for psu_context failed".to_string()
-                });
+            self.psu_context = super::psd2_support::convert(
+                    value,
+                    "conversion to `PsuContext` for psu_context failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_device_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_device_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_device_id failed"
-                        .to_string()
-                });
+            self.psu_device_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_device_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_geo_location<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_geo_location = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_geo_location failed"
-                        .to_string()
-                });
+            self.psu_geo_location = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_geo_location failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_http_method<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::HttpMethod>,
         {
-            self.psu_http_method = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `HttpMethod` for psu_http_method failed".to_string()
-                });
+            self.psu_http_method = super::psd2_support::convert(
+                    value,
+                    "conversion to `HttpMethod` for psu_http_method failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_port<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_port = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_port failed"
-                        .to_string()
-                });
+            self.psu_ip_port = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_port failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_uri<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_redirect_uri = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed"
-                        .to_string()
-                });
+            self.tpp_redirect_uri = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_session_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_session_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_session_id failed"
-                        .to_string()
-                });
+            self.tpp_session_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_session_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_future_breaking_changes<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_future_breaking_changes = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed"
-                        .to_string()
-                });
+            self.x_future_breaking_changes = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/v1/accounts/{account-id}/balances`
@@ -3843,31 +3843,150 @@ pub mod builder {
                 x_future_breaking_changes,
                 x_request_id,
             } = self;
-            let account_id = account_id.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let psu_accept = psu_accept.map_err(Error::InvalidRequest)?;
-            let psu_accept_charset = psu_accept_charset.map_err(Error::InvalidRequest)?;
-            let psu_accept_encoding = psu_accept_encoding
-                .map_err(Error::InvalidRequest)?;
-            let psu_accept_language = psu_accept_language
-                .map_err(Error::InvalidRequest)?;
-            let psu_context = psu_context.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_device_id = psu_device_id.map_err(Error::InvalidRequest)?;
-            let psu_geo_location = psu_geo_location.map_err(Error::InvalidRequest)?;
-            let psu_http_method = psu_http_method.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_ip_port = psu_ip_port.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let tpp_redirect_uri = tpp_redirect_uri.map_err(Error::InvalidRequest)?;
-            let tpp_session_id = tpp_session_id.map_err(Error::InvalidRequest)?;
-            let x_future_breaking_changes = x_future_breaking_changes
-                .map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                account_id,
+                accept_language,
+                consent_id,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) = match (
+                account_id,
+                accept_language,
+                consent_id,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(account_id),
+                    ::std::result::Result::Ok(accept_language),
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(psu_accept),
+                    ::std::result::Result::Ok(psu_accept_charset),
+                    ::std::result::Result::Ok(psu_accept_encoding),
+                    ::std::result::Result::Ok(psu_accept_language),
+                    ::std::result::Result::Ok(psu_context),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_device_id),
+                    ::std::result::Result::Ok(psu_geo_location),
+                    ::std::result::Result::Ok(psu_http_method),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_ip_port),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(tpp_redirect_uri),
+                    ::std::result::Result::Ok(tpp_session_id),
+                    ::std::result::Result::Ok(x_future_breaking_changes),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        account_id,
+                        accept_language,
+                        consent_id,
+                        psu_accept,
+                        psu_accept_charset,
+                        psu_accept_encoding,
+                        psu_accept_language,
+                        psu_context,
+                        psu_corporate_id,
+                        psu_device_id,
+                        psu_geo_location,
+                        psu_http_method,
+                        psu_id,
+                        psu_ip_address,
+                        psu_ip_port,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        tpp_redirect_uri,
+                        tpp_session_id,
+                        x_future_breaking_changes,
+                        x_request_id,
+                    )
+                }
+                (
+                    account_id,
+                    accept_language,
+                    consent_id,
+                    psu_accept,
+                    psu_accept_charset,
+                    psu_accept_encoding,
+                    psu_accept_language,
+                    psu_context,
+                    psu_corporate_id,
+                    psu_device_id,
+                    psu_geo_location,
+                    psu_http_method,
+                    psu_id,
+                    psu_ip_address,
+                    psu_ip_port,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    tpp_redirect_uri,
+                    tpp_session_id,
+                    x_future_breaking_changes,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                account_id.err(),
+                                accept_language.err(),
+                                consent_id.err(),
+                                psu_accept.err(),
+                                psu_accept_charset.err(),
+                                psu_accept_encoding.err(),
+                                psu_accept_language.err(),
+                                psu_context.err(),
+                                psu_corporate_id.err(),
+                                psu_device_id.err(),
+                                psu_geo_location.err(),
+                                psu_http_method.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_ip_port.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                tpp_redirect_uri.err(),
+                                tpp_session_id.err(),
+                                x_future_breaking_changes.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/v1/accounts/{}/balances", client.baseurl, encode_path(& account_id
                 .to_string()),
@@ -3880,64 +3999,47 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+            for (name, value) in [
+                ("Accept-Language", accept_language.map(|value| value.to_string())),
+                ("Consent-ID", ::std::option::Option::Some(consent_id.to_string())),
+                ("PSU-Accept", psu_accept.map(|value| value.to_string())),
+                (
+                    "PSU-Accept-Charset",
+                    psu_accept_charset.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Encoding",
+                    psu_accept_encoding.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Language",
+                    psu_accept_language.map(|value| value.to_string()),
+                ),
+                ("PSU-Context", psu_context.map(|value| value.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-Device-ID", psu_device_id.map(|value| value.to_string())),
+                ("PSU-Geo-Location", psu_geo_location.map(|value| value.to_string())),
+                ("PSU-Http-Method", psu_http_method.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-IP-Port", psu_ip_port.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("TPP-Redirect-URI", tpp_redirect_uri.map(|value| value.to_string())),
+                ("TPP-Session-ID", tpp_session_id.map(|value| value.to_string())),
+                (
+                    "X-Future-Breaking-Changes",
+                    x_future_breaking_changes.map(|value| value.to_string()),
+                ),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            header_map.append("Consent-ID", consent_id.to_string().try_into()?);
-            if let Some(value) = psu_accept {
-                header_map.append("PSU-Accept", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_charset {
-                header_map.append("PSU-Accept-Charset", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_encoding {
-                header_map.append("PSU-Accept-Encoding", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_language {
-                header_map.append("PSU-Accept-Language", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_context {
-                header_map.append("PSU-Context", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_device_id {
-                header_map.append("PSU-Device-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_geo_location {
-                header_map.append("PSU-Geo-Location", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_http_method {
-                header_map.append("PSU-Http-Method", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_port {
-                header_map.append("PSU-IP-Port", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_uri {
-                header_map.append("TPP-Redirect-URI", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_session_id {
-                header_map.append("TPP-Session-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_future_breaking_changes {
-                header_map
-                    .append("X-Future-Breaking-Changes", value.to_string().try_into()?);
-            }
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3961,42 +4063,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -4074,313 +4141,271 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.account_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for account_id failed"
-                        .to_string()
-                });
+            self.account_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for account_id failed",
+            );
             self
         }
         pub fn booking_status<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::BookingStatus>,
         {
-            self.booking_status = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `BookingStatus` for booking_status failed".to_string()
-                });
+            self.booking_status = super::psd2_support::convert(
+                value,
+                "conversion to `BookingStatus` for booking_status failed",
+            );
             self
         }
         pub fn date_from<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::naive::NaiveDate>,
         {
-            self.date_from = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: chrono :: naive :: NaiveDate` for date_from failed"
-                        .to_string()
-                });
+            self.date_from = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: chrono :: naive :: NaiveDate` for date_from failed",
+                )
+                .map(Some);
             self
         }
         pub fn date_to<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::naive::NaiveDate>,
         {
-            self.date_to = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: chrono :: naive :: NaiveDate` for date_to failed"
-                        .to_string()
-                });
+            self.date_to = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: chrono :: naive :: NaiveDate` for date_to failed",
+                )
+                .map(Some);
             self
         }
         pub fn with_balance<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.with_balance = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `bool` for with_balance failed".to_string());
+            self.with_balance = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for with_balance failed",
+                )
+                .map(Some);
             self
         }
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+            self.accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn consent_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn psu_accept<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept failed"
-                        .to_string()
-                });
+            self.psu_accept = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_charset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_charset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_charset failed"
-                        .to_string()
-                });
+            self.psu_accept_charset = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_charset failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_encoding<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_encoding = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed"
-                        .to_string()
-                });
+            self.psu_accept_encoding = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_language failed"
-                        .to_string()
-                });
+            self.psu_accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_context<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::PsuContext>,
         {
-            self.psu_context = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `PsuContext` for psu_context failed".to_string()
-                });
+            self.psu_context = super::psd2_support::convert(
+                    value,
+                    "conversion to `PsuContext` for psu_context failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_device_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_device_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_device_id failed"
-                        .to_string()
-                });
+            self.psu_device_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_device_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_geo_location<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_geo_location = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_geo_location failed"
-                        .to_string()
-                });
+            self.psu_geo_location = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_geo_location failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_http_method<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::HttpMethod>,
         {
-            self.psu_http_method = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `HttpMethod` for psu_http_method failed".to_string()
-                });
+            self.psu_http_method = super::psd2_support::convert(
+                    value,
+                    "conversion to `HttpMethod` for psu_http_method failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_port<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_port = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_port failed"
-                        .to_string()
-                });
+            self.psu_ip_port = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_port failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_uri<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_redirect_uri = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed"
-                        .to_string()
-                });
+            self.tpp_redirect_uri = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_session_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_session_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_session_id failed"
-                        .to_string()
-                });
+            self.tpp_session_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_session_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_future_breaking_changes<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_future_breaking_changes = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed"
-                        .to_string()
-                });
+            self.x_future_breaking_changes = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/v1/accounts/{account-id}/transactions`
@@ -4418,35 +4443,174 @@ pub mod builder {
                 x_future_breaking_changes,
                 x_request_id,
             } = self;
-            let account_id = account_id.map_err(Error::InvalidRequest)?;
-            let booking_status = booking_status.map_err(Error::InvalidRequest)?;
-            let date_from = date_from.map_err(Error::InvalidRequest)?;
-            let date_to = date_to.map_err(Error::InvalidRequest)?;
-            let with_balance = with_balance.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let psu_accept = psu_accept.map_err(Error::InvalidRequest)?;
-            let psu_accept_charset = psu_accept_charset.map_err(Error::InvalidRequest)?;
-            let psu_accept_encoding = psu_accept_encoding
-                .map_err(Error::InvalidRequest)?;
-            let psu_accept_language = psu_accept_language
-                .map_err(Error::InvalidRequest)?;
-            let psu_context = psu_context.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_device_id = psu_device_id.map_err(Error::InvalidRequest)?;
-            let psu_geo_location = psu_geo_location.map_err(Error::InvalidRequest)?;
-            let psu_http_method = psu_http_method.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_ip_port = psu_ip_port.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let tpp_redirect_uri = tpp_redirect_uri.map_err(Error::InvalidRequest)?;
-            let tpp_session_id = tpp_session_id.map_err(Error::InvalidRequest)?;
-            let x_future_breaking_changes = x_future_breaking_changes
-                .map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                account_id,
+                booking_status,
+                date_from,
+                date_to,
+                with_balance,
+                accept_language,
+                consent_id,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) = match (
+                account_id,
+                booking_status,
+                date_from,
+                date_to,
+                with_balance,
+                accept_language,
+                consent_id,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(account_id),
+                    ::std::result::Result::Ok(booking_status),
+                    ::std::result::Result::Ok(date_from),
+                    ::std::result::Result::Ok(date_to),
+                    ::std::result::Result::Ok(with_balance),
+                    ::std::result::Result::Ok(accept_language),
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(psu_accept),
+                    ::std::result::Result::Ok(psu_accept_charset),
+                    ::std::result::Result::Ok(psu_accept_encoding),
+                    ::std::result::Result::Ok(psu_accept_language),
+                    ::std::result::Result::Ok(psu_context),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_device_id),
+                    ::std::result::Result::Ok(psu_geo_location),
+                    ::std::result::Result::Ok(psu_http_method),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_ip_port),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(tpp_redirect_uri),
+                    ::std::result::Result::Ok(tpp_session_id),
+                    ::std::result::Result::Ok(x_future_breaking_changes),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        account_id,
+                        booking_status,
+                        date_from,
+                        date_to,
+                        with_balance,
+                        accept_language,
+                        consent_id,
+                        psu_accept,
+                        psu_accept_charset,
+                        psu_accept_encoding,
+                        psu_accept_language,
+                        psu_context,
+                        psu_corporate_id,
+                        psu_device_id,
+                        psu_geo_location,
+                        psu_http_method,
+                        psu_id,
+                        psu_ip_address,
+                        psu_ip_port,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        tpp_redirect_uri,
+                        tpp_session_id,
+                        x_future_breaking_changes,
+                        x_request_id,
+                    )
+                }
+                (
+                    account_id,
+                    booking_status,
+                    date_from,
+                    date_to,
+                    with_balance,
+                    accept_language,
+                    consent_id,
+                    psu_accept,
+                    psu_accept_charset,
+                    psu_accept_encoding,
+                    psu_accept_language,
+                    psu_context,
+                    psu_corporate_id,
+                    psu_device_id,
+                    psu_geo_location,
+                    psu_http_method,
+                    psu_id,
+                    psu_ip_address,
+                    psu_ip_port,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    tpp_redirect_uri,
+                    tpp_session_id,
+                    x_future_breaking_changes,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                account_id.err(),
+                                booking_status.err(),
+                                date_from.err(),
+                                date_to.err(),
+                                with_balance.err(),
+                                accept_language.err(),
+                                consent_id.err(),
+                                psu_accept.err(),
+                                psu_accept_charset.err(),
+                                psu_accept_encoding.err(),
+                                psu_accept_language.err(),
+                                psu_context.err(),
+                                psu_corporate_id.err(),
+                                psu_device_id.err(),
+                                psu_geo_location.err(),
+                                psu_http_method.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_ip_port.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                tpp_redirect_uri.err(),
+                                tpp_session_id.err(),
+                                x_future_breaking_changes.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/v1/accounts/{}/transactions", client.baseurl, encode_path(&
                 account_id.to_string()),
@@ -4459,64 +4623,47 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+            for (name, value) in [
+                ("Accept-Language", accept_language.map(|value| value.to_string())),
+                ("Consent-ID", ::std::option::Option::Some(consent_id.to_string())),
+                ("PSU-Accept", psu_accept.map(|value| value.to_string())),
+                (
+                    "PSU-Accept-Charset",
+                    psu_accept_charset.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Encoding",
+                    psu_accept_encoding.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Language",
+                    psu_accept_language.map(|value| value.to_string()),
+                ),
+                ("PSU-Context", psu_context.map(|value| value.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-Device-ID", psu_device_id.map(|value| value.to_string())),
+                ("PSU-Geo-Location", psu_geo_location.map(|value| value.to_string())),
+                ("PSU-Http-Method", psu_http_method.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-IP-Port", psu_ip_port.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("TPP-Redirect-URI", tpp_redirect_uri.map(|value| value.to_string())),
+                ("TPP-Session-ID", tpp_session_id.map(|value| value.to_string())),
+                (
+                    "X-Future-Breaking-Changes",
+                    x_future_breaking_changes.map(|value| value.to_string()),
+                ),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            header_map.append("Consent-ID", consent_id.to_string().try_into()?);
-            if let Some(value) = psu_accept {
-                header_map.append("PSU-Accept", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_charset {
-                header_map.append("PSU-Accept-Charset", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_encoding {
-                header_map.append("PSU-Accept-Encoding", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_language {
-                header_map.append("PSU-Accept-Language", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_context {
-                header_map.append("PSU-Context", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_device_id {
-                header_map.append("PSU-Device-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_geo_location {
-                header_map.append("PSU-Geo-Location", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_http_method {
-                header_map.append("PSU-Http-Method", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_port {
-                header_map.append("PSU-IP-Port", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_uri {
-                header_map.append("TPP-Redirect-URI", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_session_id {
-                header_map.append("TPP-Session-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_future_breaking_changes {
-                header_map
-                    .append("X-Future-Breaking-Changes", value.to_string().try_into()?);
-            }
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4546,42 +4693,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -4649,242 +4761,208 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+            self.accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept failed"
-                        .to_string()
-                });
+            self.psu_accept = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_charset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_charset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_charset failed"
-                        .to_string()
-                });
+            self.psu_accept_charset = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_charset failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_encoding<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_encoding = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed"
-                        .to_string()
-                });
+            self.psu_accept_encoding = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_language failed"
-                        .to_string()
-                });
+            self.psu_accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_context<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::PsuContext>,
         {
-            self.psu_context = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `PsuContext` for psu_context failed".to_string()
-                });
+            self.psu_context = super::psd2_support::convert(
+                    value,
+                    "conversion to `PsuContext` for psu_context failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_device_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_device_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_device_id failed"
-                        .to_string()
-                });
+            self.psu_device_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_device_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_geo_location<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_geo_location = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_geo_location failed"
-                        .to_string()
-                });
+            self.psu_geo_location = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_geo_location failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_http_method<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::HttpMethod>,
         {
-            self.psu_http_method = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `HttpMethod` for psu_http_method failed".to_string()
-                });
+            self.psu_http_method = super::psd2_support::convert(
+                    value,
+                    "conversion to `HttpMethod` for psu_http_method failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_port<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_port = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_port failed"
-                        .to_string()
-                });
+            self.psu_ip_port = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_port failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_uri<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_redirect_uri = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed"
-                        .to_string()
-                });
+            self.tpp_redirect_uri = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_session_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_session_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_session_id failed"
-                        .to_string()
-                });
+            self.tpp_session_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_session_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_future_breaking_changes<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_future_breaking_changes = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed"
-                        .to_string()
-                });
+            self.x_future_breaking_changes = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -4938,29 +5016,138 @@ pub mod builder {
                 x_request_id,
                 body,
             } = self;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let psu_accept = psu_accept.map_err(Error::InvalidRequest)?;
-            let psu_accept_charset = psu_accept_charset.map_err(Error::InvalidRequest)?;
-            let psu_accept_encoding = psu_accept_encoding
-                .map_err(Error::InvalidRequest)?;
-            let psu_accept_language = psu_accept_language
-                .map_err(Error::InvalidRequest)?;
-            let psu_context = psu_context.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_device_id = psu_device_id.map_err(Error::InvalidRequest)?;
-            let psu_geo_location = psu_geo_location.map_err(Error::InvalidRequest)?;
-            let psu_http_method = psu_http_method.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_ip_port = psu_ip_port.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let tpp_redirect_uri = tpp_redirect_uri.map_err(Error::InvalidRequest)?;
-            let tpp_session_id = tpp_session_id.map_err(Error::InvalidRequest)?;
-            let x_future_breaking_changes = x_future_breaking_changes
-                .map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                accept_language,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) = match (
+                accept_language,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(accept_language),
+                    ::std::result::Result::Ok(psu_accept),
+                    ::std::result::Result::Ok(psu_accept_charset),
+                    ::std::result::Result::Ok(psu_accept_encoding),
+                    ::std::result::Result::Ok(psu_accept_language),
+                    ::std::result::Result::Ok(psu_context),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_device_id),
+                    ::std::result::Result::Ok(psu_geo_location),
+                    ::std::result::Result::Ok(psu_http_method),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_ip_port),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(tpp_redirect_uri),
+                    ::std::result::Result::Ok(tpp_session_id),
+                    ::std::result::Result::Ok(x_future_breaking_changes),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        accept_language,
+                        psu_accept,
+                        psu_accept_charset,
+                        psu_accept_encoding,
+                        psu_accept_language,
+                        psu_context,
+                        psu_corporate_id,
+                        psu_device_id,
+                        psu_geo_location,
+                        psu_http_method,
+                        psu_id,
+                        psu_ip_address,
+                        psu_ip_port,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        tpp_redirect_uri,
+                        tpp_session_id,
+                        x_future_breaking_changes,
+                        x_request_id,
+                    )
+                }
+                (
+                    accept_language,
+                    psu_accept,
+                    psu_accept_charset,
+                    psu_accept_encoding,
+                    psu_accept_language,
+                    psu_context,
+                    psu_corporate_id,
+                    psu_device_id,
+                    psu_geo_location,
+                    psu_http_method,
+                    psu_id,
+                    psu_ip_address,
+                    psu_ip_port,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    tpp_redirect_uri,
+                    tpp_session_id,
+                    x_future_breaking_changes,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                accept_language.err(),
+                                psu_accept.err(),
+                                psu_accept_charset.err(),
+                                psu_accept_encoding.err(),
+                                psu_accept_language.err(),
+                                psu_context.err(),
+                                psu_corporate_id.err(),
+                                psu_device_id.err(),
+                                psu_geo_location.err(),
+                                psu_http_method.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_ip_port.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                tpp_redirect_uri.err(),
+                                tpp_session_id.err(),
+                                x_future_breaking_changes.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let body = body
                 .and_then(|v| {
                     types::ConsentRequest::try_from(v).map_err(|e| e.to_string())
@@ -4975,63 +5162,46 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+            for (name, value) in [
+                ("Accept-Language", accept_language.map(|value| value.to_string())),
+                ("PSU-Accept", psu_accept.map(|value| value.to_string())),
+                (
+                    "PSU-Accept-Charset",
+                    psu_accept_charset.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Encoding",
+                    psu_accept_encoding.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Language",
+                    psu_accept_language.map(|value| value.to_string()),
+                ),
+                ("PSU-Context", psu_context.map(|value| value.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-Device-ID", psu_device_id.map(|value| value.to_string())),
+                ("PSU-Geo-Location", psu_geo_location.map(|value| value.to_string())),
+                ("PSU-Http-Method", psu_http_method.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-IP-Port", psu_ip_port.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("TPP-Redirect-URI", tpp_redirect_uri.map(|value| value.to_string())),
+                ("TPP-Session-ID", tpp_session_id.map(|value| value.to_string())),
+                (
+                    "X-Future-Breaking-Changes",
+                    x_future_breaking_changes.map(|value| value.to_string()),
+                ),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_accept {
-                header_map.append("PSU-Accept", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_charset {
-                header_map.append("PSU-Accept-Charset", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_encoding {
-                header_map.append("PSU-Accept-Encoding", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_language {
-                header_map.append("PSU-Accept-Language", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_context {
-                header_map.append("PSU-Context", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_device_id {
-                header_map.append("PSU-Device-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_geo_location {
-                header_map.append("PSU-Geo-Location", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_http_method {
-                header_map.append("PSU-Http-Method", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_port {
-                header_map.append("PSU-IP-Port", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_uri {
-                header_map.append("TPP-Redirect-URI", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_session_id {
-                header_map.append("TPP-Session-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_future_breaking_changes {
-                header_map
-                    .append("X-Future-Breaking-Changes", value.to_string().try_into()?);
-            }
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5056,42 +5226,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -5159,254 +5294,218 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+            self.accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept failed"
-                        .to_string()
-                });
+            self.psu_accept = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_charset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_charset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_charset failed"
-                        .to_string()
-                });
+            self.psu_accept_charset = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_charset failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_encoding<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_encoding = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed"
-                        .to_string()
-                });
+            self.psu_accept_encoding = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_language failed"
-                        .to_string()
-                });
+            self.psu_accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_context<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::PsuContext>,
         {
-            self.psu_context = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `PsuContext` for psu_context failed".to_string()
-                });
+            self.psu_context = super::psd2_support::convert(
+                    value,
+                    "conversion to `PsuContext` for psu_context failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_device_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_device_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_device_id failed"
-                        .to_string()
-                });
+            self.psu_device_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_device_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_geo_location<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_geo_location = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_geo_location failed"
-                        .to_string()
-                });
+            self.psu_geo_location = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_geo_location failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_http_method<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::HttpMethod>,
         {
-            self.psu_http_method = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `HttpMethod` for psu_http_method failed".to_string()
-                });
+            self.psu_http_method = super::psd2_support::convert(
+                    value,
+                    "conversion to `HttpMethod` for psu_http_method failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_port<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_port = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_port failed"
-                        .to_string()
-                });
+            self.psu_ip_port = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_port failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_uri<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_redirect_uri = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed"
-                        .to_string()
-                });
+            self.tpp_redirect_uri = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_session_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_session_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_session_id failed"
-                        .to_string()
-                });
+            self.tpp_session_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_session_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_future_breaking_changes<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_future_breaking_changes = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed"
-                        .to_string()
-                });
+            self.x_future_breaking_changes = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/v1/consents/{consentId}`
@@ -5439,30 +5538,144 @@ pub mod builder {
                 x_future_breaking_changes,
                 x_request_id,
             } = self;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let psu_accept = psu_accept.map_err(Error::InvalidRequest)?;
-            let psu_accept_charset = psu_accept_charset.map_err(Error::InvalidRequest)?;
-            let psu_accept_encoding = psu_accept_encoding
-                .map_err(Error::InvalidRequest)?;
-            let psu_accept_language = psu_accept_language
-                .map_err(Error::InvalidRequest)?;
-            let psu_context = psu_context.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_device_id = psu_device_id.map_err(Error::InvalidRequest)?;
-            let psu_geo_location = psu_geo_location.map_err(Error::InvalidRequest)?;
-            let psu_http_method = psu_http_method.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_ip_port = psu_ip_port.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let tpp_redirect_uri = tpp_redirect_uri.map_err(Error::InvalidRequest)?;
-            let tpp_session_id = tpp_session_id.map_err(Error::InvalidRequest)?;
-            let x_future_breaking_changes = x_future_breaking_changes
-                .map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                consent_id,
+                accept_language,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) = match (
+                consent_id,
+                accept_language,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(accept_language),
+                    ::std::result::Result::Ok(psu_accept),
+                    ::std::result::Result::Ok(psu_accept_charset),
+                    ::std::result::Result::Ok(psu_accept_encoding),
+                    ::std::result::Result::Ok(psu_accept_language),
+                    ::std::result::Result::Ok(psu_context),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_device_id),
+                    ::std::result::Result::Ok(psu_geo_location),
+                    ::std::result::Result::Ok(psu_http_method),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_ip_port),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(tpp_redirect_uri),
+                    ::std::result::Result::Ok(tpp_session_id),
+                    ::std::result::Result::Ok(x_future_breaking_changes),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        consent_id,
+                        accept_language,
+                        psu_accept,
+                        psu_accept_charset,
+                        psu_accept_encoding,
+                        psu_accept_language,
+                        psu_context,
+                        psu_corporate_id,
+                        psu_device_id,
+                        psu_geo_location,
+                        psu_http_method,
+                        psu_id,
+                        psu_ip_address,
+                        psu_ip_port,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        tpp_redirect_uri,
+                        tpp_session_id,
+                        x_future_breaking_changes,
+                        x_request_id,
+                    )
+                }
+                (
+                    consent_id,
+                    accept_language,
+                    psu_accept,
+                    psu_accept_charset,
+                    psu_accept_encoding,
+                    psu_accept_language,
+                    psu_context,
+                    psu_corporate_id,
+                    psu_device_id,
+                    psu_geo_location,
+                    psu_http_method,
+                    psu_id,
+                    psu_ip_address,
+                    psu_ip_port,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    tpp_redirect_uri,
+                    tpp_session_id,
+                    x_future_breaking_changes,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                consent_id.err(),
+                                accept_language.err(),
+                                psu_accept.err(),
+                                psu_accept_charset.err(),
+                                psu_accept_encoding.err(),
+                                psu_accept_language.err(),
+                                psu_context.err(),
+                                psu_corporate_id.err(),
+                                psu_device_id.err(),
+                                psu_geo_location.err(),
+                                psu_http_method.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_ip_port.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                tpp_redirect_uri.err(),
+                                tpp_session_id.err(),
+                                x_future_breaking_changes.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/v1/consents/{}", client.baseurl, encode_path(& consent_id
                 .to_string()),
@@ -5475,63 +5688,46 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+            for (name, value) in [
+                ("Accept-Language", accept_language.map(|value| value.to_string())),
+                ("PSU-Accept", psu_accept.map(|value| value.to_string())),
+                (
+                    "PSU-Accept-Charset",
+                    psu_accept_charset.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Encoding",
+                    psu_accept_encoding.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Language",
+                    psu_accept_language.map(|value| value.to_string()),
+                ),
+                ("PSU-Context", psu_context.map(|value| value.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-Device-ID", psu_device_id.map(|value| value.to_string())),
+                ("PSU-Geo-Location", psu_geo_location.map(|value| value.to_string())),
+                ("PSU-Http-Method", psu_http_method.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-IP-Port", psu_ip_port.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("TPP-Redirect-URI", tpp_redirect_uri.map(|value| value.to_string())),
+                ("TPP-Session-ID", tpp_session_id.map(|value| value.to_string())),
+                (
+                    "X-Future-Breaking-Changes",
+                    x_future_breaking_changes.map(|value| value.to_string()),
+                ),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_accept {
-                header_map.append("PSU-Accept", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_charset {
-                header_map.append("PSU-Accept-Charset", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_encoding {
-                header_map.append("PSU-Accept-Encoding", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_language {
-                header_map.append("PSU-Accept-Language", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_context {
-                header_map.append("PSU-Context", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_device_id {
-                header_map.append("PSU-Device-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_geo_location {
-                header_map.append("PSU-Geo-Location", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_http_method {
-                header_map.append("PSU-Http-Method", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_port {
-                header_map.append("PSU-IP-Port", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_uri {
-                header_map.append("TPP-Redirect-URI", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_session_id {
-                header_map.append("TPP-Session-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_future_breaking_changes {
-                header_map
-                    .append("X-Future-Breaking-Changes", value.to_string().try_into()?);
-            }
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5555,42 +5751,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -5658,254 +5819,218 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+            self.accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept failed"
-                        .to_string()
-                });
+            self.psu_accept = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_charset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_charset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_charset failed"
-                        .to_string()
-                });
+            self.psu_accept_charset = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_charset failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_encoding<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_encoding = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed"
-                        .to_string()
-                });
+            self.psu_accept_encoding = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_language failed"
-                        .to_string()
-                });
+            self.psu_accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_context<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::PsuContext>,
         {
-            self.psu_context = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `PsuContext` for psu_context failed".to_string()
-                });
+            self.psu_context = super::psd2_support::convert(
+                    value,
+                    "conversion to `PsuContext` for psu_context failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_device_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_device_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_device_id failed"
-                        .to_string()
-                });
+            self.psu_device_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_device_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_geo_location<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_geo_location = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_geo_location failed"
-                        .to_string()
-                });
+            self.psu_geo_location = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_geo_location failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_http_method<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::HttpMethod>,
         {
-            self.psu_http_method = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `HttpMethod` for psu_http_method failed".to_string()
-                });
+            self.psu_http_method = super::psd2_support::convert(
+                    value,
+                    "conversion to `HttpMethod` for psu_http_method failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_port<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_port = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_port failed"
-                        .to_string()
-                });
+            self.psu_ip_port = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_port failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_uri<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_redirect_uri = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed"
-                        .to_string()
-                });
+            self.tpp_redirect_uri = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_session_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_session_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_session_id failed"
-                        .to_string()
-                });
+            self.tpp_session_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_session_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_future_breaking_changes<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_future_breaking_changes = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed"
-                        .to_string()
-                });
+            self.x_future_breaking_changes = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `DELETE` request to `/v1/consents/{consentId}`
@@ -5935,30 +6060,144 @@ pub mod builder {
                 x_future_breaking_changes,
                 x_request_id,
             } = self;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let psu_accept = psu_accept.map_err(Error::InvalidRequest)?;
-            let psu_accept_charset = psu_accept_charset.map_err(Error::InvalidRequest)?;
-            let psu_accept_encoding = psu_accept_encoding
-                .map_err(Error::InvalidRequest)?;
-            let psu_accept_language = psu_accept_language
-                .map_err(Error::InvalidRequest)?;
-            let psu_context = psu_context.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_device_id = psu_device_id.map_err(Error::InvalidRequest)?;
-            let psu_geo_location = psu_geo_location.map_err(Error::InvalidRequest)?;
-            let psu_http_method = psu_http_method.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_ip_port = psu_ip_port.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let tpp_redirect_uri = tpp_redirect_uri.map_err(Error::InvalidRequest)?;
-            let tpp_session_id = tpp_session_id.map_err(Error::InvalidRequest)?;
-            let x_future_breaking_changes = x_future_breaking_changes
-                .map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                consent_id,
+                accept_language,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) = match (
+                consent_id,
+                accept_language,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(accept_language),
+                    ::std::result::Result::Ok(psu_accept),
+                    ::std::result::Result::Ok(psu_accept_charset),
+                    ::std::result::Result::Ok(psu_accept_encoding),
+                    ::std::result::Result::Ok(psu_accept_language),
+                    ::std::result::Result::Ok(psu_context),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_device_id),
+                    ::std::result::Result::Ok(psu_geo_location),
+                    ::std::result::Result::Ok(psu_http_method),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_ip_port),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(tpp_redirect_uri),
+                    ::std::result::Result::Ok(tpp_session_id),
+                    ::std::result::Result::Ok(x_future_breaking_changes),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        consent_id,
+                        accept_language,
+                        psu_accept,
+                        psu_accept_charset,
+                        psu_accept_encoding,
+                        psu_accept_language,
+                        psu_context,
+                        psu_corporate_id,
+                        psu_device_id,
+                        psu_geo_location,
+                        psu_http_method,
+                        psu_id,
+                        psu_ip_address,
+                        psu_ip_port,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        tpp_redirect_uri,
+                        tpp_session_id,
+                        x_future_breaking_changes,
+                        x_request_id,
+                    )
+                }
+                (
+                    consent_id,
+                    accept_language,
+                    psu_accept,
+                    psu_accept_charset,
+                    psu_accept_encoding,
+                    psu_accept_language,
+                    psu_context,
+                    psu_corporate_id,
+                    psu_device_id,
+                    psu_geo_location,
+                    psu_http_method,
+                    psu_id,
+                    psu_ip_address,
+                    psu_ip_port,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    tpp_redirect_uri,
+                    tpp_session_id,
+                    x_future_breaking_changes,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                consent_id.err(),
+                                accept_language.err(),
+                                psu_accept.err(),
+                                psu_accept_charset.err(),
+                                psu_accept_encoding.err(),
+                                psu_accept_language.err(),
+                                psu_context.err(),
+                                psu_corporate_id.err(),
+                                psu_device_id.err(),
+                                psu_geo_location.err(),
+                                psu_http_method.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_ip_port.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                tpp_redirect_uri.err(),
+                                tpp_session_id.err(),
+                                x_future_breaking_changes.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/v1/consents/{}", client.baseurl, encode_path(& consent_id
                 .to_string()),
@@ -5971,63 +6210,46 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+            for (name, value) in [
+                ("Accept-Language", accept_language.map(|value| value.to_string())),
+                ("PSU-Accept", psu_accept.map(|value| value.to_string())),
+                (
+                    "PSU-Accept-Charset",
+                    psu_accept_charset.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Encoding",
+                    psu_accept_encoding.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Language",
+                    psu_accept_language.map(|value| value.to_string()),
+                ),
+                ("PSU-Context", psu_context.map(|value| value.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-Device-ID", psu_device_id.map(|value| value.to_string())),
+                ("PSU-Geo-Location", psu_geo_location.map(|value| value.to_string())),
+                ("PSU-Http-Method", psu_http_method.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-IP-Port", psu_ip_port.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("TPP-Redirect-URI", tpp_redirect_uri.map(|value| value.to_string())),
+                ("TPP-Session-ID", tpp_session_id.map(|value| value.to_string())),
+                (
+                    "X-Future-Breaking-Changes",
+                    x_future_breaking_changes.map(|value| value.to_string()),
+                ),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_accept {
-                header_map.append("PSU-Accept", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_charset {
-                header_map.append("PSU-Accept-Charset", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_encoding {
-                header_map.append("PSU-Accept-Encoding", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_language {
-                header_map.append("PSU-Accept-Language", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_context {
-                header_map.append("PSU-Context", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_device_id {
-                header_map.append("PSU-Device-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_geo_location {
-                header_map.append("PSU-Geo-Location", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_http_method {
-                header_map.append("PSU-Http-Method", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_port {
-                header_map.append("PSU-IP-Port", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_uri {
-                header_map.append("TPP-Redirect-URI", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_session_id {
-                header_map.append("TPP-Session-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_future_breaking_changes {
-                header_map
-                    .append("X-Future-Breaking-Changes", value.to_string().try_into()?);
-            }
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6051,42 +6273,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -6156,254 +6343,218 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+            self.accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept failed"
-                        .to_string()
-                });
+            self.psu_accept = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_charset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_charset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_charset failed"
-                        .to_string()
-                });
+            self.psu_accept_charset = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_charset failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_encoding<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_encoding = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed"
-                        .to_string()
-                });
+            self.psu_accept_encoding = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_language failed"
-                        .to_string()
-                });
+            self.psu_accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_context<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::PsuContext>,
         {
-            self.psu_context = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `PsuContext` for psu_context failed".to_string()
-                });
+            self.psu_context = super::psd2_support::convert(
+                    value,
+                    "conversion to `PsuContext` for psu_context failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_device_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_device_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_device_id failed"
-                        .to_string()
-                });
+            self.psu_device_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_device_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_geo_location<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_geo_location = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_geo_location failed"
-                        .to_string()
-                });
+            self.psu_geo_location = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_geo_location failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_http_method<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::HttpMethod>,
         {
-            self.psu_http_method = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `HttpMethod` for psu_http_method failed".to_string()
-                });
+            self.psu_http_method = super::psd2_support::convert(
+                    value,
+                    "conversion to `HttpMethod` for psu_http_method failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_port<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_port = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_port failed"
-                        .to_string()
-                });
+            self.psu_ip_port = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_port failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_uri<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_redirect_uri = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed"
-                        .to_string()
-                });
+            self.tpp_redirect_uri = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_session_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_session_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_session_id failed"
-                        .to_string()
-                });
+            self.tpp_session_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_session_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_future_breaking_changes<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_future_breaking_changes = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed"
-                        .to_string()
-                });
+            self.x_future_breaking_changes = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -6464,30 +6615,144 @@ pub mod builder {
                 x_request_id,
                 body,
             } = self;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let psu_accept = psu_accept.map_err(Error::InvalidRequest)?;
-            let psu_accept_charset = psu_accept_charset.map_err(Error::InvalidRequest)?;
-            let psu_accept_encoding = psu_accept_encoding
-                .map_err(Error::InvalidRequest)?;
-            let psu_accept_language = psu_accept_language
-                .map_err(Error::InvalidRequest)?;
-            let psu_context = psu_context.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_device_id = psu_device_id.map_err(Error::InvalidRequest)?;
-            let psu_geo_location = psu_geo_location.map_err(Error::InvalidRequest)?;
-            let psu_http_method = psu_http_method.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_ip_port = psu_ip_port.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let tpp_redirect_uri = tpp_redirect_uri.map_err(Error::InvalidRequest)?;
-            let tpp_session_id = tpp_session_id.map_err(Error::InvalidRequest)?;
-            let x_future_breaking_changes = x_future_breaking_changes
-                .map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                consent_id,
+                accept_language,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) = match (
+                consent_id,
+                accept_language,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(accept_language),
+                    ::std::result::Result::Ok(psu_accept),
+                    ::std::result::Result::Ok(psu_accept_charset),
+                    ::std::result::Result::Ok(psu_accept_encoding),
+                    ::std::result::Result::Ok(psu_accept_language),
+                    ::std::result::Result::Ok(psu_context),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_device_id),
+                    ::std::result::Result::Ok(psu_geo_location),
+                    ::std::result::Result::Ok(psu_http_method),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_ip_port),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(tpp_redirect_uri),
+                    ::std::result::Result::Ok(tpp_session_id),
+                    ::std::result::Result::Ok(x_future_breaking_changes),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        consent_id,
+                        accept_language,
+                        psu_accept,
+                        psu_accept_charset,
+                        psu_accept_encoding,
+                        psu_accept_language,
+                        psu_context,
+                        psu_corporate_id,
+                        psu_device_id,
+                        psu_geo_location,
+                        psu_http_method,
+                        psu_id,
+                        psu_ip_address,
+                        psu_ip_port,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        tpp_redirect_uri,
+                        tpp_session_id,
+                        x_future_breaking_changes,
+                        x_request_id,
+                    )
+                }
+                (
+                    consent_id,
+                    accept_language,
+                    psu_accept,
+                    psu_accept_charset,
+                    psu_accept_encoding,
+                    psu_accept_language,
+                    psu_context,
+                    psu_corporate_id,
+                    psu_device_id,
+                    psu_geo_location,
+                    psu_http_method,
+                    psu_id,
+                    psu_ip_address,
+                    psu_ip_port,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    tpp_redirect_uri,
+                    tpp_session_id,
+                    x_future_breaking_changes,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                consent_id.err(),
+                                accept_language.err(),
+                                psu_accept.err(),
+                                psu_accept_charset.err(),
+                                psu_accept_encoding.err(),
+                                psu_accept_language.err(),
+                                psu_context.err(),
+                                psu_corporate_id.err(),
+                                psu_device_id.err(),
+                                psu_geo_location.err(),
+                                psu_http_method.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_ip_port.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                tpp_redirect_uri.err(),
+                                tpp_session_id.err(),
+                                x_future_breaking_changes.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let body = body
                 .and_then(|v| {
                     types::StartAuthorisationRequest::try_from(v)
@@ -6506,63 +6771,46 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+            for (name, value) in [
+                ("Accept-Language", accept_language.map(|value| value.to_string())),
+                ("PSU-Accept", psu_accept.map(|value| value.to_string())),
+                (
+                    "PSU-Accept-Charset",
+                    psu_accept_charset.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Encoding",
+                    psu_accept_encoding.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Language",
+                    psu_accept_language.map(|value| value.to_string()),
+                ),
+                ("PSU-Context", psu_context.map(|value| value.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-Device-ID", psu_device_id.map(|value| value.to_string())),
+                ("PSU-Geo-Location", psu_geo_location.map(|value| value.to_string())),
+                ("PSU-Http-Method", psu_http_method.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-IP-Port", psu_ip_port.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("TPP-Redirect-URI", tpp_redirect_uri.map(|value| value.to_string())),
+                ("TPP-Session-ID", tpp_session_id.map(|value| value.to_string())),
+                (
+                    "X-Future-Breaking-Changes",
+                    x_future_breaking_changes.map(|value| value.to_string()),
+                ),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_accept {
-                header_map.append("PSU-Accept", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_charset {
-                header_map.append("PSU-Accept-Charset", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_encoding {
-                header_map.append("PSU-Accept-Encoding", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_language {
-                header_map.append("PSU-Accept-Language", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_context {
-                header_map.append("PSU-Context", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_device_id {
-                header_map.append("PSU-Device-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_geo_location {
-                header_map.append("PSU-Geo-Location", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_http_method {
-                header_map.append("PSU-Http-Method", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_port {
-                header_map.append("PSU-IP-Port", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_uri {
-                header_map.append("TPP-Redirect-URI", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_session_id {
-                header_map.append("TPP-Session-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_future_breaking_changes {
-                header_map
-                    .append("X-Future-Breaking-Changes", value.to_string().try_into()?);
-            }
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6587,42 +6835,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -6694,266 +6907,228 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn authorisation_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.authorisation_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for authorisation_id failed"
-                        .to_string()
-                });
+            self.authorisation_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for authorisation_id failed",
+            );
             self
         }
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+            self.accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept failed"
-                        .to_string()
-                });
+            self.psu_accept = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_charset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_charset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_charset failed"
-                        .to_string()
-                });
+            self.psu_accept_charset = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_charset failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_encoding<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_encoding = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed"
-                        .to_string()
-                });
+            self.psu_accept_encoding = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_language failed"
-                        .to_string()
-                });
+            self.psu_accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_context<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::PsuContext>,
         {
-            self.psu_context = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `PsuContext` for psu_context failed".to_string()
-                });
+            self.psu_context = super::psd2_support::convert(
+                    value,
+                    "conversion to `PsuContext` for psu_context failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_device_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_device_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_device_id failed"
-                        .to_string()
-                });
+            self.psu_device_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_device_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_geo_location<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_geo_location = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_geo_location failed"
-                        .to_string()
-                });
+            self.psu_geo_location = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_geo_location failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_http_method<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::HttpMethod>,
         {
-            self.psu_http_method = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `HttpMethod` for psu_http_method failed".to_string()
-                });
+            self.psu_http_method = super::psd2_support::convert(
+                    value,
+                    "conversion to `HttpMethod` for psu_http_method failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_port<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_port = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_port failed"
-                        .to_string()
-                });
+            self.psu_ip_port = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_port failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_uri<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_redirect_uri = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed"
-                        .to_string()
-                });
+            self.tpp_redirect_uri = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_session_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_session_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_session_id failed"
-                        .to_string()
-                });
+            self.tpp_session_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_session_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_future_breaking_changes<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_future_breaking_changes = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed"
-                        .to_string()
-                });
+            self.x_future_breaking_changes = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/v1/consents/{consentId}/authorisations/{authorisationId}`
@@ -6987,31 +7162,150 @@ pub mod builder {
                 x_future_breaking_changes,
                 x_request_id,
             } = self;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let authorisation_id = authorisation_id.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let psu_accept = psu_accept.map_err(Error::InvalidRequest)?;
-            let psu_accept_charset = psu_accept_charset.map_err(Error::InvalidRequest)?;
-            let psu_accept_encoding = psu_accept_encoding
-                .map_err(Error::InvalidRequest)?;
-            let psu_accept_language = psu_accept_language
-                .map_err(Error::InvalidRequest)?;
-            let psu_context = psu_context.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_device_id = psu_device_id.map_err(Error::InvalidRequest)?;
-            let psu_geo_location = psu_geo_location.map_err(Error::InvalidRequest)?;
-            let psu_http_method = psu_http_method.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_ip_port = psu_ip_port.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let tpp_redirect_uri = tpp_redirect_uri.map_err(Error::InvalidRequest)?;
-            let tpp_session_id = tpp_session_id.map_err(Error::InvalidRequest)?;
-            let x_future_breaking_changes = x_future_breaking_changes
-                .map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                consent_id,
+                authorisation_id,
+                accept_language,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) = match (
+                consent_id,
+                authorisation_id,
+                accept_language,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(authorisation_id),
+                    ::std::result::Result::Ok(accept_language),
+                    ::std::result::Result::Ok(psu_accept),
+                    ::std::result::Result::Ok(psu_accept_charset),
+                    ::std::result::Result::Ok(psu_accept_encoding),
+                    ::std::result::Result::Ok(psu_accept_language),
+                    ::std::result::Result::Ok(psu_context),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_device_id),
+                    ::std::result::Result::Ok(psu_geo_location),
+                    ::std::result::Result::Ok(psu_http_method),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_ip_port),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(tpp_redirect_uri),
+                    ::std::result::Result::Ok(tpp_session_id),
+                    ::std::result::Result::Ok(x_future_breaking_changes),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        consent_id,
+                        authorisation_id,
+                        accept_language,
+                        psu_accept,
+                        psu_accept_charset,
+                        psu_accept_encoding,
+                        psu_accept_language,
+                        psu_context,
+                        psu_corporate_id,
+                        psu_device_id,
+                        psu_geo_location,
+                        psu_http_method,
+                        psu_id,
+                        psu_ip_address,
+                        psu_ip_port,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        tpp_redirect_uri,
+                        tpp_session_id,
+                        x_future_breaking_changes,
+                        x_request_id,
+                    )
+                }
+                (
+                    consent_id,
+                    authorisation_id,
+                    accept_language,
+                    psu_accept,
+                    psu_accept_charset,
+                    psu_accept_encoding,
+                    psu_accept_language,
+                    psu_context,
+                    psu_corporate_id,
+                    psu_device_id,
+                    psu_geo_location,
+                    psu_http_method,
+                    psu_id,
+                    psu_ip_address,
+                    psu_ip_port,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    tpp_redirect_uri,
+                    tpp_session_id,
+                    x_future_breaking_changes,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                consent_id.err(),
+                                authorisation_id.err(),
+                                accept_language.err(),
+                                psu_accept.err(),
+                                psu_accept_charset.err(),
+                                psu_accept_encoding.err(),
+                                psu_accept_language.err(),
+                                psu_context.err(),
+                                psu_corporate_id.err(),
+                                psu_device_id.err(),
+                                psu_geo_location.err(),
+                                psu_http_method.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_ip_port.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                tpp_redirect_uri.err(),
+                                tpp_session_id.err(),
+                                x_future_breaking_changes.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/v1/consents/{}/authorisations/{}", client.baseurl, encode_path(&
                 consent_id.to_string()), encode_path(& authorisation_id.to_string()),
@@ -7024,63 +7318,46 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+            for (name, value) in [
+                ("Accept-Language", accept_language.map(|value| value.to_string())),
+                ("PSU-Accept", psu_accept.map(|value| value.to_string())),
+                (
+                    "PSU-Accept-Charset",
+                    psu_accept_charset.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Encoding",
+                    psu_accept_encoding.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Language",
+                    psu_accept_language.map(|value| value.to_string()),
+                ),
+                ("PSU-Context", psu_context.map(|value| value.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-Device-ID", psu_device_id.map(|value| value.to_string())),
+                ("PSU-Geo-Location", psu_geo_location.map(|value| value.to_string())),
+                ("PSU-Http-Method", psu_http_method.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-IP-Port", psu_ip_port.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("TPP-Redirect-URI", tpp_redirect_uri.map(|value| value.to_string())),
+                ("TPP-Session-ID", tpp_session_id.map(|value| value.to_string())),
+                (
+                    "X-Future-Breaking-Changes",
+                    x_future_breaking_changes.map(|value| value.to_string()),
+                ),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_accept {
-                header_map.append("PSU-Accept", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_charset {
-                header_map.append("PSU-Accept-Charset", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_encoding {
-                header_map.append("PSU-Accept-Encoding", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_language {
-                header_map.append("PSU-Accept-Language", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_context {
-                header_map.append("PSU-Context", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_device_id {
-                header_map.append("PSU-Device-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_geo_location {
-                header_map.append("PSU-Geo-Location", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_http_method {
-                header_map.append("PSU-Http-Method", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_port {
-                header_map.append("PSU-IP-Port", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_uri {
-                header_map.append("TPP-Redirect-URI", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_session_id {
-                header_map.append("TPP-Session-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_future_breaking_changes {
-                header_map
-                    .append("X-Future-Breaking-Changes", value.to_string().try_into()?);
-            }
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7104,42 +7381,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -7207,254 +7449,218 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.consent_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for consent_id failed"
-                        .to_string()
-                });
+            self.consent_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: std :: string :: String` for consent_id failed",
+            );
             self
         }
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+            self.accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept failed"
-                        .to_string()
-                });
+            self.psu_accept = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_charset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_charset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_charset failed"
-                        .to_string()
-                });
+            self.psu_accept_charset = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_charset failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_encoding<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_encoding = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed"
-                        .to_string()
-                });
+            self.psu_accept_encoding = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_encoding failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_accept_language<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_accept_language failed"
-                        .to_string()
-                });
+            self.psu_accept_language = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_accept_language failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_context<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::PsuContext>,
         {
-            self.psu_context = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `PsuContext` for psu_context failed".to_string()
-                });
+            self.psu_context = super::psd2_support::convert(
+                    value,
+                    "conversion to `PsuContext` for psu_context failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_corporate_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_corporate_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_corporate_id failed"
-                        .to_string()
-                });
+            self.psu_corporate_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_corporate_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_device_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_device_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_device_id failed"
-                        .to_string()
-                });
+            self.psu_device_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_device_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_geo_location<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_geo_location = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_geo_location failed"
-                        .to_string()
-                });
+            self.psu_geo_location = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_geo_location failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_http_method<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::HttpMethod>,
         {
-            self.psu_http_method = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `HttpMethod` for psu_http_method failed".to_string()
-                });
+            self.psu_http_method = super::psd2_support::convert(
+                    value,
+                    "conversion to `HttpMethod` for psu_http_method failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_id failed"
-                        .to_string()
-                });
+            self.psu_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_address<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_address = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_address failed"
-                        .to_string()
-                });
+            self.psu_ip_address = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_address failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_ip_port<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_ip_port = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_ip_port failed"
-                        .to_string()
-                });
+            self.psu_ip_port = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_ip_port failed",
+                )
+                .map(Some);
             self
         }
         pub fn psu_user_agent<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.psu_user_agent = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for psu_user_agent failed"
-                        .to_string()
-                });
+            self.psu_user_agent = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for psu_user_agent failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_preferred<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<bool>,
         {
-            self.tpp_redirect_preferred = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for tpp_redirect_preferred failed".to_string()
-                });
+            self.tpp_redirect_preferred = super::psd2_support::convert(
+                    value,
+                    "conversion to `bool` for tpp_redirect_preferred failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_redirect_uri<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_redirect_uri = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed"
-                        .to_string()
-                });
+            self.tpp_redirect_uri = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_redirect_uri failed",
+                )
+                .map(Some);
             self
         }
         pub fn tpp_session_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.tpp_session_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for tpp_session_id failed"
-                        .to_string()
-                });
+            self.tpp_session_id = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for tpp_session_id failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_future_breaking_changes<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_future_breaking_changes = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed"
-                        .to_string()
-                });
+            self.x_future_breaking_changes = super::psd2_support::convert(
+                    value,
+                    "conversion to `:: std :: string :: String` for x_future_breaking_changes failed",
+                )
+                .map(Some);
             self
         }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.x_request_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for x_request_id failed".to_string()
-                });
+            self.x_request_id = super::psd2_support::convert(
+                value,
+                "conversion to `:: uuid :: Uuid` for x_request_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/v1/consents/{consentId}/status`
@@ -7487,30 +7693,144 @@ pub mod builder {
                 x_future_breaking_changes,
                 x_request_id,
             } = self;
-            let consent_id = consent_id.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let psu_accept = psu_accept.map_err(Error::InvalidRequest)?;
-            let psu_accept_charset = psu_accept_charset.map_err(Error::InvalidRequest)?;
-            let psu_accept_encoding = psu_accept_encoding
-                .map_err(Error::InvalidRequest)?;
-            let psu_accept_language = psu_accept_language
-                .map_err(Error::InvalidRequest)?;
-            let psu_context = psu_context.map_err(Error::InvalidRequest)?;
-            let psu_corporate_id = psu_corporate_id.map_err(Error::InvalidRequest)?;
-            let psu_device_id = psu_device_id.map_err(Error::InvalidRequest)?;
-            let psu_geo_location = psu_geo_location.map_err(Error::InvalidRequest)?;
-            let psu_http_method = psu_http_method.map_err(Error::InvalidRequest)?;
-            let psu_id = psu_id.map_err(Error::InvalidRequest)?;
-            let psu_ip_address = psu_ip_address.map_err(Error::InvalidRequest)?;
-            let psu_ip_port = psu_ip_port.map_err(Error::InvalidRequest)?;
-            let psu_user_agent = psu_user_agent.map_err(Error::InvalidRequest)?;
-            let tpp_redirect_preferred = tpp_redirect_preferred
-                .map_err(Error::InvalidRequest)?;
-            let tpp_redirect_uri = tpp_redirect_uri.map_err(Error::InvalidRequest)?;
-            let tpp_session_id = tpp_session_id.map_err(Error::InvalidRequest)?;
-            let x_future_breaking_changes = x_future_breaking_changes
-                .map_err(Error::InvalidRequest)?;
-            let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
+            let (
+                consent_id,
+                accept_language,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) = match (
+                consent_id,
+                accept_language,
+                psu_accept,
+                psu_accept_charset,
+                psu_accept_encoding,
+                psu_accept_language,
+                psu_context,
+                psu_corporate_id,
+                psu_device_id,
+                psu_geo_location,
+                psu_http_method,
+                psu_id,
+                psu_ip_address,
+                psu_ip_port,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                tpp_redirect_uri,
+                tpp_session_id,
+                x_future_breaking_changes,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(accept_language),
+                    ::std::result::Result::Ok(psu_accept),
+                    ::std::result::Result::Ok(psu_accept_charset),
+                    ::std::result::Result::Ok(psu_accept_encoding),
+                    ::std::result::Result::Ok(psu_accept_language),
+                    ::std::result::Result::Ok(psu_context),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_device_id),
+                    ::std::result::Result::Ok(psu_geo_location),
+                    ::std::result::Result::Ok(psu_http_method),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_ip_port),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(tpp_redirect_uri),
+                    ::std::result::Result::Ok(tpp_session_id),
+                    ::std::result::Result::Ok(x_future_breaking_changes),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        consent_id,
+                        accept_language,
+                        psu_accept,
+                        psu_accept_charset,
+                        psu_accept_encoding,
+                        psu_accept_language,
+                        psu_context,
+                        psu_corporate_id,
+                        psu_device_id,
+                        psu_geo_location,
+                        psu_http_method,
+                        psu_id,
+                        psu_ip_address,
+                        psu_ip_port,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        tpp_redirect_uri,
+                        tpp_session_id,
+                        x_future_breaking_changes,
+                        x_request_id,
+                    )
+                }
+                (
+                    consent_id,
+                    accept_language,
+                    psu_accept,
+                    psu_accept_charset,
+                    psu_accept_encoding,
+                    psu_accept_language,
+                    psu_context,
+                    psu_corporate_id,
+                    psu_device_id,
+                    psu_geo_location,
+                    psu_http_method,
+                    psu_id,
+                    psu_ip_address,
+                    psu_ip_port,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    tpp_redirect_uri,
+                    tpp_session_id,
+                    x_future_breaking_changes,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                consent_id.err(),
+                                accept_language.err(),
+                                psu_accept.err(),
+                                psu_accept_charset.err(),
+                                psu_accept_encoding.err(),
+                                psu_accept_language.err(),
+                                psu_context.err(),
+                                psu_corporate_id.err(),
+                                psu_device_id.err(),
+                                psu_geo_location.err(),
+                                psu_http_method.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_ip_port.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                tpp_redirect_uri.err(),
+                                tpp_session_id.err(),
+                                x_future_breaking_changes.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
             let url = format!(
                 "{}/v1/consents/{}/status", client.baseurl, encode_path(& consent_id
                 .to_string()),
@@ -7523,63 +7843,46 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+            for (name, value) in [
+                ("Accept-Language", accept_language.map(|value| value.to_string())),
+                ("PSU-Accept", psu_accept.map(|value| value.to_string())),
+                (
+                    "PSU-Accept-Charset",
+                    psu_accept_charset.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Encoding",
+                    psu_accept_encoding.map(|value| value.to_string()),
+                ),
+                (
+                    "PSU-Accept-Language",
+                    psu_accept_language.map(|value| value.to_string()),
+                ),
+                ("PSU-Context", psu_context.map(|value| value.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-Device-ID", psu_device_id.map(|value| value.to_string())),
+                ("PSU-Geo-Location", psu_geo_location.map(|value| value.to_string())),
+                ("PSU-Http-Method", psu_http_method.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-IP-Port", psu_ip_port.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("TPP-Redirect-URI", tpp_redirect_uri.map(|value| value.to_string())),
+                ("TPP-Session-ID", tpp_session_id.map(|value| value.to_string())),
+                (
+                    "X-Future-Breaking-Changes",
+                    x_future_breaking_changes.map(|value| value.to_string()),
+                ),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
             }
-            if let Some(value) = psu_accept {
-                header_map.append("PSU-Accept", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_charset {
-                header_map.append("PSU-Accept-Charset", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_encoding {
-                header_map.append("PSU-Accept-Encoding", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_accept_language {
-                header_map.append("PSU-Accept-Language", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_context {
-                header_map.append("PSU-Context", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_corporate_id {
-                header_map.append("PSU-Corporate-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_device_id {
-                header_map.append("PSU-Device-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_geo_location {
-                header_map.append("PSU-Geo-Location", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_http_method {
-                header_map.append("PSU-Http-Method", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_id {
-                header_map.append("PSU-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_address {
-                header_map.append("PSU-IP-Address", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_ip_port {
-                header_map.append("PSU-IP-Port", value.to_string().try_into()?);
-            }
-            if let Some(value) = psu_user_agent {
-                header_map.append("PSU-User-Agent", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_preferred {
-                header_map
-                    .append("TPP-Redirect-Preferred", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_redirect_uri {
-                header_map.append("TPP-Redirect-URI", value.to_string().try_into()?);
-            }
-            if let Some(value) = tpp_session_id {
-                header_map.append("TPP-Session-ID", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_future_breaking_changes {
-                header_map
-                    .append("X-Future-Breaking-Changes", value.to_string().try_into()?);
-            }
-            header_map.append("X-Request-ID", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7603,42 +7906,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -7653,4 +7921,36 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// Helpers shared by the operation code (see the generator's lean-operations stage).
+mod psd2_support {
+    /// The first error among an operation builder's fields, in field order.
+    pub(super) fn first_error<const N: usize>(
+        errors: [::std::option::Option<::std::string::String>; N],
+    ) -> ::std::string::String {
+        errors.into_iter().flatten().next().unwrap_or_default()
+    }
+    /// An operation builder setter's conversion; `failure` is its message.
+    pub(super) fn convert<V, T>(
+        value: V,
+        failure: &str,
+    ) -> ::std::result::Result<T, ::std::string::String>
+    where
+        V: ::std::convert::TryInto<T>,
+    {
+        value.try_into().map_err(|_| failure.to_string())
+    }
+    /// A struct builder setter's conversion, naming the field and the cause.
+    pub(super) fn convert_field<V, T>(
+        value: V,
+        field: &str,
+    ) -> ::std::result::Result<T, ::std::string::String>
+    where
+        V: ::std::convert::TryInto<T>,
+        V::Error: ::std::fmt::Display,
+    {
+        value
+            .try_into()
+            .map_err(|e| format!("error converting supplied value for {field}: {e}"))
+    }
 }

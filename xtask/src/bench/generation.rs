@@ -293,10 +293,12 @@ pub fn build_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
     let ours_src = build.join("ours");
     stage(&ours_dir(ctx), &ours_src, Some(&lock), false)?;
     let mut jobs = vec![BuildJob {
-        dir: ours_src,
+        dir: ours_src.clone(),
         target_dir: ours_target.clone(),
         extra: &[],
     }];
+    // Labels of the rows after the headline, one per job.
+    let mut labels: Vec<&'static str> = Vec::new();
     // The variants: (directory name, row label, generator settings).
     type Variant = (
         &'static str,
@@ -305,9 +307,15 @@ pub fn build_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
     );
     let variants: [Variant; 2] = [
         (
-            "ours-all-builders",
-            "every struct builder (`--struct-builders all`, before the prune stage)",
-            |spec| spec.generate.struct_builders = crate::pipeline::prune::StructBuilders::All,
+            "ours-as-generated",
+            "as progenitor and typify write it (`--struct-builders all --operation-code \
+             as-generated --serde-directions both`: the prune, lean and serde stages off)",
+            |spec| {
+                spec.generate.struct_builders = crate::pipeline::prune::StructBuilders::All;
+                spec.generate.operation_code = crate::pipeline::lean::OperationCode::AsGenerated;
+                spec.generate.serde_directions =
+                    crate::pipeline::serde_dirs::SerdeDirections::Both;
+            },
         ),
         (
             "ours-positional",
@@ -315,7 +323,7 @@ pub fn build_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
             |spec| spec.generate.interface = crate::pipeline::generate::Interface::Positional,
         ),
     ];
-    for (name, _, change) in &variants {
+    for (name, label, change) in &variants {
         let generated = ctx.bench_dir.join("gen").join(name);
         let mut spec = spec_crate_spec(&ctx.compare_spec, &[]);
         change(&mut spec);
@@ -327,6 +335,20 @@ pub fn build_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
             target_dir: ours_target.clone(),
             extra: &[],
         });
+        labels.push(label);
+    }
+    let manifest = std::fs::read_to_string(ours_src.join("Cargo.toml"))
+        .map_err(|e| Error::io(ours_src.join("Cargo.toml"), e))?;
+    if manifest.contains("\nserialize-responses = []") {
+        jobs.push(BuildJob {
+            dir: ours_src,
+            target_dir: ours_target.clone(),
+            extra: &["--features", "serialize-responses,deserialize-requests"],
+        });
+        labels.push(
+            "the same crate with both serde directions on every type (`--features \
+             serialize-responses,deserialize-requests`)",
+        );
     }
     let oag_job = match &ctx.oag {
         Ok(_) if oag_dir(ctx).join("Cargo.toml").is_file() => {
@@ -367,7 +389,7 @@ pub fn build_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
                 format!(
                     "generated crate build: {} crate, {}, `cargo {}`",
                     ctx.spec_label,
-                    variants[i - 1].1,
+                    labels[i - 1],
                     ctx.build_verb
                 ),
                 "report (the first build row is the target)".to_string(),

@@ -36,6 +36,10 @@ pub struct GenerateOptions {
     pub interface: Interface,
     /// Which struct builders the builder interface keeps (see `pipeline::prune`).
     pub struct_builders: crate::pipeline::prune::StructBuilders,
+    /// Whether operation code is rewritten smaller (see `pipeline::lean`).
+    pub operation_code: crate::pipeline::lean::OperationCode,
+    /// Which serde derives the types carry (see `pipeline::serde_dirs`).
+    pub serde_directions: crate::pipeline::serde_dirs::SerdeDirections,
 }
 
 /// Output of progenitor for one document.

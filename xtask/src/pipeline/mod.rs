@@ -3,11 +3,13 @@
 pub mod check;
 pub mod format;
 pub mod generate;
+pub mod lean;
 pub mod load;
 pub mod normalize;
 pub mod overlay;
 pub mod prune;
 pub mod refs;
+pub mod serde_dirs;
 pub mod upgrade;
 pub mod write;
 
@@ -148,6 +150,22 @@ pub fn render(spec: &CrateSpec) -> Result<Rendered> {
                 .insert("drop-struct-builder-not-in-requests", dropped);
         }
     }
+    if spec.generate.serde_directions == serde_dirs::SerdeDirections::Used {
+        let gated = serde_dirs::gate_serde_directions(&mut file);
+        for (key, n) in [
+            ("gate-serialize-of-response-types", gated.serialize),
+            ("gate-deserialize-of-request-types", gated.deserialize),
+        ] {
+            if n > 0 {
+                report.counts.insert(key, n);
+            }
+        }
+    }
+    if spec.generate.operation_code == lean::OperationCode::Lean {
+        for (rewrite, n) in lean::lean_operations(&mut file) {
+            report.counts.insert(rewrite, n);
+        }
+    }
     let code = format::unparse(&file);
     let header = header_lines(spec)?;
     let comment =
@@ -266,7 +284,9 @@ fn cargo_toml(spec: &CrateSpec, code: &str) -> String {
             for (name, _) in &deps {
                 out.push_str(&format!("{name} = {{ workspace = true }}\n"));
             }
-            out.push_str("psd2-hooks = { workspace = true }\n\n[lints]\nworkspace = true\n");
+            out.push_str("psd2-hooks = { workspace = true }\n");
+            out.push_str(&serde_dirs::features_toml(code));
+            out.push_str("\n[lints]\nworkspace = true\n");
         }
         CrateMode::Standalone { hooks_path } => {
             out.push_str("edition = \"2024\"\npublish = false\n\n[workspace]\n\n[dependencies]\n");
@@ -277,6 +297,7 @@ fn cargo_toml(spec: &CrateSpec, code: &str) -> String {
                 "psd2-hooks = {{ path = \"{}\" }}\n",
                 hooks_path.display()
             ));
+            out.push_str(&serde_dirs::features_toml(code));
         }
     }
     out

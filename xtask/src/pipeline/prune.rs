@@ -79,14 +79,17 @@ pub fn prune_struct_builders(file: &mut syn::File) -> usize {
     removed
 }
 
-fn module<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a Vec<syn::Item>> {
+pub(super) fn module<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a Vec<syn::Item>> {
     items.iter().find_map(|item| match item {
         syn::Item::Mod(m) if m.ident == name => m.content.as_ref().map(|(_, items)| items),
         _ => None,
     })
 }
 
-fn module_mut<'a>(items: &'a mut [syn::Item], name: &str) -> Option<&'a mut Vec<syn::Item>> {
+pub(super) fn module_mut<'a>(
+    items: &'a mut [syn::Item],
+    name: &str,
+) -> Option<&'a mut Vec<syn::Item>> {
     items.iter_mut().find_map(|item| match item {
         syn::Item::Mod(m) if m.ident == name => m.content.as_mut().map(|(_, items)| items),
         _ => None,
@@ -94,7 +97,7 @@ fn module_mut<'a>(items: &'a mut [syn::Item], name: &str) -> Option<&'a mut Vec<
 }
 
 /// The types module's named items (structs, enums, aliases) and their definitions.
-fn type_items(types: &[syn::Item]) -> BTreeMap<String, TokenStream> {
+pub(super) fn type_items(types: &[syn::Item]) -> BTreeMap<String, TokenStream> {
     let mut names = BTreeMap::new();
     for item in types {
         let (ident, body) = match item {
@@ -109,7 +112,7 @@ fn type_items(types: &[syn::Item]) -> BTreeMap<String, TokenStream> {
 }
 
 /// Adds every identifier in `tokens` that names a type of the types module to `found`.
-fn mentioned(
+pub(super) fn mentioned(
     tokens: TokenStream,
     names: &BTreeMap<String, TokenStream>,
     found: &mut BTreeSet<String>,
@@ -129,7 +132,10 @@ fn mentioned(
 }
 
 /// Every type reachable from `roots` through fields, variants and aliases.
-fn closure(roots: BTreeSet<String>, names: &BTreeMap<String, TokenStream>) -> BTreeSet<String> {
+pub(super) fn closure(
+    roots: BTreeSet<String>,
+    names: &BTreeMap<String, TokenStream>,
+) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     let mut work: Vec<String> = roots.into_iter().collect();
     while let Some(name) = work.pop() {
