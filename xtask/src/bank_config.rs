@@ -199,7 +199,10 @@ drop_headers = ["Digest", "Signature"]
         assert_eq!(c.generate.serde_directions, SerdeDirections::Both);
         let text = GOOD.replace("[generate]", "[generate]\nserde_directions = \"serialize\"");
         let err = BankConfig::parse(&text, Path::new("bank.toml")).unwrap_err();
-        assert!(err.to_string().contains("unknown variant `serialize`"), "{err}");
+        assert!(
+            err.to_string().contains("unknown variant `serialize`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -43,22 +43,36 @@ pub fn run(args: &CorpusArgs) -> Result<()> {
             continue;
         }
         let start = Instant::now();
-        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .arg("build")
-            .current_dir(&out)
-            .env("CARGO_TARGET_DIR", target.join("target"))
-            .status()
-            .map_err(|e| Error::Command {
-                command: "cargo build".into(),
-                message: e.to_string(),
-            })?;
-        if !status.success() {
-            return Err(Error::Command {
-                command: format!("cargo build (in {})", out.display()),
-                message: format!("exit status {status}"),
-            });
-        }
+        cargo(&out, &target, &["build"])?;
         println!("{stem}: compiled in {:.1}s", start.elapsed().as_secs_f64());
+        // The serde directions behind features must compile too.
+        let start = Instant::now();
+        cargo(&out, &target, &["check", "--all-features"])?;
+        println!(
+            "{stem}: checked with all features in {:.1}s",
+            start.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// Runs `cargo <args>` in a corpus crate, with the corpus's own target dir.
+fn cargo(dir: &std::path::Path, target: &std::path::Path, args: &[&str]) -> Result<()> {
+    let shown = format!("cargo {} (in {})", args.join(" "), dir.display());
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target.join("target"))
+        .status()
+        .map_err(|e| Error::Command {
+            command: shown.clone(),
+            message: e.to_string(),
+        })?;
+    if !status.success() {
+        return Err(Error::Command {
+            command: shown,
+            message: format!("exit status {status}"),
+        });
     }
     Ok(())
 }

@@ -313,8 +313,7 @@ pub fn build_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
             |spec| {
                 spec.generate.struct_builders = crate::pipeline::prune::StructBuilders::All;
                 spec.generate.operation_code = crate::pipeline::lean::OperationCode::AsGenerated;
-                spec.generate.serde_directions =
-                    crate::pipeline::serde_dirs::SerdeDirections::Both;
+                spec.generate.serde_directions = crate::pipeline::serde_dirs::SerdeDirections::Both;
             },
         ),
         (
