@@ -799,7 +799,8 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
         }
     }
     ///One error.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ErrorDetail {
         ///Error code.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -809,7 +810,8 @@ Known values: PENDING, COMPLETE, FAILED. Other values may appear.*/
         pub message: ::std::option::Option<::std::string::String>,
     }
     ///Handelsbanken error body (IBM API Connect style; assumed shape).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ErrorResponse {
         ///Detailed errors, when there are any.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1684,7 +1686,8 @@ Known values: outstandingTransaction, noClient, started, userSign, expiredTransa
         }
     }
     ///OAuth 2.0 error answer of the token endpoint (RFC 6749 section 5.2).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct OAuthError {
         ///Error code, for example invalid_request, invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope.
         pub error: ::std::string::String,
@@ -2927,17 +2930,12 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "poll_decoupled_authorization",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "poll_decoupled_authorization",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -3191,17 +3189,12 @@ pub mod builder {
                 .json(&body)
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "init_decoupled_authorization",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "init_decoupled_authorization",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -3282,17 +3275,8 @@ pub mod builder {
                 .form_urlencoded(&body)?
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_token",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(client, request, "get_token")
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 => {
@@ -3504,17 +3488,12 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_card_accounts",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_card_accounts",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -3751,17 +3730,12 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_card_account_details",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_card_account_details",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -3998,17 +3972,12 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_card_account_balances",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_card_account_balances",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -4339,17 +4308,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("dateTo", &date_to))
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_card_account_transactions",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_card_account_transactions",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -4642,17 +4606,12 @@ pub mod builder {
                 .json(&body)
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_consent",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "create_consent",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -4886,17 +4845,8 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_consent",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(client, request, "get_consent")
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -5130,17 +5080,12 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_consent",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "delete_consent",
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -5377,17 +5322,12 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_consent_status",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_consent_status",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -5599,17 +5539,8 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_accounts",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(client, request, "get_accounts")
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -5843,17 +5774,12 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_account_details",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_account_details",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -6155,17 +6081,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("dateTo", &date_to))
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_account_transactions",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_account_transactions",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -6201,6 +6122,27 @@ mod psd2_support {
         V: ::std::convert::TryInto<T>,
     {
         value.try_into().map_err(|_| failure.to_string())
+    }
+    /// Runs the request through the `psd2_hooks` pre-hook and the client's hooks and
+    /// sends it: what every operation's `send()` does between building the request
+    /// and reading the response's status.
+    pub(super) async fn execute<E>(
+        client: &super::Client,
+        mut request: ::reqwest::Request,
+        operation_id: &'static str,
+    ) -> ::std::result::Result<::reqwest::Response, progenitor_client::Error<E>> {
+        use progenitor_client::ClientHooks as _;
+        let info = progenitor_client::OperationInfo {
+            operation_id,
+        };
+        match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
+            Ok(_) => {}
+            Err(e) => return Err(progenitor_client::Error::Custom(e.to_string())),
+        }
+        client.pre(&mut request, &info).await?;
+        let result = client.exec(request, &info).await;
+        client.post(&result, &info).await?;
+        Ok(result?)
     }
     /// A struct builder setter's conversion, naming the field and the cause.
     pub(super) fn convert_field<V, T>(

@@ -590,7 +590,8 @@ must be accepted.
         pub unit_currency: ::std::option::Option<::std::string::String>,
     }
     ///Berlin Group error body, shared by every API operation.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ErrorResponse {
         ///Links by name.
         #[serde(
@@ -607,13 +608,15 @@ must be accepted.
         pub tpp_messages: ::std::vec::Vec<TppMessage>,
     }
     ///A link.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct Href {
         ///Path (relative to the API host) or absolute URL.
         pub href: ::std::string::String,
     }
     ///Error of the token endpoint (RFC 6749 section 5.2).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct OAuthError {
         /**Error code, e.g. `invalid_request`, `invalid_client`, `invalid_grant`,
 `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`.
@@ -883,7 +886,8 @@ and AIS of corporate PSUs (`accountinformation private` assumed for private PSUs
         pub token_type: ::std::string::String,
     }
     ///One message to the TPP.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct TppMessage {
         ///`ERROR` or `WARNING`.
         pub category: ::std::string::String,
@@ -2379,17 +2383,8 @@ pub mod builder {
                 .form_urlencoded(&body)?
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_token",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(client, request, "get_token")
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 => {
@@ -2676,17 +2671,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("withBalance", &with_balance))
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_account_list",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_account_list",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
@@ -2996,17 +2986,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("withBalance", &with_balance))
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_account_details",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_account_details",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
@@ -3295,17 +3280,8 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_balances",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(client, request, "get_balances")
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
@@ -3687,17 +3663,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("dateTo", &date_to))
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_transaction_list",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_transaction_list",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
@@ -4006,17 +3977,12 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_transaction_details",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_transaction_details",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
@@ -4257,17 +4223,12 @@ pub mod builder {
                 .json(&body)
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_consent",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "create_consent",
+                )
+                .await?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
@@ -4518,17 +4479,8 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_consent",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(client, request, "get_consent")
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
@@ -4776,17 +4728,12 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_consent",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "delete_consent",
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
                 400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
@@ -5074,17 +5021,12 @@ pub mod builder {
                 .json(&body)
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "start_consent_authorisation",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "start_consent_authorisation",
+                )
+                .await?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
@@ -5357,17 +5299,12 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_consent_authorisation",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_consent_authorisation",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
@@ -5618,17 +5555,12 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_consent_status",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_consent_status",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
@@ -5665,6 +5597,27 @@ mod psd2_support {
         V: ::std::convert::TryInto<T>,
     {
         value.try_into().map_err(|_| failure.to_string())
+    }
+    /// Runs the request through the `psd2_hooks` pre-hook and the client's hooks and
+    /// sends it: what every operation's `send()` does between building the request
+    /// and reading the response's status.
+    pub(super) async fn execute<E>(
+        client: &super::Client,
+        mut request: ::reqwest::Request,
+        operation_id: &'static str,
+    ) -> ::std::result::Result<::reqwest::Response, progenitor_client::Error<E>> {
+        use progenitor_client::ClientHooks as _;
+        let info = progenitor_client::OperationInfo {
+            operation_id,
+        };
+        match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
+            Ok(_) => {}
+            Err(e) => return Err(progenitor_client::Error::Custom(e.to_string())),
+        }
+        client.pre(&mut request, &info).await?;
+        let result = client.exec(request, &info).await;
+        client.post(&result, &info).await?;
+        Ok(result?)
     }
     /// A struct builder setter's conversion, naming the field and the cause.
     pub(super) fn convert_field<V, T>(

@@ -642,7 +642,8 @@ optional: the bank leaves out `message` in some answers, and documents its 401 b
 a bare `_links` object, while other 401 answers carry the error fields. One tolerant
 schema reads all of them (see assumption 10).
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct ErrorResponse {
         /**Machine readable error code, e.g. `FORMAT_ERROR`, `RESOURCE_UNKNOWN`,
 `SYSTEM_ERROR`, `SIGNATURE_INVALID`, `CERTIFICATE_INVALID`, `CONSENT_INVALID`,
@@ -748,7 +749,8 @@ Known values: GET, PUT, POST, DELETE. Other values may appear.*/
         }
     }
     ///A hyperlink to a related resource, with the HTTP methods it accepts.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     pub struct Link {
         ///Absolute URL (or path) of the linked resource.
         pub href: ::std::string::String,
@@ -757,7 +759,8 @@ Known values: GET, PUT, POST, DELETE. Other values may appear.*/
         pub verbs: ::std::vec::Vec<HttpMethod>,
     }
     ///Hyperlinks keyed by their relation name (e.g. `self`, `balances`, `transactions`).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, Clone, Debug)]
+    #[cfg_attr(feature = "serialize-responses", derive(::serde::Serialize))]
     #[serde(transparent)]
     pub struct Links(pub ::std::collections::HashMap<::std::string::String, Link>);
     impl ::std::ops::Deref for Links {
@@ -2942,17 +2945,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("withBalance", &with_balance))
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_account_list",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_account_list",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -3508,17 +3506,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("withBalance", &with_balance))
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_account_details",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_account_details",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -4050,17 +4043,8 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_balances",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(client, request, "get_balances")
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -4680,17 +4664,12 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("withBalance", &with_balance))
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_transaction_list",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_transaction_list",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -5213,17 +5192,12 @@ pub mod builder {
                 .json(&body)
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_consent",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "create_consent",
+                )
+                .await?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -5738,17 +5712,8 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_consent",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(client, request, "get_consent")
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -6260,17 +6225,12 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_consent",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "delete_consent",
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -6822,17 +6782,12 @@ pub mod builder {
                 .json(&body)
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "start_consent_authorisation",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "start_consent_authorisation",
+                )
+                .await?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -7368,17 +7323,12 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_consent_authorisation",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_consent_authorisation",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -7893,17 +7843,12 @@ pub mod builder {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_consent_status",
-            };
-            match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
-                Ok(_) => {}
-                Err(e) => return Err(Error::Custom(e.to_string())),
-            }
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_consent_status",
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
@@ -7939,6 +7884,27 @@ mod psd2_support {
         V: ::std::convert::TryInto<T>,
     {
         value.try_into().map_err(|_| failure.to_string())
+    }
+    /// Runs the request through the `psd2_hooks` pre-hook and the client's hooks and
+    /// sends it: what every operation's `send()` does between building the request
+    /// and reading the response's status.
+    pub(super) async fn execute<E>(
+        client: &super::Client,
+        mut request: ::reqwest::Request,
+        operation_id: &'static str,
+    ) -> ::std::result::Result<::reqwest::Response, progenitor_client::Error<E>> {
+        use progenitor_client::ClientHooks as _;
+        let info = progenitor_client::OperationInfo {
+            operation_id,
+        };
+        match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
+            Ok(_) => {}
+            Err(e) => return Err(progenitor_client::Error::Custom(e.to_string())),
+        }
+        client.pre(&mut request, &info).await?;
+        let result = client.exec(request, &info).await;
+        client.post(&result, &info).await?;
+        Ok(result?)
     }
     /// A struct builder setter's conversion, naming the field and the cause.
     pub(super) fn convert_field<V, T>(

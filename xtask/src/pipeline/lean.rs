@@ -94,9 +94,13 @@ pub fn lean_operations(file: &mut syn::File) -> Counts {
             _ => {}
         }
     }
-    let uses_support = ["one-step-field-conversions", "shared-setter-conversion"]
-        .iter()
-        .any(|k| counts.get(k).is_some_and(|n| *n > 0));
+    let uses_support = [
+        "one-step-field-conversions",
+        "shared-setter-conversion",
+        "shared-request-execution",
+    ]
+    .iter()
+    .any(|k| counts.get(k).is_some_and(|n| *n > 0));
     if uses_support {
         file.items.push(support);
     }
@@ -144,6 +148,9 @@ fn rewrite_body(block: &mut syn::Block, is_send: bool, counts: &mut Counts) {
     if is_send {
         let n = one_step_conversions(&mut block.stmts);
         bump(counts, "one-step-field-conversions", n);
+        if shared_execution(&mut block.stmts) {
+            bump(counts, "shared-request-execution", 1);
+        }
     }
     let n = header_loops(&mut block.stmts);
     bump(counts, "header-loop", n);
@@ -155,6 +162,74 @@ fn rewrite_body(block: &mut syn::Block, is_send: bool, counts: &mut Counts) {
             bump(counts, "merge-identical-status-arms", n);
         }
     }
+}
+
+/// The statements of `send()` between building the request and reading the response's
+/// status, exactly as progenitor writes them with the `psd2_hooks` pre-hook (the operation
+/// id is a placeholder).
+fn execution_statements() -> Option<Vec<String>> {
+    let block: syn::Block = parse(quote!({
+        let info = OperationInfo {
+            operation_id: "__operation_id",
+        };
+        match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
+            Ok(_) => (),
+            Err(e) => return Err(Error::Custom(e.to_string())),
+        }
+        client.pre(&mut request, &info).await?;
+        let result = client.exec(request, &info).await;
+        client.post(&result, &info).await?;
+        let response = result?;
+    }))?;
+    Some(block.stmts.iter().map(tokens).collect())
+}
+
+/// Replaces the hook, execution and transport-error statements of `send()` with one call
+/// of the shared `execute` (the same statements, generic over the error type, so rustc
+/// checks them once instead of once per operation); true when it did.
+fn shared_execution(stmts: &mut Vec<syn::Stmt>) -> bool {
+    let Some(expected) = execution_statements() else {
+        return false;
+    };
+    let Some(start) = stmts
+        .iter()
+        .position(|s| tokens(s).starts_with("let info = OperationInfo { operation_id :"))
+    else {
+        return false;
+    };
+    let Some(found) = stmts.get(start..start + expected.len()) else {
+        return false;
+    };
+    let syn::Stmt::Local(info) = &found[0] else {
+        return false;
+    };
+    let Some(syn::Expr::Struct(init)) = info.init.as_ref().map(|i| &*i.expr) else {
+        return false;
+    };
+    let Some(syn::Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(operation_id),
+        ..
+    })) = init.fields.first().map(|f| &f.expr)
+    else {
+        return false;
+    };
+    let placeholder = format!("{:?}", operation_id.value());
+    let same = found
+        .iter()
+        .zip(&expected)
+        .all(|(stmt, want)| *want == tokens(stmt).replace(&placeholder, "\"__operation_id\""));
+    if !same {
+        return false;
+    }
+    let support = format_ident!("{SUPPORT_MODULE}");
+    let operation_id = operation_id.clone();
+    let Some(call) = parse::<syn::Stmt>(quote! {
+        let response = super::#support::execute(client, request, #operation_id).await?;
+    }) else {
+        return false;
+    };
+    stmts.splice(start..start + expected.len(), [call]);
+    true
 }
 
 /// Merges literal arms with identical bodies into the first of them; returns how many arms
@@ -402,30 +477,46 @@ fn setter_assignment(f: &mut syn::ImplItemFn) -> Option<&mut syn::Expr> {
     Some(&mut assign.right)
 }
 
+/// `<receiver>.map_err(|<input>| <body>)` (the body braced or not) → (receiver, body).
+fn map_err_closure<'a>(expr: &'a syn::Expr, input: &str) -> Option<(String, &'a syn::Expr)> {
+    let syn::Expr::MethodCall(map_err) = expr else {
+        return None;
+    };
+    if map_err.method != "map_err" || map_err.args.len() != 1 {
+        return None;
+    }
+    let syn::Expr::Closure(closure) = &map_err.args[0] else {
+        return None;
+    };
+    if tokens(&closure.inputs) != input {
+        return None;
+    }
+    let body = match &*closure.body {
+        syn::Expr::Block(b) if b.block.stmts.len() == 1 => match &b.block.stmts[0] {
+            syn::Stmt::Expr(e, None) => e,
+            _ => return None,
+        },
+        e => e,
+    };
+    Some((tokens(&map_err.receiver), body))
+}
+
+/// Replaces a setter's right-hand side with `code`; counts it.
+fn replace_setter(right: &mut syn::Expr, code: TokenStream, counts: &mut Counts) {
+    if let Some(rewritten) = parse(code) {
+        *right = rewritten;
+        bump(counts, "shared-setter-conversion", 1);
+    }
+}
+
 /// `value.try_into()[.map(Some)].map_err(|_| "msg".to_string())` →
 /// `super::psd2_support::convert(value, "msg")[.map(Some)]`.
 fn operation_setter(f: &mut syn::ImplItemFn, counts: &mut Counts) {
     let Some(right) = setter_assignment(f) else {
         return;
     };
-    let syn::Expr::MethodCall(map_err) = &*right else {
+    let Some((converted, body)) = map_err_closure(right, "_") else {
         return;
-    };
-    if map_err.method != "map_err" || map_err.args.len() != 1 {
-        return;
-    }
-    let syn::Expr::Closure(closure) = &map_err.args[0] else {
-        return;
-    };
-    if tokens(&closure.inputs) != "_" {
-        return;
-    }
-    let body = match &*closure.body {
-        syn::Expr::Block(b) if b.block.stmts.len() == 1 => match &b.block.stmts[0] {
-            syn::Stmt::Expr(e, None) => e,
-            _ => return,
-        },
-        e => e,
     };
     let syn::Expr::MethodCall(to_string) = body else {
         return;
@@ -440,24 +531,15 @@ fn operation_setter(f: &mut syn::ImplItemFn, counts: &mut Counts) {
     if to_string.method != "to_string" || !to_string.args.is_empty() {
         return;
     }
-    let converted = tokens(&map_err.receiver);
-    let wrap_some = match converted.as_str() {
-        "value . try_into ()" => false,
-        "value . try_into () . map (Some)" => true,
+    let support = format_ident!("{SUPPORT_MODULE}");
+    let code = match converted.as_str() {
+        "value . try_into ()" => quote!(super::#support::convert(value, #message)),
+        "value . try_into () . map (Some)" => {
+            quote!(super::#support::convert(value, #message).map(Some))
+        }
         _ => return,
     };
-    let support = format_ident!("{SUPPORT_MODULE}");
-    let message = message.clone();
-    let rewritten = if wrap_some {
-        parse(quote!(super::#support::convert(value, #message).map(Some)))
-    } else {
-        parse(quote!(super::#support::convert(value, #message)))
-    };
-    let Some(rewritten) = rewritten else {
-        return;
-    };
-    *right = rewritten;
-    bump(counts, "shared-setter-conversion", 1);
+    replace_setter(right, code, counts);
 }
 
 /// `value.try_into().map_err(|e| format!("error converting supplied value for F: {e}"))` →
@@ -466,28 +548,12 @@ fn struct_setter(f: &mut syn::ImplItemFn, counts: &mut Counts) {
     let Some(right) = setter_assignment(f) else {
         return;
     };
-    let syn::Expr::MethodCall(map_err) = &*right else {
+    let Some((converted, body)) = map_err_closure(right, "e") else {
         return;
     };
-    if map_err.method != "map_err"
-        || map_err.args.len() != 1
-        || tokens(&map_err.receiver) != "value . try_into ()"
-    {
+    if converted != "value . try_into ()" {
         return;
     }
-    let syn::Expr::Closure(closure) = &map_err.args[0] else {
-        return;
-    };
-    if tokens(&closure.inputs) != "e" {
-        return;
-    }
-    let body = match &*closure.body {
-        syn::Expr::Block(b) if b.block.stmts.len() == 1 => match &b.block.stmts[0] {
-            syn::Stmt::Expr(e, None) => e,
-            _ => return,
-        },
-        e => e,
-    };
     let syn::Expr::Macro(mac) = body else {
         return;
     };
@@ -508,12 +574,8 @@ fn struct_setter(f: &mut syn::ImplItemFn, counts: &mut Counts) {
         return;
     }
     let support = format_ident!("{SUPPORT_MODULE}");
-    let Some(rewritten) = parse(quote!(super::super::#support::convert_field(value, #field)))
-    else {
-        return;
-    };
-    *right = rewritten;
-    bump(counts, "shared-setter-conversion", 1);
+    let code = quote!(super::super::#support::convert_field(value, #field));
+    replace_setter(right, code, counts);
 }
 
 /// The helpers the rewritten code calls.
@@ -538,6 +600,26 @@ fn support_module() -> Option<syn::Item> {
                 V: ::std::convert::TryInto<T>,
             {
                 value.try_into().map_err(|_| failure.to_string())
+            }
+
+            /// Runs the request through the `psd2_hooks` pre-hook and the client's hooks and
+            /// sends it: what every operation's `send()` does between building the request
+            /// and reading the response's status.
+            pub(super) async fn execute<E>(
+                client: &super::Client,
+                mut request: ::reqwest::Request,
+                operation_id: &'static str,
+            ) -> ::std::result::Result<::reqwest::Response, progenitor_client::Error<E>> {
+                use progenitor_client::ClientHooks as _;
+                let info = progenitor_client::OperationInfo { operation_id };
+                match (psd2_hooks::pre_request)(&client.inner, &mut request).await {
+                    Ok(_) => {}
+                    Err(e) => return Err(progenitor_client::Error::Custom(e.to_string())),
+                }
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                Ok(result?)
             }
 
             /// A struct builder setter's conversion, naming the field and the cause.
@@ -764,5 +846,78 @@ mod tests {
         let mut f = file(tokens.clone());
         assert!(lean_operations(&mut f).is_empty());
         assert_eq!(code(&f), code(&file(tokens)));
+    }
+}
+
+#[cfg(test)]
+mod execution_tests {
+    use super::*;
+
+    fn send_with(hook: TokenStream) -> syn::File {
+        syn::parse2(quote! {
+            pub mod builder {
+                impl<'a> Op<'a> {
+                    pub async fn send(self) -> R {
+                        #[allow(unused_mut)]
+                        let mut request = client.client.get(url).build()?;
+                        let info = OperationInfo {
+                            operation_id: "get_thing",
+                        };
+                        match (#hook)(&client.inner, &mut request).await {
+                            Ok(_) => (),
+                            Err(e) => return Err(Error::Custom(e.to_string())),
+                        }
+                        client.pre(&mut request, &info).await?;
+                        let result = client.exec(request, &info).await;
+                        client.post(&result, &info).await?;
+                        let response = result?;
+                        match response.status().as_u16() {
+                            200u16 => ResponseValue::from_response(response).await,
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    }
+                }
+            }
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_hook_and_execution_statements_become_one_shared_call() {
+        let mut f = send_with(quote!(psd2_hooks::pre_request));
+        let counts = lean_operations(&mut f);
+        assert_eq!(counts["shared-request-execution"], 1);
+        let got = prettyplease::unparse(&f);
+        let squeezed = got.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            squeezed.contains(
+                "let mut request = client.client.get(url).build()?; let response = \
+                 super::psd2_support::execute(client, request, \"get_thing\") .await?; \
+                 match response.status().as_u16() {"
+            ),
+            "{got}"
+        );
+        let (send, _) = got.split_once("mod psd2_support").unwrap();
+        assert!(!send.contains("let info"), "{got}");
+        // The helper runs the same statements, generic over the error type.
+        for line in [
+            "let info = progenitor_client::OperationInfo { operation_id, };",
+            "match (psd2_hooks::pre_request)(&client.inner, &mut request).await {",
+            "Err(e) => return Err(progenitor_client::Error::Custom(e.to_string())),",
+            "client.pre(&mut request, &info).await?;",
+            "let result = client.exec(request, &info).await;",
+            "client.post(&result, &info).await?;",
+            "Ok(result?)",
+        ] {
+            assert!(squeezed.contains(line), "helper lacks {line:?}:\n{got}");
+        }
+    }
+
+    #[test]
+    fn other_execution_code_is_left_alone() {
+        let tokens = send_with(quote!(other_hooks::pre_request));
+        let mut f = tokens.clone();
+        assert!(!lean_operations(&mut f).contains_key("shared-request-execution"));
+        assert_eq!(prettyplease::unparse(&f), prettyplease::unparse(&tokens));
     }
 }

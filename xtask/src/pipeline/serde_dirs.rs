@@ -11,9 +11,8 @@
 //! `Error<E>` of each operation), each closed over fields and variants. For a type only a
 //! response reaches, `Serialize` moves behind the crate feature [`SERIALIZE_RESPONSES`];
 //! for a type only a request reaches, `Deserialize` moves behind [`DESERIALIZE_REQUESTS`].
-//! Types both reach, or neither, keep both derives, and so do error bodies (the `E` of
-//! `Error<E>` and what it contains): a client reports them, and the facade re-reads a
-//! bank's error body from its JSON. Turning both features on gives back the
+//! Types both reach, or neither, keep both derives. (The facade, which re-reads a bank's
+//! error body from its JSON, turns [`SERIALIZE_RESPONSES`] on.) Turning both features on gives back the
 //! API typify writes. `serde_directions = "both"` in `bank.toml` turns the stage off.
 
 use crate::pipeline::prune::{closure, mentioned, module, module_mut, type_items};
@@ -57,8 +56,6 @@ pub fn gate_serde_directions(file: &mut syn::File) -> Gated {
     let mut operation = |inputs: TokenStream, output: &syn::ReturnType| {
         mentioned(inputs, &names, &mut requests);
         mentioned(output.to_token_stream(), &names, &mut responses);
-        // Error bodies keep both directions (see the module docs).
-        mentioned(error_type(output), &names, &mut requests);
     };
     // Positional methods (`impl Client { pub async fn op(&self, x: T) -> Result<..> }`).
     for item in &file.items {
@@ -104,28 +101,6 @@ pub fn gate_serde_directions(file: &mut syn::File) -> Gated {
         }
     }
     gated
-}
-
-/// The error side of `-> Result<T, E>` (the second type argument), or nothing.
-fn error_type(output: &syn::ReturnType) -> TokenStream {
-    let syn::ReturnType::Type(_, ty) = output else {
-        return TokenStream::new();
-    };
-    let syn::Type::Path(path) = &**ty else {
-        return TokenStream::new();
-    };
-    let Some(last) = path.path.segments.last() else {
-        return TokenStream::new();
-    };
-    match &last.arguments {
-        syn::PathArguments::AngleBracketed(args) if last.ident == "Result" => args
-            .args
-            .iter()
-            .nth(1)
-            .map(ToTokens::to_token_stream)
-            .unwrap_or_default(),
-        _ => TokenStream::new(),
-    }
 }
 
 fn fns(items: &[syn::ImplItem]) -> impl Iterator<Item = &syn::ImplItemFn> {
@@ -307,7 +282,7 @@ mod tests {
         assert_eq!(
             gated,
             Gated {
-                serialize: 2,
+                serialize: 4,
                 deserialize: 2
             }
         );
@@ -321,9 +296,9 @@ mod tests {
                 "Item: derive (Deserialize , Debug) cfg_attr (feature = \"serialize-responses\" , derive (Serialize))",
                 // In a request and a response: both stay.
                 "Shared: derive (Deserialize , Serialize)",
-                // Error bodies keep both, with what they contain.
-                "Problem: derive (Deserialize , Serialize)",
-                "Message: derive (Deserialize , Serialize)",
+                // Error bodies are received like any response.
+                "Problem: derive (Deserialize) cfg_attr (feature = \"serialize-responses\" , derive (Serialize))",
+                "Message: derive (Deserialize) cfg_attr (feature = \"serialize-responses\" , derive (Serialize))",
                 // Only Deserialize already: nothing to gate.
                 "OnlyDe: derive (Deserialize) serde (rename_all = \"camelCase\")",
                 // Reached by no operation: left as typify wrote it.
