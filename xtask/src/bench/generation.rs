@@ -269,11 +269,11 @@ fn build_interleaved(ctx: &Ctx, jobs: &[BuildJob]) -> Vec<Result<Vec<f64>>> {
 
 /// Rows "generated crate build": `cargo build` of both Berlin Group crates, each in its own
 /// target dir with its dependencies built first (untimed), the crate itself from scratch.
-/// The headline row is our default (builder interface, struct builders only for request
-/// types). Two more rows build the same spec with every struct builder
-/// (`--struct-builders all`, what the generator wrote before the prune stage) and with
-/// `--interface positional`, to show what each costs. All crates are built in turn, round by
-/// round, in one run.
+/// The headline row is our default. More rows show what the generator's choices cost: the
+/// same spec as progenitor and typify write it (prune, lean and serde stages off), the
+/// positional interface, and our crate with both serde directions on
+/// (`--features serialize-responses,deserialize-requests`). All crates are built in turn,
+/// round by round, in one run.
 pub fn build_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
     let what = format!(
         "generated crate build: {} crate, `cargo {}` (dev profile, deps pre-built, no incremental)",
