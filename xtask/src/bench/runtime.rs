@@ -22,8 +22,11 @@ pub struct Sizes {
     pub latency_ms: u64,
     /// Concurrency limit of the bounded helper.
     pub limit: u64,
-    /// Samples per streaming and concurrency figure.
+    /// Samples per concurrency figure.
     pub reps: usize,
+    /// Samples per streaming figure, per history length: a short run (about 2 s at
+    /// 100,000) is noisier, so it gets more samples.
+    pub stream_reps: [usize; 2],
     /// Criterion: warm-up seconds, measurement seconds, samples.
     pub criterion: (f64, f64, usize),
 }
@@ -36,6 +39,7 @@ pub const FULL: Sizes = Sizes {
     latency_ms: 50,
     limit: 10,
     reps: 3,
+    stream_reps: [7, 3],
     criterion: (2.0, 5.0, 50),
 };
 
@@ -47,6 +51,7 @@ pub const SMOKE: Sizes = Sizes {
     latency_ms: 10,
     limit: 10,
     reps: 1,
+    stream_reps: [1, 1],
     criterion: (0.2, 0.5, 10),
 };
 
@@ -128,10 +133,11 @@ fn stream_modes(
     bin: &Path,
     modes: &[&str],
     history: u64,
+    reps: usize,
     sizes: &Sizes,
 ) -> Vec<std::result::Result<StreamSamples, String>> {
     let slots = modes.iter().map(|_| Ok(Vec::new())).collect();
-    super::exec::interleaved(modes, slots, sizes.reps, |mode| {
+    super::exec::interleaved(modes, slots, reps, |mode| {
         stream_once(ctx, bin, mode, history, sizes)
     })
     .into_iter()
@@ -148,9 +154,10 @@ fn stream_modes(
 pub fn streaming_rows(ctx: &Ctx, bin: &Path, sizes: &Sizes) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut facade_rss: Vec<Option<Stats>> = Vec::new();
-    for history in sizes.histories {
+    for (history, reps) in sizes.histories.into_iter().zip(sizes.stream_reps) {
         println!("streaming {history} transactions (facade, raw, floor)...");
-        let mut modes = stream_modes(ctx, bin, &["facade", "raw", "floor"], history, sizes);
+        let modes = ["facade", "raw", "floor"];
+        let mut modes = stream_modes(ctx, bin, &modes, history, reps, sizes);
         let floor = modes.pop().unwrap_or_else(|| Err("not run".into()));
         let raw = modes.pop().unwrap_or_else(|| Err("not run".into()));
         let facade = modes.pop().unwrap_or_else(|| Err("not run".into()));

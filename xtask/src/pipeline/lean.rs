@@ -1,7 +1,7 @@
-//! Stage 5c: the same operation code in less of it (compile time, not behaviour).
+//! Stage 5d: the same operation code in less of it (compile time, not behaviour).
 //!
 //! progenitor writes every operation out in full, and rustc's time on a generated crate is
-//! mostly type checking, borrow checking and drop elaboration of those bodies. Four
+//! mostly type checking, borrow checking and drop elaboration of those bodies. Five
 //! rewrites on the syn tree keep what every operation does and shrink what rustc checks:
 //!
 //! - **Status arms.** `match response.status().as_u16()` arms with identical bodies (every
@@ -15,6 +15,9 @@
 //! - **Headers.** A run of `header_map.append("Name", x.to_string().try_into()?)` statements
 //!   (optional ones inside `if let Some(value) = x`) becomes one loop over
 //!   `(name, Option<String>)` pairs, appended in the same order with the same error.
+//! - **Execution.** The pre-hook, `pre`/`exec`/`post` and transport-error statements of
+//!   every `send()` become one call of a shared `execute`: the same statements, generic
+//!   over the error type, so rustc checks them once instead of once per operation.
 //! - **Setters.** Operation builder setters (`.try_into().map_err(|_| "conversion to ...")`)
 //!   and typify struct builder setters (`.map_err(|e| format!("error converting supplied
 //!   value for field: {e}"))`) call one shared helper instead of each carrying a closure;

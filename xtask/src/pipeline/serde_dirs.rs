@@ -1,4 +1,4 @@
-//! Stage 5d: each type derives the serde direction the client uses; the other is a feature.
+//! Stage 5c: each type derives the serde direction the client uses; the other is a feature.
 //!
 //! typify derives both `Serialize` and `Deserialize` on every type. The client only ever
 //! serializes what it sends (bodies, query and header values) and deserializes what it
