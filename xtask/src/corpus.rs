@@ -59,7 +59,7 @@ pub fn run(args: &CorpusArgs) -> Result<()> {
 /// Runs `cargo <args>` in a corpus crate, with the corpus's own target dir.
 fn cargo(dir: &std::path::Path, target: &std::path::Path, args: &[&str]) -> Result<()> {
     let shown = format!("cargo {} (in {})", args.join(" "), dir.display());
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let status = Command::new(crate::bench::exec::cargo())
         .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target.join("target"))

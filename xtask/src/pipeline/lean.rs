@@ -60,19 +60,24 @@ pub fn lean_operations(file: &mut syn::File) -> Counts {
     let Some(support) = support_module().filter(|_| !taken) else {
         return counts;
     };
+    // What `send()` runs between building the request and reading its status, parsed once.
+    let execution = execution_statements().unwrap_or_default();
+    let send = Send {
+        execution: &execution,
+    };
     for item in &mut file.items {
         match item {
             // Positional methods (`impl Client`) and whatever else has bodies at the top.
             syn::Item::Impl(imp) => {
                 for f in impl_fns(imp) {
-                    rewrite_body(&mut f.block, false, &mut counts);
+                    rewrite_body(&mut f.block, None, &mut counts);
                 }
             }
             syn::Item::Mod(m) if m.ident == "builder" => {
                 for imp in mod_impls(m) {
                     for f in impl_fns(imp) {
                         if f.sig.ident == "send" {
-                            rewrite_body(&mut f.block, true, &mut counts);
+                            rewrite_body(&mut f.block, Some(&send), &mut counts);
                         } else {
                             operation_setter(f, &mut counts);
                         }
@@ -145,13 +150,19 @@ fn parse<T: syn::parse::Parse>(t: TokenStream) -> Option<T> {
     syn::parse2(t).ok()
 }
 
-/// The top-level statements of one body: headers, field conversions (in `send`) and status
-/// arms.
-fn rewrite_body(block: &mut syn::Block, is_send: bool, counts: &mut Counts) {
-    if is_send {
+/// What only an operation builder's `send()` gets rewritten with.
+struct Send<'a> {
+    /// [`execution_statements`], as token strings (empty if they did not parse).
+    execution: &'a [String],
+}
+
+/// The top-level statements of one body: headers, field conversions and execution (in
+/// `send`) and status arms.
+fn rewrite_body(block: &mut syn::Block, send: Option<&Send<'_>>, counts: &mut Counts) {
+    if let Some(send) = send {
         let n = one_step_conversions(&mut block.stmts);
         bump(counts, "one-step-field-conversions", n);
-        if shared_execution(&mut block.stmts) {
+        if shared_execution(&mut block.stmts, send.execution) {
             bump(counts, "shared-request-execution", 1);
         }
     }
@@ -190,10 +201,10 @@ fn execution_statements() -> Option<Vec<String>> {
 /// Replaces the hook, execution and transport-error statements of `send()` with one call
 /// of the shared `execute` (the same statements, generic over the error type, so rustc
 /// checks them once instead of once per operation); true when it did.
-fn shared_execution(stmts: &mut Vec<syn::Stmt>) -> bool {
-    let Some(expected) = execution_statements() else {
+fn shared_execution(stmts: &mut Vec<syn::Stmt>, expected: &[String]) -> bool {
+    if expected.is_empty() {
         return false;
-    };
+    }
     let Some(start) = stmts
         .iter()
         .position(|s| tokens(s).starts_with("let info = OperationInfo { operation_id :"))
@@ -219,7 +230,7 @@ fn shared_execution(stmts: &mut Vec<syn::Stmt>) -> bool {
     let placeholder = format!("{:?}", operation_id.value());
     let same = found
         .iter()
-        .zip(&expected)
+        .zip(expected)
         .all(|(stmt, want)| *want == tokens(stmt).replace(&placeholder, "\"__operation_id\""));
     if !same {
         return false;
