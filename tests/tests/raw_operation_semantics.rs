@@ -13,7 +13,15 @@
 //!   JSON map to `Ok`/`Error` variants;
 //! - typify struct builders of request bodies: their messages and field order.
 //!
-//! Each test talks to a wiremock server; every assertion compares exact values.
+//! Each test talks to a wiremock server; every assertion compares exact values. Where the
+//! same check applies to every bank, it is written once as a macro and each bank is a row of
+//! its table (`unset_required_in_field_order!`, `setter_conversion_messages!`,
+//! `earliest_failing_field_wins!`, `refused_header_values!`, `declared_error_statuses!`): the row holds what the bank's spec
+//! and generated builder say (field order, messages, declared statuses, error bodies).
+//!
+//! CI runs this file twice: on the generated crates as committed (lean operation code) and
+//! on the same crates regenerated with `cargo xtask generate --operation-code as-generated`
+//! (progenitor's operation code untouched); both must pass.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
@@ -374,48 +382,77 @@ fn sw_error_body(status: u16) -> Value {
 // 1. Unset required parameters
 // =======================================================================================
 
-/// Field order of `hb::builder::GetAccountTransactions` (generated/handelsbanken
-/// client.rs): account_id, continuation_key, date_from, date_to, authorization, country,
-/// psu_ip_address, tpp_request_id, tpp_transaction_id, x_ibm_client_id. The required ones
-/// are reported one by one in that order, whatever is still unset after them.
-#[tokio::test]
-async fn hb_unset_required_parameters_are_reported_in_field_order() {
-    let server = server_replying(200, json!({"transactions": []})).await;
-    let c = hb_client(&server);
-    let b = c.get_account_transactions();
-    assert_eq!(
-        invalid_request(b.clone().send().await),
-        "account_id was not initialized"
-    );
-    let b = b.account_id("acc-1");
-    assert_eq!(
-        invalid_request(b.clone().send().await),
-        "authorization was not initialized"
-    );
-    let b = b.authorization("Bearer t");
-    assert_eq!(
-        invalid_request(b.clone().send().await),
-        "country was not initialized"
-    );
-    let b = b.country("SE");
-    assert_eq!(
-        invalid_request(b.clone().send().await),
-        "tpp_request_id was not initialized"
-    );
-    let b = b.tpp_request_id(REQUEST_ID);
-    assert_eq!(
-        invalid_request(b.clone().send().await),
-        "tpp_transaction_id was not initialized"
-    );
-    let b = b.tpp_transaction_id(TRANSACTION_ID);
-    assert_eq!(
-        invalid_request(b.clone().send().await),
-        "x_ibm_client_id was not initialized"
-    );
-    assert_nothing_sent(&server).await;
-    let page = ok(b.x_ibm_client_id("client-1").send().await);
-    assert!(page.transactions.is_empty());
-    assert_eq!(received(&server).await.len(), 1);
+/// One test per row: starting from an operation builder with its required parameters unset,
+/// `send()` names the first unset one in the builder's *field* order; setting it, the next one
+/// is named, and so on, with nothing sent; once all are set the request goes out and `$done`
+/// checks the answer. A row is `test name: client, server reply, |c| start, [setter(value) =>
+/// the message before it, ...], |server, answer| done;`.
+macro_rules! unset_required_in_field_order {
+    ($($test:ident: $client:ident, ($status:expr, $reply:expr), |$c:ident| $start:expr, [
+        $($setter:ident ( $value:expr ) => $message:literal),+ $(,)?
+    ], |$server:ident, $answer:ident| $done:block;)+) => {$(
+        #[tokio::test]
+        async fn $test() {
+            let $server = server_replying($status, $reply).await;
+            let $c = $client(&$server);
+            let b = $start;
+            $(
+                assert_eq!(invalid_request(b.clone().send().await), $message);
+                let b = b.$setter($value);
+            )+
+            assert_nothing_sent(&$server).await;
+            let $answer = ok(b.send().await);
+            $done
+        }
+    )+};
+}
+
+unset_required_in_field_order! {
+    // Field order of `hb::builder::GetAccountTransactions`: account_id, continuation_key,
+    // date_from, date_to, authorization, country, psu_ip_address, tpp_request_id,
+    // tpp_transaction_id, x_ibm_client_id.
+    hb_unset_required_parameters_are_reported_in_field_order:
+        hb_client, (200, json!({"transactions": []})), |c| c.get_account_transactions(), [
+            account_id("acc-1") => "account_id was not initialized",
+            authorization("Bearer t") => "authorization was not initialized",
+            country("SE") => "country was not initialized",
+            tpp_request_id(REQUEST_ID) => "tpp_request_id was not initialized",
+            tpp_transaction_id(TRANSACTION_ID) => "tpp_transaction_id was not initialized",
+            x_ibm_client_id("client-1") => "x_ibm_client_id was not initialized",
+        ],
+        |server, page| {
+            assert!(page.transactions.is_empty());
+            assert_eq!(received(&server).await.len(), 1);
+        };
+    // Field order of `op::builder::GetTransactionList`: account_id, booking_status,
+    // continuation_key, date_from, date_to, consent_id, psu_corporate_id, psu_id,
+    // psu_ip_address, psu_user_agent, tpp_redirect_preferred, x_bic_fi, x_feature_flags,
+    // x_request_id.
+    op_unset_required_parameters_are_reported_in_field_order:
+        op_client, (200, json!({})), |c| c.get_transaction_list(), [
+            account_id("acc-1") => "account_id was not initialized",
+            booking_status("booked") => "booking_status was not initialized",
+            consent_id("consent-1") => "consent_id was not initialized",
+            x_bic_fi("ESSESESS") => "x_bic_fi was not initialized",
+            x_request_id(REQUEST_ID) => "x_request_id was not initialized",
+        ],
+        |server, _list| {
+            assert_eq!(received(&server).await.len(), 1);
+        };
+    // Field order of `sw::builder::GetConsentAuthorisation`: consent_id, authorisation_id,
+    // (19 optional headers), x_request_id; both path parameters come first.
+    sw_unset_required_parameters_are_reported_in_field_order:
+        sw_client, (200, json!({"scaStatus": "started"})),
+        |c| c.get_consent_authorisation().psu_id("psu-1"), [
+            consent_id("consent-1") => "consent_id was not initialized",
+            authorisation_id("auth-1") => "authorisation_id was not initialized",
+            x_request_id(REQUEST_ID) => "x_request_id was not initialized",
+        ],
+        |server, status| {
+            assert_eq!(status.sca_status, "started");
+            let request = only_request(&server).await;
+            assert_eq!(request.url.path(), "/v1/consents/consent-1/authorisations/auth-1");
+        };
 }
 
 /// With two required parameters unset, the one first in the struct's field order is named,
@@ -458,375 +495,197 @@ async fn hb_path_parameter_is_checked_first_when_it_is_the_first_field() {
     assert_nothing_sent(&server).await;
 }
 
-/// Field order of `op::builder::GetTransactionList`: account_id, booking_status,
-/// continuation_key, date_from, date_to, consent_id, psu_corporate_id, psu_id,
-/// psu_ip_address, psu_user_agent, tpp_redirect_preferred, x_bic_fi, x_feature_flags,
-/// x_request_id.
-#[tokio::test]
-async fn op_unset_required_parameters_are_reported_in_field_order() {
-    let server = server_replying(200, json!({})).await;
-    let c = op_client(&server);
-    let b = c.get_transaction_list();
-    assert_eq!(
-        invalid_request(b.clone().send().await),
-        "account_id was not initialized"
-    );
-    let b = b.account_id("acc-1");
-    assert_eq!(
-        invalid_request(b.clone().send().await),
-        "booking_status was not initialized"
-    );
-    let b = b.booking_status("booked");
-    assert_eq!(
-        invalid_request(b.clone().send().await),
-        "consent_id was not initialized"
-    );
-    let b = b.consent_id("consent-1");
-    assert_eq!(
-        invalid_request(b.clone().send().await),
-        "x_bic_fi was not initialized"
-    );
-    let b = b.x_bic_fi("ESSESESS");
-    assert_eq!(
-        invalid_request(b.clone().send().await),
-        "x_request_id was not initialized"
-    );
-    assert_nothing_sent(&server).await;
-    ok(b.x_request_id(REQUEST_ID).send().await);
-    assert_eq!(received(&server).await.len(), 1);
-}
-
-/// Field order of `sw::builder::GetConsentAuthorisation`: consent_id, authorisation_id,
-/// (19 optional headers), x_request_id; both path parameters come first.
-#[tokio::test]
-async fn sw_unset_required_parameters_are_reported_in_field_order() {
-    let server = server_replying(200, json!({"scaStatus": "started"})).await;
-    let c = sw_client(&server);
-    let b = c.get_consent_authorisation().psu_id("psu-1");
-    assert_eq!(
-        invalid_request(b.clone().send().await),
-        "consent_id was not initialized"
-    );
-    let b = b.consent_id("consent-1");
-    assert_eq!(
-        invalid_request(b.clone().send().await),
-        "authorisation_id was not initialized"
-    );
-    let b = b.authorisation_id("auth-1");
-    assert_eq!(
-        invalid_request(b.clone().send().await),
-        "x_request_id was not initialized"
-    );
-    assert_nothing_sent(&server).await;
-    let status = ok(b.x_request_id(REQUEST_ID).send().await);
-    assert_eq!(status.sca_status, "started");
-    let request = only_request(&server).await;
-    assert_eq!(
-        request.url.path(),
-        "/v1/consents/consent-1/authorisations/auth-1"
-    );
-}
-
 // =======================================================================================
 // 2. Setter conversion failures
 // =======================================================================================
 
-/// No operation parameter of the three crates is a typify newtype with a pattern or length
-/// constraint (their string newtypes convert infallibly), so the fallible conversions are:
-/// generated enums from strings, `Uuid` from strings, and, for every other type, a value
-/// whose `TryFrom` fails ([`Unconvertible`]). The message names the Rust type as progenitor
-/// spells it, with its token spacing (`:: std :: string :: String`).
-#[tokio::test]
-async fn hb_setter_conversion_failures_have_exact_messages() {
-    let server = server_expecting_nothing().await;
-    let c = hb_client(&server);
-    let cases = [
-        (
-            hb_transactions(&c).country("XX"),
-            "conversion to `GetAccountTransactionsCountry` for country failed",
-        ),
-        (
-            hb_transactions(&c).country("se"),
-            "conversion to `GetAccountTransactionsCountry` for country failed",
-        ),
-        (
-            hb_transactions(&c).tpp_request_id("not-a-uuid"),
-            "conversion to `:: uuid :: Uuid` for tpp_request_id failed",
-        ),
-        (
-            hb_transactions(&c).tpp_transaction_id(String::from("1234")),
-            "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed",
-        ),
-        (
-            hb_transactions(&c).account_id(Unconvertible),
-            "conversion to `:: std :: string :: String` for account_id failed",
-        ),
-        (
-            hb_transactions(&c).continuation_key(Unconvertible),
-            "conversion to `:: std :: string :: String` for continuation_key failed",
-        ),
-        (
-            hb_transactions(&c).date_from(Unconvertible),
-            "conversion to `:: chrono :: naive :: NaiveDate` for date_from failed",
-        ),
-        (
-            hb_transactions(&c).date_to(Unconvertible),
-            "conversion to `:: chrono :: naive :: NaiveDate` for date_to failed",
-        ),
-        (
-            hb_transactions(&c).psu_ip_address(Unconvertible),
-            "conversion to `:: std :: string :: String` for psu_ip_address failed",
-        ),
-        (
-            hb_transactions(&c).x_ibm_client_id(Unconvertible),
-            "conversion to `:: std :: string :: String` for x_ibm_client_id failed",
-        ),
-    ];
-    for (builder, expected) in cases {
-        assert_eq!(invalid_request(builder.send().await), expected);
-    }
-    let result = hb_create_consent(&c)
-        .psu_corporate_id_type("PERSON")
-        .send()
-        .await;
-    assert_eq!(
-        invalid_request(result),
-        "conversion to `CreateConsentPsuCorporateIdType` for psu_corporate_id_type failed"
-    );
-    let result = c
-        .get_card_account_transactions()
-        .account_id("card-1")
-        .booking_status("all")
-        .send()
-        .await;
-    assert_eq!(
-        invalid_request(result),
-        "conversion to `GetCardAccountTransactionsBookingStatus` for booking_status failed"
-    );
-    assert_nothing_sent(&server).await;
+// No operation parameter of the three crates is a typify newtype with a pattern or length
+// constraint (their string newtypes convert infallibly), so the fallible conversions are:
+// generated enums from strings, `Uuid` from strings, and, for every other type, a value
+// whose `TryFrom` fails (`Unconvertible`). The message names the Rust type as progenitor
+// spells it, with its token spacing (`:: std :: string :: String`).
+
+/// One test per row: each setter call fails to convert its value, and `send()` reports it
+/// with the exact message (the Rust type as progenitor spells it) before anything is sent.
+/// A row is `test name: client, [builder.setter(value) => message, ...];`, where `builder`
+/// is a function giving a fully set operation builder of that bank.
+macro_rules! setter_conversion_messages {
+    ($($test:ident: $client:ident, [
+        $($builder:ident . $setter:ident ( $value:expr ) => $message:literal),+ $(,)?
+    ];)+) => {$(
+        #[tokio::test]
+        async fn $test() {
+            let server = server_expecting_nothing().await;
+            let c = $client(&server);
+            $(
+                assert_eq!(
+                    invalid_request($builder(&c).$setter($value).send().await),
+                    $message
+                );
+            )+
+            assert_nothing_sent(&server).await;
+        }
+    )+};
 }
 
-#[tokio::test]
-async fn op_setter_conversion_failures_have_exact_messages() {
-    let server = server_expecting_nothing().await;
-    let c = op_client(&server);
-    let cases = [
-        (
-            op_transactions(&c).booking_status("sideways"),
-            "conversion to `BookingStatus` for booking_status failed",
-        ),
-        (
-            op_transactions(&c).x_request_id("6ba7b810"),
-            "conversion to `:: uuid :: Uuid` for x_request_id failed",
-        ),
-        (
-            op_transactions(&c).psu_ip_address(Unconvertible),
-            "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed",
-        ),
-        (
-            op_transactions(&c).tpp_redirect_preferred(Unconvertible),
-            "conversion to `bool` for tpp_redirect_preferred failed",
-        ),
-        (
-            op_transactions(&c).x_bic_fi(Unconvertible),
-            "conversion to `:: std :: string :: String` for x_bic_fi failed",
-        ),
-        (
-            op_transactions(&c).x_feature_flags(Unconvertible),
-            "conversion to `:: std :: string :: String` for x_feature_flags failed",
-        ),
-    ];
-    for (builder, expected) in cases {
-        assert_eq!(invalid_request(builder.send().await), expected);
-    }
-    let result = op_accounts(&c).with_balance(Unconvertible).send().await;
-    assert_eq!(
-        invalid_request(result),
-        "conversion to `bool` for with_balance failed"
-    );
-    assert_nothing_sent(&server).await;
+/// `get_card_account_transactions` with its required path parameter set.
+fn hb_card_transactions(c: &hb::Client) -> hb::builder::GetCardAccountTransactions<'_> {
+    c.get_card_account_transactions().account_id("card-1")
 }
 
-#[tokio::test]
-async fn sw_setter_conversion_failures_have_exact_messages() {
-    let server = server_expecting_nothing().await;
-    let c = sw_client(&server);
-    let cases = [
-        (
-            sw_transactions(&c).psu_context("PUBLIC"),
-            "conversion to `PsuContext` for psu_context failed",
-        ),
-        (
-            sw_transactions(&c).booking_status("BOOKED"),
-            "conversion to `BookingStatus` for booking_status failed",
-        ),
-        (
-            sw_transactions(&c).psu_http_method(Unconvertible),
-            "conversion to `HttpMethod` for psu_http_method failed",
-        ),
-        (
-            sw_transactions(&c).with_balance(Unconvertible),
-            "conversion to `bool` for with_balance failed",
-        ),
-        (
-            sw_transactions(&c).x_request_id("{6ba7b810-9dad}"),
-            "conversion to `:: uuid :: Uuid` for x_request_id failed",
-        ),
-        (
-            sw_transactions(&c).x_future_breaking_changes(Unconvertible),
-            "conversion to `:: std :: string :: String` for x_future_breaking_changes failed",
-        ),
+setter_conversion_messages! {
+    hb_setter_conversion_failures_have_exact_messages: hb_client, [
+        hb_transactions.country("XX")
+            => "conversion to `GetAccountTransactionsCountry` for country failed",
+        hb_transactions.country("se")
+            => "conversion to `GetAccountTransactionsCountry` for country failed",
+        hb_transactions.tpp_request_id("not-a-uuid")
+            => "conversion to `:: uuid :: Uuid` for tpp_request_id failed",
+        hb_transactions.tpp_transaction_id(String::from("1234"))
+            => "conversion to `:: uuid :: Uuid` for tpp_transaction_id failed",
+        hb_transactions.account_id(Unconvertible)
+            => "conversion to `:: std :: string :: String` for account_id failed",
+        hb_transactions.continuation_key(Unconvertible)
+            => "conversion to `:: std :: string :: String` for continuation_key failed",
+        hb_transactions.date_from(Unconvertible)
+            => "conversion to `:: chrono :: naive :: NaiveDate` for date_from failed",
+        hb_transactions.date_to(Unconvertible)
+            => "conversion to `:: chrono :: naive :: NaiveDate` for date_to failed",
+        hb_transactions.psu_ip_address(Unconvertible)
+            => "conversion to `:: std :: string :: String` for psu_ip_address failed",
+        hb_transactions.x_ibm_client_id(Unconvertible)
+            => "conversion to `:: std :: string :: String` for x_ibm_client_id failed",
+        hb_create_consent.psu_corporate_id_type("PERSON")
+            => "conversion to `CreateConsentPsuCorporateIdType` for psu_corporate_id_type failed",
+        hb_card_transactions.booking_status("all")
+            => "conversion to `GetCardAccountTransactionsBookingStatus` for booking_status failed",
     ];
-    for (builder, expected) in cases {
-        assert_eq!(invalid_request(builder.send().await), expected);
-    }
-    assert_nothing_sent(&server).await;
+    op_setter_conversion_failures_have_exact_messages: op_client, [
+        op_transactions.booking_status("sideways")
+            => "conversion to `BookingStatus` for booking_status failed",
+        op_transactions.x_request_id("6ba7b810")
+            => "conversion to `:: uuid :: Uuid` for x_request_id failed",
+        op_transactions.psu_ip_address(Unconvertible)
+            => "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed",
+        op_transactions.tpp_redirect_preferred(Unconvertible)
+            => "conversion to `bool` for tpp_redirect_preferred failed",
+        op_transactions.x_bic_fi(Unconvertible)
+            => "conversion to `:: std :: string :: String` for x_bic_fi failed",
+        op_transactions.x_feature_flags(Unconvertible)
+            => "conversion to `:: std :: string :: String` for x_feature_flags failed",
+        op_accounts.with_balance(Unconvertible)
+            => "conversion to `bool` for with_balance failed",
+    ];
+    sw_setter_conversion_failures_have_exact_messages: sw_client, [
+        sw_transactions.psu_context("PUBLIC")
+            => "conversion to `PsuContext` for psu_context failed",
+        sw_transactions.booking_status("BOOKED")
+            => "conversion to `BookingStatus` for booking_status failed",
+        sw_transactions.psu_http_method(Unconvertible)
+            => "conversion to `HttpMethod` for psu_http_method failed",
+        sw_transactions.with_balance(Unconvertible)
+            => "conversion to `bool` for with_balance failed",
+        sw_transactions.x_request_id("{6ba7b810-9dad}")
+            => "conversion to `:: uuid :: Uuid` for x_request_id failed",
+        sw_transactions.x_future_breaking_changes(Unconvertible)
+            => "conversion to `:: std :: string :: String` for x_future_breaking_changes failed",
+    ];
 }
 
 /// A conversion failure and unset fields: the earliest failing field in field order wins,
-/// whether it failed to convert or was never set.
-#[tokio::test]
-async fn hb_earliest_failing_field_wins_between_conversion_and_unset() {
-    let server = server_expecting_nothing().await;
-    let c = hb_client(&server);
-    // country (field 6) fails to convert, authorization (field 5) is unset.
-    let result = c
-        .get_account_transactions()
-        .account_id("acc-1")
-        .country("XX")
-        .tpp_request_id(REQUEST_ID)
-        .tpp_transaction_id(TRANSACTION_ID)
-        .x_ibm_client_id("client-1")
-        .send()
-        .await;
-    assert_eq!(invalid_request(result), "authorization was not initialized");
-    // country (field 6) fails to convert, x_ibm_client_id (field 10) is unset.
-    let result = c
-        .get_account_transactions()
-        .account_id("acc-1")
-        .authorization("Bearer t")
-        .country("XX")
-        .tpp_request_id(REQUEST_ID)
-        .tpp_transaction_id(TRANSACTION_ID)
-        .send()
-        .await;
-    assert_eq!(
-        invalid_request(result),
-        "conversion to `GetAccountTransactionsCountry` for country failed"
-    );
-    // Two conversion failures: date_to (field 4) before tpp_request_id (field 8).
-    let result = hb_transactions(&c)
-        .tpp_request_id("nope")
-        .date_to(Unconvertible)
-        .send()
-        .await;
-    assert_eq!(
-        invalid_request(result),
-        "conversion to `:: chrono :: naive :: NaiveDate` for date_to failed"
-    );
-    // Every field failing: the first one, account_id.
-    let result = c
-        .get_account_transactions()
-        .x_ibm_client_id(Unconvertible)
-        .tpp_transaction_id("x")
-        .tpp_request_id("x")
-        .psu_ip_address(Unconvertible)
-        .country("XX")
-        .authorization(Unconvertible)
-        .date_to(Unconvertible)
-        .date_from(Unconvertible)
-        .continuation_key(Unconvertible)
-        .account_id(Unconvertible)
-        .send()
-        .await;
-    assert_eq!(
-        invalid_request(result),
-        "conversion to `:: std :: string :: String` for account_id failed"
-    );
-    assert_nothing_sent(&server).await;
+/// whether it failed to convert or was never set. One test per row: `test name: client,
+/// |c| [builder chain => message, ...];`; nothing is sent.
+macro_rules! earliest_failing_field_wins {
+    ($($test:ident: $client:ident, |$c:ident| [$($call:expr => $message:literal),+ $(,)?];)+) => {$(
+        #[tokio::test]
+        async fn $test() {
+            let server = server_expecting_nothing().await;
+            let $c = $client(&server);
+            $(
+                assert_eq!(invalid_request($call.send().await), $message);
+            )+
+            assert_nothing_sent(&server).await;
+        }
+    )+};
 }
 
-#[tokio::test]
-async fn op_earliest_failing_field_wins_between_conversion_and_unset() {
-    let server = server_expecting_nothing().await;
-    let c = op_client(&server);
-    // booking_status (field 2) fails, account_id (field 1) unset.
-    let result = c
-        .get_transaction_list()
-        .booking_status("sideways")
-        .consent_id("consent-1")
-        .x_bic_fi("ESSESESS")
-        .x_request_id(REQUEST_ID)
-        .send()
-        .await;
-    assert_eq!(invalid_request(result), "account_id was not initialized");
-    // booking_status (field 2) fails, consent_id (field 6) and x_bic_fi (field 12) unset.
-    let result = c
-        .get_transaction_list()
-        .account_id("acc-1")
-        .booking_status("sideways")
-        .x_request_id(REQUEST_ID)
-        .send()
-        .await;
-    assert_eq!(
-        invalid_request(result),
-        "conversion to `BookingStatus` for booking_status failed"
-    );
-    // psu_ip_address (field 9) fails, x_bic_fi (field 12) unset.
-    let result = c
-        .get_transaction_list()
-        .account_id("acc-1")
-        .booking_status("booked")
-        .consent_id("consent-1")
-        .psu_ip_address(Unconvertible)
-        .x_request_id(REQUEST_ID)
-        .send()
-        .await;
-    assert_eq!(
-        invalid_request(result),
-        "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed"
-    );
-    assert_nothing_sent(&server).await;
-}
-
-#[tokio::test]
-async fn sw_earliest_failing_field_wins_between_conversion_and_unset() {
-    let server = server_expecting_nothing().await;
-    let c = sw_client(&server);
-    // psu_context (field 12) fails, consent_id (field 7) unset.
-    let result = c
-        .get_transaction_list()
-        .account_id("acc-1")
-        .booking_status("booked")
-        .psu_context("PUBLIC")
-        .x_request_id(REQUEST_ID)
-        .send()
-        .await;
-    assert_eq!(invalid_request(result), "consent_id was not initialized");
-    // psu_context (field 12) fails, x_request_id (last field) unset.
-    let result = c
-        .get_transaction_list()
-        .account_id("acc-1")
-        .booking_status("booked")
-        .consent_id("consent-1")
-        .psu_context("PUBLIC")
-        .send()
-        .await;
-    assert_eq!(
-        invalid_request(result),
-        "conversion to `PsuContext` for psu_context failed"
-    );
-    // with_balance (field 5) before psu_context (field 12).
-    let result = sw_transactions(&c)
-        .psu_context("PUBLIC")
-        .with_balance(Unconvertible)
-        .send()
-        .await;
-    assert_eq!(
-        invalid_request(result),
-        "conversion to `bool` for with_balance failed"
-    );
-    assert_nothing_sent(&server).await;
+earliest_failing_field_wins! {
+    hb_earliest_failing_field_wins_between_conversion_and_unset: hb_client, |c| [
+        // country (field 6) fails to convert, authorization (field 5) is unset.
+        c.get_account_transactions()
+            .account_id("acc-1")
+            .country("XX")
+            .tpp_request_id(REQUEST_ID)
+            .tpp_transaction_id(TRANSACTION_ID)
+            .x_ibm_client_id("client-1")
+            => "authorization was not initialized",
+        // country (field 6) fails to convert, x_ibm_client_id (field 10) is unset.
+        c.get_account_transactions()
+            .account_id("acc-1")
+            .authorization("Bearer t")
+            .country("XX")
+            .tpp_request_id(REQUEST_ID)
+            .tpp_transaction_id(TRANSACTION_ID)
+            => "conversion to `GetAccountTransactionsCountry` for country failed",
+        // Two conversion failures: date_to (field 4) before tpp_request_id (field 8).
+        hb_transactions(&c).tpp_request_id("nope").date_to(Unconvertible)
+            => "conversion to `:: chrono :: naive :: NaiveDate` for date_to failed",
+        // Every field failing: the first one, account_id.
+        c.get_account_transactions()
+            .x_ibm_client_id(Unconvertible)
+            .tpp_transaction_id("x")
+            .tpp_request_id("x")
+            .psu_ip_address(Unconvertible)
+            .country("XX")
+            .authorization(Unconvertible)
+            .date_to(Unconvertible)
+            .date_from(Unconvertible)
+            .continuation_key(Unconvertible)
+            .account_id(Unconvertible)
+            => "conversion to `:: std :: string :: String` for account_id failed",
+    ];
+    op_earliest_failing_field_wins_between_conversion_and_unset: op_client, |c| [
+        // booking_status (field 2) fails, account_id (field 1) unset.
+        c.get_transaction_list()
+            .booking_status("sideways")
+            .consent_id("consent-1")
+            .x_bic_fi("ESSESESS")
+            .x_request_id(REQUEST_ID)
+            => "account_id was not initialized",
+        // booking_status (field 2) fails, consent_id (field 6) and x_bic_fi (field 12) unset.
+        c.get_transaction_list()
+            .account_id("acc-1")
+            .booking_status("sideways")
+            .x_request_id(REQUEST_ID)
+            => "conversion to `BookingStatus` for booking_status failed",
+        // psu_ip_address (field 9) fails, x_bic_fi (field 12) unset.
+        c.get_transaction_list()
+            .account_id("acc-1")
+            .booking_status("booked")
+            .consent_id("consent-1")
+            .psu_ip_address(Unconvertible)
+            .x_request_id(REQUEST_ID)
+            => "conversion to `:: std :: net :: Ipv4Addr` for psu_ip_address failed",
+    ];
+    sw_earliest_failing_field_wins_between_conversion_and_unset: sw_client, |c| [
+        // psu_context (field 12) fails, consent_id (field 7) unset.
+        c.get_transaction_list()
+            .account_id("acc-1")
+            .booking_status("booked")
+            .psu_context("PUBLIC")
+            .x_request_id(REQUEST_ID)
+            => "consent_id was not initialized",
+        // psu_context (field 12) fails, x_request_id (last field) unset.
+        c.get_transaction_list()
+            .account_id("acc-1")
+            .booking_status("booked")
+            .consent_id("consent-1")
+            .psu_context("PUBLIC")
+            => "conversion to `PsuContext` for psu_context failed",
+        // with_balance (field 5) before psu_context (field 12).
+        sw_transactions(&c).psu_context("PUBLIC").with_balance(Unconvertible)
+            => "conversion to `bool` for with_balance failed",
+    ];
 }
 
 /// A setter called twice keeps only the last value: a failed conversion is forgotten when
@@ -857,52 +716,51 @@ async fn the_last_setter_call_wins() {
 // 3. Header values that cannot be HTTP headers
 // =======================================================================================
 
-#[tokio::test]
-async fn hb_header_values_that_are_not_http_header_values_are_refused_before_sending() {
-    let server = server_expecting_nothing().await;
-    let c = hb_client(&server);
-    let cases = [
-        hb_accounts(&c).psu_ip_address("10.0.0.1\r\nX-Injected: yes"),
-        hb_accounts(&c).authorization("Bearer a\nb"),
-        hb_accounts(&c).x_ibm_client_id("client\0"),
-        hb_accounts(&c).x_ibm_client_id("client\u{7f}"),
-    ];
-    for builder in cases {
-        assert_eq!(invalid_request(builder.send().await), BAD_HEADER);
-    }
-    assert_nothing_sent(&server).await;
+/// One test per row: each header value that cannot be an HTTP header value, set on a
+/// fully set operation builder of that bank, is refused with [`BAD_HEADER`] and nothing is
+/// sent. A row is `test name: client, fully set builder, [setter(value), ...];`.
+macro_rules! refused_header_values {
+    ($($test:ident: $client:ident, $builder:ident, [$($setter:ident($value:expr)),+ $(,)?];)+) => {$(
+        #[tokio::test]
+        async fn $test() {
+            let server = server_expecting_nothing().await;
+            let c = $client(&server);
+            $(
+                assert_eq!(
+                    invalid_request($builder(&c).$setter($value).send().await),
+                    BAD_HEADER,
+                    "{}({:?})",
+                    stringify!($setter),
+                    $value
+                );
+            )+
+            assert_nothing_sent(&server).await;
+        }
+    )+};
 }
 
-#[tokio::test]
-async fn op_header_values_that_are_not_http_header_values_are_refused_before_sending() {
-    let server = server_expecting_nothing().await;
-    let c = op_client(&server);
-    let cases = [
-        op_accounts(&c).psu_user_agent("Mozilla/5.0\n"),
-        op_accounts(&c).x_bic_fi("ESSESESS\r\n"),
-        op_accounts(&c).consent_id("consent\n1"),
-        op_accounts(&c).x_feature_flags("new-balances\r"),
-    ];
-    for builder in cases {
-        assert_eq!(invalid_request(builder.send().await), BAD_HEADER);
-    }
-    assert_nothing_sent(&server).await;
-}
-
-#[tokio::test]
-async fn sw_header_values_that_are_not_http_header_values_are_refused_before_sending() {
-    let server = server_expecting_nothing().await;
-    let c = sw_client(&server);
-    let cases = [
-        sw_accounts(&c).psu_user_agent("agent\nX-Injected: yes"),
-        sw_accounts(&c).psu_geo_location("GEO:1;2\u{7f}"),
-        sw_accounts(&c).tpp_redirect_uri("https://tpp.example/\r\n"),
-        sw_accounts(&c).consent_id("\0"),
-    ];
-    for builder in cases {
-        assert_eq!(invalid_request(builder.send().await), BAD_HEADER);
-    }
-    assert_nothing_sent(&server).await;
+refused_header_values! {
+    hb_header_values_that_are_not_http_header_values_are_refused_before_sending:
+        hb_client, hb_accounts, [
+            psu_ip_address("10.0.0.1\r\nX-Injected: yes"),
+            authorization("Bearer a\nb"),
+            x_ibm_client_id("client\0"),
+            x_ibm_client_id("client\u{7f}"),
+        ];
+    op_header_values_that_are_not_http_header_values_are_refused_before_sending:
+        op_client, op_accounts, [
+            psu_user_agent("Mozilla/5.0\n"),
+            x_bic_fi("ESSESESS\r\n"),
+            consent_id("consent\n1"),
+            x_feature_flags("new-balances\r"),
+        ];
+    sw_header_values_that_are_not_http_header_values_are_refused_before_sending:
+        sw_client, sw_accounts, [
+            psu_user_agent("agent\nX-Injected: yes"),
+            psu_geo_location("GEO:1;2\u{7f}"),
+            tpp_redirect_uri("https://tpp.example/\r\n"),
+            consent_id("\0"),
+        ];
 }
 
 /// Every field is checked before any header is built: an unset required field or a failed
@@ -1445,21 +1303,75 @@ async fn hb_success_body_is_parsed_with_status_and_headers() {
     );
 }
 
-/// Every error status declared for handelsbanken's account operations (from the generated
-/// `match`: 400, 401, 403, 404, 429, 500) gives `ErrorResponse` with that status and the
-/// parsed `ErrorResponse` body.
+/// One test per row: every error status the bank's spec declares for the operation gives
+/// `ErrorResponse` with that status, the response headers intact (`Retry-After`) and the
+/// parsed error body. A row is `test name: client, fully set builder, [statuses], the error
+/// body for a status, |error, status| the body's fields;`.
+macro_rules! declared_error_statuses {
+    ($($test:ident: $client:ident, $builder:ident, [$($status:literal),+ $(,)?], $body:expr,
+        |$error:ident, $st:ident| $check:block;)+) => {$(
+        #[tokio::test]
+        async fn $test() {
+            for $st in [$($status),+] {
+                let server = MockServer::start().await;
+                Mock::given(any())
+                    .respond_with(
+                        ResponseTemplate::new($st)
+                            .insert_header("retry-after", "7")
+                            .set_body_json(($body)($st)),
+                    )
+                    .mount(&server)
+                    .await;
+                let $error = error_response($builder(&$client(&server)).send().await);
+                assert_eq!($error.status().as_u16(), $st);
+                assert_eq!($error.headers()["retry-after"], "7");
+                $check
+            }
+        }
+    )+};
+}
+
+declared_error_statuses! {
+    // handelsbanken's account operations (the generated `match`: 400, 401, 403, 404, 429, 500).
+    hb_every_declared_error_status_is_an_error_response:
+        hb_client, hb_accounts, [400u16, 401, 403, 404, 429, 500], hb_error_body,
+        |error, status| {
+            assert_eq!(error.http_code, i32::from(status));
+            assert_eq!(error.http_message, "Reason");
+            assert_eq!(error.more_information.as_deref(), Some("More"));
+            assert_eq!(error.errors.len(), 1);
+            assert_eq!(error.errors[0].code.as_deref(), Some("E1"));
+        };
+    // Open Payments' operations: 400, 401, 403, 404, 405, 406, 409, 429, 500, 503.
+    op_every_declared_error_status_is_an_error_response:
+        op_client, op_accounts, [400u16, 401, 403, 404, 405, 406, 409, 429, 500, 503],
+        |_| op_error_body(),
+        |error, _status| {
+            assert_eq!(error.tpp_messages.len(), 1);
+            assert_eq!(error.tpp_messages[0].category, "ERROR");
+            assert_eq!(error.tpp_messages[0].code, "CONSENT_INVALID");
+            assert_eq!(error.tpp_messages[0].text.as_deref(), Some("no"));
+            assert_eq!(error.links["scaRedirect"].href, "/redo");
+        };
+    // Swedbank's operations: 400, 401, 403, 404, 429, 500.
+    sw_every_declared_error_status_is_an_error_response:
+        sw_client, sw_transactions, [400u16, 401, 403, 404, 429, 500], sw_error_body,
+        |error, status| {
+            assert_eq!(error.code.as_deref(), Some("FORMAT_ERROR"));
+            assert_eq!(error.id.as_deref(), Some("err-1"));
+            assert_eq!(error.message.as_deref(), Some("bad"));
+            assert_eq!(error.status, Some(i64::from(status)));
+            assert_eq!(error.system.as_deref(), Some("ERA-PSD2"));
+        };
+}
+
+/// Swedbank's error body has no required member: `{}` is an `ErrorResponse` too.
 #[tokio::test]
-async fn hb_every_declared_error_status_is_an_error_response() {
-    for status in [400u16, 401, 403, 404, 429, 500] {
-        let server = server_replying(status, hb_error_body(status)).await;
-        let error = error_response(hb_accounts(&hb_client(&server)).send().await);
-        assert_eq!(error.status().as_u16(), status);
-        assert_eq!(error.http_code, i32::from(status));
-        assert_eq!(error.http_message, "Reason");
-        assert_eq!(error.more_information.as_deref(), Some("More"));
-        assert_eq!(error.errors.len(), 1);
-        assert_eq!(error.errors[0].code.as_deref(), Some("E1"));
-    }
+async fn sw_error_body_without_members_is_an_error_response() {
+    let server = server_replying(401, json!({})).await;
+    let error = error_response(sw_accounts(&sw_client(&server)).send().await);
+    assert_eq!(error.status().as_u16(), 401);
+    assert_eq!(error.code, None);
 }
 
 /// The token operation declares 400 and 401 only, with the OAuth error body.
@@ -1490,51 +1402,6 @@ async fn hb_token_errors_use_the_oauth_body_and_only_400_and_401() {
             .await;
         assert_eq!(unexpected_response(result).status().as_u16(), status);
     }
-}
-
-/// Every error status declared for Open Payments' operations: 400, 401, 403, 404, 405,
-/// 406, 409, 429, 500, 503. Response headers (e.g. `Retry-After`) stay readable.
-#[tokio::test]
-async fn op_every_declared_error_status_is_an_error_response() {
-    for status in [400u16, 401, 403, 404, 405, 406, 409, 429, 500, 503] {
-        let server = MockServer::start().await;
-        Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(status)
-                    .insert_header("retry-after", "7")
-                    .set_body_json(op_error_body()),
-            )
-            .mount(&server)
-            .await;
-        let error = error_response(op_accounts(&op_client(&server)).send().await);
-        assert_eq!(error.status().as_u16(), status);
-        assert_eq!(error.headers()["retry-after"], "7");
-        assert_eq!(error.tpp_messages.len(), 1);
-        assert_eq!(error.tpp_messages[0].category, "ERROR");
-        assert_eq!(error.tpp_messages[0].code, "CONSENT_INVALID");
-        assert_eq!(error.tpp_messages[0].text.as_deref(), Some("no"));
-        assert_eq!(error.links["scaRedirect"].href, "/redo");
-    }
-}
-
-/// Every error status declared for Swedbank's operations: 400, 401, 403, 404, 429, 500.
-#[tokio::test]
-async fn sw_every_declared_error_status_is_an_error_response() {
-    for status in [400u16, 401, 403, 404, 429, 500] {
-        let server = server_replying(status, sw_error_body(status)).await;
-        let error = error_response(sw_transactions(&sw_client(&server)).send().await);
-        assert_eq!(error.status().as_u16(), status);
-        assert_eq!(error.code.as_deref(), Some("FORMAT_ERROR"));
-        assert_eq!(error.id.as_deref(), Some("err-1"));
-        assert_eq!(error.message.as_deref(), Some("bad"));
-        assert_eq!(error.status, Some(i64::from(status)));
-        assert_eq!(error.system.as_deref(), Some("ERA-PSD2"));
-    }
-    // Its error body has no required member: `{}` is an ErrorResponse too.
-    let server = server_replying(401, json!({})).await;
-    let error = error_response(sw_accounts(&sw_client(&server)).send().await);
-    assert_eq!(error.status().as_u16(), 401);
-    assert_eq!(error.code, None);
 }
 
 /// Undeclared statuses, 2xx included, are `UnexpectedResponse` with the response intact.

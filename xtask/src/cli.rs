@@ -20,7 +20,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Print the compact API surface (operations, parameters, types) of a bank's client.
     Surface(SurfaceArgs),
-    /// Generate both real-world specs from ../shared/realspecs into target/corpus/ and build them.
+    /// Generate every document in ../shared/realspecs into target/corpus/, build each crate and
+    /// check it with all features; one table row per document.
     Corpus(CorpusArgs),
     /// Report what a new spec breaks: --bank NAME --new FILE, or --old FILE --new FILE.
     /// Exit code 0: nothing breaks, 1: something breaks, 2: bad input.
@@ -53,9 +54,10 @@ pub struct GenerateArgs {
     /// Struct builders of the crate written for --spec: `requests` (default) or `all`.
     #[arg(long, value_enum, default_value_t, requires = "spec")]
     pub struct_builders: crate::pipeline::prune::StructBuilders,
-    /// Operation code of the crate written for --spec: `lean` (default) or `as-generated`.
-    #[arg(long, value_enum, default_value_t, requires = "spec")]
-    pub operation_code: crate::pipeline::lean::OperationCode,
+    /// Operation code: `lean` or `as-generated`; for --spec (default `lean`), or for the
+    /// banks instead of their bank.toml setting (CI runs the raw operation tests on both).
+    #[arg(long, value_enum)]
+    pub operation_code: Option<crate::pipeline::lean::OperationCode>,
     /// Serde derives of the crate written for --spec: `used` (default) or `both`.
     #[arg(long, value_enum, default_value_t, requires = "spec")]
     pub serde_directions: crate::pipeline::serde_dirs::SerdeDirections,
@@ -78,4 +80,7 @@ pub struct CorpusArgs {
     /// Generate only; do not run `cargo build`.
     #[arg(long)]
     pub no_build: bool,
+    /// The folder of documents (default: ../shared/realspecs).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
 }

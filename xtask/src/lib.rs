@@ -1,27 +1,17 @@
-//! `cargo xtask`: generate raw bank clients from the specs under `specs/`.
+//! `cargo xtask`: a thin command line over the generator library `psd2-codegen`, the spec
+//! differ and the benchmark harness.
 //!
-//! The pipeline lives in [`pipeline`]; [`pipeline::prepare`] gives other tools (e.g. a spec
-//! differ) the normalized `openapiv3::OpenAPI` of a document.
+//! The generator's modules are re-exported under their old paths (`xtask::pipeline`,
+//! `xtask::bank_config`, `xtask::error`) for the commands and tests built on them.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-pub mod bank_config;
-pub mod bench;
+pub use psd2_bench_harness as bench;
 pub mod cli;
 pub mod corpus;
-pub mod diff;
-pub mod error;
 pub mod generate_cmd;
-pub mod pipeline;
 pub mod surface;
 
-pub use error::{Error, Result};
-pub use pipeline::prepare;
-
-use std::path::PathBuf;
-
-/// The repository root (the parent of the `xtask` crate).
-pub fn repo_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
-}
+pub use psd2_codegen::{Error, Result, bank_config, error, pipeline, prepare, repo_root};
+/// The spec differ (`cargo xtask diff`), a crate of its own.
+pub use psd2_specdiff as diff;

@@ -9,6 +9,7 @@ pub mod concurrency;
 pub mod memory;
 pub mod setup;
 pub mod stream;
+pub mod sync;
 
 /// Why a benchmark could not run.
 #[derive(Debug, thiserror::Error)]

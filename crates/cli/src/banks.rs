@@ -16,39 +16,15 @@ use psd2::adapters::handelsbanken::{Handelsbanken, HandelsbankenConfig};
 use psd2::adapters::openpayments::{OpenPayments, OpenPaymentsConfig};
 use psd2::adapters::swedbank::{Swedbank, SwedbankConfig};
 
-/// An adapter chosen at run time. It derefs to `dyn Bank`, whose `as_*` accessors give the
-/// capability traits; the concrete type is kept for bank-specific extras (renewed tokens).
-pub enum Adapter {
-    /// Handelsbanken.
-    Handelsbanken(Handelsbanken),
-    /// Open Payments.
-    OpenPayments(OpenPayments),
-    /// Swedbank.
-    Swedbank(Swedbank),
-}
-
-impl std::ops::Deref for Adapter {
-    type Target = dyn Bank;
-
-    fn deref(&self) -> &Self::Target {
-        match self {
-            Self::Handelsbanken(a) => a,
-            Self::OpenPayments(a) => a,
-            Self::Swedbank(a) => a,
-        }
-    }
-}
+/// An adapter chosen at run time, used only through the facade traits: `as_*` give the
+/// capability traits, [`Bank::current_session`] the tokens it renewed.
+pub type Adapter = Box<dyn Bank>;
 
 /// The session with tokens the adapter renewed during the last calls, if they differ from
-/// `session` (Handelsbanken refreshes an expired access token itself).
-pub async fn renewed_session(adapter: &Adapter, session: &Session) -> Option<Session> {
-    match adapter {
-        Adapter::Handelsbanken(hb) => {
-            let current = hb.current_session(session).await;
-            (current != *session).then_some(current)
-        }
-        Adapter::OpenPayments(_) | Adapter::Swedbank(_) => None,
-    }
+/// `session` (an adapter may refresh an expired access token itself).
+pub fn renewed_session(adapter: &dyn Bank, session: &Session) -> Option<Session> {
+    let current = adapter.current_session(session);
+    (current != *session).then_some(current)
 }
 
 /// The client id the demo uses against the sandbox (any non-empty id is accepted).
@@ -86,7 +62,7 @@ fn transport(config: &Config) -> Result<TransportConfig, CliError> {
 /// Builds the configured bank's adapter. Configuration problems exit with code 2.
 pub fn from_config(config: &Config) -> Result<Adapter, CliError> {
     let transport = transport(config)?;
-    let adapter = match config.bank {
+    let adapter: Adapter = match config.bank {
         BankName::Handelsbanken => {
             let mut c = HandelsbankenConfig::new(
                 config.base_url.clone(),
@@ -104,7 +80,7 @@ pub fn from_config(config: &Config) -> Result<Adapter, CliError> {
             if let Some(url) = &config.authorize_url {
                 c = c.authorize_url(url.clone());
             }
-            Adapter::Handelsbanken(Handelsbanken::new(c).map_err(|e| config_error(config, e))?)
+            Box::new(Handelsbanken::new(c).map_err(|e| config_error(config, e))?)
         }
         BankName::Openpayments => {
             let bic = config.bic.clone().ok_or_else(|| {
@@ -129,7 +105,7 @@ pub fn from_config(config: &Config) -> Result<Adapter, CliError> {
             } else if config.corporate_id.is_some() {
                 c.scope = "accountinformation corporate".into();
             }
-            Adapter::OpenPayments(OpenPayments::new(c).map_err(|e| config_error(config, e))?)
+            Box::new(OpenPayments::new(c).map_err(|e| config_error(config, e))?)
         }
         BankName::Swedbank => {
             let mut c = SwedbankConfig::new(config.base_url.clone()).with_transport(transport);
@@ -151,7 +127,7 @@ pub fn from_config(config: &Config) -> Result<Adapter, CliError> {
             } else {
                 PsuContext::Private
             });
-            Adapter::Swedbank(Swedbank::new(c).map_err(|e| config_error(config, e))?)
+            Box::new(Swedbank::new(c).map_err(|e| config_error(config, e))?)
         }
     };
     Ok(adapter)
@@ -187,26 +163,72 @@ pub fn psu(config: &Config, ip: Option<IpAddr>) -> Psu {
     psu
 }
 
+/// The committed test signing key and certificate the demo signs Swedbank requests with.
+///
+/// They are read from files at run time, only by the demo, so no build of `psd2` carries
+/// the (public, test-only) key: the production binary cannot sign anything with it.
+pub struct DemoSigning {
+    /// The test certificate (PEM); the sandbox checks signatures against it.
+    pub cert_pem: String,
+    key_pem: String,
+}
+
+/// The environment variable naming the directory of the demo's test key and certificate.
+pub const DEMO_FIXTURES_ENV: &str = "PSD2_DEMO_FIXTURES";
+
+impl DemoSigning {
+    /// Reads `test-signing-cert.pem` and `test-signing-key.pem` from `$PSD2_DEMO_FIXTURES`,
+    /// else from the source tree's `crates/security/fixtures` this binary was built from.
+    pub fn load() -> Result<Self, CliError> {
+        let dir = std::env::var_os(DEMO_FIXTURES_ENV)
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../security/fixtures")
+            });
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read_to_string(&path).map_err(|e| {
+                CliError::Local(format!(
+                    "the demo signs Swedbank requests with the test key in the source tree, but \
+                     cannot read {}: {} (set {DEMO_FIXTURES_ENV} to the directory holding \
+                     test-signing-cert.pem and test-signing-key.pem)",
+                    path.display(),
+                    e.kind()
+                ))
+            })
+        };
+        Ok(Self {
+            cert_pem: read("test-signing-cert.pem")?,
+            key_pem: read("test-signing-key.pem")?,
+        })
+    }
+}
+
 /// The demo's adapter for `bank` against a sandbox bank URL. Swedbank signs with the
-/// committed test identity of `psd2_security::fixtures`.
-pub fn for_sandbox(bank: BankName, bank_url: &str) -> Result<Adapter, psd2::Error> {
+/// committed test identity (see [`DemoSigning`]).
+pub fn for_sandbox(
+    bank: BankName,
+    bank_url: &str,
+    signing: &DemoSigning,
+) -> Result<Adapter, psd2::Error> {
     let url = Url::parse(bank_url)
         .map_err(|e| psd2::Error::invalid_input(bank.as_str(), "new", e.to_string()))?;
     Ok(match bank {
-        BankName::Handelsbanken => Adapter::Handelsbanken(Handelsbanken::new(
-            HandelsbankenConfig::new(url, DEMO_CLIENT_ID, "SE"),
-        )?),
-        BankName::Openpayments => Adapter::OpenPayments(OpenPayments::new(
-            OpenPaymentsConfig::new(url, DEMO_CLIENT_ID, "ESSESESS"),
-        )?),
+        BankName::Handelsbanken => Box::new(Handelsbanken::new(HandelsbankenConfig::new(
+            url,
+            DEMO_CLIENT_ID,
+            "SE",
+        ))?),
+        BankName::Openpayments => Box::new(OpenPayments::new(OpenPaymentsConfig::new(
+            url,
+            DEMO_CLIENT_ID,
+            "ESSESESS",
+        ))?),
         BankName::Swedbank => {
-            use psd2_security::fixtures::{TEST_SIGNING_CERT_PEM, TEST_SIGNING_KEY_PEM};
-            let identity = psd2_security::SigningIdentity::from_pem(
-                TEST_SIGNING_CERT_PEM,
-                TEST_SIGNING_KEY_PEM,
-            )
-            .map_err(|e| psd2::Error::invalid_input("swedbank", "new", e.to_string()))?;
-            Adapter::Swedbank(Swedbank::new(
+            let identity =
+                psd2_security::SigningIdentity::from_pem(&signing.cert_pem, &signing.key_pem)
+                    .map_err(|e| psd2::Error::invalid_input("swedbank", "new", e.to_string()))?;
+            Box::new(Swedbank::new(
                 SwedbankConfig::new(url)
                     .with_signing(identity)
                     .with_psu_context(PsuContext::Private),

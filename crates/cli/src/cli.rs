@@ -67,18 +67,37 @@ pub enum Command {
     /// Walk all three sandbox banks end to end, in-process: no configuration, no network.
     Demo(DemoArgs),
     /// Create, inspect or delete the consent kept in the session file.
+    ///
+    /// Cost: consent calls do not count against the consent's daily access limit.
     #[command(subcommand)]
     Consent(ConsentCommand),
     /// Authorise the session's consent (strong customer authentication).
+    ///
+    /// Cost: SCA calls do not count against the consent's daily access limit.
     Sca(ScaArgs),
     /// List the accounts the consent covers.
+    ///
+    /// Cost in unattended calls (each counts against the consent's frequencyPerDay, usually
+    /// 4 a day, unless --psu-ip says the PSU is present): 1. With --balances: Open Payments
+    /// and Swedbank 1; Handelsbanken 1 + one per account (4 accounts: 5 calls, more than a
+    /// consent of 4 a day allows; the balances that arrive are shown, the rest named).
     Accounts(AccountsArgs),
     /// Show one account's balances.
+    ///
+    /// Cost in unattended calls (see `accounts --help`): 1, plus 1 to list the accounts when
+    /// the account is given by IBAN.
     Balances(BalancesArgs),
     /// List one account's transactions, following every page.
+    ///
+    /// Cost in unattended calls (see `accounts --help`): one per page the bank sends (a
+    /// retried page counts again), plus 1 when the account is given by IBAN.
     Transactions(TransactionsArgs),
     /// List the card accounts the consent covers.
+    ///
+    /// Cost in unattended calls (see `accounts --help`): 1.
     Cards,
+    /// Keep the accounts in a database, unattended: add, run, status, changes, events.
+    Sync(crate::sync::SyncArgs),
     /// Print a shell completion script to stdout.
     Completions(CompletionsArgs),
 }
@@ -86,8 +105,9 @@ pub enum Command {
 /// Options of `psd2 demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Transactions on the long-history account (the sandbox's default is 10,000).
-    #[arg(long, value_name = "N")]
+    /// Transactions on the long-history account (the sandbox's default is 10,000; at most
+    /// 5,000,000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=5_000_000))]
     pub history_size: Option<u64>,
     /// Only these banks (repeat or comma-separate).
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -183,8 +203,9 @@ pub struct ScaArgs {
     /// config sets `redirect_uri`).
     #[arg(long, default_value_t = 8765, value_name = "PORT")]
     pub callback_port: u16,
-    /// Give up after this many seconds.
-    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    /// Give up after this many seconds (1 to 3600); running out is exit code 7.
+    #[arg(long, default_value_t = 300, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 }
 

@@ -15,8 +15,8 @@ use url::Url;
 use crate::banks::{self, Adapter};
 use crate::callback::CallbackServer;
 use crate::cli::{
-    AccountsArgs, BalancesArgs, ConsentCommand, ConsentCreateArgs, Format, GlobalArgs, ScaArgs,
-    ScaMethodArg, StatusArg, TransactionsArgs,
+    AccountsArgs, BalancesArgs, BankName, ConsentCommand, ConsentCreateArgs, Format, GlobalArgs,
+    ScaArgs, ScaMethodArg, StatusArg, TransactionsArgs,
 };
 use crate::config::Config;
 use crate::error::CliError;
@@ -38,6 +38,9 @@ pub struct Context {
     pub session_path: std::path::PathBuf,
     /// Whether spinners may be drawn.
     pub interactive: bool,
+    /// Whether the PSU is present (`--psu-ip`): calls then do not count against the
+    /// consent's daily limit.
+    pub psu_present: bool,
 }
 
 impl Context {
@@ -64,6 +67,7 @@ impl Context {
             format: global.format,
             session_path: global.session.clone(),
             interactive,
+            psu_present: global.psu_ip.is_some(),
         })
     }
 
@@ -90,7 +94,8 @@ impl Context {
     }
 
     fn session(&self, secrets: &mut Vec<String>) -> Result<StoredSession, CliError> {
-        let stored = StoredSession::require(&self.session_path, self.bank())?;
+        let stored =
+            StoredSession::require(&self.session_path, self.bank(), &self.config.base_url)?;
         secrets.extend(stored.secrets());
         Ok(stored)
     }
@@ -153,13 +158,30 @@ pub async fn consent(
         ConsentCommand::Status => {
             let stored = ctx.session(secrets)?;
             let consent = ctx.consents()?.consent(&stored.consent(), &ctx.psu).await?;
+            let today = Utc::now().date_naive();
+            let lapsed = consent.valid_until.is_some_and(|until| until < today);
+            let usable = consent.status.is_usable() && !lapsed;
             let text = match ctx.format {
-                Format::Json => output::json(&consent)?,
+                Format::Json => {
+                    let mut value = serde_json::to_value(&consent)
+                        .map_err(|e| CliError::Local(format!("cannot encode JSON: {e}")))?;
+                    if let Some(obj) = value.as_object_mut() {
+                        obj.insert("usable".into(), usable.into());
+                    }
+                    output::json(&value)?
+                }
                 format => key_values(
                     &[
                         ("bank", ctx.bank().to_string()),
                         ("status", consent.status.to_string()),
-                        ("usable", consent.status.is_usable().to_string()),
+                        (
+                            "usable",
+                            if lapsed && consent.status.is_usable() {
+                                "false (valid_until has passed)".to_string()
+                            } else {
+                                usable.to_string()
+                            },
+                        ),
                         ("valid_until", opt(&consent.valid_until)),
                         ("frequency_per_day", opt(&consent.frequency_per_day)),
                         ("recurring", opt(&consent.recurring)),
@@ -193,6 +215,14 @@ pub async fn consent(
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+/// What the bank granted; when its answer does not say, that, with what was asked for.
+fn granted<T: ToString>(granted: &Option<T>, asked: &T) -> String {
+    match granted {
+        Some(v) => v.to_string(),
+        None => format!("not stated by the bank (asked for {})", asked.to_string()),
+    }
 }
 
 async fn consent_create(
@@ -242,15 +272,12 @@ async fn consent_create(
             &[
                 ("bank", ctx.bank().to_string()),
                 ("status", consent.status.to_string()),
-                (
-                    "valid_until",
-                    opt(&consent.valid_until.or(Some(valid_until))),
-                ),
+                ("valid_until", granted(&consent.valid_until, &valid_until)),
                 (
                     "frequency_per_day",
-                    opt(&consent.frequency_per_day.or(Some(args.frequency_per_day))),
+                    granted(&consent.frequency_per_day, &args.frequency_per_day),
                 ),
-                ("recurring", (!args.once).to_string()),
+                ("recurring", granted(&consent.recurring, &!args.once)),
                 ("sca_approaches", approaches.join(" ")),
             ],
             format,
@@ -285,7 +312,8 @@ pub async fn sca(ctx: &Context, args: &ScaArgs, secrets: &mut Vec<String>) -> Re
                 )));
             };
             if let Some(message) = message {
-                eprintln!("{}: {message}", ctx.bank());
+                // The bank's words for the PSU: shown, but never as terminal control codes.
+                eprintln!("{}: {}", ctx.bank(), output::printable(&message, 300));
             }
             let spinner = Spinner::start(
                 "waiting for the PSU to confirm in the bank's app (Mobile BankID)",
@@ -328,7 +356,7 @@ pub async fn sca(ctx: &Context, args: &ScaArgs, secrets: &mut Vec<String>) -> Re
                 &format!("waiting for the bank's redirect to {redirect_uri}"),
                 ctx.interactive,
             );
-            let result = server.wait(timeout).await;
+            let result = server.wait(&state, timeout).await;
             spinner.finish();
             let back = result?;
             let callback = RedirectCallback::from_url(&back)?;
@@ -365,7 +393,7 @@ pub async fn sca(ctx: &Context, args: &ScaArgs, secrets: &mut Vec<String>) -> Re
 
 /// Stores tokens the adapter renewed during a call (Handelsbanken refreshes expired ones).
 async fn store_renewed(ctx: &Context, stored: &mut StoredSession) {
-    if let Some(session) = banks::renewed_session(&ctx.adapter, &stored.to_session()).await {
+    if let Some(session) = banks::renewed_session(ctx.adapter.as_ref(), &stored.to_session()) {
         stored.set_authorised(&session);
         let _ = stored.save(&ctx.session_path);
     }
@@ -403,13 +431,125 @@ pub async fn accounts(
 ) -> Result<(), CliError> {
     let mut stored = ctx.authorised(secrets)?;
     let session = stored.to_session();
-    let list = ctx.ai()?.accounts(&session, &ctx.psu, args.balances).await;
-    store_renewed(ctx, &mut stored).await;
-    let list = match list {
+    // Handelsbanken has no "with balances" listing: one call per account, each counting
+    // against the consent's daily limit. Those are read one by one, so whatever arrives is
+    // shown even when the limit runs out part way.
+    let per_account = args.balances && ctx.config.bank == BankName::Handelsbanken;
+    let list = ctx
+        .ai()?
+        .accounts(&session, &ctx.psu, args.balances && !per_account)
+        .await;
+    let mut list = match list {
         Ok(list) => list,
-        Err(e) => return Err(diagnose(ctx, &stored, e).await),
+        Err(e) => {
+            store_renewed(ctx, &mut stored).await;
+            return Err(diagnose(ctx, &stored, e).await);
+        }
     };
-    print(&output::accounts(&list, ctx.format)?)
+    let missing = if per_account {
+        balances_one_by_one(ctx, &session, &mut list).await?
+    } else {
+        Vec::new()
+    };
+    store_renewed(ctx, &mut stored).await;
+    print(&output::accounts(&list, ctx.format)?)?;
+    let Some(first) = missing.into_iter().next() else {
+        return Ok(());
+    };
+    Err(diagnose(ctx, &stored, first).await)
+}
+
+/// Reads each account's balances with its own call; returns the failures (the first one
+/// first) after telling on stderr which accounts have none and why. After a rate limit the
+/// remaining accounts are not tried: each try would count and fail the same way.
+async fn balances_one_by_one(
+    ctx: &Context,
+    session: &psd2::Session,
+    list: &mut [psd2::Account],
+) -> Result<Vec<psd2::Error>, CliError> {
+    let ai = ctx.ai()?;
+    if !ctx.psu_present {
+        eprintln!(
+            "psd2: {} reads balances with one call per account: {} more unattended call{} \
+             against the consent's daily limit (frequencyPerDay; `--psu-ip` when the PSU is \
+             present)",
+            ctx.config.bank.display_name(),
+            list.len(),
+            if list.len() == 1 { "" } else { "s" }
+        );
+    }
+    let mut failures: Vec<psd2::Error> = Vec::new();
+    let mut not_tried = 0usize;
+    for account in list.iter_mut() {
+        if failures
+            .iter()
+            .any(|e| matches!(e.kind, psd2::ErrorKind::AccessExceeded { .. }))
+        {
+            not_tried += 1;
+            continue;
+        }
+        match ai.balances(session, &ctx.psu, &account.id).await {
+            Ok(balances) => account.balances = balances,
+            Err(e) => {
+                eprintln!(
+                    "psd2: no balances for account {}: the bank refused ({})",
+                    account.id, e.kind
+                );
+                failures.push(e);
+            }
+        }
+    }
+    if !failures.is_empty() {
+        let shown = list.len().saturating_sub(failures.len() + not_tried);
+        eprintln!(
+            "psd2: balances shown for {shown} of {} accounts; {} refused{}",
+            list.len(),
+            failures.len(),
+            if not_tried > 0 {
+                format!(
+                    ", {not_tried} not asked for (the bank's access limit was reached: asking \
+                     would count and fail too)"
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(failures)
+}
+
+/// The longest account argument accepted (an id or an IBAN).
+pub const MAX_ACCOUNT_ARG: usize = 256;
+
+/// Checks an account argument before anything is sent: it becomes a URL path segment, so
+/// `.`/`..` (which would move up the path), separators and control characters are refused,
+/// and so is anything longer than [`MAX_ACCOUNT_ARG`]. The message never echoes it.
+pub fn check_account_arg(text: &str) -> Result<(), CliError> {
+    let id = text.trim();
+    let chars = id.chars().count();
+    let problem = if id.is_empty() {
+        Some("is empty".to_string())
+    } else if chars > MAX_ACCOUNT_ARG {
+        Some(format!(
+            "is {chars} characters long (at most {MAX_ACCOUNT_ARG})"
+        ))
+    } else if id == "." || id == ".." {
+        Some("is `.` or `..`, which is not an account".to_string())
+    } else if id
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '/' | '\\' | '?' | '#'))
+    {
+        Some("holds a space, a control character or one of / \\ ? #".to_string())
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(CliError::Usage(format!(
+            "the account argument {problem}: give an account id as `psd2 accounts` shows it, or \
+             its IBAN"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Resolves an account argument: an id as given, or an IBAN looked up in the account list.
@@ -418,6 +558,7 @@ async fn resolve_account(
     session: &psd2::Session,
     text: &str,
 ) -> Result<AccountId, CliError> {
+    check_account_arg(text)?;
     if let IbanOrRaw::Valid(iban) = IbanOrRaw::parse(text) {
         let list = ctx.ai()?.accounts(session, &ctx.psu, false).await?;
         return list

@@ -14,6 +14,9 @@ use crate::error::CliError;
 /// The default config file, used when present and no other is named.
 pub const DEFAULT_CONFIG: &str = "psd2.toml";
 
+/// The per-request timeouts a config may set, in seconds.
+pub const TIMEOUT_SECS: std::ops::RangeInclusive<u64> = 1..=600;
+
 /// The base URL used when none is configured: a local `psd2-sandbox --port 8080`.
 pub fn sandbox_default_base_url(bank: BankName) -> String {
     format!("http://127.0.0.1:8080/{}", bank.as_str())
@@ -176,15 +179,14 @@ impl Config {
         let bank = BankName::parse(&bank_text).ok_or_else(|| {
             CliError::config(
                 &path,
-                format!(
-                    "unknown bank `{bank_text}` (expected handelsbanken, openpayments or swedbank)"
-                ),
+                "bank is not one this psd2 knows (expected handelsbanken, openpayments or \
+                 swedbank)",
             )
         })?;
         let url_of = |key: &str, text: Option<String>| -> Result<Option<Url>, CliError> {
             text.map(|t| {
                 Url::parse(t.trim())
-                    .map_err(|e| CliError::config(&path, format!("{key} `{t}` is not a URL: {e}")))
+                    .map_err(|e| CliError::config(&path, format!("{key} is not a URL ({e})")))
             })
             .transpose()
         };
@@ -196,7 +198,7 @@ impl Config {
             })?;
         let timeout_secs = match get("PSD2_TIMEOUT_SECS") {
             Some(t) => Some(t.trim().parse::<u64>().map_err(|_| {
-                CliError::Usage(format!("PSD2_TIMEOUT_SECS `{t}` is not a whole number"))
+                CliError::Usage("PSD2_TIMEOUT_SECS is not a whole number of seconds".into())
             })?),
             None => file.timeout_secs,
         };
@@ -257,8 +259,15 @@ impl Config {
         if let Some(country) = &self.country
             && (country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()))
         {
+            return err("country is not a two-letter country code".into());
+        }
+        if let Some(secs) = self.timeout_secs
+            && !TIMEOUT_SECS.contains(&secs)
+        {
             return err(format!(
-                "country `{country}` is not a two-letter country code"
+                "timeout_secs (or PSD2_TIMEOUT_SECS) must be between {} and {} seconds",
+                TIMEOUT_SECS.start(),
+                TIMEOUT_SECS.end()
             ));
         }
         Ok(())
@@ -269,7 +278,7 @@ impl Config {
         let mut text = format!(
             "bank {} at {} (config {}",
             self.bank.as_str(),
-            self.base_url,
+            psd2_security::redact::url_for_display(self.base_url.as_str()),
             self.source.display()
         );
         if !self.env_overrides.is_empty() {
@@ -281,22 +290,76 @@ impl Config {
     }
 }
 
-/// Parses the file, reporting the first problem on one line with its line number.
+/// Parses the file, reporting the first problem on one line with its line number. The
+/// message names keys and types, never a value from the file (the parser's own message
+/// quotes them: an unquoted `psu_id = 191212121212` would be echoed).
 fn parse_file(path: &Path, text: &str) -> Result<FileConfig, CliError> {
     toml::from_str::<FileConfig>(text).map_err(|e| {
-        let line = e.span().map(|span| {
-            text.as_bytes()[..span.start.min(text.len())]
+        let start = e.span().map(|span| span.start.min(text.len()));
+        let line = start.map(|start| {
+            text.as_bytes()[..start]
                 .iter()
                 .filter(|b| **b == b'\n')
                 .count()
                 + 1
         });
+        let key = line.and_then(|n| key_on_line(text, n));
         let message = e.message().trim().replace('\n', " ");
+        let problem = match (type_problem(&message), key) {
+            (Some(expected), Some(key)) => {
+                format!("`{key}` has the wrong type: expected {expected}")
+            }
+            (Some(expected), None) => format!("a value has the wrong type: expected {expected}"),
+            (None, _) => scrub_values(&message, text),
+        };
         match line {
-            Some(line) => CliError::config(path, format!("line {line}: {message}")),
-            None => CliError::config(path, message),
+            Some(line) => CliError::config(path, format!("line {line}: {problem}")),
+            None => CliError::config(path, problem),
         }
     })
+}
+
+/// For serde's `invalid type: integer `1`, expected a string` (and `invalid value` /
+/// `invalid length`): what was expected, which names a type, never the value.
+fn type_problem(message: &str) -> Option<String> {
+    let rest = ["invalid type", "invalid value", "invalid length"]
+        .iter()
+        .find_map(|p| message.strip_prefix(p))?;
+    Some(
+        rest.rsplit_once("expected ")
+            .map(|(_, expected)| expected.trim().to_string())
+            .unwrap_or_else(|| "another type".into()),
+    )
+}
+
+/// The bare key assigned on line `n` (1-based), if that line is a `key = value` line and the
+/// key is a plain config key name.
+fn key_on_line(text: &str, n: usize) -> Option<String> {
+    let line = text.lines().nth(n.checked_sub(1)?)?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then(|| key.to_string())
+}
+
+/// `message` with every value assigned in `text` (the part after `=`, quotes removed) and
+/// every unparsable line's content replaced by `[REDACTED]`, so a parser message that quotes
+/// the file cannot echo a value.
+fn scrub_values(message: &str, text: &str) -> String {
+    let mut secrets: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let value = match line.split_once('=') {
+            Some((_, value)) => value,
+            None => line,
+        };
+        let value = value.trim();
+        secrets.push(value);
+        let unquoted = value.trim_matches(|c| c == '"' || c == '\'');
+        secrets.push(unquoted);
+    }
+    // Very short values ("1", "x") would mangle the message's own words; they say nothing.
+    secrets.retain(|s| s.chars().count() >= 3);
+    psd2_security::redact::scrub(message, &secrets)
 }
 
 #[cfg(test)]
@@ -388,7 +451,7 @@ mod tests {
         let e = load("bank = [\n", &[]).err().expect("error");
         assert!(e.to_string().contains("line 1"), "{e}");
         let e = load("bank = \"nordea\"\n", &[]).err().expect("error");
-        assert!(e.to_string().contains("unknown bank `nordea`"), "{e}");
+        assert!(e.to_string().contains("not one this psd2 knows"), "{e}");
         let e = load("bank = \"handelsbanken\"\n", &[])
             .err()
             .expect("error");
@@ -397,6 +460,68 @@ mod tests {
             .err()
             .expect("error");
         assert!(e.to_string().contains("base_url"), "{e}");
+    }
+
+    #[test]
+    fn errors_name_the_key_never_the_value() {
+        let secret = "191212121212";
+        let files = [
+            format!("bank = \"swedbank\"\npsu_id = {secret}\n"),
+            format!("bank = \"swedbank\"\ncorporate_id = [{secret}]\n"),
+            format!("bank = \"swedbank\"\ntimeout_secs = \"{secret}\"\n"),
+            format!("bank = \"swedbank\"\npsu_id = \"{secret}\n"),
+            format!("bank = \"swedbank\"\npsu_id = {secret}x\n"),
+            format!("bank = \"swedbank\"\n{secret}\n"),
+            format!("bank = \"swedbank\"\npsu_id = \"a\"\npsu_id = \"{secret}\"\n"),
+            format!("bank = \"swedbank\"\nbase_url = \"{secret}\"\n"),
+            format!("bank = \"{secret}\"\n"),
+            format!("bank = \"swedbank\"\ncountry = \"{secret}\"\n"),
+        ];
+        for file in &files {
+            let e = load(file, &[]).err().expect("error");
+            let text = e.to_string();
+            assert!(!text.contains(secret), "{file:?}: {text}");
+            assert!(text.contains("psd2.toml"), "{text}");
+            assert_eq!(e.exit_code(), 2);
+        }
+        // The unquoted PSU id: the key and the expected type are named, on its line.
+        let e = load(&files[0], &[]).err().expect("error").to_string();
+        assert!(
+            e.contains("line 2") && e.contains("`psu_id`") && e.contains("string"),
+            "{e}"
+        );
+        let e = load("bank = \"swedbank\"\n", &[("PSD2_TIMEOUT_SECS", secret)])
+            .err()
+            .expect("error")
+            .to_string();
+        assert!(!e.contains(secret) && e.contains("timeout_secs"), "{e}");
+        let e = load(
+            "bank = \"swedbank\"\n",
+            &[("PSD2_TIMEOUT_SECS", "x191212121212")],
+        )
+        .err()
+        .expect("error")
+        .to_string();
+        assert!(
+            !e.contains(secret) && e.contains("PSD2_TIMEOUT_SECS"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn describe_never_shows_url_credentials() {
+        let c = load(
+            "bank = \"swedbank\"\nbase_url = \"http://user:pa55word@bank.example/psd2\"\n",
+            &[],
+        )
+        .map_err(|e| e.to_string())
+        .expect("config");
+        let text = c.describe();
+        assert!(text.contains("http://bank.example/psd2"), "{text}");
+        assert!(
+            !text.contains("pa55word") && !text.contains("user"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -57,9 +57,10 @@ impl BankRun {
 /// Runs the demo; the error is the first bank failure (after printing everything).
 pub async fn run(args: &DemoArgs, interactive: bool) -> Result<(), CliError> {
     let started = Instant::now();
+    let signing = banks::DemoSigning::load()?;
     let mut builder = Sandbox::builder()
         .require_signatures(true)
-        .signing_certificate_pem(psd2_security::fixtures::TEST_SIGNING_CERT_PEM);
+        .signing_certificate_pem(signing.cert_pem.clone());
     if let Some(n) = args.history_size {
         builder = builder.history_size(n);
     }
@@ -88,9 +89,10 @@ pub async fn run(args: &DemoArgs, interactive: bool) -> Result<(), CliError> {
     let jobs = banks.iter().map(|&bank| {
         let url = sandbox.bank_url(sandbox_bank(bank));
         let line = board.line(bank.display_name());
+        let signing = &signing;
         async move {
             let mut line = line;
-            let run = run_bank(bank, &url, &mut line).await;
+            let run = run_bank(bank, &url, signing, &mut line).await;
             line.finish();
             run
         }
@@ -100,12 +102,13 @@ pub async fn run(args: &DemoArgs, interactive: bool) -> Result<(), CliError> {
     println!();
     report(&runs);
     println!("total {}", human(started.elapsed()));
+    let synced = crate::sync_demo::run(&sandbox, &signing, &banks).await;
     sandbox.shutdown().await;
 
     let mut runs = runs;
     match runs.iter_mut().find_map(|r| r.failure.take()) {
         Some((_, e)) => Err(e),
-        None => Ok(()),
+        None => synced,
     }
 }
 
@@ -127,9 +130,14 @@ fn demo_psu() -> Psu {
     .with_id(PsuId::new(DEMO_PSU))
 }
 
-async fn run_bank(bank: BankName, url: &str, line: &mut Line) -> BankRun {
+async fn run_bank(
+    bank: BankName,
+    url: &str,
+    signing: &banks::DemoSigning,
+    line: &mut Line,
+) -> BankRun {
     let mut run = BankRun::new(bank);
-    if let Err((step, e)) = walk(bank, url, line, &mut run).await {
+    if let Err((step, e)) = walk(bank, url, signing, line, &mut run).await {
         line.failed(&format!("failed at {step}: {e}"));
         run.failure = Some((step, e));
     }
@@ -156,10 +164,12 @@ where
 async fn walk(
     bank: BankName,
     url: &str,
+    signing: &banks::DemoSigning,
     line: &mut Line,
     run: &mut BankRun,
 ) -> Result<(), (&'static str, CliError)> {
-    let adapter = banks::for_sandbox(bank, url).map_err(|e| ("setup", CliError::Bank(e)))?;
+    let adapter =
+        banks::for_sandbox(bank, url, signing).map_err(|e| ("setup", CliError::Bank(e)))?;
     let unsupported = |what: &'static str| {
         (
             "setup",

@@ -5,7 +5,7 @@
 //!   bank (TOML file + `PSD2_*` environment; secrets from the environment only), keeping the
 //!   consent and tokens in a session file between invocations.
 //! - Exit codes: 0 ok, 1 local failure, 2 usage/config, 3 auth/consent, 4 rate limit,
-//!   5 bank error, 6 network. See docs/cli.md.
+//!   5 bank error, 6 network, 7 SCA not finished in time. See docs/cli.md.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -19,6 +19,8 @@ mod error;
 mod output;
 mod progress;
 mod session;
+mod sync;
+mod sync_demo;
 
 use std::process::ExitCode;
 
@@ -28,10 +30,24 @@ use crate::cli::{Cli, Command};
 use crate::commands::Context;
 use crate::error::{CliError, EXIT_LOCAL};
 
+/// With `RUST_LOG` set (e.g. `RUST_LOG=psd2=debug`), the library's logs go to stderr. They
+/// are written without secrets (tokens, consent ids and PSU ids are redacted where they are
+/// logged); without `RUST_LOG` nothing is logged.
+fn init_logs() {
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .try_init();
+    }
+}
+
 fn main() -> ExitCode {
     // clap prints help/version and exits 0, usage errors exit 2.
     let cli = Cli::parse();
-    let verbose = cli.global.verbose > 0;
+    init_logs();
+    let report = error::ReportContext::new(cli.global.verbose > 0, cli.global.psu_ip.is_some());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -48,7 +64,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-            eprintln!("{}", e.report(verbose, &refs));
+            eprintln!("{}", e.report(&report, &refs));
             ExitCode::from(e.exit_code())
         }
     }
@@ -84,6 +100,7 @@ async fn run(cli: &Cli, secrets: &mut Vec<String>) -> Result<(), CliError> {
             let ctx = Context::load(&cli.global, interactive, secrets)?;
             commands::transactions(&ctx, args, secrets).await
         }
+        Command::Sync(args) => sync::run(&cli.global, args, interactive, secrets).await,
         Command::Cards => {
             let ctx = Context::load(&cli.global, interactive, secrets)?;
             commands::cards(&ctx, secrets).await

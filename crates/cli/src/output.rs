@@ -92,8 +92,14 @@ impl Table {
     /// The table as text, every line ending in a newline.
     pub fn render(&self) -> String {
         let n = self.header.len();
+        // Cells hold what the bank sent: made printable before they are measured.
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|row| row.iter().map(|c| printable(c, usize::MAX)).collect())
+            .collect();
         let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
-        for row in &self.rows {
+        for row in &rows {
             for (i, cell) in row.iter().take(n).enumerate() {
                 widths[i] = widths[i].max(cell.chars().count());
             }
@@ -121,11 +127,26 @@ impl Table {
         let mut out = line(&self.header);
         let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
         out.push_str(&line(&rule));
-        for row in &self.rows {
+        for row in &rows {
             out.push_str(&line(row));
         }
         out
     }
+}
+
+/// `text` safe to write to a terminal: control characters (escape sequences a bank could
+/// send to move the cursor, recolour or retitle the terminal; line breaks that would
+/// forge lines) become `\u{FFFD}`, and at most `max` characters are kept (`…` marks a cut).
+pub fn printable(text: &str, max: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect();
+    if text.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// One CSV field, quoted when it holds a comma, quote, or line break (RFC 4180).
@@ -266,6 +287,25 @@ pub struct CurrencyTotals {
     pub incoming: Decimal,
     /// Sum of negative amounts (negative or zero).
     pub outgoing: Decimal,
+    /// A sum went past what a decimal holds (about 7.9e28); the sums then stop growing and
+    /// are shown as too large.
+    pub overflow: bool,
+}
+
+impl CurrencyTotals {
+    /// The sums as shown: `(incoming, outgoing, net)`, or "too large" for each.
+    pub fn shown(&self) -> (String, String, String) {
+        if self.overflow {
+            let big = "too large".to_string();
+            return (big.clone(), big.clone(), big);
+        }
+        let net = self
+            .incoming
+            .checked_add(self.outgoing)
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "too large".into());
+        (self.incoming.to_string(), self.outgoing.to_string(), net)
+    }
 }
 
 /// A summary of a transaction list.
@@ -293,10 +333,15 @@ impl Summary {
             .totals
             .entry(t.amount.currency.to_string())
             .or_default();
-        if t.amount.is_negative() {
-            totals.outgoing += t.amount.amount;
+        // Amounts come from the bank: a sum past the decimal range is flagged, not a panic.
+        let sum = if t.amount.is_negative() {
+            &mut totals.outgoing
         } else {
-            totals.incoming += t.amount.amount;
+            &mut totals.incoming
+        };
+        match sum.checked_add(t.amount.amount) {
+            Some(total) => *sum = total,
+            None => totals.overflow = true,
         }
     }
 }
@@ -322,11 +367,9 @@ pub fn summary_text(s: &Summary) -> String {
     }
     out.push('\n');
     for (currency, t) in &s.totals {
+        let (incoming, outgoing, net) = t.shown();
         out.push_str(&format!(
-            "  {currency}: in {}  out {}  net {}\n",
-            t.incoming,
-            t.outgoing,
-            t.incoming + t.outgoing
+            "  {currency}: in {incoming}  out {outgoing}  net {net}\n"
         ));
     }
     out
@@ -343,11 +386,8 @@ pub fn summary_row_cells(s: &Summary) -> Vec<Vec<String>> {
             vec![String::new(), String::new(), String::new()]
         };
         let mut row = lead;
-        row.extend([
-            currency.clone(),
-            t.incoming.to_string(),
-            t.outgoing.to_string(),
-        ]);
+        let (incoming, outgoing, _) = t.shown();
+        row.extend([currency.clone(), incoming, outgoing]);
         rows.push(row);
     }
     if rows.is_empty() {
@@ -583,6 +623,37 @@ mod tests {
         assert_eq!(sek.incoming.to_string(), "0.30");
         assert_eq!(sek.outgoing.to_string(), "-0.30");
         assert!(summary_text(&s).contains("SEK: in 0.30  out -0.30  net 0.00"));
+    }
+
+    #[test]
+    fn sums_past_the_decimal_range_are_flagged_not_a_panic() {
+        // Decimal's maximum is 2^96 - 1 = 79228162514264337593543950335 (rust_decimal docs).
+        let max = "79228162514264337593543950335";
+        let list = vec![
+            tx(max, 1, "a", ""),
+            tx(max, 2, "b", ""),
+            tx("-1", 3, "c", ""),
+        ];
+        let s = summarize(&list);
+        assert_eq!(s.count, 3);
+        assert!(s.totals["SEK"].overflow);
+        let text = summary_text(&s);
+        assert!(text.contains("SEK: in too large"), "{text}");
+        let rows = summary_row_cells(&s);
+        assert_eq!(rows[0][4], "too large");
+        let out = transactions(&list, crate::cli::Format::Table).expect("table");
+        assert!(out.contains("3 transactions"), "{out}");
+    }
+
+    #[test]
+    fn tables_never_pass_terminal_control_sequences_through() {
+        // ESC [ 2 J clears the screen; a line break would forge a row.
+        let list = vec![tx("-5.00", 1, "Shop\u{1b}[2J", "fake\nrow")];
+        let out = transactions(&list, crate::cli::Format::Table).expect("table");
+        assert!(!out.contains('\u{1b}'), "{out:?}");
+        assert!(out.contains("Shop\u{FFFD}[2J"), "{out:?}");
+        assert_eq!(out.lines().count(), 2 + 1 + 2, "{out}");
+        assert_eq!(printable("abcdef", 3), "abc…");
     }
 
     #[test]

@@ -421,7 +421,7 @@ fn frequency_per_day_exceeded_exits_4_with_retry_advice() {
         bench.psd2(bank, &["accounts"]).assert().code(4).stderr(
             predicate::str::contains("ACCESS_EXCEEDED")
                 .and(predicate::str::contains("request id"))
-                .and(predicate::str::is_match(r"wait \d+ s").unwrap())
+                .and(predicate::str::is_match(r"try again in \d+ (s|min|h)").unwrap())
                 .and(predicate::str::contains("PSU-IP-Address")),
         );
         // With the PSU present the limit does not apply.
@@ -443,7 +443,8 @@ fn injected_429_exits_4_with_the_banks_retry_after() {
         .assert()
         .code(4)
         .stderr(
-            predicate::str::contains("swedbank accounts").and(predicate::str::contains("wait 7 s")),
+            predicate::str::contains("swedbank accounts")
+                .and(predicate::str::contains("try again in 7 s")),
         );
 }
 

@@ -19,8 +19,10 @@ use crate::account::{Account, AccountId};
 use crate::balance::Balance;
 use crate::card_account::CardAccount;
 use crate::consent::{Consent, ConsentRequest, ConsentStatus};
+use crate::entry::TransactionPage;
 use crate::error::{BankMessage, Error, ErrorKind};
 use crate::link::Links;
+use crate::pagination::PageCursor;
 use crate::psu::Psu;
 use crate::sca::{
     DecoupledHandle, OfferedScaMethod, RedirectCallback, ScaApproach, ScaChallenge, ScaMethod,
@@ -107,14 +109,72 @@ impl CreatedConsent {
     }
 }
 
+/// The accounts a consent covers, with what could not be read.
+///
+/// From [`AccountInformation::account_list`]: the accounts that arrived, and for each
+/// account whose balances were asked for but did not arrive, the reason.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct AccountList {
+    /// Every listed account; an account named in `missing` has no balances.
+    pub accounts: Vec<Account>,
+    /// Accounts whose balances did not arrive, each with why.
+    pub missing: Vec<MissingBalances>,
+}
+
+impl AccountList {
+    /// A list of `accounts` with `missing` balances.
+    pub fn new(accounts: Vec<Account>, missing: Vec<MissingBalances>) -> Self {
+        Self { accounts, missing }
+    }
+}
+
+/// Balances of one account that did not arrive, and why.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct MissingBalances {
+    /// The account.
+    pub account: AccountId,
+    /// Why (e.g. [`ErrorKind::AccessExceeded`] when the consent's daily budget ran out).
+    pub error: Error,
+}
+
+impl MissingBalances {
+    /// `account`'s balances are missing because of `error`.
+    pub fn new(account: AccountId, error: Error) -> Self {
+        Self { account, error }
+    }
+}
+
 /// A bank adapter: its name, and which capabilities it has.
 ///
 /// Supertrait of the capability traits, so `dyn Consents` etc. know their bank's name; the
 /// `as_*` accessors let a `Box<dyn Bank>` chosen at run time hand out its capabilities
 /// (an adapter overrides them with `Some(self)`).
+///
+/// # "Not offered", said one way
+///
+/// A capability the bank does not have at all (Open Payments and Swedbank have no card
+/// account API) is `None` from its `as_*` accessor; the adapter does not implement that
+/// trait. Within a capability the bank has, a single operation it does not offer (e.g.
+/// [`AccountInformation::transaction_details`] at Handelsbanken) returns
+/// [`ErrorKind::Unsupported`] naming the operation.
+///
+/// # Cost in unattended calls
+///
+/// Each method's docs say how many requests it sends to the bank (retries of transient
+/// failures aside, see [`crate::retry`]); without the PSU present every request counts
+/// against the consent's `frequency_per_day` for its account.
 pub trait Bank: Send + Sync {
     /// Short lower-case name used in errors and the CLI, e.g. `"handelsbanken"`.
     fn name(&self) -> &'static str;
+
+    /// `session` with the newest tokens this adapter holds for it (renewed with the refresh
+    /// token during earlier calls), e.g. to store between runs. Default, and for banks whose
+    /// sessions hold no tokens: `session` unchanged. Sends nothing.
+    fn current_session(&self, session: &Session) -> Session {
+        session.clone()
+    }
 
     /// Consent management, if offered.
     fn as_consents(&self) -> Option<&dyn Consents> {
@@ -185,8 +245,15 @@ pub trait Consents: Bank {
     }
 
     /// Polls a decoupled SCA until it is done or failed, waiting the bank's interval (or the
-    /// handle's) between polls; [`ErrorKind::Timeout`] after `timeout`,
-    /// [`ErrorKind::ScaFailed`] if the bank reports failure (its reason as a message code).
+    /// handle's) between polls, floored at 1 s and capped at 10 s
+    /// ([`crate::sca::poll_interval`]).
+    ///
+    /// Ends with [`ErrorKind::ScaFailed`] if the bank reports failure (its reason as a message
+    /// code) or a status this crate does not know, and with [`ErrorKind::ScaFailed`] whose
+    /// detail starts with [`crate::sca::SCA_TIMED_OUT`] ([`crate::sca::is_sca_timeout`]) when
+    /// the bank still answered "pending" after `timeout`. A poll that fails transiently (after
+    /// the adapter's retries) does not end the SCA: polling goes on until `timeout`, and the
+    /// last such error is returned if time runs out. Cost: one request per poll.
     async fn wait_for_decoupled(
         &self,
         consent: &ConsentId,
@@ -195,11 +262,14 @@ pub trait Consents: Bank {
         psu: &Psu,
     ) -> Result<Session, Error> {
         let bank = self.name();
+        let polls = std::sync::atomic::AtomicU32::new(0);
+        let last_error = std::sync::Mutex::new(None::<Error>);
         let poll = async {
             loop {
-                match self.poll_decoupled(consent, handle, psu).await? {
-                    ScaProgress::Done(session) => return Ok(session),
-                    ScaProgress::Failed { reason } => {
+                polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let wait = match self.poll_decoupled(consent, handle, psu).await {
+                    Ok(ScaProgress::Done(session)) => return Ok(session),
+                    Ok(ScaProgress::Failed { reason }) => {
                         let mut error =
                             Error::new(ErrorKind::ScaFailed, bank, "wait_for_decoupled");
                         if let Some(reason) = reason {
@@ -207,16 +277,38 @@ pub trait Consents: Bank {
                         }
                         return Err(error);
                     }
-                    ScaProgress::Pending { poll_interval, .. } => {
-                        tokio::time::sleep(poll_interval.unwrap_or(handle.poll_interval())).await;
+                    Ok(ScaProgress::Pending { poll_interval, .. }) => {
+                        if let Ok(mut last) = last_error.lock() {
+                            *last = None;
+                        }
+                        poll_interval.unwrap_or(handle.poll_interval())
                     }
-                }
+                    Err(error) if crate::retry::is_transient(&error) => {
+                        let wait = handle.poll_interval();
+                        if let Ok(mut last) = last_error.lock() {
+                            *last = Some(error);
+                        }
+                        wait
+                    }
+                    Err(error) => return Err(error),
+                };
+                tokio::time::sleep(crate::sca::poll_interval(wait)).await;
             }
         };
         match tokio::time::timeout(timeout, poll).await {
             Ok(result) => result,
-            Err(_) => Err(Error::new(ErrorKind::Timeout, bank, "wait_for_decoupled")
-                .with_detail(format!("SCA not finished after {}s", timeout.as_secs()))),
+            Err(_) => {
+                if let Some(error) = last_error.lock().ok().and_then(|mut e| e.take()) {
+                    return Err(error);
+                }
+                let polls = polls.load(std::sync::atomic::Ordering::Relaxed);
+                Err(Error::new(ErrorKind::ScaFailed, bank, "wait_for_decoupled")
+                    .with_detail(format!(
+                        "{}: still pending after {} s and {polls} polls; the customer did not confirm in time",
+                        crate::sca::SCA_TIMED_OUT,
+                        timeout.as_secs()
+                    )))
+            }
         }
     }
 
@@ -227,13 +319,32 @@ pub trait Consents: Bank {
 /// Reading payment accounts, balances and transactions under a [`Session`].
 #[async_trait]
 pub trait AccountInformation: Bank {
-    /// The accounts the consent covers; balances only if `with_balances`.
+    /// The accounts the consent covers; balances only if `with_balances`. All or nothing.
+    ///
+    /// Cost: 1 request at Berlin Group banks (balances come with the list); at
+    /// Handelsbanken 1, or with balances 1 + one per account.
     async fn accounts(
         &self,
         session: &Session,
         psu: &Psu,
         with_balances: bool,
     ) -> Result<Vec<Account>, Error>;
+
+    /// Like [`AccountInformation::accounts`], but where balances take extra calls, one that
+    /// fails does not lose what arrived: the accounts come back with
+    /// [`AccountList::missing`] naming each account whose balances are missing, and why.
+    /// Default: [`AccountInformation::accounts`] with nothing missing.
+    ///
+    /// Cost: as [`AccountInformation::accounts`].
+    async fn account_list(
+        &self,
+        session: &Session,
+        psu: &Psu,
+        with_balances: bool,
+    ) -> Result<AccountList, Error> {
+        let accounts = self.accounts(session, psu, with_balances).await?;
+        Ok(AccountList::new(accounts, Vec::new()))
+    }
 
     /// One account's details.
     async fn account(
@@ -259,7 +370,11 @@ pub trait AccountInformation: Bank {
     }
 
     /// All transactions matching `query`, following every page (see
-    /// [`crate::pagination`]); the query is applied to every page.
+    /// [`crate::pagination`]); the query is applied to every page, and entries the bank sent
+    /// outside the query's booking status are dropped. All or nothing: the first error,
+    /// including the first entry that does not map, ends the stream.
+    ///
+    /// Cost: one request per page.
     fn transactions<'a>(
         &'a self,
         session: &'a Session,
@@ -267,6 +382,25 @@ pub trait AccountInformation: Bank {
         account: &'a AccountId,
         query: &'a TransactionQuery,
     ) -> BoxStream<'a, Result<Transaction, Error>>;
+
+    /// The same listing page by page, with a result per entry (an entry that does not map
+    /// is an [`EntryError`](crate::entry::EntryError), the others are kept) and the cursor
+    /// of the next page, to store and resume from (`resume`) in a later run. A failed page is
+    /// retried by the retry policy; a stored cursor the bank no longer accepts gives an error
+    /// ([`ErrorKind::Pagination`] or the bank's 4xx): start again from the first page.
+    ///
+    /// Cost: one request per page. Default: [`ErrorKind::Unsupported`].
+    fn transaction_pages<'a>(
+        &'a self,
+        session: &'a Session,
+        psu: &'a Psu,
+        account: &'a AccountId,
+        query: &'a TransactionQuery,
+        resume: Option<PageCursor>,
+    ) -> BoxStream<'a, Result<TransactionPage, Error>> {
+        let _ = (session, psu, account, query, resume);
+        stream::iter([Err(Error::unsupported(self.name(), "transaction_pages"))]).boxed()
+    }
 
     /// One transaction's details (Open Payments: merge into the list entry with
     /// [`Transaction::merge_details`]).
@@ -325,6 +459,24 @@ pub trait CardAccountInformation: Bank {
         let _ = (session, psu, account, query);
         stream::iter([Err(Error::unsupported(self.name(), "card_transactions"))]).boxed()
     }
+
+    /// Card transactions page by page with per-entry results and a resumable cursor, as
+    /// [`AccountInformation::transaction_pages`]. Cost: one request per page.
+    fn card_transaction_pages<'a>(
+        &'a self,
+        session: &'a Session,
+        psu: &'a Psu,
+        account: &'a AccountId,
+        query: &'a TransactionQuery,
+        resume: Option<PageCursor>,
+    ) -> BoxStream<'a, Result<TransactionPage, Error>> {
+        let _ = (session, psu, account, query, resume);
+        stream::iter([Err(Error::unsupported(
+            self.name(),
+            "card_transaction_pages",
+        ))])
+        .boxed()
+    }
 }
 
 /// Fetches all transactions of several accounts with at most `limit` listings in flight
@@ -351,289 +503,4 @@ pub fn transactions_for_accounts<'a>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::money::Money;
-    use crate::pagination::{Page, Paginator};
-    use crate::transaction::TransactionStatus;
-    use std::collections::VecDeque;
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    /// A fake bank whose decoupled polls follow a script (the last answer repeats).
-    struct Fake {
-        script: Mutex<VecDeque<ScaProgress<Session>>>,
-        polls: AtomicUsize,
-        in_flight: AtomicUsize,
-        max_in_flight: AtomicUsize,
-    }
-
-    impl Fake {
-        fn new(script: Vec<ScaProgress<Session>>) -> Self {
-            Self {
-                script: Mutex::new(script.into()),
-                polls: AtomicUsize::new(0),
-                in_flight: AtomicUsize::new(0),
-                max_in_flight: AtomicUsize::new(0),
-            }
-        }
-    }
-
-    impl Bank for Fake {
-        fn name(&self) -> &'static str {
-            "fake"
-        }
-        fn as_consents(&self) -> Option<&dyn Consents> {
-            Some(self)
-        }
-        fn as_account_information(&self) -> Option<&dyn AccountInformation> {
-            Some(self)
-        }
-    }
-
-    fn pending() -> ScaProgress<Session> {
-        ScaProgress::Pending {
-            poll_interval: None,
-            hint: None,
-        }
-    }
-
-    #[async_trait]
-    impl Consents for Fake {
-        async fn create_consent(
-            &self,
-            _: &ConsentRequest,
-            _: &Psu,
-        ) -> Result<CreatedConsent, Error> {
-            Err(Error::unsupported(self.name(), "create_consent"))
-        }
-        async fn consent_status(&self, _: &ConsentId, _: &Psu) -> Result<ConsentStatus, Error> {
-            Ok(ConsentStatus::Valid)
-        }
-        async fn start_sca(
-            &self,
-            _: &ConsentId,
-            _: &ScaMethod,
-            _: &Psu,
-        ) -> Result<ScaChallenge, Error> {
-            Err(Error::unsupported(self.name(), "start_sca"))
-        }
-        async fn poll_decoupled(
-            &self,
-            _: &ConsentId,
-            _: &DecoupledHandle,
-            _: &Psu,
-        ) -> Result<ScaProgress<Session>, Error> {
-            self.polls.fetch_add(1, Ordering::SeqCst);
-            let mut script = self.script.lock().unwrap();
-            if script.len() > 1 {
-                Ok(script.pop_front().unwrap())
-            } else {
-                Ok(script.front().cloned().unwrap())
-            }
-        }
-        async fn delete_consent(&self, _: &ConsentId, _: &Psu) -> Result<(), Error> {
-            Ok(())
-        }
-    }
-
-    #[async_trait]
-    impl AccountInformation for Fake {
-        async fn accounts(&self, _: &Session, _: &Psu, _: bool) -> Result<Vec<Account>, Error> {
-            Ok(vec![Account::new(AccountId::new("a1"))])
-        }
-
-        fn transactions<'a>(
-            &'a self,
-            _: &'a Session,
-            _: &'a Psu,
-            account: &'a AccountId,
-            _: &'a TransactionQuery,
-        ) -> BoxStream<'a, Result<Transaction, Error>> {
-            let pages = if account.as_str() == "bad" { 0 } else { 3 };
-            Paginator::new("fake", "transactions").stream(move |cursor: Option<u32>| async move {
-                let n = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                self.max_in_flight.fetch_max(n, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                self.in_flight.fetch_sub(1, Ordering::SeqCst);
-                if pages == 0 {
-                    return Err(Error::new(
-                        ErrorKind::ResourceUnknown,
-                        "fake",
-                        "transactions",
-                    ));
-                }
-                let page = cursor.unwrap_or(0);
-                let tx = Transaction::new(
-                    TransactionStatus::Booked,
-                    Money::parse("-1.00", "SEK").unwrap(),
-                );
-                Ok(Page::new(vec![tx], (page + 1 < pages).then_some(page + 1)))
-            })
-        }
-    }
-
-    fn session() -> Session {
-        Session::new(ConsentId::new("c-secret"))
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn decoupled_pending_then_done() {
-        let done = session().with_access_token(AccessToken::new("tok-secret"), None);
-        let fake = Fake::new(vec![pending(), pending(), ScaProgress::Done(done.clone())]);
-        let handle = DecoupledHandle::new("order").with_poll_interval(Duration::from_secs(2));
-        let start = tokio::time::Instant::now();
-        let got = fake
-            .wait_for_decoupled(
-                &ConsentId::new("c"),
-                &handle,
-                Duration::from_secs(60),
-                &Psu::absent(),
-            )
-            .await
-            .unwrap();
-        assert_eq!(got, done);
-        assert_eq!(fake.polls.load(Ordering::SeqCst), 3);
-        assert_eq!(start.elapsed(), Duration::from_secs(4));
-        assert!(!format!("{got:?}").contains("tok-secret"));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn decoupled_bank_interval_wins() {
-        let fake = Fake::new(vec![
-            ScaProgress::Pending {
-                poll_interval: Some(Duration::from_secs(5)),
-                hint: Some("outstandingTransaction".into()),
-            },
-            ScaProgress::Done(session()),
-        ]);
-        let start = tokio::time::Instant::now();
-        fake.wait_for_decoupled(
-            &ConsentId::new("c"),
-            &DecoupledHandle::new("o"),
-            Duration::from_secs(60),
-            &Psu::absent(),
-        )
-        .await
-        .unwrap();
-        assert_eq!(start.elapsed(), Duration::from_secs(5));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn decoupled_pending_then_failed() {
-        let fake = Fake::new(vec![
-            pending(),
-            ScaProgress::Failed {
-                reason: Some("userCancel".into()),
-            },
-        ]);
-        let err = fake
-            .wait_for_decoupled(
-                &ConsentId::new("c"),
-                &DecoupledHandle::new("o"),
-                Duration::from_secs(60),
-                &Psu::absent(),
-            )
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind, ErrorKind::ScaFailed);
-        assert_eq!(err.codes().collect::<Vec<_>>(), ["userCancel"]);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn decoupled_timeout() {
-        let fake = Fake::new(vec![pending()]);
-        let handle = DecoupledHandle::new("o").with_poll_interval(Duration::from_secs(2));
-        let start = tokio::time::Instant::now();
-        let err = fake
-            .wait_for_decoupled(
-                &ConsentId::new("c"),
-                &handle,
-                Duration::from_secs(29),
-                &Psu::absent(),
-            )
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind, ErrorKind::Timeout);
-        assert_eq!(start.elapsed(), Duration::from_secs(29));
-        // Polls at 0, 2, ..., 28 s.
-        assert_eq!(fake.polls.load(Ordering::SeqCst), 15);
-    }
-
-    #[tokio::test]
-    async fn defaults_are_unsupported_or_derived() {
-        let fake = Fake::new(vec![pending()]);
-        let bank: &dyn Bank = &fake;
-        let ai = bank.as_account_information().unwrap();
-        let err = ai
-            .account(&session(), &Psu::absent(), &AccountId::new("a1"), false)
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err.kind,
-            ErrorKind::Unsupported {
-                operation: "account"
-            }
-        );
-        // balances falls back to account(with_balances = true), which is unsupported here.
-        assert_eq!(
-            ai.balances(&session(), &Psu::absent(), &AccountId::new("a1"))
-                .await
-                .unwrap_err()
-                .kind,
-            ErrorKind::Unsupported {
-                operation: "account"
-            }
-        );
-        let consents = bank.as_consents().unwrap();
-        let c = consents
-            .consent(&ConsentId::new("c"), &Psu::absent())
-            .await
-            .unwrap();
-        assert_eq!(c.status, ConsentStatus::Valid);
-        assert!(bank.as_card_account_information().is_none());
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn concurrent_transactions_are_bounded() {
-        let fake = Fake::new(vec![pending()]);
-        let boxed: Box<dyn AccountInformation> = Box::new(fake);
-        let accounts: Vec<AccountId> = ["a", "b", "bad", "c", "d", "e"]
-            .into_iter()
-            .map(AccountId::from)
-            .collect();
-        let query = TransactionQuery::default();
-        let sess = session();
-        let psu = Psu::absent();
-        let mut results: Vec<(AccountId, Result<Vec<Transaction>, Error>)> =
-            transactions_for_accounts(boxed.as_ref(), &sess, &psu, &accounts, &query, 2)
-                .collect()
-                .await;
-        results.sort_by(|a, b| a.0.cmp(&b.0));
-        assert_eq!(results.len(), 6);
-        for (id, result) in &results {
-            if id.as_str() == "bad" {
-                assert_eq!(
-                    result.as_ref().unwrap_err().kind,
-                    ErrorKind::ResourceUnknown
-                );
-            } else {
-                assert_eq!(result.as_ref().unwrap().len(), 3, "{id}");
-            }
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn concurrency_limit_is_respected() {
-        let fake = Fake::new(vec![pending()]);
-        let accounts: Vec<AccountId> = (0..8).map(|i| AccountId::new(format!("a{i}"))).collect();
-        let query = TransactionQuery::default();
-        let sess = session();
-        let psu = Psu::absent();
-        let n = transactions_for_accounts(&fake, &sess, &psu, &accounts, &query, 3)
-            .count()
-            .await;
-        assert_eq!(n, 8);
-        assert_eq!(fake.max_in_flight.load(Ordering::SeqCst), 3);
-    }
-}
+mod tests;

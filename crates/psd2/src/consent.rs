@@ -78,6 +78,13 @@ impl Consent {
             last_action_date: None,
         }
     }
+
+    /// Whether account data can be read with the consent on `today`: its status is `valid`
+    /// and its `valid_until` (when known) has not passed. A bank may still report `valid`
+    /// for a consent past its last day; that consent is not usable.
+    pub fn is_usable_on(&self, today: NaiveDate) -> bool {
+        self.status.is_usable() && self.valid_until.is_none_or(|last| today <= last)
+    }
 }
 
 /// Which accounts a consent request covers.
@@ -163,6 +170,18 @@ impl ConsentRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_valid_consent_past_its_last_day_is_not_usable() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        let mut c = Consent::new(ConsentId::new("c"), ConsentStatus::Valid);
+        assert!(c.is_usable_on(day(2)), "no end date known");
+        c.valid_until = Some(day(1));
+        assert!(c.is_usable_on(day(1)), "the last day itself");
+        assert!(!c.is_usable_on(day(2)));
+        c.status = ConsentStatus::Received;
+        assert!(!c.is_usable_on(day(1)));
+    }
     use proptest::prelude::*;
 
     #[test]

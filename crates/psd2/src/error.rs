@@ -13,6 +13,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod shape;
+
+pub use shape::{JsonSpot, json_shape, locate, text_shape};
+pub(crate) use shape::{join_path, push_index, render_path, value_at};
+
 /// How much of a response body an [`Error`] keeps.
 pub const MAX_RAW_BODY: usize = 4096;
 
@@ -334,6 +339,7 @@ struct Details {
     bank_messages: Vec<BankMessage>,
     request_id: Option<String>,
     detail: Option<String>,
+    offending_value: Option<String>,
     raw_body: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
@@ -425,6 +431,103 @@ impl Error {
         self
     }
 
+    /// Keeps the bank's value that could not be used (at most 256 chars), for verbose output
+    /// only: never part of `Display` or `Debug` (see [`Error::offending_value`]).
+    pub fn with_offending_value(mut self, value: impl Into<String>) -> Self {
+        let value: String = value.into();
+        self.details.offending_value = Some(value.chars().take(256).collect());
+        self
+    }
+
+    /// `Some` error when `body`, sent with a success status, is in fact an error body
+    /// (Berlin Group `tppMessages`, a problem body, an OAuth or Handelsbanken error, ...):
+    /// classified by its codes like any error answer (a body without a known code is
+    /// [`ErrorKind::UnexpectedResponse`]). `None` for any other body.
+    pub fn from_error_body_with_success(
+        bank: &'static str,
+        operation: &'static str,
+        status: Option<u16>,
+        body: &[u8],
+    ) -> Option<Self> {
+        let messages = BankMessage::parse_error_body(body);
+        if messages.is_empty() {
+            return None;
+        }
+        let codes: Vec<&str> = messages.iter().filter_map(|m| m.code.as_deref()).collect();
+        let kind = ErrorKind::classify(status_in_body(body), &codes, None);
+        let mut error = Self::new(kind, bank, operation)
+            .with_detail("the bank sent an error body with a success status");
+        error.status = status;
+        error.details.bank_messages = messages;
+        Some(error.with_raw_body(body))
+    }
+
+    /// An answer with a success status whose body does not decode into the documented
+    /// shape: `cause` is the decoder's error. An error body sent with a success status
+    /// (Berlin Group `tppMessages`, a problem body, an OAuth error, ...) is classified by its
+    /// codes like any error answer. A body that is cut off or not JSON is
+    /// [`ErrorKind::UnexpectedResponse`] with the detail
+    /// [`UNREADABLE_ANSWER`](crate::retry::UNREADABLE_ANSWER) (transient for the retry
+    /// policy). Valid JSON of the wrong shape is [`ErrorKind::UnexpectedResponse`] whose
+    /// detail names the field path and the value's shape (never the value, which is kept for
+    /// [`Error::offending_value`]).
+    pub fn from_invalid_payload(
+        bank: &'static str,
+        operation: &'static str,
+        status: Option<u16>,
+        body: &[u8],
+        cause: &serde_json::Error,
+    ) -> Self {
+        if let Some(error) = Self::from_error_body_with_success(bank, operation, status, body) {
+            return error;
+        }
+        let mut error = Self::new(ErrorKind::UnexpectedResponse, bank, operation);
+        error.status = status;
+        if cause.classify() != serde_json::error::Category::Data {
+            // Cut off, not JSON, or bytes that are not UTF-8: no field to name. The detail
+            // is the one the retry policy treats as transient.
+            return error
+                .with_detail(crate::retry::UNREADABLE_ANSWER)
+                .with_raw_body(body);
+        }
+        let problem = payload_problem(cause);
+        let offset = shape::offset_of(body, cause.line(), cause.column());
+        let spot = if problem.missing.is_some() {
+            shape::locate_container(body, offset)
+        } else {
+            locate(body, offset)
+        };
+        let detail = match &spot {
+            Some(spot) => {
+                let path = match &problem.missing {
+                    Some(field) => join_path(&spot.path, field),
+                    None => spot.path.clone(),
+                };
+                let shape = if problem.missing.is_some() {
+                    "absent"
+                } else {
+                    spot.shape.as_str()
+                };
+                let path = if path.is_empty() {
+                    "the answer".to_owned()
+                } else {
+                    path
+                };
+                format!("{path}: {} ({shape})", problem.reason)
+            }
+            None => format!("the answer: {}", problem.reason),
+        };
+        error = error
+            .with_detail(format!(
+                "the bank's answer does not fit the API description at {detail}"
+            ))
+            .with_raw_body(body);
+        match spot.and_then(|s| s.raw) {
+            Some(raw) => error.with_offending_value(raw),
+            None => error,
+        }
+    }
+
     /// Sets the underlying cause (its text must hold no secrets).
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.details.source = Some(Box::new(source));
@@ -445,6 +548,14 @@ impl Error {
     /// The request id sent (`X-Request-ID` / `TPP-Request-ID`), to quote to the bank.
     pub fn request_id(&self) -> Option<&str> {
         self.details.request_id.as_deref()
+    }
+
+    /// The bank's value that could not be used, as sent (at most 256 chars): for an
+    /// operator's verbose output (the CLI's `-v`) only. It may hold anything the bank sent
+    /// (names, personal ids), so it is never part of `Display` or `Debug`, which show the
+    /// field and the value's shape instead.
+    pub fn offending_value(&self) -> Option<&str> {
+        self.details.offending_value.as_deref()
     }
 
     /// This crate's short explanation (never bank text or secrets).
@@ -472,7 +583,7 @@ impl fmt::Display for Error {
         if let Some(status) = self.status {
             write!(f, " (HTTP {status})")?;
         }
-        let codes: Vec<&str> = self.codes().collect();
+        let codes: Vec<String> = self.codes().map(shown_code).collect();
         if !codes.is_empty() {
             write!(f, " [{}]", codes.join(", "))?;
         }
@@ -494,10 +605,17 @@ impl fmt::Debug for Error {
             .field("operation", &self.operation)
             .field("status", &self.status)
             // Only the codes: a bank's message text may echo a consent or PSU id.
-            .field("bank_codes", &self.codes().collect::<Vec<_>>())
+            .field(
+                "bank_codes",
+                &self.codes().map(shown_code).collect::<Vec<_>>(),
+            )
             .field("bank_messages_len", &self.details.bank_messages.len())
             .field("request_id", &self.details.request_id)
             .field("detail", &self.details.detail)
+            .field(
+                "offending_value_len",
+                &self.details.offending_value.as_ref().map(String::len),
+            )
             .field(
                 "raw_body_len",
                 &self.details.raw_body.as_ref().map(String::len),
@@ -516,266 +634,73 @@ impl std::error::Error for Error {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debug_never_prints_bank_message_texts() {
-        let body = br#"{"tppMessages":[{"category":"ERROR","code":"CONSENT_UNKNOWN","text":"consent 3f1c-secret-id unknown"}]}"#;
-        let error = Error::from_response("openpayments", "get_accounts", 403, body, None);
-        let debug = format!("{error:?}");
-        assert!(debug.contains("CONSENT_UNKNOWN"), "{debug}");
-        assert!(!debug.contains("3f1c-secret-id"), "{debug}");
-        assert!(!error.to_string().contains("3f1c-secret-id"));
+/// A bank's code as `Display` and `Debug` show it: as sent when it looks like a code (at
+/// most 40 letters, digits, `_`, `-`, `.` or spaces, no run of 5 or more digits, which could
+/// be an id), else only its shape: a code field is bank text too.
+fn shown_code(code: &str) -> String {
+    let mut digits = 0;
+    let mut long_number = false;
+    for c in code.chars() {
+        digits = if c.is_ascii_digit() { digits + 1 } else { 0 };
+        long_number |= digits >= 5;
     }
-
-    #[test]
-    fn error_stays_small() {
-        // Keeps `Result<T, Error>` under clippy's `result_large_err` threshold (128 bytes).
-        assert!(
-            std::mem::size_of::<Error>() <= 80,
-            "{}",
-            std::mem::size_of::<Error>()
-        );
-    }
-
-    // Swedbank examples from seed 004.
-    const SWEDBANK_400: &str =
-        r#"{"id":"5615873375","status":400,"system":"ERA-PSD2","code":"FORMAT_ERROR"}"#;
-    const SWEDBANK_404: &str = r#"{"id":"5615873376","system":"ERA-PSD2","status":404,"code":"RESOURCE_UNKNOWN","message":"Account not found."}"#;
-    const SWEDBANK_500: &str =
-        r#"{"id":"5615873378","system":"ERA-PSD2","status":500,"code":"SYSTEM_ERROR"}"#;
-    const BERLIN_GROUP: &str = r#"{"tppMessages":[{"category":"ERROR","code":"CONSENT_EXPIRED","text":"The consent has expired","path":"Consent-ID"},{"category":"WARNING","code":"PERIOD_INVALID"}]}"#;
-    const HANDELSBANKEN: &str = r#"{"httpCode":"401","httpMessage":"Unauthorized","moreInformation":"Invalid client id or secret."}"#;
-    const HANDELSBANKEN_ERRORS: &str = r#"{"httpCode":"400","httpMessage":"Bad Request","moreInformation":"Validation failed","errors":[{"code":"FORMAT_ERROR","message":"dateFrom invalid","field":"dateFrom"}]}"#;
-    const OAUTH: &str =
-        r#"{"error":"invalid_grant","error_description":"Authorization code expired"}"#;
-    const PROBLEM: &str = r#"{"type":"https://berlin-group.org/problem/access","title":"Too many","detail":"limit reached","code":"ACCESS_EXCEEDED","additionalErrors":[{"title":"x","detail":"second","code":"PERIOD_INVALID"}]}"#;
-
-    fn codes(body: &str) -> Vec<String> {
-        BankMessage::parse_error_body(body.as_bytes())
-            .into_iter()
-            .filter_map(|m| m.code)
-            .collect()
-    }
-
-    #[test]
-    fn swedbank_bodies() {
-        let m = BankMessage::parse_error_body(SWEDBANK_404.as_bytes());
-        assert_eq!(m.len(), 1);
-        assert_eq!(m[0].code.as_deref(), Some("RESOURCE_UNKNOWN"));
-        assert_eq!(m[0].text.as_deref(), Some("Account not found."));
-        assert_eq!(codes(SWEDBANK_400), ["FORMAT_ERROR"]);
-        assert_eq!(codes(SWEDBANK_500), ["SYSTEM_ERROR"]);
-        assert_eq!(
-            Error::from_response("swedbank", "account", 400, SWEDBANK_400.as_bytes(), None).kind,
-            ErrorKind::FormatError
-        );
-        assert_eq!(
-            Error::from_response("swedbank", "account", 404, SWEDBANK_404.as_bytes(), None).kind,
-            ErrorKind::ResourceUnknown
-        );
-        assert_eq!(
-            Error::from_response("swedbank", "account", 500, SWEDBANK_500.as_bytes(), None).kind,
-            ErrorKind::BankUnavailable
-        );
-    }
-
-    #[test]
-    fn berlin_group_tpp_messages() {
-        let m = BankMessage::parse_error_body(BERLIN_GROUP.as_bytes());
-        assert_eq!(m.len(), 2);
-        assert_eq!(m[0].category.as_deref(), Some("ERROR"));
-        assert_eq!(m[0].path.as_deref(), Some("Consent-ID"));
-        let e = Error::from_response(
-            "openpayments",
-            "accounts",
-            401,
-            BERLIN_GROUP.as_bytes(),
-            None,
-        );
-        assert_eq!(e.kind, ErrorKind::ConsentExpired);
-    }
-
-    #[test]
-    fn handelsbanken_bodies() {
-        let m = BankMessage::parse_error_body(HANDELSBANKEN.as_bytes());
-        assert_eq!(m[0].code.as_deref(), Some("Unauthorized"));
-        assert_eq!(m[0].text.as_deref(), Some("Invalid client id or secret."));
-        assert_eq!(
-            Error::from_response(
-                "handelsbanken",
-                "token",
-                401,
-                HANDELSBANKEN.as_bytes(),
-                None
-            )
-            .kind,
-            ErrorKind::Unauthorized
-        );
-        let m = BankMessage::parse_error_body(HANDELSBANKEN_ERRORS.as_bytes());
-        assert_eq!(m.len(), 2);
-        assert_eq!(m[1].path.as_deref(), Some("dateFrom"));
-        assert_eq!(
-            Error::from_response(
-                "handelsbanken",
-                "transactions",
-                400,
-                HANDELSBANKEN_ERRORS.as_bytes(),
-                None
-            )
-            .kind,
-            ErrorKind::FormatError
-        );
-    }
-
-    #[test]
-    fn oauth_and_problem_bodies() {
-        assert_eq!(codes(OAUTH), ["invalid_grant"]);
-        assert_eq!(
-            Error::from_response("handelsbanken", "token", 400, OAUTH.as_bytes(), None).kind,
-            ErrorKind::Unauthorized
-        );
-        assert_eq!(codes(PROBLEM), ["ACCESS_EXCEEDED", "PERIOD_INVALID"]);
-        let e = Error::from_response(
-            "swedbank",
-            "transactions",
-            429,
-            PROBLEM.as_bytes(),
-            Some("120"),
-        );
-        assert_eq!(
-            e.kind,
-            ErrorKind::AccessExceeded {
-                retry_after: Some(Duration::from_secs(120))
-            }
-        );
-    }
-
-    #[test]
-    fn junk_bodies_give_no_messages() {
-        for body in ["", "<html>502</html>", "[]", "42", "{}", "{\"foo\":1}"] {
-            assert!(
-                BankMessage::parse_error_body(body.as_bytes()).is_empty(),
-                "{body}"
-            );
-        }
-        let e = Error::from_response(
-            "swedbank",
-            "accounts",
-            502,
-            b"<html>bad gateway</html>",
-            None,
-        );
-        assert_eq!(e.kind, ErrorKind::BankUnavailable);
-        assert_eq!(e.raw_body(), Some("<html>bad gateway</html>"));
-    }
-
-    #[test]
-    fn classification_by_status_and_code() {
-        use ErrorKind as K;
-        assert_eq!(
-            K::classify(Some(401), &["CONSENT_INVALID"], None),
-            K::ConsentInvalid
-        );
-        assert_eq!(
-            K::classify(Some(403), &["CONSENT_UNKNOWN"], None),
-            K::ConsentUnknown
-        );
-        assert_eq!(
-            K::classify(Some(401), &["TOKEN_EXPIRED"], None),
-            K::Unauthorized
-        );
-        assert_eq!(
-            K::classify(Some(401), &["CERTIFICATE_INVALID"], None),
-            K::Unauthorized
-        );
-        assert_eq!(
-            K::classify(Some(401), &["SIGNATURE_INVALID"], None),
-            K::Unauthorized
-        );
-        assert_eq!(
-            K::classify(Some(403), &["SERVICE_BLOCKED"], None),
-            K::ServiceBlocked
-        );
-        assert_eq!(
-            K::classify(Some(401), &["unknown", "TOKEN_INVALID"], None),
-            K::Unauthorized
-        );
-        assert_eq!(
-            K::classify(Some(429), &[], None),
-            K::AccessExceeded { retry_after: None }
-        );
-        assert_eq!(K::classify(Some(503), &[], None), K::BankUnavailable);
-        assert_eq!(K::classify(Some(404), &[], None), K::ResourceUnknown);
-        assert_eq!(K::classify(Some(418), &[], None), K::UnexpectedResponse);
-        assert_eq!(K::classify(None, &[], None), K::UnexpectedResponse);
-        assert!(K::BankUnavailable.is_retryable());
-        assert!(!K::ConsentExpired.is_retryable());
-    }
-
-    #[test]
-    fn retry_after_forms() {
-        let now = DateTime::parse_from_rfc3339("2015-10-21T07:28:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        assert_eq!(parse_retry_after("30", now), Some(Duration::from_secs(30)));
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:29:00 GMT", now),
-            Some(Duration::from_secs(60))
-        );
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(parse_retry_after("-5", now), None);
-    }
-
-    #[test]
-    fn display_is_one_line_without_body_or_texts() {
-        let body = r#"{"tppMessages":[{"category":"ERROR","code":"CONSENT_INVALID","text":"Consent 22aa3559-577d-441c invalid"}]}"#;
-        let e = Error::from_response("openpayments", "accounts", 401, body.as_bytes(), None)
-            .with_request_id("8ef6348b-3f9f");
-        let shown = e.to_string();
-        assert_eq!(
-            shown,
-            "openpayments accounts: consent invalid (HTTP 401) [CONSENT_INVALID] (request id 8ef6348b-3f9f)"
-        );
-        let debug = format!("{e:?}");
-        assert!(
-            debug.contains(&format!("raw_body_len: Some({})", body.len())),
-            "{debug}"
-        );
-        assert!(
-            !debug.contains("tppMessages"),
-            "raw body must not be in Debug: {debug}"
-        );
-        assert!(!shown.contains('\n'));
-    }
-
-    #[test]
-    fn raw_body_is_truncated_on_a_char_boundary() {
-        let body = "å".repeat(5000);
-        let e = Error::new(ErrorKind::UnexpectedResponse, "b", "op").with_raw_body(body.as_bytes());
-        let kept = e.raw_body().unwrap();
-        assert!(kept.len() <= MAX_RAW_BODY);
-        assert!(kept.chars().all(|c| c == 'å' || c == '\u{FFFD}'));
-    }
-
-    #[test]
-    fn unsupported_names_the_operation() {
-        let e = Error::unsupported("handelsbanken", "transaction_details");
-        assert_eq!(
-            e.kind,
-            ErrorKind::Unsupported {
-                operation: "transaction_details"
-            }
-        );
-        assert_eq!(
-            e.to_string(),
-            "handelsbanken transaction_details: operation not supported: transaction_details"
-        );
+    let plain = code.chars().count() <= 40
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '));
+    if plain && !long_number {
+        code.to_owned()
+    } else {
+        format!("code of {}", text_shape(code))
     }
 }
+
+/// The HTTP status an error body states (`httpCode`, `status`), when it is one (400-599).
+fn status_in_body(body: &[u8]) -> Option<u16> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    ["httpCode", "status"].iter().find_map(|key| {
+        let status = match value.get(*key)? {
+            Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+            Value::String(s) => s.trim().parse::<u16>().ok(),
+            _ => None,
+        }?;
+        (400..=599).contains(&status).then_some(status)
+    })
+}
+
+/// What a decoder error says, in words that hold no bank text.
+struct PayloadProblem {
+    reason: &'static str,
+    /// The documented field that was missing (a name from the API description, not from
+    /// the bank).
+    missing: Option<String>,
+}
+
+fn payload_problem(cause: &serde_json::Error) -> PayloadProblem {
+    use serde_json::error::Category;
+    let reason = match cause.classify() {
+        Category::Io => "could not be read",
+        Category::Syntax => "not valid JSON",
+        Category::Eof => "the answer ends early (truncated)",
+        Category::Data => "a value of the wrong type or form",
+    };
+    let text = cause.to_string();
+    // `missing field `x``: the name comes from the API description; keep it only if it
+    // is a plain field name.
+    let missing = text
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+        .filter(|name| {
+            !name.is_empty()
+                && name.len() <= 64
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+        .map(str::to_owned);
+    PayloadProblem {
+        reason: if missing.is_some() { "missing" } else { reason },
+        missing,
+    }
+}
+
+#[cfg(test)]
+mod tests;

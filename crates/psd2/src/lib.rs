@@ -10,7 +10,9 @@
 //!   messages, request id, and (not printed) the start of the raw body.
 //! - [`api`] holds the object-safe traits ([`Bank`], [`Consents`], [`AccountInformation`],
 //!   [`CardAccountInformation`]) and [`Session`]; [`pagination`] turns page fetches into a
-//!   safe stream.
+//!   safe stream, and resumable pages ([`PageCursor`]) with per-entry results ([`entry`]).
+//! - [`retry`] is the retry policy every adapter applies to its calls, and the hook that sees
+//!   every attempt.
 //! - [`adapters`] has one module per bank behind the features `handelsbanken`,
 //!   `openpayments` and `swedbank` (all default); `default-features = false` gives the traits
 //!   and the model only.
@@ -26,11 +28,13 @@ pub mod api;
 pub mod balance;
 pub mod card_account;
 pub mod consent;
+pub mod entry;
 pub mod error;
 pub mod link;
 pub mod money;
 pub mod pagination;
 pub mod psu;
+pub mod retry;
 pub mod sca;
 pub mod secret;
 pub mod transaction;
@@ -40,16 +44,19 @@ pub use account::{
     IbanOrRaw,
 };
 pub use api::{
-    AccountInformation, Bank, CardAccountInformation, Consents, CreatedConsent, Session,
-    transactions_for_accounts,
+    AccountInformation, AccountList, Bank, CardAccountInformation, Consents, CreatedConsent,
+    MissingBalances, Session, transactions_for_accounts,
 };
 pub use balance::{Balance, BalanceType};
 pub use card_account::CardAccount;
 pub use consent::{Consent, ConsentRequest, ConsentScope, ConsentStatus};
+pub use entry::{EntryError, TransactionPage};
 pub use error::{BankMessage, Error, ErrorKind};
 pub use link::{Link, Links};
 pub use money::{Currency, Money, MoneyError};
+pub use pagination::PageCursor;
 pub use psu::{Psu, PsuContext};
+pub use retry::{AttemptHook, AttemptOutcome, CallInfo, RetryPolicy, with_attempt_hook};
 pub use sca::{
     AuthenticationType, DecoupledHandle, OfferedScaMethod, RedirectCallback, ScaApproach,
     ScaChallenge, ScaMethod, ScaProgress, ScaStatus,
@@ -57,7 +64,7 @@ pub use sca::{
 pub use secret::{AccessToken, AuthorizationCode, ConsentId, PsuId, RefreshToken, Secret};
 pub use transaction::{
     BookingStatus, Transaction, TransactionAggregate, TransactionFee, TransactionId,
-    TransactionPage, TransactionQuery, TransactionStatus,
+    TransactionQuery, TransactionStatus,
 };
 
 /// Re-exported so adapters and users name the same decimal type.

@@ -15,13 +15,27 @@
 //! whose items are produced as the consumer pulls them, e.g. mapped from the bank's raw page
 //! one at a time, [`Paginator::stream_lazy`]); a lazy page holds only the raw page, and a
 //! consumer that stops early never pays for the rest of it.
+//!
+//! [`Paginator::pages`] yields whole pages with their next cursor instead, and can start at a
+//! stored cursor: the resumable listings ([`PageCursor`]) are built on it.
+//!
+//! # When a listing ends
+//!
+//! Only with the bank's last page (a page without a next link) or with an error. A page that
+//! fails is retried by the adapter's retry policy ([`crate::retry`]), the page alone, never
+//! the listing from page 1. An answer without the listing object, or an error body sent with
+//! status 200, is an error, never an empty last page. An empty page *without* a next link after
+//! a page that had one is accepted as the bank's last page: banks send one when the number of
+//! entries is a multiple of the page size.
 
 use std::collections::HashSet;
+use std::fmt;
 use std::future::Future;
 use std::hash::Hash;
 
 use futures::stream::{self, BoxStream};
 use futures::{FutureExt, StreamExt, future};
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::error::{Error, ErrorKind};
@@ -64,6 +78,54 @@ impl<I, C> LazyPage<I, C> {
     /// A page with a continuation.
     pub fn new(items: I, next: Option<C>) -> Self {
         Self { items, next }
+    }
+}
+
+/// An opaque position in a listing: where its next page starts. Store it (it serializes as a
+/// string) to resume a listing later with
+/// [`AccountInformation::transaction_pages`](crate::AccountInformation::transaction_pages).
+///
+/// It holds what the bank needs to find the page (a continuation key or a next link) and may
+/// carry ids, so `Debug` shows only its length. A bank that no longer accepts a stored cursor
+/// answers with an error ([`ErrorKind::Pagination`] or the bank's 4xx); start again from the
+/// first page then.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PageCursor(String);
+
+impl PageCursor {
+    /// Wraps an adapter's cursor text.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+
+    /// The cursor's text, as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// An adapter's cursor: `<bank>:<position>`, so a cursor of another bank is recognised.
+    pub fn for_bank(bank: &str, position: &str) -> Self {
+        Self(format!("{bank}:{position}"))
+    }
+
+    /// The position of a cursor made by [`PageCursor::for_bank`] for `bank`; an error of
+    /// kind [`ErrorKind::Pagination`] for a cursor of another bank or an empty position.
+    pub fn position(&self, bank: &'static str, operation: &'static str) -> Result<&str, Error> {
+        self.0
+            .strip_prefix(bank)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .filter(|position| !position.is_empty())
+            .ok_or_else(|| {
+                Error::new(ErrorKind::Pagination, bank, operation)
+                    .with_detail("the stored page cursor is not one of this bank's cursors")
+            })
+    }
+}
+
+impl fmt::Debug for PageCursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PageCursor({} chars)", self.0.chars().count())
     }
 }
 
@@ -142,6 +204,75 @@ impl Paginator {
         Fut: Future<Output = Result<LazyPage<I, C>, Error>> + Send + 'a,
     {
         self.run(fetch, None)
+    }
+
+    /// Streams whole pages with their next cursor, starting at `resume` (fetched as
+    /// `fetch(Some(resume))`, counted as seen) or at the first page (`fetch(None)`). The same
+    /// loop and page-count checks as [`Paginator::stream`]; the first error is the last item.
+    pub fn pages<'a, P, C, F, Fut>(
+        self,
+        resume: Option<C>,
+        fetch: F,
+    ) -> BoxStream<'a, Result<(P, Option<C>), Error>>
+    where
+        P: Send + 'a,
+        C: Eq + Hash + Clone + Send + 'a,
+        F: FnMut(Option<C>) -> Fut + Send + 'a,
+        Fut: Future<Output = Result<(P, Option<C>), Error>> + Send + 'a,
+    {
+        let mut seen = HashSet::new();
+        if let Some(first) = &resume {
+            seen.insert(first.clone());
+        }
+        let state = State {
+            fetch,
+            next: Some(resume),
+            seen,
+            pages: 0,
+            pending_error: None,
+        };
+        stream::unfold(state, move |mut st| async move {
+            if let Some(error) = st.pending_error.take() {
+                return Some((Err(error), st));
+            }
+            let cursor = st.next.take()?;
+            if st.pages >= self.max_pages {
+                let error = self.error(format!("more than {} pages", self.max_pages));
+                return Some((Err(error), st));
+            }
+            st.pages += 1;
+            match (st.fetch)(cursor).await {
+                Err(error) => Some((Err(error), st)),
+                Ok((page, next)) => {
+                    let next = match next {
+                        Some(next) if st.seen.insert(next.clone()) => {
+                            st.next = Some(Some(next.clone()));
+                            Some(next)
+                        }
+                        // The page is kept, without the looping cursor; the error follows.
+                        Some(_) => {
+                            st.pending_error = Some(self.error(format!(
+                                "page {} points to an already fetched page",
+                                st.pages
+                            )));
+                            None
+                        }
+                        None => None,
+                    };
+                    Some((Ok((page, next)), st))
+                }
+            }
+        })
+        .scan(false, |failed, item| {
+            let out = if *failed {
+                None
+            } else {
+                *failed = item.is_err();
+                Some(item)
+            };
+            future::ready(out)
+        })
+        .boxed()
     }
 
     fn run<'a, T, I, C, F, Fut>(self, fetch: F, first: Option<C>) -> BoxStream<'a, Result<T, Error>>

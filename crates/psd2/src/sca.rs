@@ -14,6 +14,31 @@ use crate::secret::{AuthorizationCode, Secret};
 /// Poll interval used when a bank gives none.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
 
+/// The shortest wait between decoupled SCA polls, whatever the bank asks (a `sleepTime` of
+/// 0 or less would otherwise poll in a tight loop).
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The longest wait between decoupled SCA polls, whatever the bank asks.
+pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(10);
+
+/// The wait between polls for a bank's (or handle's) `interval`: at least
+/// [`MIN_POLL_INTERVAL`], at most [`MAX_POLL_INTERVAL`].
+pub fn poll_interval(interval: Duration) -> Duration {
+    interval.clamp(MIN_POLL_INTERVAL, MAX_POLL_INTERVAL)
+}
+
+/// The start of the `detail` of the error ending a decoupled SCA that ran out of time while
+/// the bank kept answering "pending" (kind [`ErrorKind::ScaFailed`]: the customer did not
+/// confirm in time; not a network timeout).
+pub const SCA_TIMED_OUT: &str = "the bank kept answering pending until the SCA timed out";
+
+/// Whether `error` ended a decoupled SCA because it ran out of time while the bank kept
+/// answering "pending" (see [`SCA_TIMED_OUT`]).
+pub fn is_sca_timeout(error: &Error) -> bool {
+    error.kind == ErrorKind::ScaFailed
+        && error.detail().is_some_and(|d| d.starts_with(SCA_TIMED_OUT))
+}
+
 bank_enum! {
     /// Status of an SCA (authorisation) process, Berlin Group names.
     pub enum ScaStatus {

@@ -22,9 +22,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::AccountReference;
 use crate::balance::Balance;
-use crate::link::Links;
 use crate::macros::bank_enum;
 use crate::money::{Currency, Money};
+
+pub use crate::entry::{EntryError, TransactionPage};
 
 /// A bank's id for a transaction; may change until the transaction is booked.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -578,41 +579,12 @@ impl Transaction {
     }
 }
 
-/// One page of a transaction listing as the bank sent it, before pagination takes it apart:
-/// the transactions and the page's own links (`next`, `account`, ...).
-///
-/// Adapters turn it into a [`pagination::Page`](crate::pagination::Page) (the `next` link
-/// becomes the cursor); the page's `account` reference is already on every transaction
-/// ([`Transaction::account`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct TransactionPage {
-    /// The page's transactions, in the adapter's order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub transactions: Vec<Transaction>,
-    /// The page's links (`next` is the following page, `account` the reported account).
-    #[serde(default, skip_serializing_if = "Links::is_empty")]
-    pub links: Links,
-}
+mod listing;
 
-impl TransactionPage {
-    /// A page of `transactions` with `links`.
-    pub fn new(transactions: Vec<Transaction>, links: Links) -> Self {
-        Self {
-            transactions,
-            links,
-        }
-    }
-
-    /// The href of the `next` link, if there is a next page (an empty href counts as none).
-    pub fn next_href(&self) -> Option<&str> {
-        self.links
-            .get("next")
-            .map(|l| l.href.as_str())
-            .filter(|h| !h.is_empty())
-    }
-}
+pub use listing::ListedPage;
+pub(crate) use listing::{
+    decode_entry, entry_bank_id, listing_list, listing_root, under, under_index,
+};
 
 /// What a transaction listing asks for. The adapters send these on every page.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

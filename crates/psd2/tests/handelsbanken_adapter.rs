@@ -26,9 +26,12 @@ const CONSENTS: &str = "/openbanking/psd2/v1/consents";
 const CONSENT_ID: &str = "22aa3559-577d-441c-b9e6-664ac3311a3e";
 const ACCOUNTS: &str = "/openbanking/psd2/v2/accounts";
 
+/// An adapter without retries: these tests see each answer's own error (retries are tested
+/// in `plumbing_adapter.rs`).
 fn adapter(server: &MockServer) -> Handelsbanken {
     let config = HandelsbankenConfig::new(Url::parse(&server.uri()).unwrap(), "client-abc", "SE")
-        .transport(TransportConfig::with_client(reqwest::Client::new()));
+        .transport(TransportConfig::with_client(reqwest::Client::new()))
+        .with_retry(psd2::RetryPolicy::none());
     Handelsbanken::new(config).unwrap()
 }
 
@@ -455,13 +458,17 @@ async fn decoupled_times_out() {
         .wait_for_decoupled(
             &consent(),
             &handle,
-            Duration::from_millis(300),
+            Duration::from_millis(2500),
             &bankid_psu(),
         )
         .await
         .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::Timeout);
-    assert!(requests_to(&server, POLL).await.len() >= 3);
+    // The bank kept answering pending: an SCA timeout, not a network one.
+    assert_eq!(err.kind, ErrorKind::ScaFailed);
+    assert!(psd2::sca::is_sca_timeout(&err), "{err}");
+    // Polls at 0, 1 and 2 s at the earliest (the 1 s floor), never a tight loop.
+    let polls = requests_to(&server, POLL).await.len();
+    assert!((2..=3).contains(&polls), "{polls} polls");
 }
 
 // ---------------- redirect SCA ----------------
@@ -635,7 +642,7 @@ async fn expired_psu_token_is_refreshed_before_the_call() {
     assert_eq!(accounts[0].id.as_str(), "acc-1");
     // The renewed token is reused (no second refresh) and handed back for storing.
     hb.accounts(&old, &Psu::absent(), false).await.unwrap();
-    let current = hb.current_session(&old).await;
+    let current = hb.current_session(&old);
     assert_eq!(current.access_token.unwrap().expose(), "psu-new");
     assert_eq!(current.refresh_token.unwrap().expose(), "refresh-2");
 }
@@ -760,6 +767,7 @@ async fn refresh_refused_after_a_401_returns_the_original_401() {
     assert_eq!(err.operation, "accounts");
     assert!(err.codes().any(|c| c == "TOKEN_INVALID"), "{err:?}");
     assert!(!err.codes().any(|c| c == "invalid_grant"), "{err:?}");
+    assert!(err.to_string().contains("a new SCA is needed"), "{err}");
     let body: Value = serde_json::from_str(err.raw_body().unwrap()).unwrap();
     assert_eq!(body, original);
     let request = requests_to(&server, ACCOUNTS).await.pop().unwrap();

@@ -8,7 +8,8 @@ mod seed_coverage;
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use psd2::adapters::handelsbanken::mapping::{
-    TokenGrant, card_transactions, decoupled_progress, next_href,
+    TokenGrant, card_transactions, card_transactions_from_body, decoupled_progress, next_href,
+    transaction as map_transaction, transaction_entries, transactions_from_body,
 };
 use psd2::adapters::handelsbanken::raw::types as raw;
 use psd2::{
@@ -234,8 +235,7 @@ fn own_transactions_credit_and_unknown_codes() {
              "creditDebit": "CREDIT", "ledgerDate": "2024-01-25", "valueDate": "2024-01-25",
              "remittanceInformation": "LON", "counterpartyName": "Arbetsgivaren AB",
              "counterpartyAccount": "SE4550000000058398257466", "balance": {"currency": "SEK", "amount": 37900.50}},
-            {"status": "RESERVED", "amount": {"currency": "EUR", "amount": 0.1}, "creditDebit": "SIDEWAYS"},
-            {"transactionId": "t-debit-neg", "status": "PENDING", "amount": {"currency": "SEK", "amount": -12}, "creditDebit": "DEBIT"}
+            {"status": "RESERVED", "amount": {"currency": "EUR", "amount": 0.1}, "creditDebit": "debit"}
         ]}"#,
     );
     let mapped: Vec<Transaction> = list
@@ -249,11 +249,132 @@ fn own_transactions_credit_and_unknown_codes() {
         mapped[1].status,
         TransactionStatus::Other("RESERVED".into())
     );
-    // Unknown direction: kept as sent.
-    assert_eq!(mapped[1].amount.amount.to_string(), "0.1");
-    // A DEBIT is negative even if the bank sent a sign.
-    assert_eq!(mapped[2].amount.amount.to_string(), "-12");
+    // The direction in any letter case.
+    assert_eq!(mapped[1].amount.amount.to_string(), "-0.1");
     insta::assert_json_snapshot!("own_transactions", mapped);
+}
+
+/// One account transaction with `creditDebit` and `amount` as given.
+fn directed(credit_debit: &str, amount: &str) -> raw::Transaction {
+    parse(&format!(
+        r#"{{"transactionId": "t-1", "status": "BOOKED", "amount": {{"currency": "SEK", "amount": {amount}}},
+            "creditDebit": "{credit_debit}"}}"#
+    ))
+}
+
+#[test]
+fn a_sign_that_cannot_be_established_is_an_error_naming_the_field() {
+    // The API description: "amount.amount is never negative; creditDebit gives the direction".
+    for unknown in ["DBIT", "CRDT", "", " ", "SIDEWAYS", "DEBITS"] {
+        let err = map_transaction(&directed(unknown, "400")).unwrap_err();
+        assert_eq!(err.field, "creditDebit", "{unknown:?}");
+        assert!(err.reason.contains("not CREDIT or DEBIT"), "{err}");
+        let facade = Transaction::try_from(&directed(unknown, "400")).unwrap_err();
+        assert_eq!(facade.kind, psd2::ErrorKind::UnexpectedResponse);
+        assert!(facade.to_string().contains("creditDebit"), "{facade}");
+    }
+    for direction in ["CREDIT", "DEBIT"] {
+        let err = map_transaction(&directed(direction, "-50")).unwrap_err();
+        assert_eq!(err.field, "amount.amount", "{direction}");
+    }
+    assert_eq!(
+        map_transaction(&directed("DEBIT", "400")).unwrap().amount,
+        Money::parse("-400", "SEK").unwrap()
+    );
+    assert_eq!(
+        map_transaction(&directed("CREDIT", "400")).unwrap().amount,
+        Money::parse("400", "SEK").unwrap()
+    );
+    assert_eq!(
+        map_transaction(&directed("CREDIT", "0"))
+            .unwrap()
+            .amount
+            .amount,
+        Decimal::ZERO
+    );
+}
+
+#[test]
+fn account_list_errors_name_the_account_and_balance() {
+    let list: raw::AccountList = parse(
+        r#"{"accounts": [
+            {"accountId": "a1", "currency": "SEK", "balances": [{"balanceType": "BOOKED", "amount": {"currency": "SEK", "amount": 1}}]},
+            {"accountId": "a2", "currency": "SEK", "balances": [
+                {"balanceType": "BOOKED", "amount": {"currency": "SEK", "amount": 1}},
+                {"balanceType": "CURRENT", "amount": {"currency": "Anna Andersson", "amount": 1}}]}
+        ]}"#,
+    );
+    let err = psd2::adapters::handelsbanken::mapping::accounts(&list).unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(
+        shown.contains("accounts[1].balances[1].amount.currency"),
+        "{shown}"
+    );
+    assert!(shown.contains("14 chars: letters, spaces"), "{shown}");
+    assert!(!shown.contains("Anna"), "{shown}");
+}
+
+#[test]
+fn listing_entries_map_one_by_one_with_paths() {
+    let list: raw::TransactionList = parse(
+        r#"{"transactions": [
+            {"transactionId": "ok-1", "status": "BOOKED", "amount": {"currency": "SEK", "amount": 1}, "creditDebit": "CREDIT"},
+            {"transactionId": "bad-2", "status": "BOOKED", "amount": {"currency": "sek", "amount": 2}, "creditDebit": "CREDIT"},
+            {"transactionId": "ok-3", "status": "BOOKED", "amount": {"currency": "SEK", "amount": 3}, "creditDebit": "DEBIT"}
+        ]}"#,
+    );
+    let entries = transaction_entries(&list);
+    assert_eq!(entries.len(), 3);
+    assert!(entries[0].is_ok() && entries[2].is_ok());
+    let err = entries[1].as_ref().unwrap_err();
+    assert_eq!(err.field, "transactions[1].amount.currency");
+    assert_eq!(err.bank_id.as_ref().map(|id| id.as_str()), Some("bad-2"));
+    assert!(err.reason.contains("3 chars: lower-case letters"), "{err}");
+    assert!(!format!("{err} {err:?}").contains("sek"), "{err:?}");
+}
+
+#[test]
+fn entries_that_do_not_decode_are_kept_apart_from_those_that_do() {
+    // A bad date fails the raw client's decoding of the whole page; read from the body, only
+    // that entry fails.
+    let body = br#"{"transactions": [
+        {"transactionId": "ok-1", "status": "BOOKED", "amount": {"currency": "SEK", "amount": 1}, "creditDebit": "CREDIT"},
+        {"transactionId": "bad-2", "status": "BOOKED", "amount": {"currency": "SEK", "amount": 2}, "creditDebit": "CREDIT", "ledgerDate": "2024-02-30"},
+        {"status": "BOOKED", "amount": {"currency": "SEK", "amount": "Anna Andersson 19121212-1212"}, "creditDebit": "DEBIT"}
+    ], "_links": {"next": {"href": "/x?continuationKey=abc"}}}"#;
+    assert!(serde_json::from_slice::<raw::TransactionList>(body).is_err());
+    let page = transactions_from_body(body).unwrap();
+    assert_eq!(page.entries.len(), 3);
+    assert_eq!(
+        page.entries[0].as_ref().unwrap().amount.amount,
+        Decimal::from(1)
+    );
+    let bad_date = page.entries[1].as_ref().unwrap_err();
+    assert_eq!(bad_date.field, "transactions[1].ledgerDate");
+    assert_eq!(bad_date.bank_id.as_ref().map(|i| i.as_str()), Some("bad-2"));
+    assert!(bad_date.reason.contains("10 chars"), "{bad_date}");
+    let bad_amount = page.entries[2].as_ref().unwrap_err();
+    assert_eq!(bad_amount.field, "transactions[2].amount.amount");
+    assert!(!format!("{bad_amount} {bad_amount:?}").contains("Anna"));
+    assert_eq!(page.next_href(), Some("/x?continuationKey=abc"));
+}
+
+#[test]
+fn a_listing_body_without_its_list_is_an_error_not_an_empty_page() {
+    for (body, kind) in [
+        (&br#"{}"#[..], psd2::ErrorKind::UnexpectedResponse),
+        (br#"{"transactions": null}"#, psd2::ErrorKind::UnexpectedResponse),
+        (
+            br#"{"httpCode":"401","httpMessage":"Unauthorized","moreInformation":"Token 1234 expired"}"#,
+            psd2::ErrorKind::Unauthorized,
+        ),
+    ] {
+        let err = transactions_from_body(body).unwrap_err();
+        assert_eq!(err.kind, kind, "{err}");
+        assert!(!err.to_string().contains("1234"), "{err}");
+        let err = card_transactions_from_body(body).unwrap_err();
+        assert_eq!(err.kind, kind, "{err}");
+    }
 }
 
 #[test]
@@ -498,14 +619,18 @@ proptest! {
             if !known.contains(&raw.status.to_ascii_uppercase().replace(['_', '-', ' '], "").as_str()) {
                 prop_assert_eq!(mapped.status, TransactionStatus::Other(raw.status.0.clone()));
             }
-            match raw.credit_debit.as_str() {
+            match raw.credit_debit.trim().to_ascii_uppercase().as_str() {
                 "DEBIT" => prop_assert!(mapped.amount.amount <= Decimal::ZERO),
                 "CREDIT" => prop_assert!(mapped.amount.amount >= Decimal::ZERO),
-                _ => prop_assert_eq!(mapped.amount.amount, raw.amount.amount),
+                other => prop_assert!(false, "mapped with creditDebit {:?}", other),
             }
+            prop_assert!(!raw.amount.amount.is_sign_negative() || raw.amount.amount.is_zero());
             prop_assert_eq!(mapped.amount.amount.abs(), raw.amount.amount.abs());
         } else {
+            let direction = raw.credit_debit.trim().to_ascii_uppercase();
             prop_assert!(psd2::Currency::new(&raw.amount.currency).is_err()
+                || !(direction == "DEBIT" || direction == "CREDIT")
+                || (raw.amount.amount.is_sign_negative() && !raw.amount.amount.is_zero())
                 || raw.balance.as_ref().is_some_and(|b| psd2::Currency::new(&b.currency).is_err()));
         }
     }

@@ -12,7 +12,7 @@ use psd2::adapters::openpayments::mapping;
 use psd2::{
     Account, AccountStatus, AccountUsage, AuthenticationType, Balance, BalanceType,
     CashAccountType, ConsentId, ConsentRequest, ConsentStatus, ErrorKind, IbanOrRaw, ScaApproach,
-    TransactionStatus,
+    Transaction, TransactionStatus,
 };
 use psd2_raw_openpayments::types as raw;
 use serde_json::{Value, json};
@@ -175,7 +175,7 @@ fn seed_transactions_page() {
     let answer: raw::TransactionsResponse = parse(seed::TRANSACTIONS);
     let report = answer.transactions.clone().unwrap();
     let page = mapping::transactions_response(&answer).unwrap();
-    let txs = page.transactions.clone();
+    let txs: Vec<Transaction> = page.entries.iter().cloned().map(Result::unwrap).collect();
     assert_eq!(txs, {
         // The same entries as `transaction_page`, plus the reported account.
         let mut plain = mapping::transaction_page(&report).unwrap();
@@ -234,7 +234,7 @@ fn seed_transactions_page() {
     assert_eq!(page.next_href(), Some(next.as_str()));
     insta::assert_json_snapshot!("seed_transactions_page", txs);
     insta::assert_json_snapshot!("seed_transactions_page_links", page.links);
-    let domain = serde_json::to_value(&page).unwrap();
+    let domain = json!({"transactions": txs, "links": page.links});
     assert_missing(seed::TRANSACTIONS, &domain, &[]);
 }
 
@@ -366,21 +366,49 @@ fn fees_keep_their_type_and_aggregates_take_the_currency() {
         r#"{"transactions":{"booked":[{"transactionAmount":{"currency":"SEK","amount":"1"}}]}}"#,
     );
     let page = mapping::transactions_response(&answer).unwrap();
-    assert!(page.transactions[0].account.is_none());
+    assert!(page.entries[0].as_ref().unwrap().account.is_none());
     assert!(page.links.is_empty() && page.next_href().is_none());
+    // A success answer without a `transactions` object (what an error body sent with status
+    // 200 decodes to) is an error, never an empty last page.
+    for body in ["{}", r#"{"account":{"iban":"SE4550000000058398257466"}}"#] {
+        let err = mapping::transactions_response(&parse(body)).unwrap_err();
+        assert_eq!(err.field, "transactions", "{body}");
+        let (kind, shown) = {
+            let e = err.into_error("openpayments", "transactions");
+            (e.kind.clone(), e.to_string())
+        };
+        assert_eq!(kind, ErrorKind::UnexpectedResponse);
+        assert!(shown.contains("transactions: missing"), "{shown}");
+    }
+    let err = mapping::transactions_from_body(
+        br#"{"tppMessages":[{"category":"ERROR","code":"ACCESS_EXCEEDED","text":"PSU 19121212-1212"}]}"#,
+    )
+    .unwrap_err();
     assert!(
-        mapping::transactions_response(&parse("{}"))
-            .unwrap()
-            .transactions
-            .is_empty()
+        matches!(err.kind, ErrorKind::AccessExceeded { .. }),
+        "{err}"
     );
+    assert!(!err.to_string().contains("19121212"), "{err}");
 }
 
 #[test]
 fn unreadable_amounts_fail_with_the_field_named() {
     let t: raw::Transaction = parse(r#"{"transactionAmount":{"currency":"SEK","amount":"12,50"}}"#);
     let err = mapping::transaction(&t, TransactionStatus::Booked).unwrap_err();
-    assert_eq!(err.field, "transactionAmount");
+    assert_eq!(err.field, "transactionAmount.amount");
+    assert!(
+        err.reason.contains("5 chars: digits, other symbols"),
+        "{err}"
+    );
+    assert!(!format!("{err} {err:?}").contains("12,50"), "{err:?}");
+    // The value itself only for verbose output, through the facade error too.
+    assert_eq!(err.value(), Some("12,50"));
+    let facade = err.clone().into_error("openpayments", "transactions");
+    assert_eq!(facade.offending_value(), Some("12,50"));
+    assert!(
+        !format!("{facade} {facade:?}").contains("12,50"),
+        "{facade:?}"
+    );
     let err = err.into_error("openpayments", "transactions");
     assert_eq!(err.kind, ErrorKind::UnexpectedResponse);
     let t: raw::Transaction = parse(
@@ -390,7 +418,17 @@ fn unreadable_amounts_fail_with_the_field_named() {
         mapping::transaction(&t, TransactionStatus::Booked)
             .unwrap_err()
             .field,
-        "transactionFees.amount"
+        "transactionFees[0].amount"
+    );
+    let t: raw::Transaction = parse(
+        r#"{"transactionAmount":{"currency":"SEK","amount":"1"},
+            "currencyExchange":[{"exchangeRate":"1.5"},{"exchangeRate":"11,34"}]}"#,
+    );
+    assert_eq!(
+        mapping::transaction(&t, TransactionStatus::Booked)
+            .unwrap_err()
+            .field,
+        "currencyExchange[1].exchangeRate"
     );
     let b: raw::Balance =
         parse(r#"{"balanceAmount":{"currency":"sek","amount":"1"},"balanceType":"expected"}"#);
@@ -426,10 +464,9 @@ fn entries_are_mapped_one_at_a_time_in_list_order() {
         "SE4550000000058398257466"
     );
     // The bad entry fails on its own, after the good one was handed out.
-    assert_eq!(
-        entries.next().unwrap().unwrap_err().field,
-        "transactionAmount"
-    );
+    let err = entries.next().unwrap().unwrap_err();
+    assert_eq!(err.field, "transactions.booked[1].transactionAmount.amount");
+    assert_eq!(err.bank_id.as_ref().map(|id| id.as_str()), Some("b2"));
     assert_eq!(entries.len(), 2);
     let rest: Vec<_> = entries.map(Result::unwrap).collect();
     assert_eq!(
@@ -446,7 +483,7 @@ fn entries_are_mapped_one_at_a_time_in_list_order() {
     .unwrap();
     assert_eq!(
         entries.collect_page().unwrap_err().field,
-        "transactionAmount"
+        "transactions.booked[0].transactionAmount.amount"
     );
 }
 

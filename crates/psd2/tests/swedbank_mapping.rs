@@ -194,6 +194,64 @@ fn transaction_report() {
     insta::assert_json_snapshot!("transactions", list);
 }
 
+#[test]
+fn entries_map_one_by_one_with_their_paths() {
+    let raw: raw::TransactionReport = serde_json::from_value(json!({
+        "booked": [
+            {"transactionId": "ok", "transactionAmount": {"amount": "1.00", "currency": "NOK"}},
+            {"transactionId": "bad", "transactionAmount": {"amount": "1.00", "currency": "NOK"},
+             "currencyExchange": [{"exchangeRate": "1.5"}, {"exchangeRate": "11,34"}]}
+        ],
+        "pending": [{"transactionAmount": {"amount": "2", "currency": "NOK"}}]
+    }))
+    .unwrap();
+    let entries = mapping::transaction_entries(raw.clone());
+    assert_eq!(entries.len(), 3);
+    let err = entries[1].as_ref().unwrap_err();
+    assert_eq!(
+        err.field,
+        "transactions.booked[1].currencyExchange[1].exchangeRate"
+    );
+    assert_eq!(err.bank_id.as_ref().map(|i| i.as_str()), Some("bad"));
+    assert!(
+        err.reason.contains("5 chars: digits, other symbols"),
+        "{err}"
+    );
+    assert!(entries[0].is_ok() && entries[2].is_ok());
+    // The all-or-nothing form fails on the same entry.
+    assert_eq!(
+        mapping::transaction_report(raw).unwrap_err().field,
+        "transactions.booked[1].currencyExchange[1].exchangeRate"
+    );
+}
+
+#[test]
+fn entries_are_read_from_a_body_the_raw_types_reject() {
+    let body = br#"{"transactions": {
+        "booked": [{"transactionId": "d", "bookingDate": "2024-02-30",
+                    "transactionAmount": {"amount": "1", "currency": "NOK"}},
+                   {"transactionAmount": {"amount": "2", "currency": "NOK"}}],
+        "_links": {"next": {"href": "/v1/accounts/x/transactions?page=2"}}}}"#;
+    assert!(serde_json::from_slice::<raw::TransactionsResponse>(body).is_err());
+    let page = mapping::transactions_from_body(body).unwrap();
+    assert_eq!(page.entries.len(), 2);
+    let err = page.entries[0].as_ref().unwrap_err();
+    assert_eq!(err.field, "transactions.booked[0].bookingDate");
+    assert!(page.entries[1].is_ok());
+    assert_eq!(page.next_href(), Some("/v1/accounts/x/transactions?page=2"));
+    // No `transactions` object, or an error body with a success status: an error.
+    let err = mapping::transactions_from_body(br#"{"balances": []}"#).unwrap_err();
+    assert_eq!(err.kind, psd2::ErrorKind::UnexpectedResponse);
+    let err = mapping::transactions_from_body(
+        br#"{"id":"1","system":"ERA-PSD2","status":429,"code":"ACCESS_EXCEEDED","message":"x"}"#,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err.kind, psd2::ErrorKind::AccessExceeded { .. }),
+        "{err}"
+    );
+}
+
 fn amount() -> impl Strategy<Value = Value> {
     ("-?[0-9]{1,14}(\\.[0-9]{1,5})?", "[A-Z]{3}")
         .prop_map(|(amount, currency)| json!({"amount": amount, "currency": currency}))

@@ -1,15 +1,19 @@
-//! Sandbox control under `/admin`: health, faults, clock, consent expiry/revocation, fixtures.
+//! Sandbox control under `/admin`: health, faults, clock, churn and ground truth, consent
+//! expiry/revocation, fixtures.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+use crate::churn::{ChurnConfig, TruthQuery};
 use crate::config::Bank;
 use crate::faults::FaultConfig;
 use crate::fixtures::{AccountKind, PSUS};
@@ -27,10 +31,22 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/consents/{consent_id}/revoke", post(revoke))
         .route("/clock", get(clock).post(advance_clock))
         .route("/accounts", get(accounts))
+        .route("/churn", get(get_churn).post(set_churn).delete(clear_churn))
+        .route("/truth", get(truth))
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> Response {
+    let stored = {
+        let store = state.store();
+        json!({
+            "tokens": store.tokens.len(),
+            "refreshTokens": store.refresh_tokens.len(),
+            "codes": store.codes.len(),
+            "consents": store.consents.len(),
+        })
+    };
     axum::Json(json!({
+        "stored": stored,
         "status": "ok",
         "seed": state.config.seed,
         "today": state.clock.today().to_string(),
@@ -52,6 +68,12 @@ async fn add_faults(State(state): State<Arc<AppState>>, body: Bytes) -> Response
         Ok(v) => serde_json::from_value(v).map(|f| vec![f]),
         Err(err) => Err(err),
     };
+    let parsed = parsed.map_err(|e| e.to_string()).and_then(|faults| {
+        faults
+            .iter()
+            .try_for_each(FaultConfig::validate)
+            .map(|()| faults)
+    });
     match parsed {
         Ok(faults) => {
             for f in faults {
@@ -59,11 +81,7 @@ async fn add_faults(State(state): State<Arc<AppState>>, body: Bytes) -> Response
             }
             (StatusCode::OK, axum::Json(state.faults.list())).into_response()
         }
-        Err(err) => (
-            StatusCode::BAD_REQUEST,
-            axum::Json(json!({"error": err.to_string()})),
-        )
-            .into_response(),
+        Err(err) => bad_request(err),
     }
 }
 
@@ -104,19 +122,104 @@ async fn clock(State(state): State<Arc<AppState>>) -> Response {
     .into_response()
 }
 
-/// Body `{"advanceSecs": N}`: moves the sandbox clock forward (token expiry, SCA age).
+fn bad_request(message: impl Into<String>) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({"error": message.into()})),
+    )
+        .into_response()
+}
+
+/// Body `{"advanceSecs": N}`, `{"advanceDays": N}` or `{"setDate": "YYYY-MM-DD"}`: moves the
+/// sandbox clock forward (token expiry, SCA age, the day counter, churn activity).
 async fn advance_clock(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let secs = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v.get("advanceSecs").and_then(Value::as_i64));
-    match secs {
-        Some(s) if s >= 0 => {
-            state.clock.advance(s);
-            clock(State(state)).await
+    const USAGE: &str = "body must be {\"advanceSecs\": N}, {\"advanceDays\": N} (N >= 0) or {\"setDate\": \"YYYY-MM-DD\"}";
+    let Ok(Value::Object(v)) = serde_json::from_slice::<Value>(&body) else {
+        return bad_request(USAGE);
+    };
+    let moved = if let Some(n) = v.get("advanceSecs") {
+        match n.as_u64() {
+            Some(n) => state.clock.advance(n),
+            None => return bad_request(USAGE),
         }
-        _ => (
-            StatusCode::BAD_REQUEST,
-            axum::Json(json!({"error": "body must be {\"advanceSecs\": N}, N >= 0"})),
+    } else if let Some(n) = v.get("advanceDays") {
+        match n.as_u64() {
+            Some(n) => state.clock.advance_days(n),
+            None => return bad_request(USAGE),
+        }
+    } else if let Some(d) = v.get("setDate") {
+        match d
+            .as_str()
+            .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        {
+            Some(d) => state.clock.set_date(d),
+            None => return bad_request("setDate must be a date (YYYY-MM-DD)"),
+        }
+    } else {
+        return bad_request(USAGE);
+    };
+    match moved {
+        Ok(()) => clock(State(state)).await,
+        Err(err) => bad_request(err.to_string()),
+    }
+}
+
+async fn get_churn(State(state): State<Arc<AppState>>) -> Response {
+    axum::Json(state.churn.configs()).into_response()
+}
+
+/// Body: a [`ChurnConfig`]; switches churn on (or off, with no scenarios) from today on.
+async fn set_churn(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let config: ChurnConfig = match serde_json::from_slice(&body) {
+        Ok(c) => c,
+        Err(err) => return bad_request(format!("churn body: {err}")),
+    };
+    match state.churn.set(&config, state.clock.today()) {
+        Ok(()) => axum::Json(state.churn.configs()).into_response(),
+        Err(err) => bad_request(err.to_string()),
+    }
+}
+
+async fn clear_churn(State(state): State<Arc<AppState>>) -> Response {
+    let off = ChurnConfig::default();
+    match state.churn.set(&off, state.clock.today()) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(err) => bad_request(err.to_string()),
+    }
+}
+
+/// `?bank=&psu=[&account=][&dateFrom=]`: the ground truth ([`crate::churn::Truth`]).
+async fn truth(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(bank) = q.get("bank").and_then(|b| Bank::from_prefix(b)) else {
+        return bad_request("bank must be handelsbanken, openpayments or swedbank");
+    };
+    let Some(psu) = q.get("psu") else {
+        return bad_request("psu is required");
+    };
+    let date_from = match q.get("dateFrom") {
+        Some(d) => match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => return bad_request("dateFrom must be a date (YYYY-MM-DD)"),
+        },
+        None => None,
+    };
+    let query = TruthQuery {
+        bank,
+        psu: psu.clone(),
+        account: q.get("account").cloned(),
+        date_from,
+    };
+    match state
+        .churn
+        .truth(&state.fixtures, &query, state.clock.today())
+    {
+        Ok(t) => axum::Json(t).into_response(),
+        Err(err) => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"error": err.to_string()})),
         )
             .into_response(),
     }

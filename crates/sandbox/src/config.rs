@@ -55,6 +55,17 @@ impl fmt::Display for Bank {
     }
 }
 
+/// Largest history of the long account (the builder clamps, the binary refuses more).
+pub const MAX_HISTORY_SIZE: u64 = 1_000_000_000;
+/// Largest page (the builder clamps).
+pub const MAX_PAGE_SIZE: u64 = 10_000;
+/// Longest access token lifetime (the builder clamps): a year.
+pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(366 * 86_400);
+/// Default cap on tokens (and, separately, refresh tokens and codes) held at once.
+pub const DEFAULT_MAX_TOKENS: usize = 100_000;
+/// Default cap on consents held at once.
+pub const DEFAULT_MAX_CONSENTS: usize = 100_000;
+
 /// Everything that shapes one sandbox instance. Build it with [`crate::Sandbox::builder`].
 #[derive(Clone)]
 pub struct SandboxConfig {
@@ -72,6 +83,9 @@ pub struct SandboxConfig {
     pub faults: Vec<FaultConfig>,
     /// PEM certificate Swedbank request signatures are verified with.
     pub signing_certificate_pem: Option<String>,
+    /// File to read that certificate from when no PEM is given (default: the workspace's
+    /// demo certificate). A file that cannot be read refuses every signed request.
+    pub signing_certificate_file: Option<PathBuf>,
     /// Whether Swedbank requests must be signed.
     pub require_signatures: bool,
     /// The "today" all histories end at (defaults to the real UTC date).
@@ -80,6 +94,12 @@ pub struct SandboxConfig {
     pub port: u16,
     /// Directory with the bank specs (only used by the contract feature and the README).
     pub specs_dir: Option<PathBuf>,
+    /// How long a used (rotated) refresh token still works (default zero: never).
+    pub refresh_grace: Duration,
+    /// Most access tokens held at once (also refresh tokens, codes); the oldest go first.
+    pub max_tokens: usize,
+    /// Most consents held at once; the oldest go first.
+    pub max_consents: usize,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -95,9 +115,13 @@ impl fmt::Debug for SandboxConfig {
                 "signing_certificate_pem",
                 &self.signing_certificate_pem.as_ref().map(|_| "<set>"),
             )
+            .field("signing_certificate_file", &self.signing_certificate_file)
             .field("require_signatures", &self.require_signatures)
             .field("today", &self.today)
             .field("port", &self.port)
+            .field("refresh_grace", &self.refresh_grace)
+            .field("max_tokens", &self.max_tokens)
+            .field("max_consents", &self.max_consents)
             .finish()
     }
 }
@@ -112,10 +136,14 @@ impl Default for SandboxConfig {
             decoupled_pending_polls: 2,
             faults: Vec::new(),
             signing_certificate_pem: None,
+            signing_certificate_file: None,
             require_signatures: true,
             today: None,
             port: 0,
             specs_dir: None,
+            refresh_grace: Duration::ZERO,
+            max_tokens: DEFAULT_MAX_TOKENS,
+            max_consents: DEFAULT_MAX_CONSENTS,
         }
     }
 }
@@ -133,21 +161,40 @@ impl SandboxBuilder {
         self
     }
 
-    /// Transactions on `private-1`'s first SEK account (default 10,000).
+    /// Transactions on `private-1`'s first SEK account (default 10,000; at most
+    /// [`MAX_HISTORY_SIZE`]).
     pub fn history_size(mut self, n: u64) -> Self {
-        self.config.history_size = n;
+        self.config.history_size = n.min(MAX_HISTORY_SIZE);
         self
     }
 
-    /// Maximum transactions per page (default 500, minimum 1).
+    /// Maximum transactions per page (default 500, 1 to [`MAX_PAGE_SIZE`]).
     pub fn page_size(mut self, n: u64) -> Self {
-        self.config.page_size = n.max(1);
+        self.config.page_size = n.clamp(1, MAX_PAGE_SIZE);
         self
     }
 
-    /// Lifetime of access tokens (default one hour).
+    /// Lifetime of access tokens (default one hour; at most [`MAX_TOKEN_TTL`]).
     pub fn token_ttl(mut self, ttl: Duration) -> Self {
-        self.config.token_ttl = ttl;
+        self.config.token_ttl = ttl.min(MAX_TOKEN_TTL);
+        self
+    }
+
+    /// How long a refresh token still works after it was used once (default zero).
+    pub fn refresh_grace(mut self, grace: Duration) -> Self {
+        self.config.refresh_grace = grace.min(MAX_TOKEN_TTL);
+        self
+    }
+
+    /// Most access tokens (and refresh tokens, and codes) held at once (default 100,000).
+    pub fn max_tokens(mut self, n: usize) -> Self {
+        self.config.max_tokens = n.max(1);
+        self
+    }
+
+    /// Most consents held at once (default 100,000).
+    pub fn max_consents(mut self, n: usize) -> Self {
+        self.config.max_consents = n.max(1);
         self
     }
 
@@ -172,6 +219,13 @@ impl SandboxBuilder {
     /// PEM certificate used to verify Swedbank request signatures.
     pub fn signing_certificate_pem(mut self, pem: impl Into<String>) -> Self {
         self.config.signing_certificate_pem = Some(pem.into());
+        self
+    }
+
+    /// A file to read the signing certificate from at start (when no PEM is given); if it
+    /// cannot be read, every Swedbank request is refused.
+    pub fn signing_certificate_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.signing_certificate_file = Some(path.into());
         self
     }
 

@@ -496,7 +496,7 @@ impl Account {
     fn balance_cents(&self, j: u64) -> i64 {
         // j = number of booked transactions applied (0 = opening balance).
         let period = 40_i64;
-        let phase = (j as i64) % period;
+        let phase = i64::try_from(j % 40).unwrap_or(0);
         let tri = if phase < period / 2 {
             phase
         } else {
@@ -525,8 +525,9 @@ impl Account {
 
     /// Date of booked transaction `i`.
     pub fn booked_date(&self, fixtures: &Fixtures, i: u64) -> NaiveDate {
-        let b = self.booked_count().max(1);
-        let offset = i.saturating_mul(HISTORY_DAYS) / b;
+        let b = u128::from(self.booked_count().max(1));
+        let offset =
+            u64::try_from(u128::from(i) * u128::from(HISTORY_DAYS) / b).unwrap_or(HISTORY_DAYS);
         fixtures
             .history_start()
             .checked_add_days(Days::new(offset))
@@ -540,12 +541,13 @@ impl Account {
         if d <= 0 {
             return 0;
         }
-        let d = d as u64;
+        let d = d.unsigned_abs();
         if d >= HISTORY_DAYS {
             return b;
         }
         // smallest i with i*DAYS/b >= d  <=>  i >= ceil(d*b/DAYS)
-        (d * b).div_ceil(HISTORY_DAYS).min(b)
+        let i = (u128::from(d) * u128::from(b)).div_ceil(u128::from(HISTORY_DAYS));
+        u64::try_from(i).unwrap_or(b).min(b)
     }
 
     /// Parses a transaction id of this account back to its index.
@@ -713,6 +715,26 @@ mod tests {
         let first = a.first_booked_on_or_after(&f, d);
         assert!(a.booked_date(&f, first) >= d);
         assert!(first == 0 || a.booked_date(&f, first - 1) < d);
+    }
+
+    #[test]
+    fn the_largest_history_does_not_overflow() {
+        let f = Fixtures::new(
+            7,
+            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default(),
+            u64::MAX,
+        );
+        let a = &f.accounts_of(Bank::Swedbank, "private-1", AccountKind::Payment)[0];
+        let last = a.booked_count() - 1;
+        for i in [0, 1, last / 2, last] {
+            let t = a.transaction(&f, i);
+            assert!(t.value_date < f.today());
+            assert!(t.value_date >= f.history_start());
+        }
+        let mid = NaiveDate::from_ymd_opt(2025, 6, 15).unwrap_or_default();
+        let first = a.first_booked_on_or_after(&f, mid);
+        assert!(a.booked_date(&f, first) >= mid);
+        assert!(a.booked_date(&f, first - 1) < mid);
     }
 
     #[test]

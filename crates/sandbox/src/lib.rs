@@ -16,8 +16,11 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod admin;
 pub mod banks;
+pub mod churn;
+pub mod clock;
 pub mod config;
 #[cfg(feature = "contract")]
 pub mod contract;
@@ -27,8 +30,11 @@ pub mod fixtures;
 pub mod iban;
 pub mod paging;
 pub mod rng;
+pub mod secrets;
 pub mod signature;
 pub mod state;
+pub mod store;
+pub mod tokens;
 pub mod util;
 
 use std::net::SocketAddr;
@@ -43,6 +49,10 @@ use axum::routing::get;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use churn::{
+    ChurnConfig, ChurnError, ChurnScenario, Truth, TruthAccount, TruthEntry, TruthQuery,
+};
+pub use clock::ClockError;
 pub use config::{Bank, SandboxBuilder, SandboxConfig};
 pub use faults::FaultConfig;
 use signature::{AcceptAll, CertificateVerifier, Verifier};
@@ -80,14 +90,24 @@ impl Sandbox {
         if !self.config.require_signatures {
             return Arc::new(AcceptAll);
         }
+        let file = self
+            .config
+            .signing_certificate_file
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SIGNING_CERT_PATH.into());
         let pem = self
             .config
             .signing_certificate_pem
             .clone()
-            .or_else(|| std::fs::read_to_string(DEFAULT_SIGNING_CERT_PATH).ok());
+            .or_else(|| std::fs::read_to_string(file).ok());
         match pem {
             Some(pem) => Arc::new(CertificateVerifier::new(pem)),
-            None => Arc::new(signature::StructuralOnly),
+            None => {
+                tracing::warn!(
+                    "no signing certificate: every Swedbank request will be refused (set one, or turn signatures off)"
+                );
+                Arc::new(signature::RefuseAll)
+            }
         }
     }
 
@@ -159,6 +179,69 @@ impl RunningSandbox {
     /// The active configuration.
     pub fn config(&self) -> &SandboxConfig {
         &self.state.config
+    }
+
+    /// Adds a fault rule (as `POST /admin/faults`); refused when its values are unusable.
+    pub fn add_fault(&self, fault: FaultConfig) -> Result<(), String> {
+        fault.validate()?;
+        self.state.faults.add(fault);
+        Ok(())
+    }
+
+    /// Removes every fault rule (as `DELETE /admin/faults`).
+    pub fn clear_faults(&self) {
+        self.state.faults.clear();
+    }
+
+    /// Switches churn on for `config.bank` (or every bank), from today on; an empty
+    /// scenario list switches it off. A bank's earlier churn activity is dropped.
+    pub fn set_churn(&self, config: &ChurnConfig) -> Result<(), ChurnError> {
+        self.state.churn.set(config, self.state.clock.today())
+    }
+
+    /// The active churn configs.
+    pub fn churn(&self) -> Vec<ChurnConfig> {
+        self.state.churn.configs()
+    }
+
+    /// Moves the sandbox clock `n` days forward (new churn activity appears per day).
+    pub fn advance_days(&self, n: u64) -> Result<chrono::NaiveDate, ClockError> {
+        self.state.clock.advance_days(n)?;
+        Ok(self.state.clock.today())
+    }
+
+    /// Moves the sandbox clock `secs` seconds forward.
+    pub fn advance_secs(&self, secs: u64) -> Result<chrono::NaiveDate, ClockError> {
+        self.state.clock.advance(secs)?;
+        Ok(self.state.clock.today())
+    }
+
+    /// Moves the sandbox clock forward to `date` (same time of day).
+    pub fn set_date(&self, date: chrono::NaiveDate) -> Result<(), ClockError> {
+        self.state.clock.set_date(date)
+    }
+
+    /// The sandbox's current date.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.state.clock.today()
+    }
+
+    /// The ground truth of `psu`'s payment accounts at `bank` (one, when `account` is
+    /// given): booked history with stable truth ids, open and cancelled pending entries.
+    pub fn truth(&self, bank: Bank, psu: &str, account: Option<&str>) -> Result<Truth, ChurnError> {
+        self.truth_query(&TruthQuery {
+            bank,
+            psu: psu.to_string(),
+            account: account.map(str::to_string),
+            date_from: None,
+        })
+    }
+
+    /// [`Self::truth`] with every option of [`TruthQuery`].
+    pub fn truth_query(&self, query: &TruthQuery) -> Result<Truth, ChurnError> {
+        self.state
+            .churn
+            .truth(&self.state.fixtures, query, self.state.clock.today())
     }
 
     /// Stops the server and waits for it to finish.

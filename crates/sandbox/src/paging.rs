@@ -8,6 +8,7 @@
 use base64::Engine;
 use chrono::{Days, NaiveDate};
 
+use crate::churn::ChurnView;
 use crate::errors::ApiError;
 use crate::fixtures::{Account, Fixtures, Txn};
 
@@ -103,6 +104,25 @@ pub fn page(
     empty_fault: bool,
     repeat_fault: bool,
 ) -> Result<Page, ApiError> {
+    page_with_churn(
+        fixtures,
+        account,
+        q,
+        page_size,
+        (empty_fault, repeat_fault),
+        None,
+    )
+}
+
+/// [`page`] with the account's churn (new activity and the bank's id rules) merged in.
+pub fn page_with_churn(
+    fixtures: &Fixtures,
+    account: &Account,
+    q: &TxQuery,
+    page_size: u64,
+    (empty_fault, repeat_fault): (bool, bool),
+    churn: Option<&ChurnView>,
+) -> Result<Page, ApiError> {
     if q.date_from > q.date_to {
         return Err(ApiError::format("dateFrom is after dateTo."));
     }
@@ -113,6 +133,27 @@ pub fn page(
         });
     }
     let offset = q.key.as_deref().map(decode_key).transpose()?.unwrap_or(0);
+    let (mut out, total) = match churn {
+        Some(view) => view.page(fixtures, account, q, offset, page_size),
+        None => plain_page(fixtures, account, q, offset, page_size),
+    };
+    let end = offset.saturating_add(page_size.max(1)).min(total);
+    if repeat_fault && q.key.is_some() {
+        // A buggy bank: the follow-up page links to itself again, forever.
+        out.next_key = q.key.clone();
+    } else if end < total {
+        out.next_key = Some(encode_key(end));
+    }
+    Ok(out)
+}
+
+fn plain_page(
+    fixtures: &Fixtures,
+    account: &Account,
+    q: &TxQuery,
+    offset: u64,
+    page_size: u64,
+) -> (Page, u64) {
     let (lo, hi) = booked_range(fixtures, account, q);
     let pending = if q.pending && q.date_to >= fixtures.today() {
         account.pending
@@ -132,11 +173,5 @@ pub fn page(
             out.booked.push(account.transaction(fixtures, hi - 1 - j));
         }
     }
-    if repeat_fault && q.key.is_some() {
-        // A buggy bank: the follow-up page links to itself again, forever.
-        out.next_key = q.key.clone();
-    } else if end < total {
-        out.next_key = Some(encode_key(end));
-    }
-    Ok(out)
+    (out, total)
 }

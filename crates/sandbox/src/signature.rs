@@ -109,13 +109,26 @@ impl Verifier for CertificateVerifier {
     }
 }
 
-/// Only the structural checks (headers present, `Digest` matches): used when no
-/// certificate is configured and the workspace's demo certificate is not found.
+/// Only the structural checks (headers present, `Digest` matches). Not a signature check:
+/// the sandbox never uses it for Swedbank (see [`RefuseAll`]); kept for tests of the
+/// structure alone.
 #[derive(Debug, Default, Clone)]
 pub struct StructuralOnly;
 
 impl Verifier for StructuralOnly {
     fn verify(&self, _: &str, _: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
         check_structure(headers, body)
+    }
+}
+
+/// Refuses every request: used when signatures are required but no certificate could be
+/// loaded, so a missing certificate fails closed instead of accepting any signature.
+#[derive(Debug, Default, Clone)]
+pub struct RefuseAll;
+
+impl Verifier for RefuseAll {
+    fn verify(&self, _: &str, _: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
+        check_structure(headers, body)?;
+        Err("The sandbox has no certificate to verify signatures with; every signed request is refused.".to_string())
     }
 }

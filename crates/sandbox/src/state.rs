@@ -5,13 +5,17 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use axum::http::StatusCode;
-use chrono::{DateTime, Days, Duration as ChronoDuration, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 
+pub use crate::clock::Clock;
+pub use crate::store::{FINISHED_CONSENT_DAYS, MAX_AUTHORISATIONS, RefreshToken, Store};
+
+use crate::access::Scope;
+use crate::churn::Churn;
 use crate::config::{Bank, SandboxConfig};
 use crate::errors::ApiError;
 use crate::faults::FaultSet;
 use crate::fixtures::{self, Account, Fixtures};
-use crate::rng::{SplitMix, uuid_from};
 use crate::signature::Verifier;
 
 /// How far back `dateFrom` may go without a fresh SCA.
@@ -21,52 +25,12 @@ pub const FRESH_SCA_WINDOW_SECS: i64 = 3600;
 /// `frequencyPerDay` for banks whose consents carry none (Handelsbanken).
 pub const DEFAULT_FREQUENCY_PER_DAY: u32 = 4;
 
-/// The sandbox clock: real time plus an offset that `/admin/clock` can move forward.
-#[derive(Debug, Default)]
-pub struct Clock {
-    offset_secs: RwLock<i64>,
-    today: Option<NaiveDate>,
-}
-
-impl Clock {
-    /// A clock whose date is `today` (or the real date).
-    pub fn new(today: Option<NaiveDate>) -> Self {
-        Self {
-            offset_secs: RwLock::new(0),
-            today,
-        }
-    }
-
-    fn offset(&self) -> i64 {
-        self.offset_secs.read().map(|g| *g).unwrap_or(0)
-    }
-
-    /// Current sandbox time.
-    pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + ChronoDuration::seconds(self.offset())
-    }
-
-    /// Current sandbox date.
-    pub fn today(&self) -> NaiveDate {
-        match self.today {
-            Some(d) => {
-                d + ChronoDuration::seconds(self.offset())
-                    .num_days()
-                    .max(0)
-                    .try_into()
-                    .map(Days::new)
-                    .unwrap_or(Days::new(0))
-            }
-            None => self.now().date_naive(),
-        }
-    }
-
-    /// Moves the clock forward.
-    pub fn advance(&self, secs: i64) {
-        if let Ok(mut g) = self.offset_secs.write() {
-            *g += secs;
-        }
-    }
+fn consent_unknown() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "CONSENT_UNKNOWN",
+        "Consent is unknown.",
+    )
 }
 
 /// Berlin Group consent states.
@@ -226,35 +190,6 @@ pub struct AuthCode {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Mutable state behind one lock.
-pub struct Store {
-    rng: SplitMix,
-    /// Access tokens.
-    pub tokens: HashMap<String, Token>,
-    /// Refresh tokens → (client, consent).
-    pub refresh_tokens: HashMap<String, (String, String)>,
-    /// Authorization codes.
-    pub codes: HashMap<String, AuthCode>,
-    /// Consents.
-    pub consents: HashMap<String, Consent>,
-}
-
-impl Store {
-    /// A fresh random-looking (but seeded) id.
-    pub fn new_id(&mut self) -> String {
-        uuid_from(self.rng.next_u64())
-    }
-
-    /// A fresh opaque token string.
-    pub fn new_secret(&mut self, prefix: &str) -> String {
-        format!(
-            "{prefix}{:016x}{:016x}",
-            self.rng.next_u64(),
-            self.rng.next_u64()
-        )
-    }
-}
-
 /// Everything the handlers share.
 pub struct AppState {
     /// Configuration.
@@ -267,6 +202,8 @@ pub struct AppState {
     pub store: Mutex<Store>,
     /// Active faults.
     pub faults: FaultSet,
+    /// Churn per bank and the ground truth.
+    pub churn: Churn,
     /// Swedbank signature verification.
     pub verifier: Arc<dyn Verifier>,
     /// The server's own base URL (`http://127.0.0.1:PORT`), set after binding.
@@ -312,6 +249,10 @@ pub struct AisRequest<'a> {
     pub continuation: bool,
     /// Card account (Handelsbanken) rather than payment account.
     pub card: bool,
+    /// The calling TPP (client id or certificate); must own the consent.
+    pub client_id: Option<&'a str>,
+    /// The service used.
+    pub scope: Scope,
 }
 
 impl AppState {
@@ -321,20 +262,27 @@ impl AppState {
         let fixtures = Fixtures::new(config.seed, clock.today(), config.history_size);
         let faults = FaultSet::new(config.faults.clone());
         Self {
-            store: Mutex::new(Store {
-                rng: SplitMix::new(config.seed ^ 0xC0FF_EE00),
-                tokens: HashMap::new(),
-                refresh_tokens: HashMap::new(),
-                codes: HashMap::new(),
-                consents: HashMap::new(),
-            }),
+            store: Mutex::new(Store::new(&config)),
             config,
             fixtures,
             clock,
             faults,
+            churn: Churn::default(),
             verifier,
             base_url: RwLock::new(String::new()),
         }
+    }
+
+    /// An account's (booked, available) balance: the generated history plus churn.
+    pub fn balances(&self, a: &Account) -> (rust_decimal::Decimal, rust_decimal::Decimal) {
+        let (booked_delta, pending_delta) =
+            self.churn
+                .balance_deltas(&self.fixtures, a.bank, &a.resource_id, self.clock.today());
+        let booked = a.booked_balance() + booked_delta;
+        (
+            booked,
+            booked + a.pending_sum(&self.fixtures) + pending_delta,
+        )
     }
 
     /// Locks the store (a poisoned lock is recovered: the data stays usable).
@@ -348,68 +296,12 @@ impl AppState {
         format!("{base}/{}", bank.prefix())
     }
 
-    /// Issues an access token.
-    pub fn issue_token(&self, bank: Bank, client_id: &str, kind: TokenKind) -> (String, u64) {
-        let ttl = self.config.token_ttl.as_secs();
-        let mut store = self.store();
-        let token = store.new_secret("at_");
-        store.tokens.insert(
-            token.clone(),
-            Token {
-                bank,
-                client_id: client_id.to_string(),
-                expires_at: self.clock.now()
-                    + ChronoDuration::milliseconds(self.config.token_ttl.as_millis() as i64),
-                kind,
-            },
-        );
-        (token, ttl)
-    }
-
-    /// Issues a refresh token for a consent.
-    pub fn issue_refresh(&self, client_id: &str, consent_id: &str) -> String {
-        let mut store = self.store();
-        let rt = store.new_secret("rt_");
-        store
-            .refresh_tokens
-            .insert(rt.clone(), (client_id.to_string(), consent_id.to_string()));
-        rt
-    }
-
-    /// Checks a bearer token (from the `Authorization` header value).
-    pub fn check_bearer(&self, bank: Bank, header: Option<&str>) -> Result<Token, ApiError> {
-        let token = header
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .ok_or_else(ApiError::token_invalid)?;
-        let store = self.store();
-        let t = store
-            .tokens
-            .get(token)
-            .ok_or_else(ApiError::token_invalid)?;
-        if t.bank != bank {
-            return Err(ApiError::token_invalid());
-        }
-        if t.expires_at <= self.clock.now() {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "TOKEN_EXPIRED",
-                "The access token has expired.",
-            ));
-        }
-        Ok(t.clone())
-    }
-
     /// Creates a consent and returns its id.
     pub fn create_consent(&self, bank: Bank, new: NewConsent) -> String {
         let today = self.clock.today();
         let mut store = self.store();
         let id = store.new_id();
-        store.consents.insert(
-            id.clone(),
+        store.insert_consent(
             Consent {
                 id: id.clone(),
                 bank,
@@ -425,6 +317,7 @@ impl AppState {
                 usage: HashMap::new(),
                 authorisations: Vec::new(),
             },
+            today,
         );
         id
     }
@@ -451,6 +344,21 @@ impl AppState {
             c.last_action_date = today;
         }
         Ok(c.clone())
+    }
+
+    /// A consent of `bank` owned by `client` (the TPP that created it); another TPP's
+    /// consent answers 403 `CONSENT_UNKNOWN`, exactly like an unknown id.
+    pub fn consent_for(
+        &self,
+        bank: Bank,
+        id: &str,
+        client: Option<&str>,
+    ) -> Result<Consent, ApiError> {
+        let c = self.consent(bank, id)?;
+        if c.client_id.as_deref() != client {
+            return Err(consent_unknown());
+        }
+        Ok(c)
     }
 
     /// Changes a consent with `f`.
@@ -534,6 +442,9 @@ impl AppState {
         let id = self.store().new_id();
         let psu = psu.or(consent.psu);
         self.update_consent(bank, consent_id, |c| {
+            if c.authorisations.len() >= MAX_AUTHORISATIONS {
+                c.authorisations.remove(0);
+            }
             c.authorisations.push(Authorisation {
                 id: id.clone(),
                 method,
@@ -594,7 +505,7 @@ impl AppState {
         consent_id: &str,
         req: AisRequest<'_>,
     ) -> Result<(AisGrant, Option<Account>), ApiError> {
-        let consent = self.consent(bank, consent_id)?;
+        let consent = self.consent_for(bank, consent_id, req.client_id)?;
         match consent.status {
             ConsentStatus::Valid => {}
             ConsentStatus::Expired => {
@@ -613,24 +524,7 @@ impl AppState {
             }
         }
         let psu = consent.psu.clone().unwrap_or_default();
-        let account = match req.account_id {
-            Some(id) => {
-                let kind = if req.card {
-                    fixtures::AccountKind::Card
-                } else {
-                    fixtures::AccountKind::Payment
-                };
-                let acc = self
-                    .fixtures
-                    .account(bank, id)
-                    .filter(|a| {
-                        a.psu == psu && a.kind == kind && consent_covers(&consent.access, a)
-                    })
-                    .ok_or_else(|| ApiError::resource_unknown("Account"))?;
-                Some(acc.clone())
-            }
-            None => None,
-        };
+        let account = self.requested_account(bank, &consent, &psu, &req)?;
         if let Some(from) = req.date_from {
             let limit = self
                 .clock
@@ -653,31 +547,7 @@ impl AppState {
             }
         }
         if !req.psu_present && !req.continuation {
-            let today = self.clock.today();
-            let over = self.update_consent(bank, consent_id, |c| {
-                let n = c.usage.entry(today).or_insert(0);
-                if *n >= c.frequency_per_day {
-                    true
-                } else {
-                    *n += 1;
-                    false
-                }
-            })?;
-            if over {
-                let now = self.clock.now();
-                let midnight = (today + Days::new(1))
-                    .and_hms_opt(0, 0, 0)
-                    .map(|m| m.and_utc());
-                let secs = midnight
-                    .map(|m| (m - now).num_seconds().max(1) as u64)
-                    .unwrap_or(3600);
-                return Err(ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "ACCESS_EXCEEDED",
-                    "The consent's frequencyPerDay for access without the PSU is used up for today.",
-                )
-                .with_retry_after(secs));
-            }
+            self.count_unattended(bank, consent_id)?;
         }
         Ok((
             AisGrant {
@@ -687,31 +557,77 @@ impl AppState {
             account,
         ))
     }
+
+    /// The account `req` names, when the consent reaches it for the request's service.
+    fn requested_account(
+        &self,
+        bank: Bank,
+        consent: &Consent,
+        psu: &str,
+        req: &AisRequest<'_>,
+    ) -> Result<Option<Account>, ApiError> {
+        let Some(id) = req.account_id else {
+            return Ok(None);
+        };
+        let kind = if req.card {
+            fixtures::AccountKind::Card
+        } else {
+            fixtures::AccountKind::Payment
+        };
+        let acc = self
+            .fixtures
+            .account(bank, id)
+            .filter(|a| a.psu == psu && a.kind == kind && consent_covers(&consent.access, a))
+            .ok_or_else(|| ApiError::resource_unknown("Account"))?;
+        if !crate::access::allows(&consent.access, acc, req.scope) {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "CONSENT_INVALID",
+                format!(
+                    "The consent does not grant {} of this account.",
+                    req.scope.member()
+                ),
+            ));
+        }
+        Ok(Some(acc.clone()))
+    }
+
+    /// Counts one access without the PSU against `frequencyPerDay`; past it, 429 with
+    /// `Retry-After` until the sandbox clock's next midnight (UTC).
+    fn count_unattended(&self, bank: Bank, consent_id: &str) -> Result<(), ApiError> {
+        let today = self.clock.today();
+        let over = self.update_consent(bank, consent_id, |c| {
+            c.usage.retain(|day, _| *day == today);
+            let n = c.usage.entry(today).or_insert(0);
+            if *n >= c.frequency_per_day {
+                true
+            } else {
+                *n += 1;
+                false
+            }
+        })?;
+        if !over {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let secs = today
+            .checked_add_days(Days::new(1))
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|m| (m.and_utc() - now).num_seconds().max(1).unsigned_abs())
+            .unwrap_or(3600);
+        Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "ACCESS_EXCEEDED",
+            "The consent's frequencyPerDay for access without the PSU is used up for today.",
+        )
+        .with_retry_after(secs))
+    }
 }
 
-/// Whether a consent's `access` object covers `account` (an empty object or
-/// `availableAccounts`/`allPsd2` means all accounts; otherwise the IBAN must be listed).
+/// Whether a consent's `access` object reaches `account` for any service (see
+/// [`crate::access::allows`]).
 pub fn consent_covers(access: &serde_json::Value, account: &Account) -> bool {
-    let lists: Vec<&serde_json::Value> = ["accounts", "balances", "transactions"]
-        .iter()
-        .filter_map(|k| access.get(*k))
-        .filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))
-        .collect();
-    if lists.is_empty() {
-        return true;
-    }
-    lists.iter().any(|l| {
-        l.as_array().is_some_and(|a| {
-            a.iter().any(|r| {
-                r.get("iban")
-                    .and_then(|i| i.as_str())
-                    .is_some_and(|i| Some(i) == account.iban.as_deref())
-                    || r.get("bban")
-                        .and_then(|i| i.as_str())
-                        .is_some_and(|i| Some(i) == account.bban.as_deref())
-            })
-        })
-    })
+    crate::access::covers(access, account)
 }
 
 // Debug output never shows tokens, codes, consent ids or PSU ids.
@@ -732,6 +648,7 @@ redacted_debug! {
     TokenKind => |v, f| f.write_str(match v { TokenKind::Client => "Client", TokenKind::Consent(_) => "Consent(..)" });
     Token => |v, f| f.debug_struct("Token").field("bank", &v.bank).field("kind", &v.kind).field("expires_at", &v.expires_at).finish_non_exhaustive();
     AuthCode => |v, f| f.debug_struct("AuthCode").field("expires_at", &v.expires_at).finish_non_exhaustive();
+    RefreshToken => |v, f| f.debug_struct("RefreshToken").field("rotated_at", &v.rotated_at).finish_non_exhaustive();
     Store => |v, f| f.debug_struct("Store").field("tokens", &v.tokens.len()).field("codes", &v.codes.len()).field("consents", &v.consents.len()).finish_non_exhaustive();
     AisGrant => |_v, f| f.write_str("AisGrant(..)");
     NewConsent => |v, f| f.debug_struct("NewConsent").field("valid_until", &v.valid_until).field("frequency_per_day", &v.frequency_per_day).finish_non_exhaustive();
@@ -766,7 +683,7 @@ mod tests {
         let store = state.store();
         let text = format!(
             "{store:?} {:?} {:?}",
-            store.tokens.values().collect::<Vec<_>>(),
+            store.tokens.values(state.clock.now()).collect::<Vec<_>>(),
             store.consents.values().collect::<Vec<_>>()
         );
         for secret in [

@@ -108,11 +108,20 @@ fn run(cmd: &mut Command) -> std::process::Output {
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
+/// Whether the `openssl` CLI runs; when not, the rule for missing oracles applies (skip
+/// locally, fail under CI, where `.ci/run` installs it).
 fn openssl_available() -> bool {
     match Command::new("openssl").arg("version").output() {
         Ok(out) if out.status.success() => true,
-        _ => {
-            println!("SKIP: `openssl` CLI not found; OpenSSL half not run");
+        Ok(out) => {
+            psd2_test_support::oracle_missing(
+                "openssl",
+                &format!("`openssl version` exited with {}", out.status),
+            );
+            false
+        }
+        Err(e) => {
+            psd2_test_support::oracle_missing("openssl", &format!("cannot run it: {e}"));
             false
         }
     }
@@ -209,36 +218,38 @@ fn openssl_cli_verifies_our_signatures() {
     }
 }
 
-fn python_with_cryptography() -> bool {
-    let has = || {
-        Command::new("python3")
-            .args(["-c", "import cryptography"])
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false)
-    };
-    if has() {
-        return true;
+/// The Python interpreter that has `cryptography`: `$PSD2_PYTHON` (`.ci/run` points it at
+/// the virtual environment it installs the package into), else `python3`. This test
+/// installs nothing: a missing package follows the rule for missing oracles.
+fn python_with_cryptography() -> Option<String> {
+    let python = std::env::var("PSD2_PYTHON")
+        .ok()
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| "python3".to_string());
+    match Command::new(&python)
+        .args(["-c", "import cryptography"])
+        .output()
+    {
+        Ok(out) if out.status.success() => Some(python),
+        Ok(_) => {
+            psd2_test_support::oracle_missing(
+                "Python package `cryptography`",
+                &format!("`{python} -c 'import cryptography'` failed"),
+            );
+            None
+        }
+        Err(e) => {
+            psd2_test_support::oracle_missing("Python 3", &format!("cannot run `{python}`: {e}"));
+            None
+        }
     }
-    let installed = Command::new("python3")
-        .args(["-m", "pip", "install", "--quiet", "cryptography"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if installed && has() {
-        return true;
-    }
-    println!(
-        "SKIP: python3 `cryptography` unavailable and pip could not install it; Python half not run"
-    );
-    false
 }
 
 #[test]
 fn python_cryptography_verifies_our_signatures() {
-    if !python_with_cryptography() {
+    let Some(python_bin) = python_with_cryptography() else {
         return;
-    }
+    };
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/verify_signature.py");
     let dir = workdir();
     let cert = write(dir.path(), "cert.pem", CERT.as_bytes());
@@ -253,7 +264,7 @@ fn python_cryptography_verifies_our_signatures() {
         }
         let h = write(dir.path(), &format!("{name}.headers"), lines.as_bytes());
         let b = write(dir.path(), &format!("{name}.body"), body);
-        run(Command::new("python3")
+        run(Command::new(&python_bin)
             .arg(&script)
             .arg(&cert)
             .arg(h)

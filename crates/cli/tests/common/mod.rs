@@ -177,3 +177,88 @@ pub fn texts(output: &std::process::Output) -> (String, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// A fake bank on a local port: answers each request with the first canned answer whose
+/// path fragment the request path contains (else 404), and counts the requests. For
+/// answers the sandbox does not give (free text with personal data, odd values).
+pub struct FakeBank {
+    pub url: String,
+    pub requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    pub runtime: tokio::runtime::Runtime,
+}
+
+impl FakeBank {
+    /// Serves `answers`: `(path fragment, status, JSON body)`.
+    pub fn start(answers: Vec<(&'static str, u16, String)>) -> Self {
+        use axum::http::{StatusCode, Uri};
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counter = requests.clone();
+        let answers = Arc::new(answers);
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let app = axum::Router::new().fallback(move |uri: Uri| {
+            let answers = answers.clone();
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let found = answers.iter().find(|(p, _, _)| uri.path().contains(p));
+                match found {
+                    Some((_, status, body)) => (
+                        StatusCode::from_u16(*status).unwrap(),
+                        [("content-type", "application/json")],
+                        body.clone(),
+                    ),
+                    None => (
+                        StatusCode::NOT_FOUND,
+                        [("content-type", "application/json")],
+                        "{}".to_string(),
+                    ),
+                }
+            }
+        });
+        runtime.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            url: format!("http://127.0.0.1:{port}/swedbank"),
+            requests,
+            runtime,
+        }
+    }
+
+    /// Requests served so far.
+    pub fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// `psd2 ARGS` for Swedbank at `url` with an authorised session (consent id `consent_id`)
+/// written into `dir` first; no signing (a fake bank checks nothing).
+pub fn swedbank_at(dir: &Path, url: &str, consent_id: &str, args: &[&str]) -> Command {
+    let session = dir.join("session.json");
+    std::fs::write(
+        &session,
+        serde_json::json!({
+            "version": 1, "bank": "swedbank", "base_url": url,
+            "consent_id": consent_id, "authorised": true
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let mut cmd = bare_psd2(dir);
+    cmd.env("PSD2_BANK", "swedbank")
+        .env("PSD2_BASE_URL", url)
+        .env("PSD2_SESSION", &session)
+        .env("PSD2_PSU_ID", "191212121212")
+        .args(args);
+    cmd
+}

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::access::{self, Scope};
 use crate::config::Bank;
 use crate::errors::ApiError;
 use crate::fixtures::{Account, AccountKind};
@@ -45,8 +46,14 @@ pub fn bg_consent_status_json(c: &Consent) -> Value {
     json!({"consentStatus": c.status.bg()})
 }
 
-/// Ends a consent on the TPP's request (`terminatedByTpp`, last action today).
-pub fn terminate_consent(state: &AppState, bank: Bank, id: &str) -> Result<(), ApiError> {
+/// Ends a consent of `client` on its request (`terminatedByTpp`, last action today).
+pub fn terminate_consent(
+    state: &AppState,
+    bank: Bank,
+    id: &str,
+    client: Option<&str>,
+) -> Result<(), ApiError> {
+    state.consent_for(bank, id, client)?;
     let today = state.clock.today();
     state.update_consent(bank, id, |c| {
         c.status = ConsentStatus::TerminatedByTpp;
@@ -54,19 +61,22 @@ pub fn terminate_consent(state: &AppState, bank: Bank, id: &str) -> Result<(), A
     })
 }
 
-/// The PSU's accounts of `kind` that consent `consent_id` covers (one counted access).
+/// The PSU's accounts of `kind` that consent `consent_id` of `client` covers (one
+/// counted access), each with whether the consent grants its balances.
 pub fn covered_accounts<'a>(
     state: &'a AppState,
     bank: Bank,
     consent_id: &str,
+    client: Option<&str>,
     psu_present: bool,
     kind: AccountKind,
-) -> Result<Vec<&'a Account>, ApiError> {
+) -> Result<Vec<(&'a Account, bool)>, ApiError> {
     let (grant, _) = state.ais_access(
         bank,
         consent_id,
         AisRequest {
             psu_present,
+            client_id: client,
             ..Default::default()
         },
     )?;
@@ -76,6 +86,7 @@ pub fn covered_accounts<'a>(
         .accounts_of(bank, &grant.psu, kind)
         .into_iter()
         .filter(|a| consent_covers(&consent.access, a))
+        .map(|a| (a, access::allows(&consent.access, a, Scope::Balances)))
         .collect())
 }
 
@@ -121,14 +132,24 @@ pub fn transactions_page(
     account: &Account,
     query: &TxQuery,
 ) -> Result<Page, ApiError> {
-    let (empty, repeat) = state.faults.paging(bank, path);
-    paging::page(
+    let faults = state.faults.paging(bank, path);
+    let view = if state.churn.is_on(bank) {
+        state.churn.view(
+            &state.fixtures,
+            bank,
+            &account.resource_id,
+            state.clock.today(),
+        )
+    } else {
+        None
+    };
+    paging::page_with_churn(
         &state.fixtures,
         account,
         query,
         state.config.page_size,
-        empty,
-        repeat,
+        faults,
+        view.as_ref(),
     )
 }
 
@@ -143,4 +164,45 @@ pub fn next_page_url(base: &str, q: &HashMap<String, String>, key: &str) -> Stri
     params.sort();
     params.push(("continuationKey", key));
     with_query(base, &params)
+}
+
+/// Removes the id members a bank without ids does not send: `transactionId` and
+/// `entryReference` when empty, and then the `transactionDetails` link.
+pub fn drop_empty_ids(v: &mut Value) {
+    let Some(m) = v.as_object_mut() else {
+        return;
+    };
+    let mut dropped = false;
+    for key in ["transactionId", "entryReference"] {
+        if m.get(key).and_then(Value::as_str) == Some("") {
+            m.remove(key);
+            dropped = true;
+        }
+    }
+    if dropped && let Some(links) = m.get_mut("_links").and_then(Value::as_object_mut) {
+        links.remove("transactionDetails");
+        if links.is_empty() {
+            m.remove("_links");
+        }
+    }
+}
+
+/// The `PSU-ID` header: `None` when absent; a PSU the bank does not know (also an empty
+/// or non-ASCII value) is 401 `PSU_CREDENTIALS_INVALID`, never some other customer.
+pub fn psu_id(headers: &axum::http::HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(raw) = headers.get("psu-id") else {
+        return Ok(None);
+    };
+    raw.to_str()
+        .ok()
+        .map(str::trim)
+        .and_then(crate::fixtures::psu)
+        .map(|p| Some(p.id.to_string()))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "PSU_CREDENTIALS_INVALID",
+                "The PSU-ID is not known to the bank.",
+            )
+        })
 }

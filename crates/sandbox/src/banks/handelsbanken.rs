@@ -11,11 +11,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header::LOCATION};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{Days, Duration as ChronoDuration};
+use chrono::Days;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::common;
+use crate::access::Scope;
 use crate::config::Bank;
 use crate::errors::{ApiError, BankError, OAuthError};
 use crate::fixtures::{Account, AccountKind, Fixtures, Txn, TxnKind};
@@ -94,17 +95,40 @@ fn common_headers(headers: &HeaderMap) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn client_token(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+/// The bearer token, which must have been issued to the client in `X-IBM-Client-Id`.
+fn bound_token(state: &AppState, headers: &HeaderMap) -> Result<crate::state::Token, ApiError> {
     common_headers(headers)?;
     let t = state.check_bearer(BANK, header(headers, "authorization"))?;
-    Ok(t.client_id)
+    if header(headers, "x-ibm-client-id") != Some(t.client_id.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "TOKEN_INVALID",
+            "The access token was not issued to this X-IBM-Client-Id.",
+        ));
+    }
+    Ok(t)
 }
 
-fn consent_token(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
-    common_headers(headers)?;
-    let t = state.check_bearer(BANK, header(headers, "authorization"))?;
+fn client_token(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    Ok(bound_token(state, headers)?.client_id)
+}
+
+/// The consent of `id` when the calling client owns it (404 otherwise, as for an unknown id).
+fn owned_consent(
+    state: &AppState,
+    client_id: &str,
+    id: &str,
+) -> Result<crate::state::Consent, BankError> {
+    state
+        .consent_for(BANK, id, Some(client_id))
+        .map_err(|_| e(ApiError::resource_unknown("Consent")))
+}
+
+/// The PSU token's consent id and client.
+fn consent_token(state: &AppState, headers: &HeaderMap) -> Result<(String, String), ApiError> {
+    let t = bound_token(state, headers)?;
     match t.kind {
-        TokenKind::Consent(id) => Ok(id),
+        TokenKind::Consent(id) => Ok((id, t.client_id)),
         TokenKind::Client => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "TOKEN_INVALID",
@@ -135,20 +159,19 @@ async fn token(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Respon
         "authorization_code" => {
             let code = form.get("code").cloned().unwrap_or_default();
             let redirect_uri = form.get("redirect_uri").cloned().unwrap_or_default();
-            let stored = state.store().codes.remove(&code);
-            let stored = stored.ok_or_else(|| {
+            let stored = state.take_code(&code).ok_or_else(|| {
                 OAuthError::bad(
                     "invalid_grant",
-                    "The authorization code is unknown or already used.",
+                    "The authorization code is unknown, expired or already used.",
                 )
             })?;
-            if stored.expires_at < state.clock.now() {
-                return Err(OAuthError::bad(
-                    "invalid_grant",
-                    "The authorization code has expired.",
-                ));
-            }
+            let owner = state
+                .consent(BANK, &stored.consent_id)
+                .ok()
+                .and_then(|c| c.client_id);
             if stored.redirect_uri != redirect_uri
+                || client_id.is_empty()
+                || owner.as_deref() != Some(client_id.as_str())
                 || (!stored.client_id.is_empty() && stored.client_id != client_id)
             {
                 return Err(OAuthError::bad(
@@ -161,17 +184,11 @@ async fn token(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Respon
         }
         "refresh_token" => {
             let rt = form.get("refresh_token").cloned().unwrap_or_default();
-            let entry = state.store().refresh_tokens.get(&rt).cloned();
-            let (owner, consent_id) = entry
-                .ok_or_else(|| OAuthError::bad("invalid_grant", "The refresh token is unknown."))?;
-            if !client_id.is_empty() && client_id != owner {
-                return Err(OAuthError::bad(
-                    "invalid_grant",
-                    "The refresh token belongs to another client.",
-                ));
+            if client_id.is_empty() {
+                return Err(OAuthError::bad("invalid_request", "client_id is required."));
             }
-            state.store().refresh_tokens.remove(&rt);
-            psu_tokens(&state, &owner, &consent_id).map(|v| axum::Json(v).into_response())
+            let consent_id = state.use_refresh(&rt, &client_id)?;
+            psu_tokens(&state, &client_id, &consent_id).map(|v| axum::Json(v).into_response())
         }
         "" => Err(OAuthError::bad(
             "invalid_request",
@@ -257,10 +274,8 @@ async fn get_consent(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> R {
-    client_token(&state, &headers).map_err(e)?;
-    let c = state
-        .consent(BANK, &id)
-        .map_err(|_| e(ApiError::resource_unknown("Consent")))?;
+    let client_id = client_token(&state, &headers).map_err(e)?;
+    let c = owned_consent(&state, &client_id, &id)?;
     Ok(axum::Json(json!({
         "consentId": c.id,
         "consentStatus": c.status.hb(),
@@ -275,10 +290,8 @@ async fn consent_status(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> R {
-    client_token(&state, &headers).map_err(e)?;
-    let c = state
-        .consent(BANK, &id)
-        .map_err(|_| e(ApiError::resource_unknown("Consent")))?;
+    let client_id = client_token(&state, &headers).map_err(e)?;
+    let c = owned_consent(&state, &client_id, &id)?;
     Ok(axum::Json(json!({"consentStatus": c.status.hb()})).into_response())
 }
 
@@ -287,7 +300,8 @@ async fn delete_consent(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> R {
-    client_token(&state, &headers).map_err(e)?;
+    let client_id = client_token(&state, &headers).map_err(e)?;
+    owned_consent(&state, &client_id, &id)?;
     let today = state.clock.today();
     state
         .update_consent(BANK, &id, |c| {
@@ -299,13 +313,14 @@ async fn delete_consent(
 }
 
 async fn init_decoupled(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> R {
-    client_token(&state, &headers).map_err(e)?;
+    let client_id = client_token(&state, &headers).map_err(e)?;
     let v: Value = serde_json::from_slice(&body)
         .map_err(|_| e(ApiError::format("Body must be JSON with consentId.")))?;
     let consent_id = v
         .get("consentId")
         .and_then(Value::as_str)
         .ok_or_else(|| e(ApiError::format("consentId is required.")))?;
+    owned_consent(&state, &client_id, consent_id)?;
     // Sandbox convention: personalId names the PSU (`private-1`, ...); default private-1.
     let psu = v
         .get("personalId")
@@ -340,6 +355,7 @@ async fn poll_decoupled(
     let client_id = client_token(&state, &headers).map_err(e)?;
     let consent_id = state
         .consent_of_authorisation(BANK, &order_ref)
+        .filter(|c| state.consent_for(BANK, c, Some(&client_id)).is_ok())
         .ok_or_else(|| e(ApiError::resource_unknown("Order")))?;
     let status = state
         .poll_authorisation(BANK, &consent_id, &order_ref)
@@ -374,7 +390,12 @@ async fn authorize(
         .and_then(|s| s.strip_prefix("AIS:"))
         .unwrap_or_default()
         .to_string();
-    let Ok(consent) = state.consent(BANK, &consent_id) else {
+    let client_id = q.get("client_id").map(String::as_str);
+    let consent = state
+        .consent(BANK, &consent_id)
+        .ok()
+        .filter(|c| client_id.is_none_or(|id| c.client_id.as_deref() == Some(id)));
+    let Some(consent) = consent else {
         return redirect(&with_query(
             &redirect_uri,
             &[("error", "invalid_request"), ("state", &st)],
@@ -388,20 +409,12 @@ async fn authorize(
     let approve = q.get("decision").map(String::as_str) != Some("reject");
     match state.complete_sca(BANK, &consent_id, None, &psu, approve) {
         Ok(true) => {
-            let code = {
-                let mut store = state.store();
-                let code = store.new_secret("code_");
-                store.codes.insert(
-                    code.clone(),
-                    AuthCode {
-                        client_id: q.get("client_id").cloned().unwrap_or_default(),
-                        redirect_uri: redirect_uri.clone(),
-                        consent_id,
-                        expires_at: state.clock.now() + ChronoDuration::minutes(10),
-                    },
-                );
-                code
-            };
+            let code = state.issue_code(AuthCode {
+                client_id: q.get("client_id").cloned().unwrap_or_default(),
+                redirect_uri: redirect_uri.clone(),
+                consent_id,
+                expires_at: state.clock.now(),
+            });
             redirect(&with_query(
                 &redirect_uri,
                 &[("code", &code), ("state", &st)],
@@ -444,8 +457,7 @@ fn account_json(state: &AppState, a: &Account, with_balances: bool) -> Value {
         }
     }
     if with_balances {
-        let booked = a.booked_balance();
-        let available = booked + a.pending_sum(&state.fixtures);
+        let (booked, available) = state.balances(a);
         if let Some(m) = v.as_object_mut() {
             m.insert(
                 "balances".into(),
@@ -460,17 +472,18 @@ fn account_json(state: &AppState, a: &Account, with_balances: bool) -> Value {
 }
 
 async fn accounts(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R {
-    let cid = consent_token(&state, &headers).map_err(e)?;
+    let (cid, client) = consent_token(&state, &headers).map_err(e)?;
     let list: Vec<Value> = common::covered_accounts(
         &state,
         BANK,
         &cid,
+        Some(&client),
         psu_present(&headers),
         AccountKind::Payment,
     )
     .map_err(e)?
     .into_iter()
-    .map(|a| account_json(&state, a, false))
+    .map(|(a, _)| account_json(&state, a, false))
     .collect();
     Ok(axum::Json(json!({"accounts": list})).into_response())
 }
@@ -480,10 +493,13 @@ async fn account_details(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> R {
-    let cid = consent_token(&state, &headers).map_err(e)?;
+    let (cid, client) = consent_token(&state, &headers).map_err(e)?;
+    // The details carry the balances.
     let request = AisRequest {
         account_id: Some(&id),
         psu_present: psu_present(&headers),
+        client_id: Some(&client),
+        scope: Scope::Balances,
         ..Default::default()
     };
     let acc = common::consented_account(&state, BANK, &cid, request, "Account").map_err(e)?;
@@ -535,6 +551,7 @@ fn txn_json(t: &Txn) -> Value {
             m.insert("counterpartyAccount".into(), json!(i));
         }
     }
+    common::drop_empty_ids(&mut v);
     v
 }
 
@@ -544,7 +561,7 @@ async fn transactions(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> R {
-    let cid = consent_token(&state, &headers).map_err(e)?;
+    let (cid, client) = consent_token(&state, &headers).map_err(e)?;
     let query = tx_query(&state, &q, false).map_err(e)?;
     let request = AisRequest {
         account_id: Some(&id),
@@ -552,6 +569,8 @@ async fn transactions(
         date_from: Some(query.date_from),
         continuation: query.key.is_some(),
         card: false,
+        client_id: Some(&client),
+        scope: Scope::Transactions,
     };
     let acc = common::consented_account(&state, BANK, &cid, request, "Account").map_err(e)?;
     let path = format!("/openbanking/psd2/v2/accounts/{id}/transactions");
@@ -596,13 +615,19 @@ fn card_json(state: &AppState, a: &Account, with_balances: bool) -> Value {
 }
 
 async fn card_accounts(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R {
-    let cid = consent_token(&state, &headers).map_err(e)?;
-    let list: Vec<Value> =
-        common::covered_accounts(&state, BANK, &cid, psu_present(&headers), AccountKind::Card)
-            .map_err(e)?
-            .into_iter()
-            .map(|a| card_json(&state, a, false))
-            .collect();
+    let (cid, client) = consent_token(&state, &headers).map_err(e)?;
+    let list: Vec<Value> = common::covered_accounts(
+        &state,
+        BANK,
+        &cid,
+        Some(&client),
+        psu_present(&headers),
+        AccountKind::Card,
+    )
+    .map_err(e)?
+    .into_iter()
+    .map(|(a, _)| card_json(&state, a, false))
+    .collect();
     Ok(axum::Json(json!({"cardAccounts": list})).into_response())
 }
 
@@ -612,14 +637,17 @@ fn card_access(
     id: &str,
     date_from: Option<chrono::NaiveDate>,
     continuation: bool,
+    scope: Scope,
 ) -> Result<Account, BankError> {
-    let cid = consent_token(state, headers).map_err(e)?;
+    let (cid, client) = consent_token(state, headers).map_err(e)?;
     let request = AisRequest {
         account_id: Some(id),
         psu_present: psu_present(headers),
         date_from,
         continuation,
         card: true,
+        client_id: Some(&client),
+        scope,
     };
     common::consented_account(state, BANK, &cid, request, "Card account").map_err(e)
 }
@@ -629,7 +657,7 @@ async fn card_account_details(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> R {
-    let acc = card_access(&state, &headers, &id, None, false)?;
+    let acc = card_access(&state, &headers, &id, None, false, Scope::Balances)?;
     Ok(axum::Json(json!({"cardAccount": card_json(&state, &acc, true)})).into_response())
 }
 
@@ -638,7 +666,7 @@ async fn card_balances(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> R {
-    let acc = card_access(&state, &headers, &id, None, false)?;
+    let acc = card_access(&state, &headers, &id, None, false, Scope::Balances)?;
     Ok(axum::Json(json!({
         "cardAccount": {"maskedPan": acc.masked_pan},
         "balances": card_balances_json(&state.fixtures, &acc),
@@ -681,6 +709,7 @@ async fn card_transactions(
         &id,
         Some(query.date_from),
         query.key.is_some(),
+        Scope::Transactions,
     )?;
     let path = format!("/openbanking/psd2/v1/card-accounts/{id}/transactions");
     let page = common::transactions_page(&state, BANK, &path, &acc, &query).map_err(e)?;

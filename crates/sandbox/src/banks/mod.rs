@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::config::Bank;
 use crate::errors::ApiError;
-use crate::fixtures::{Account, Fixtures};
+use crate::fixtures::Account;
 use crate::state::{AppState, ConsentStatus};
 use crate::util::{money, with_query};
 
@@ -27,8 +27,10 @@ pub fn bg_amount(currency: &str, d: Decimal) -> Value {
 }
 
 /// Parses a Berlin Group consent request body (`access`, `recurringIndicator`,
-/// `validUntil`, `frequencyPerDay`, `combinedServiceIndicator`, all required).
+/// `validUntil`, `frequencyPerDay`, `combinedServiceIndicator`, all required), with
+/// `access` checked against `bank`'s spec.
 pub fn parse_bg_consent(
+    bank: Bank,
     body: &[u8],
     today: NaiveDate,
 ) -> Result<(Value, bool, NaiveDate, u32), ApiError> {
@@ -36,9 +38,9 @@ pub fn parse_bg_consent(
         serde_json::from_slice(body).map_err(|_| ApiError::format("Body is not valid JSON."))?;
     let access = v
         .get("access")
-        .filter(|a| a.is_object())
         .cloned()
         .ok_or_else(|| ApiError::format("access is required."))?;
+    crate::access::validate(bank, &access)?;
     let recurring = v
         .get("recurringIndicator")
         .and_then(Value::as_bool)
@@ -70,9 +72,8 @@ pub fn parse_bg_consent(
 }
 
 /// Berlin Group balances of an account.
-pub fn bg_balances(fixtures: &Fixtures, a: &Account, types: [&str; 3]) -> Value {
-    let booked = a.booked_balance();
-    let available = booked + a.pending_sum(fixtures);
+pub fn bg_balances(state: &AppState, a: &Account, types: [&str; 3]) -> Value {
+    let (booked, available) = state.balances(a);
     json!([
         {"balanceAmount": bg_amount(a.currency, available), "balanceType": types[0], "creditLimitIncluded": true},
         {"balanceAmount": bg_amount(a.currency, booked), "balanceType": types[1], "creditLimitIncluded": false},

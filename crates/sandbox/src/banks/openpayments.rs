@@ -17,6 +17,7 @@ use super::common::{
     next_page_url, terminate_consent, transactions_page, tx_query, with_balance,
 };
 use super::{bg_amount, bg_balances, parse_bg_consent};
+use crate::access::Scope;
 use crate::config::Bank;
 use crate::errors::{ApiError, BankError, OAuthError};
 use crate::fixtures::{Account, AccountKind, Txn, TxnKind};
@@ -132,10 +133,8 @@ fn consent_links(id: &str) -> Value {
 async fn create_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> R {
     let client_id = common(&state, &headers).map_err(e)?;
     let (access, recurring, valid_until, freq) =
-        parse_bg_consent(&body, state.clock.today()).map_err(e)?;
-    let psu = header(&headers, "psu-id")
-        .filter(|p| crate::fixtures::psu(p).is_some())
-        .map(str::to_string);
+        parse_bg_consent(BANK, &body, state.clock.today()).map_err(e)?;
+    let psu = super::common::psu_id(&headers).map_err(e)?;
     let id = state.create_consent(
         BANK,
         NewConsent {
@@ -171,8 +170,8 @@ async fn get_consent(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> R {
-    common(&state, &headers).map_err(e)?;
-    let c = state.consent(BANK, &id).map_err(e)?;
+    let client = common(&state, &headers).map_err(e)?;
+    let c = state.consent_for(BANK, &id, Some(&client)).map_err(e)?;
     let mut body = bg_consent_json(&c);
     body["_links"] = consent_links(&c.id);
     Ok(axum::Json(body).into_response())
@@ -183,8 +182,8 @@ async fn consent_status(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> R {
-    common(&state, &headers).map_err(e)?;
-    let c = state.consent(BANK, &id).map_err(e)?;
+    let client = common(&state, &headers).map_err(e)?;
+    let c = state.consent_for(BANK, &id, Some(&client)).map_err(e)?;
     Ok(axum::Json(bg_consent_status_json(&c)).into_response())
 }
 
@@ -193,8 +192,8 @@ async fn delete_consent(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> R {
-    common(&state, &headers).map_err(e)?;
-    terminate_consent(&state, BANK, &id).map_err(e)?;
+    let client = common(&state, &headers).map_err(e)?;
+    terminate_consent(&state, BANK, &id, Some(&client)).map_err(e)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -204,7 +203,8 @@ async fn start_authorisation(
     Path(id): Path<String>,
     body: Bytes,
 ) -> R {
-    common(&state, &headers).map_err(e)?;
+    let client = common(&state, &headers).map_err(e)?;
+    state.consent_for(BANK, &id, Some(&client)).map_err(e)?;
     let v: Value = serde_json::from_slice(&body).map_err(|_| {
         e(ApiError::format(
             "Body must be JSON with authenticationMethodId.",
@@ -223,9 +223,7 @@ async fn start_authorisation(
             ))));
         }
     };
-    let psu = header(&headers, "psu-id")
-        .filter(|p| crate::fixtures::psu(p).is_some())
-        .map(str::to_string);
+    let psu = super::common::psu_id(&headers).map_err(e)?;
     let redirect_uri = header(&headers, "tpp-redirect-uri").map(str::to_string);
     let auth_id = state
         .start_authorisation(BANK, &id, method, psu, redirect_uri.clone())
@@ -274,7 +272,8 @@ async fn get_authorisation(
     headers: HeaderMap,
     Path((id, auth_id)): Path<(String, String)>,
 ) -> R {
-    common(&state, &headers).map_err(e)?;
+    let client = common(&state, &headers).map_err(e)?;
+    state.consent_for(BANK, &id, Some(&client)).map_err(e)?;
     let status: ScaStatus = state.poll_authorisation(BANK, &id, &auth_id).map_err(e)?;
     Ok(axum::Json(json!({"scaStatus": status.bg()})).into_response())
 }
@@ -300,7 +299,7 @@ fn account_json(state: &AppState, a: &Account, with_balance: bool, details: bool
         },
     });
     if with_balance {
-        v["balances"] = bg_balances(&state.fixtures, a, BALANCE_TYPES);
+        v["balances"] = bg_balances(state, a, BALANCE_TYPES);
     }
     if details {
         let today = state.clock.today();
@@ -316,18 +315,19 @@ async fn accounts(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> R {
-    common(&state, &headers).map_err(e)?;
+    let client = common(&state, &headers).map_err(e)?;
     let cid = require_header(&headers, "consent-id").map_err(e)?;
     let list: Vec<Value> = covered_accounts(
         &state,
         BANK,
         cid,
+        Some(&client),
         psu_present(&headers),
         AccountKind::Payment,
     )
     .map_err(e)?
     .into_iter()
-    .map(|a| account_json(&state, a, with_balance(&q), false))
+    .map(|(a, balances)| account_json(&state, a, with_balance(&q) && balances, false))
     .collect();
     Ok(axum::Json(json!({"accounts": list})).into_response())
 }
@@ -338,8 +338,9 @@ fn account_access(
     id: &str,
     date_from: Option<chrono::NaiveDate>,
     continuation: bool,
+    scope: Scope,
 ) -> Result<Account, BankError> {
-    common(state, headers).map_err(e)?;
+    let client = common(state, headers).map_err(e)?;
     let cid = require_header(headers, "consent-id").map_err(e)?;
     let request = AisRequest {
         account_id: Some(id),
@@ -347,6 +348,8 @@ fn account_access(
         date_from,
         continuation,
         card: false,
+        client_id: Some(&client),
+        scope,
     };
     consented_account(state, BANK, cid, request, "Account").map_err(e)
 }
@@ -357,7 +360,12 @@ async fn account_details(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> R {
-    let acc = account_access(&state, &headers, &id, None, false)?;
+    let scope = if with_balance(&q) {
+        Scope::Balances
+    } else {
+        Scope::Accounts
+    };
+    let acc = account_access(&state, &headers, &id, None, false, scope)?;
     Ok(axum::Json(account_json(&state, &acc, with_balance(&q), true)).into_response())
 }
 
@@ -366,11 +374,8 @@ async fn balances(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> R {
-    let acc = account_access(&state, &headers, &id, None, false)?;
-    Ok(
-        axum::Json(json!({"balances": bg_balances(&state.fixtures, &acc, BALANCE_TYPES)}))
-            .into_response(),
-    )
+    let acc = account_access(&state, &headers, &id, None, false, Scope::Balances)?;
+    Ok(axum::Json(json!({"balances": bg_balances(&state, &acc, BALANCE_TYPES)})).into_response())
 }
 
 /// The Open Payments transaction object (list and details share it; details add a few fields).
@@ -445,6 +450,7 @@ fn txn_json(a: &Account, t: &Txn, details: bool) -> Value {
             v["creditorAgent"] = json!("HANDSESS");
         }
     }
+    super::common::drop_empty_ids(&mut v);
     v
 }
 
@@ -465,6 +471,7 @@ async fn transactions(
         &id,
         Some(query.date_from),
         query.key.is_some(),
+        Scope::Transactions,
     )?;
     let path = format!("{ACCOUNTS}/{id}/transactions");
     let page = transactions_page(&state, BANK, &path, &acc, &query).map_err(e)?;
@@ -489,10 +496,16 @@ async fn transaction_details(
     headers: HeaderMap,
     Path((id, tx_id)): Path<(String, String)>,
 ) -> R {
-    let acc = account_access(&state, &headers, &id, None, false)?;
-    let i = acc
-        .transaction_index(&tx_id)
-        .ok_or_else(|| e(ApiError::resource_unknown("Transaction")))?;
-    let t = acc.transaction(&state.fixtures, i);
+    let acc = account_access(&state, &headers, &id, None, false, Scope::Transactions)?;
+    let view = state
+        .churn
+        .view(&state.fixtures, BANK, &acc.resource_id, state.clock.today());
+    let t = match view {
+        Some(v) => v.find(&state.fixtures, &acc, &tx_id),
+        None => acc
+            .transaction_index(&tx_id)
+            .map(|i| acc.transaction(&state.fixtures, i)),
+    }
+    .ok_or_else(|| e(ApiError::resource_unknown("Transaction")))?;
     Ok(axum::Json(txn_json(&acc, &t, true)).into_response())
 }

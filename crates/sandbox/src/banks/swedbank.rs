@@ -18,6 +18,7 @@ use super::common::{
     next_page_url, terminate_consent, transactions_page, tx_query, with_balance,
 };
 use super::{bg_amount, bg_balances, parse_bg_consent};
+use crate::access::Scope;
 use crate::config::Bank;
 use crate::errors::{ApiError, BankError};
 use crate::fixtures::{Account, AccountKind, Txn};
@@ -95,6 +96,15 @@ pub async fn signature_layer(
         .await
 }
 
+/// The calling TPP: its signing certificate (a digest of `TPP-Signature-Certificate`),
+/// which consents are bound to.
+fn tpp(headers: &HeaderMap) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let cert = headers.get("tpp-signature-certificate")?;
+    let digest = Sha256::digest(cert.as_bytes());
+    Some(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 fn link(href: String) -> Value {
     json!({"href": href})
 }
@@ -128,15 +138,13 @@ fn check_all_psd2(access: &Value) -> Result<(), ApiError> {
 async fn create_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
     let (access, recurring, valid_until, freq) =
-        parse_bg_consent(&body, state.clock.today()).map_err(e)?;
+        parse_bg_consent(BANK, &body, state.clock.today()).map_err(e)?;
     check_all_psd2(&access).map_err(e)?;
-    let psu = header(&headers, "psu-id")
-        .filter(|p| crate::fixtures::psu(p).is_some())
-        .map(str::to_string);
+    let psu = super::common::psu_id(&headers).map_err(e)?;
     let id = state.create_consent(
         BANK,
         NewConsent {
-            client_id: None,
+            client_id: tpp(&headers),
             psu,
             valid_until,
             frequency_per_day: freq,
@@ -171,7 +179,9 @@ async fn get_consent(
     Path(id): Path<String>,
 ) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
-    let c = state.consent(BANK, &id).map_err(e)?;
+    let c = state
+        .consent_for(BANK, &id, tpp(&headers).as_deref())
+        .map_err(e)?;
     Ok(axum::Json(bg_consent_json(&c)).into_response())
 }
 
@@ -181,7 +191,9 @@ async fn consent_status(
     Path(id): Path<String>,
 ) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
-    let c = state.consent(BANK, &id).map_err(e)?;
+    let c = state
+        .consent_for(BANK, &id, tpp(&headers).as_deref())
+        .map_err(e)?;
     Ok(axum::Json(bg_consent_status_json(&c)).into_response())
 }
 
@@ -191,7 +203,7 @@ async fn delete_consent(
     Path(id): Path<String>,
 ) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
-    terminate_consent(&state, BANK, &id).map_err(e)?;
+    terminate_consent(&state, BANK, &id, tpp(&headers).as_deref()).map_err(e)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -202,6 +214,9 @@ async fn start_authorisation(
     body: Bytes,
 ) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
+    state
+        .consent_for(BANK, &id, tpp(&headers).as_deref())
+        .map_err(e)?;
     let v: Value = if body.is_empty() {
         json!({})
     } else {
@@ -215,9 +230,7 @@ async fn start_authorisation(
     } else {
         ScaMethod::Redirect
     };
-    let psu = header(&headers, "psu-id")
-        .filter(|p| crate::fixtures::psu(p).is_some())
-        .map(str::to_string);
+    let psu = super::common::psu_id(&headers).map_err(e)?;
     let redirect_uri = header(&headers, "tpp-redirect-uri").map(str::to_string);
     let auth_id = state
         .start_authorisation(BANK, &id, method, psu, redirect_uri.clone())
@@ -256,6 +269,9 @@ async fn get_authorisation(
     Path((id, auth_id)): Path<(String, String)>,
 ) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
+    state
+        .consent_for(BANK, &id, tpp(&headers).as_deref())
+        .map_err(e)?;
     let status: ScaStatus = state.poll_authorisation(BANK, &id, &auth_id).map_err(e)?;
     Ok(axum::Json(json!({"scaStatus": status.bg()})).into_response())
 }
@@ -279,7 +295,7 @@ fn account_json(state: &AppState, a: &Account, with_balance: bool) -> Value {
         },
     });
     if with_balance {
-        v["balances"] = bg_balances(&state.fixtures, a, BALANCE_TYPES);
+        v["balances"] = bg_balances(state, a, BALANCE_TYPES);
     }
     v
 }
@@ -291,16 +307,18 @@ async fn accounts(
 ) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
     let cid = require_header(&headers, "consent-id").map_err(e)?;
+    let client = tpp(&headers);
     let list: Vec<Value> = covered_accounts(
         &state,
         BANK,
         cid,
+        client.as_deref(),
         psu_present(&headers),
         AccountKind::Payment,
     )
     .map_err(e)?
     .into_iter()
-    .map(|a| account_json(&state, a, with_balance(&q)))
+    .map(|(a, balances)| account_json(&state, a, with_balance(&q) && balances))
     .collect();
     Ok(axum::Json(json!({"accounts": list})).into_response())
 }
@@ -311,15 +329,19 @@ fn account_access(
     id: &str,
     date_from: Option<chrono::NaiveDate>,
     continuation: bool,
+    scope: Scope,
 ) -> Result<Account, BankError> {
     require_header(headers, "x-request-id").map_err(e)?;
     let cid = require_header(headers, "consent-id").map_err(e)?;
+    let client = tpp(headers);
     let request = AisRequest {
         account_id: Some(id),
         psu_present: psu_present(headers),
         date_from,
         continuation,
         card: false,
+        client_id: client.as_deref(),
+        scope,
     };
     consented_account(state, BANK, cid, request, "Account").map_err(e)
 }
@@ -330,7 +352,12 @@ async fn account_details(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> R {
-    let acc = account_access(&state, &headers, &id, None, false)?;
+    let scope = if with_balance(&q) {
+        Scope::Balances
+    } else {
+        Scope::Accounts
+    };
+    let acc = account_access(&state, &headers, &id, None, false, scope)?;
     Ok(
         axum::Json(json!({"account": account_json(&state, &acc, with_balance(&q))}))
             .into_response(),
@@ -342,10 +369,10 @@ async fn balances(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> R {
-    let acc = account_access(&state, &headers, &id, None, false)?;
+    let acc = account_access(&state, &headers, &id, None, false, Scope::Balances)?;
     Ok(axum::Json(json!({
         "account": {"iban": acc.iban, "currency": acc.currency},
-        "balances": bg_balances(&state.fixtures, &acc, BALANCE_TYPES),
+        "balances": bg_balances(&state, &acc, BALANCE_TYPES),
     }))
     .into_response())
 }
@@ -391,6 +418,7 @@ fn txn_json(a: &Account, t: &Txn) -> Value {
             "quotationDate": t.value_date.to_string(),
         }]);
     }
+    super::common::drop_empty_ids(&mut v);
     v
 }
 
@@ -411,6 +439,7 @@ async fn transactions(
         &id,
         Some(query.date_from),
         query.key.is_some(),
+        Scope::Transactions,
     )?;
     let path = format!("/v1/accounts/{id}/transactions");
     let page = transactions_page(&state, BANK, &path, &acc, &query).map_err(e)?;
@@ -426,8 +455,11 @@ async fn transactions(
             "_links": links,
         },
     });
-    if with_balance(&q) {
-        body["balances"] = bg_balances(&state.fixtures, &acc, BALANCE_TYPES);
+    let balances_granted = state
+        .consent(BANK, header(&headers, "consent-id").unwrap_or_default())
+        .is_ok_and(|c| crate::access::allows(&c.access, &acc, Scope::Balances));
+    if with_balance(&q) && balances_granted {
+        body["balances"] = bg_balances(&state, &acc, BALANCE_TYPES);
     }
     Ok(axum::Json(body).into_response())
 }

@@ -1,4 +1,7 @@
 //! The [`Handelsbanken`] adapter: calls, tokens, retries, and the trait implementations.
+//!
+//! Every request goes through [`Calls::run`] (the bank's retry policy and attempt hooks),
+//! inside the token logic: a retried attempt reuses the token, a 401 renews it once.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -7,7 +10,8 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use futures::stream::BoxStream;
+use futures::StreamExt;
+use futures::stream::{self, BoxStream};
 use progenitor_client::ResponseValue;
 use psd2_raw_handelsbanken::{Client as RawClient, types as raw};
 use serde::Serialize;
@@ -15,29 +19,36 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::account::{Account, AccountId};
-use crate::adapters::common::{map_raw_error, request_id};
+use crate::adapters::common::errors::invalid_payload;
+use crate::adapters::common::headers::set_some;
+use crate::adapters::common::listing::{self, Entries};
+use crate::adapters::common::sync::lock;
+use crate::adapters::common::tokens::{TokenCache, lifetime_from_secs};
+use crate::adapters::common::{
+    BearerHook, Calls, RedirectStates, check_account_id, info, map_raw_error,
+};
 use crate::api::{
-    AccountInformation, Bank, CardAccountInformation, Consents, CreatedConsent, Session,
+    AccountInformation, AccountList, Bank, CardAccountInformation, Consents, CreatedConsent,
+    MissingBalances, Session,
 };
 use crate::balance::Balance;
 use crate::card_account::CardAccount;
 use crate::consent::{Consent, ConsentRequest, ConsentScope, ConsentStatus};
+use crate::entry::TransactionPage;
 use crate::error::{BankMessage, Error, ErrorKind};
-use crate::pagination::{Page, Paginator, continuation_key};
+use crate::pagination::{PageCursor, continuation_key};
 use crate::psu::Psu;
+use crate::retry::{CallInfo, RetryMode};
 use crate::sca::{DecoupledHandle, RedirectCallback, ScaChallenge, ScaMethod, ScaProgress};
 use crate::secret::{AccessToken, ConsentId, RefreshToken};
-use crate::transaction::{BookingStatus, Transaction, TransactionQuery, TransactionStatus};
+use crate::transaction::{BookingStatus, Transaction, TransactionQuery};
 
 use super::config::HandelsbankenConfig;
 use super::mapping::{self, BANK, TokenGrant};
-use super::tokens::{ClientTokenCache, PsuTokenStore, PsuTokens};
+use super::tokens::{PsuTokenStore, PsuTokens};
 
-/// A redirect SCA this adapter started and has not seen come back yet.
-struct PendingRedirect {
-    state: String,
-    redirect_uri: Url,
-}
+/// Consent flows (`TPP-Transaction-ID` per consent) remembered per adapter value.
+const MAX_FLOWS: usize = 4096;
 
 /// The Handelsbanken adapter. One value serves many PSUs and consents at once.
 ///
@@ -46,12 +57,13 @@ pub struct Handelsbanken {
     config: HandelsbankenConfig,
     raw: RawClient,
     authorize_url: Url,
-    client_token: ClientTokenCache,
+    calls: Calls,
+    client_token: TokenCache,
     psu_tokens: PsuTokenStore,
     /// `TPP-Transaction-ID` per consent flow, keyed by consent id.
     flows: Mutex<HashMap<String, Uuid>>,
-    /// Started redirect SCAs, keyed by consent id.
-    redirects: Mutex<HashMap<String, PendingRedirect>>,
+    /// Started redirect SCAs: their state and redirect URI, per consent.
+    redirects: RedirectStates<Url>,
 }
 
 impl fmt::Debug for Handelsbanken {
@@ -68,20 +80,20 @@ fn bearer(token: &AccessToken) -> String {
     format!("Bearer {}", token.expose())
 }
 
-/// Sets the headers every operation takes (a macro: each builder is its own type).
+/// Sets the headers every operation takes: `Authorization`, `Country`, `TPP-Request-ID`,
+/// `TPP-Transaction-ID`, `X-IBM-Client-Id`, and `PSU-IP-Address` when the PSU is present.
 macro_rules! with_headers {
-    ($builder:expr, $adapter:expr, $auth:expr, $rid:expr, $flow:expr, $psu:expr) => {{
-        let builder = $builder
-            .authorization($auth)
-            .country($adapter.config.country.as_str())
-            .tpp_request_id($rid)
-            .tpp_transaction_id($flow)
-            .x_ibm_client_id($adapter.config.client_id.clone());
-        match $psu.ip_address {
-            Some(ip) => builder.psu_ip_address(ip.to_string()),
-            None => builder,
-        }
-    }};
+    ($builder:expr, $adapter:expr, $auth:expr, $rid:expr, $flow:expr, $psu:expr) => {
+        set_some!(
+            $builder
+                .authorization($auth)
+                .country($adapter.config.country.as_str())
+                .tpp_request_id($rid)
+                .tpp_transaction_id($flow)
+                .x_ibm_client_id($adapter.config.client_id.clone()),
+            psu_ip_address = $psu.ip_address.map(|ip| ip.to_string()),
+        )
+    };
 }
 
 /// The HTTP status in a Handelsbanken error body (`httpCode`, number or text).
@@ -109,15 +121,7 @@ async fn map_error<E: Serialize>(
     if let progenitor_client::Error::InvalidResponsePayload(body, cause) = &error {
         let messages = BankMessage::parse_error_body(body);
         if messages.is_empty() {
-            return Error::new(ErrorKind::UnexpectedResponse, BANK, operation)
-                .with_detail(format!(
-                    "the bank's answer does not fit the API description ({:?} error at line {}, column {})",
-                    cause.classify(),
-                    cause.line(),
-                    cause.column()
-                ))
-                .with_raw_body(body)
-                .with_request_id(request_id);
+            return invalid_payload(BANK, operation, body, cause).with_request_id(request_id);
         }
         let error = match body_status(body) {
             Some(status) => Error::from_response(BANK, operation, status, body, None),
@@ -189,44 +193,84 @@ fn is_invalid_grant(error: &Error) -> bool {
         .any(|code| code.trim().eq_ignore_ascii_case("invalid_grant"))
 }
 
-/// Awaits a raw call: logs it (bank, operation, status, request id) and maps its error.
-async fn send<T, E, Fut>(operation: &'static str, rid: Uuid, call: Fut) -> Result<T, Error>
+/// Awaits one raw attempt: the value and its status, or the mapped error.
+async fn send<T, E, Fut>(operation: &'static str, rid: Uuid, call: Fut) -> Result<(T, u16), Error>
 where
     E: Serialize,
     Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
 {
     match call.await {
         Ok(response) => {
-            tracing::debug!(
-                bank = BANK,
-                operation,
-                status = response.status().as_u16(),
-                request_id = %rid,
-                "bank call succeeded"
-            );
-            Ok(response.into_inner())
+            let status = response.status().as_u16();
+            Ok((response.into_inner(), status))
         }
-        Err(raw) => {
-            let error = map_error(operation, &rid.to_string(), raw).await;
-            tracing::debug!(
-                bank = BANK,
-                operation,
-                status = error.status.unwrap_or(0),
-                request_id = %rid,
-                kind = %error.kind,
-                "bank call failed"
-            );
-            Err(error)
+        Err(raw) => Err(map_error(operation, &rid.to_string(), raw).await),
+    }
+}
+
+/// One listing page's raw answer: decoded by the raw client, or (when one entry did not
+/// decode) kept as the body, decoded entry by entry.
+enum Listed<T> {
+    Typed(T),
+    Body(crate::transaction::ListedPage),
+}
+
+/// Like [`send`] for listing pages: an answer the raw client cannot decode as a whole only
+/// because of its entries is decoded entry by entry with `from_body`.
+async fn send_listing<T, E, Fut>(
+    operation: &'static str,
+    rid: Uuid,
+    call: Fut,
+    from_body: fn(&[u8]) -> Result<crate::transaction::ListedPage, Error>,
+) -> Result<(Listed<T>, u16), Error>
+where
+    E: Serialize,
+    Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+{
+    match call.await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            Ok((Listed::Typed(response.into_inner()), status))
         }
+        Err(progenitor_client::Error::InvalidResponsePayload(body, cause))
+            if cause.classify() == serde_json::error::Category::Data =>
+        {
+            from_body(&body)
+                .map(|page| (Listed::Body(page), 200))
+                .map_err(|e| with_op(operation, e).with_request_id(rid.to_string()))
+        }
+        Err(raw) => Err(map_error(operation, &rid.to_string(), raw).await),
     }
 }
 
 /// Puts the calling operation's name on a mapping error.
+fn with_op(operation: &'static str, mut error: Error) -> Error {
+    error.operation = operation;
+    error
+}
+
 fn in_op<T>(operation: &'static str, result: Result<T, Error>) -> Result<T, Error> {
-    result.map_err(|mut e| {
-        e.operation = operation;
-        e
-    })
+    result.map_err(|e| with_op(operation, e))
+}
+
+/// What a refused renewal means: said in the error's detail.
+const REAUTH_NEEDED: &str = "the bank refused to renew the access token (invalid_grant): the refresh token is no longer valid; a new SCA is needed";
+
+/// The error when the bank refuses to renew the PSU's access token: the refresh token is no
+/// longer valid (expired, rotated, or the consent ended), and only a new SCA helps.
+fn renewal_refused(error: Error) -> Error {
+    let mut out =
+        Error::new(ErrorKind::Unauthorized, BANK, "refresh_token").with_detail(REAUTH_NEEDED);
+    if let Some(status) = error.status {
+        out = out.with_status(status);
+    }
+    for message in error.bank_messages() {
+        out = out.with_message(message.clone());
+    }
+    match error.request_id() {
+        Some(rid) => out.with_request_id(rid),
+        None => out,
+    }
 }
 
 impl Handelsbanken {
@@ -235,16 +279,18 @@ impl Handelsbanken {
     pub fn new(config: HandelsbankenConfig) -> Result<Self, Error> {
         config.validate()?;
         let http = config.transport.build(BANK)?;
-        let raw = RawClient::new_with_client(&config.base(), http, psd2_hooks::Hooks::new());
+        let hooks = psd2_hooks::Hooks::new().with(BearerHook::default());
+        let raw = RawClient::new_with_client(&config.base(), http, hooks);
         let authorize_url = config.authorize()?;
         Ok(Self {
+            calls: Calls::new(config.retry.clone(), config.attempt_hook.clone()),
             config,
             raw,
             authorize_url,
-            client_token: ClientTokenCache::default(),
+            client_token: TokenCache::default(),
             psu_tokens: PsuTokenStore::default(),
             flows: Mutex::new(HashMap::new()),
-            redirects: Mutex::new(HashMap::new()),
+            redirects: RedirectStates::default(),
         })
     }
 
@@ -253,47 +299,38 @@ impl Handelsbanken {
         &self.config
     }
 
-    /// `session` with the newest tokens this adapter holds for it (after refreshes), e.g.
-    /// to store between runs. Unchanged if no refresh happened.
-    pub async fn current_session(&self, session: &Session) -> Session {
-        match self.psu_tokens.current(session).await {
-            Some(tokens) => {
-                let mut current = session.clone();
-                current.access_token = Some(tokens.access);
-                current.refresh_token = tokens.refresh;
-                current.expires_at = tokens.expires_at;
-                current
-            }
-            None => session.clone(),
-        }
-    }
-
     /// The `TPP-Transaction-ID` of `consent`'s flow (made on first use).
     fn flow_id(&self, consent: &ConsentId) -> Uuid {
-        match self.flows.lock() {
-            Ok(mut flows) => *flows
-                .entry(consent.expose().to_owned())
-                .or_insert_with(Uuid::new_v4),
-            Err(_) => Uuid::new_v4(),
+        let mut flows = lock(&self.flows);
+        if flows.len() >= MAX_FLOWS && !flows.contains_key(consent.expose()) {
+            flows.clear();
         }
+        *flows
+            .entry(consent.expose().to_owned())
+            .or_insert_with(Uuid::new_v4)
     }
 
     fn forget_flow(&self, consent: &ConsentId) {
-        if let Ok(mut flows) = self.flows.lock() {
-            flows.remove(consent.expose());
-        }
-        if let Ok(mut redirects) = self.redirects.lock() {
-            redirects.remove(consent.expose());
-        }
+        lock(&self.flows).remove(consent.expose());
+        self.redirects.forget(consent.expose());
     }
 
     async fn token_call(
         &self,
         operation: &'static str,
+        mode: RetryMode,
         body: raw::GetTokenBody,
     ) -> Result<TokenGrant, Error> {
-        let rid = request_id();
-        let response = send(operation, rid, self.raw.get_token().body(body).send()).await?;
+        let response = self
+            .calls
+            .run(CallInfo::new(BANK, operation), mode, |rid| {
+                send(
+                    operation,
+                    rid,
+                    self.raw.get_token().body(body.clone()).send(),
+                )
+            })
+            .await?;
         Ok(TokenGrant::from(&response))
     }
 
@@ -308,63 +345,89 @@ impl Handelsbanken {
         }
     }
 
-    async fn fetch_client_token(&self) -> Result<TokenGrant, Error> {
+    async fn fetch_client_token(&self) -> Result<(AccessToken, std::time::Duration), Error> {
         let mut body = self.token_body(raw::GetTokenBodyGrantType::ClientCredentials);
         body.scope = Some("AIS".into());
-        self.token_call("client_credentials_token", body).await
+        let grant = self
+            .token_call("client_credentials_token", RetryMode::Idempotent, body)
+            .await?;
+        let lifetime =
+            lifetime_from_secs(i64::try_from(grant.expires_in.as_secs()).unwrap_or(i64::MAX));
+        Ok((grant.access_token, lifetime))
     }
 
+    /// Renews with the refresh token: retried once on a transport failure (the bank may have
+    /// rotated the token before the answer was lost); a refusal (`invalid_grant`) says that a
+    /// new SCA is needed.
     async fn refresh_psu_token(&self, refresh: RefreshToken) -> Result<TokenGrant, Error> {
         let mut body = self.token_body(raw::GetTokenBodyGrantType::RefreshToken);
         body.refresh_token = Some(refresh.expose().to_owned());
-        self.token_call("refresh_token", body).await
+        self.token_call("refresh_token", RetryMode::OnceOnTransport, body)
+            .await
+            .map_err(|e| {
+                if is_invalid_grant(&e) {
+                    renewal_refused(e)
+                } else {
+                    e
+                }
+            })
     }
 
-    /// Runs `call` with the CCG token; on 401 renews the token and runs it exactly once more
-    /// (not when the 401 is about the consent).
+    /// Runs `call` with the CCG token under the retry policy; on a 401 renews the token and
+    /// runs it once more (not when the 401 is about the consent).
     async fn with_client_token<T, F, Fut>(
         &self,
-        operation: &'static str,
+        info: CallInfo<'_>,
+        mode: RetryMode,
         call: F,
     ) -> Result<T, Error>
     where
         F: Fn(String, Uuid) -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
+        Fut: Future<Output = Result<(T, u16), Error>>,
     {
         let token = self.client_token.get(|| self.fetch_client_token()).await?;
-        match call(bearer(&token), request_id()).await {
+        let auth = bearer(&token);
+        match self
+            .calls
+            .run(info, mode, |rid| call(auth.clone(), rid))
+            .await
+        {
             Err(e) if e.status == Some(401) && !is_consent_kind(&e.kind) => {
                 tracing::debug!(
                     bank = BANK,
-                    operation,
+                    operation = info.operation,
                     "client token refused, renewing once"
                 );
                 self.client_token.invalidate(&token).await;
                 let token = self.client_token.get(|| self.fetch_client_token()).await?;
-                call(bearer(&token), request_id()).await
+                let auth = bearer(&token);
+                self.calls
+                    .run(info, mode, |rid| call(auth.clone(), rid))
+                    .await
             }
             other => other,
         }
     }
 
-    /// Runs `call` with the session's PSU token: renewed first when expired (and a refresh
-    /// token exists), and renewed once more on a 401 followed by exactly one retry.
+    /// Runs `call` with the session's PSU token under the retry policy: renewed first when
+    /// expired (and a refresh token exists), and renewed once more on a 401 followed by
+    /// exactly one more run.
     ///
     /// A 401 about the consent (`CONSENT_EXPIRED`, ...) is returned as it is: a new token
-    /// cannot help. When the renewal after a 401 is refused with `invalid_grant` (typically
-    /// because the consent ended), the bank's original 401 is returned, not the token
-    /// endpoint's error.
+    /// cannot help. A renewal the bank refuses (`invalid_grant`) is returned as such, saying
+    /// that a new SCA is needed.
     async fn with_session<T, F, Fut>(
         &self,
         session: &Session,
-        operation: &'static str,
+        info: CallInfo<'_>,
         call: F,
     ) -> Result<T, Error>
     where
         F: Fn(String, Uuid) -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
+        Fut: Future<Output = Result<(T, u16), Error>>,
     {
-        let Some(mut tokens) = self.psu_tokens.current(session).await else {
+        let operation = info.operation;
+        let Some(mut tokens) = self.psu_tokens.current(session) else {
             return Err(Error::invalid_input(
                 BANK,
                 operation,
@@ -373,27 +436,36 @@ impl Handelsbanken {
         };
         if tokens.is_expired(Utc::now()) && tokens.refresh.is_some() {
             tracing::debug!(bank = BANK, operation, "PSU token expired, refreshing");
-            tokens = self.renew(session, &tokens).await?;
+            tokens = self
+                .renew(session, &tokens)
+                .await
+                .map_err(|e| with_op(operation, e))?;
         }
-        match call(bearer(&tokens.access), request_id()).await {
+        let mode = RetryMode::Idempotent;
+        let auth = bearer(&tokens.access);
+        match self
+            .calls
+            .run(info, mode, |rid| call(auth.clone(), rid))
+            .await
+        {
             Err(e)
                 if e.status == Some(401)
                     && tokens.refresh.is_some()
                     && !is_consent_kind(&e.kind) =>
             {
                 tracing::debug!(bank = BANK, operation, "PSU token refused, refreshing once");
-                match self.renew(session, &tokens).await {
-                    Ok(tokens) => call(bearer(&tokens.access), request_id()).await,
+                let tokens = match self.renew(session, &tokens).await {
+                    Ok(tokens) => tokens,
+                    // The bank's own 401, saying why nothing more was tried.
                     Err(renewal) if is_invalid_grant(&renewal) => {
-                        tracing::debug!(
-                            bank = BANK,
-                            operation,
-                            "refresh refused (invalid_grant), returning the bank's 401"
-                        );
-                        Err(e)
+                        return Err(e.with_detail(REAUTH_NEEDED));
                     }
-                    Err(renewal) => Err(renewal),
-                }
+                    Err(renewal) => return Err(renewal),
+                };
+                let auth = bearer(&tokens.access);
+                self.calls
+                    .run(info, mode, |rid| call(auth.clone(), rid))
+                    .await
             }
             other => other,
         }
@@ -423,9 +495,10 @@ impl Handelsbanken {
         account: &AccountId,
     ) -> Result<Account, Error> {
         const OP: &str = "account";
+        check_account_id(BANK, OP, account)?;
         let flow = self.flow_id(&session.consent_id);
         let raw = self
-            .with_session(session, OP, |auth, rid| {
+            .with_session(session, info(BANK, OP, psu, Some(account)), |auth, rid| {
                 let builder = self.raw.get_account_details().account_id(account.as_str());
                 let call = with_headers!(builder, self, auth, rid, flow, psu).send();
                 send(OP, rid, call)
@@ -441,11 +514,11 @@ impl Handelsbanken {
         account: &AccountId,
         query: &TransactionQuery,
         cursor: Option<String>,
-    ) -> Result<Page<Transaction, String>, Error> {
+    ) -> Result<(Entries, Option<String>), Error> {
         const OP: &str = "transactions";
         let flow = self.flow_id(&session.consent_id);
-        let list = self
-            .with_session(session, OP, |auth, rid| {
+        let listed = self
+            .with_session(session, info(BANK, OP, psu, Some(account)), |auth, rid| {
                 let mut builder = self
                     .raw
                     .get_account_transactions()
@@ -460,21 +533,19 @@ impl Handelsbanken {
                     builder = builder.continuation_key(key.clone());
                 }
                 let call = with_headers!(builder, self, auth, rid, flow, psu).send();
-                send(OP, rid, call)
+                send_listing(OP, rid, call, mapping::transactions_from_body)
             })
             .await?;
-        let items = list
-            .transactions
-            .iter()
-            .map(Transaction::try_from)
-            .filter(|t| {
-                t.as_ref()
-                    .map_or(true, |t| wanted(query.booking_status, &t.status))
-            })
-            .collect::<Result<Vec<_>, _>>();
-        let items = in_op(OP, items)?;
-        let next = next_key(OP, mapping::next_href(list.links.as_ref()))?;
-        Ok(Page::new(items, next))
+        match listed {
+            Listed::Typed(list) => {
+                let next = next_key(OP, mapping::next_href(list.links.as_ref()))?;
+                Ok((mapping::transaction_entries(&list), next))
+            }
+            Listed::Body(page) => {
+                let next = next_key(OP, page.next_href())?;
+                Ok((page.entries, next))
+            }
+        }
     }
 
     async fn card_transactions_page(
@@ -484,7 +555,7 @@ impl Handelsbanken {
         account: &AccountId,
         query: &TransactionQuery,
         cursor: Option<String>,
-    ) -> Result<Page<Transaction, String>, Error> {
+    ) -> Result<(Entries, Option<String>), Error> {
         const OP: &str = "card_transactions";
         let flow = self.flow_id(&session.consent_id);
         let status = match query.booking_status {
@@ -492,8 +563,8 @@ impl Handelsbanken {
             BookingStatus::Pending => raw::GetCardAccountTransactionsBookingStatus::Pending,
             BookingStatus::Both => raw::GetCardAccountTransactionsBookingStatus::Both,
         };
-        let response = self
-            .with_session(session, OP, |auth, rid| {
+        let listed = self
+            .with_session(session, info(BANK, OP, psu, Some(account)), |auth, rid| {
                 let mut builder = self
                     .raw
                     .get_card_account_transactions()
@@ -509,25 +580,55 @@ impl Handelsbanken {
                     builder = builder.continuation_key(key.clone());
                 }
                 let call = with_headers!(builder, self, auth, rid, flow, psu).send();
-                send(OP, rid, call)
+                send_listing(OP, rid, call, mapping::card_transactions_from_body)
             })
             .await?;
-        let report = &response.card_transactions;
-        let items = in_op(OP, mapping::card_transactions(report))?
-            .into_iter()
-            .filter(|t| wanted(query.booking_status, &t.status))
-            .collect();
-        let next = next_key(OP, mapping::next_href(report.links.as_ref()))?;
-        Ok(Page::new(items, next))
+        match listed {
+            Listed::Typed(response) => {
+                let report = &response.card_transactions;
+                let next = next_key(OP, mapping::next_href(report.links.as_ref()))?;
+                Ok((mapping::card_transaction_entries(report), next))
+            }
+            Listed::Body(page) => {
+                let next = next_key(OP, page.next_href())?;
+                Ok((page.entries, next))
+            }
+        }
     }
-}
 
-/// Whether a transaction of `status` belongs to a listing for `booking`.
-fn wanted(booking: BookingStatus, status: &TransactionStatus) -> bool {
-    match booking {
-        BookingStatus::Both => true,
-        BookingStatus::Booked => *status == TransactionStatus::Booked,
-        BookingStatus::Pending => *status == TransactionStatus::Pending,
+    /// The pages of an account (`card` false) or card account listing.
+    fn listing<'a>(
+        &'a self,
+        session: &'a Session,
+        psu: &'a Psu,
+        account: &'a AccountId,
+        query: &'a TransactionQuery,
+        resume: Option<PageCursor>,
+        card: bool,
+    ) -> BoxStream<'a, Result<(Entries, Option<String>), Error>> {
+        let op = if card {
+            "card_transactions"
+        } else {
+            "transactions"
+        };
+        if let Err(error) = check_account_id(BANK, op, account) {
+            return stream::iter([Err(error)]).boxed();
+        }
+        listing::pages(
+            BANK,
+            op,
+            query.booking_status,
+            resume,
+            move |cursor| async move {
+                if card {
+                    self.card_transactions_page(session, psu, account, query, cursor)
+                        .await
+                } else {
+                    self.transactions_page(session, psu, account, query, cursor)
+                        .await
+                }
+            },
+        )
     }
 }
 
@@ -543,9 +644,33 @@ fn next_key(operation: &'static str, href: Option<&str>) -> Result<Option<String
     }
 }
 
+/// Whether a decoupled order status is one Handelsbanken documents (`PENDING`, `COMPLETE`,
+/// `FAILED`); anything else ends polling with an error instead of being polled until the
+/// timeout.
+fn known_order_status(status: &str) -> bool {
+    matches!(
+        status.trim().to_ascii_uppercase().as_str(),
+        "PENDING" | "COMPLETE" | "FAILED"
+    )
+}
+
 impl Bank for Handelsbanken {
     fn name(&self) -> &'static str {
         BANK
+    }
+
+    /// `session` with the tokens this adapter renewed for it, if any.
+    fn current_session(&self, session: &Session) -> Session {
+        match self.psu_tokens.current(session) {
+            Some(tokens) => {
+                let mut current = session.clone();
+                current.access_token = Some(tokens.access);
+                current.refresh_token = tokens.refresh;
+                current.expires_at = tokens.expires_at;
+                current
+            }
+            None => session.clone(),
+        }
     }
 
     fn as_consents(&self) -> Option<&dyn Consents> {
@@ -561,377 +686,4 @@ impl Bank for Handelsbanken {
     }
 }
 
-#[async_trait]
-impl Consents for Handelsbanken {
-    /// Initiates `{"access":"ALL_ACCOUNTS"}`. Handelsbanken consents always cover all
-    /// accounts and card accounts; a request for specific accounts is
-    /// [`ErrorKind::InvalidInput`]. `valid_until`, `frequency_per_day`, `recurring` and the
-    /// data flags are set by the bank and ignored here.
-    async fn create_consent(
-        &self,
-        request: &ConsentRequest,
-        psu: &Psu,
-    ) -> Result<CreatedConsent, Error> {
-        const OP: &str = "create_consent";
-        if let ConsentScope::Accounts(_) = request.scope {
-            return Err(Error::invalid_input(
-                BANK,
-                OP,
-                "Handelsbanken consents cover all accounts (ALL_ACCOUNTS); consents for specific accounts are not supported",
-            ));
-        }
-        if let Some(kind) = psu.corporate_id_type.as_deref()
-            && !kind.eq_ignore_ascii_case("BANK")
-        {
-            return Err(Error::invalid_input(
-                BANK,
-                OP,
-                "Handelsbanken supports only the corporate id type BANK",
-            ));
-        }
-        let flow = Uuid::new_v4();
-        let body = raw::ConsentRequest {
-            access: raw::ConsentAccess::AllAccounts,
-        };
-        let response = self
-            .with_client_token(OP, |auth, rid| {
-                let mut builder = self.raw.create_consent().body(body.clone());
-                if let Some(corporate) = &psu.corporate_id {
-                    builder = builder
-                        .psu_corporate_id(corporate.clone())
-                        .psu_corporate_id_type(raw::CreateConsentPsuCorporateIdType::Bank);
-                }
-                let call = with_headers!(builder, self, auth, rid, flow, psu).send();
-                send(OP, rid, call)
-            })
-            .await?;
-        let created = CreatedConsent::from(&response);
-        if let Ok(mut flows) = self.flows.lock() {
-            flows.insert(response.consent_id.clone(), flow);
-        }
-        Ok(created)
-    }
-
-    async fn consent_status(&self, consent: &ConsentId, psu: &Psu) -> Result<ConsentStatus, Error> {
-        const OP: &str = "consent_status";
-        let flow = self.flow_id(consent);
-        let response = self
-            .with_client_token(OP, |auth, rid| {
-                let builder = self.raw.get_consent_status().consent_id(consent.expose());
-                let call = with_headers!(builder, self, auth, rid, flow, psu).send();
-                send(OP, rid, call)
-            })
-            .await?;
-        Ok(ConsentStatus::from(&response.consent_status))
-    }
-
-    async fn consent(&self, consent: &ConsentId, psu: &Psu) -> Result<Consent, Error> {
-        const OP: &str = "consent";
-        let flow = self.flow_id(consent);
-        let response = self
-            .with_client_token(OP, |auth, rid| {
-                let builder = self.raw.get_consent().consent_id(consent.expose());
-                let call = with_headers!(builder, self, auth, rid, flow, psu).send();
-                send(OP, rid, call)
-            })
-            .await?;
-        Ok(Consent::from(&response))
-    }
-
-    /// Redirect: no call; returns the authorize URL with a fresh random `state` (remembered
-    /// for [`Consents::complete_redirect`]). Decoupled: starts a Mobile BankID order with the
-    /// CCG token, `personalId` from the PSU id when given.
-    async fn start_sca(
-        &self,
-        consent: &ConsentId,
-        method: &ScaMethod,
-        psu: &Psu,
-    ) -> Result<ScaChallenge, Error> {
-        match method {
-            ScaMethod::Redirect { redirect_uri } => {
-                if let Some(registered) = &self.config.redirect_uri
-                    && registered != redirect_uri
-                {
-                    return Err(Error::invalid_input(
-                        BANK,
-                        "start_sca",
-                        "redirect_uri differs from the registered redirect URI in the config",
-                    ));
-                }
-                let state = Uuid::new_v4().simple().to_string();
-                let url = self.redirect_url(consent, &state, redirect_uri);
-                if let Ok(mut redirects) = self.redirects.lock() {
-                    redirects.insert(
-                        consent.expose().to_owned(),
-                        PendingRedirect {
-                            state: state.clone(),
-                            redirect_uri: redirect_uri.clone(),
-                        },
-                    );
-                }
-                tracing::debug!(
-                    bank = BANK,
-                    operation = "start_sca",
-                    method = "redirect",
-                    "redirect SCA prepared"
-                );
-                Ok(ScaChallenge::Redirect { url, state })
-            }
-            ScaMethod::Decoupled => {
-                const OP: &str = "start_sca";
-                let flow = self.flow_id(consent);
-                let body = raw::DecoupledAuthorizationRequest {
-                    consent_id: consent.expose().to_owned(),
-                    personal_id: psu.id.as_ref().map(|id| id.expose().to_owned()),
-                };
-                let response = self
-                    .with_client_token(OP, |auth, rid| {
-                        let builder = self.raw.init_decoupled_authorization().body(body.clone());
-                        let call = with_headers!(builder, self, auth, rid, flow, psu).send();
-                        send(OP, rid, call)
-                    })
-                    .await?;
-                Ok(ScaChallenge::from(&response))
-            }
-        }
-    }
-
-    /// Checks `state` against the one [`Consents::start_sca`] issued for this consent (a
-    /// mismatch or an unknown consent is [`ErrorKind::InvalidInput`] and nothing is sent),
-    /// then exchanges the code (`grant_type=authorization_code`) for the session's tokens.
-    async fn complete_redirect(
-        &self,
-        consent: &ConsentId,
-        callback: &RedirectCallback,
-        _psu: &Psu,
-    ) -> Result<Session, Error> {
-        const OP: &str = "complete_redirect";
-        let redirect_uri = {
-            let redirects = self
-                .redirects
-                .lock()
-                .map_err(|_| Error::new(ErrorKind::InvalidInput, BANK, OP))?;
-            let pending = redirects.get(consent.expose()).ok_or_else(|| {
-                Error::invalid_input(BANK, OP, "no redirect SCA was started for this consent")
-            })?;
-            if pending.state != callback.state {
-                tracing::debug!(
-                    bank = BANK,
-                    operation = OP,
-                    "redirect state mismatch, callback rejected"
-                );
-                return Err(Error::invalid_input(
-                    BANK,
-                    OP,
-                    "redirect state does not match the challenge",
-                ));
-            }
-            pending.redirect_uri.clone()
-        };
-        let mut body = self.token_body(raw::GetTokenBodyGrantType::AuthorizationCode);
-        body.code = Some(callback.code.expose().to_owned());
-        body.redirect_uri = Some(redirect_uri.to_string());
-        let now = Utc::now();
-        let grant = self.token_call("authorization_code_token", body).await?;
-        if let Ok(mut redirects) = self.redirects.lock() {
-            redirects.remove(consent.expose());
-        }
-        Ok(grant.into_session(consent.clone(), now))
-    }
-
-    async fn poll_decoupled(
-        &self,
-        consent: &ConsentId,
-        handle: &DecoupledHandle,
-        psu: &Psu,
-    ) -> Result<ScaProgress<Session>, Error> {
-        const OP: &str = "poll_decoupled";
-        let flow = self.flow_id(consent);
-        let response = self
-            .with_client_token(OP, |auth, rid| {
-                let builder = self
-                    .raw
-                    .poll_decoupled_authorization()
-                    .order_ref(handle.expose());
-                let call = with_headers!(builder, self, auth, rid, flow, psu).send();
-                send(OP, rid, call)
-            })
-            .await?;
-        in_op(
-            OP,
-            mapping::decoupled_progress(&response, consent, Utc::now()),
-        )
-    }
-
-    async fn delete_consent(&self, consent: &ConsentId, psu: &Psu) -> Result<(), Error> {
-        const OP: &str = "delete_consent";
-        let flow = self.flow_id(consent);
-        self.with_client_token(OP, |auth, rid| {
-            let builder = self.raw.delete_consent().consent_id(consent.expose());
-            let call = with_headers!(builder, self, auth, rid, flow, psu).send();
-            send(OP, rid, call)
-        })
-        .await?;
-        self.forget_flow(consent);
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl AccountInformation for Handelsbanken {
-    /// The account list; with `with_balances`, each account's balances come from its details
-    /// call (the v2 list carries none).
-    async fn accounts(
-        &self,
-        session: &Session,
-        psu: &Psu,
-        with_balances: bool,
-    ) -> Result<Vec<Account>, Error> {
-        const OP: &str = "accounts";
-        let flow = self.flow_id(&session.consent_id);
-        let list = self
-            .with_session(session, OP, |auth, rid| {
-                let call =
-                    with_headers!(self.raw.get_accounts(), self, auth, rid, flow, psu).send();
-                send(OP, rid, call)
-            })
-            .await?;
-        let mut accounts = in_op(
-            OP,
-            list.accounts
-                .iter()
-                .map(Account::try_from)
-                .collect::<Result<Vec<_>, _>>(),
-        )?;
-        for account in &mut accounts {
-            if !with_balances {
-                account.balances.clear();
-            } else if account.balances.is_empty() {
-                account.balances = self
-                    .account_details(session, psu, &account.id)
-                    .await?
-                    .balances;
-            }
-        }
-        Ok(accounts)
-    }
-
-    async fn account(
-        &self,
-        session: &Session,
-        psu: &Psu,
-        account: &AccountId,
-        with_balances: bool,
-    ) -> Result<Account, Error> {
-        let mut details = self.account_details(session, psu, account).await?;
-        if !with_balances {
-            details.balances.clear();
-        }
-        Ok(details)
-    }
-
-    /// Handelsbanken has no balances call: the balances of the account details.
-    async fn balances(
-        &self,
-        session: &Session,
-        psu: &Psu,
-        account: &AccountId,
-    ) -> Result<Vec<Balance>, Error> {
-        Ok(self.account_details(session, psu, account).await?.balances)
-    }
-
-    /// Every page, following `_links.next.href`'s `continuationKey`; the date range is sent
-    /// on every page. The API has no booking status filter, so it is applied here.
-    fn transactions<'a>(
-        &'a self,
-        session: &'a Session,
-        psu: &'a Psu,
-        account: &'a AccountId,
-        query: &'a TransactionQuery,
-    ) -> BoxStream<'a, Result<Transaction, Error>> {
-        Paginator::new(BANK, "transactions").stream(move |cursor: Option<String>| {
-            self.transactions_page(session, psu, account, query, cursor)
-        })
-    }
-}
-
-#[async_trait]
-impl CardAccountInformation for Handelsbanken {
-    async fn card_accounts(&self, session: &Session, psu: &Psu) -> Result<Vec<CardAccount>, Error> {
-        const OP: &str = "card_accounts";
-        let flow = self.flow_id(&session.consent_id);
-        let list = self
-            .with_session(session, OP, |auth, rid| {
-                let call =
-                    with_headers!(self.raw.get_card_accounts(), self, auth, rid, flow, psu).send();
-                send(OP, rid, call)
-            })
-            .await?;
-        in_op(
-            OP,
-            list.card_accounts
-                .iter()
-                .map(CardAccount::try_from)
-                .collect(),
-        )
-    }
-
-    async fn card_account(
-        &self,
-        session: &Session,
-        psu: &Psu,
-        account: &AccountId,
-    ) -> Result<CardAccount, Error> {
-        const OP: &str = "card_account";
-        let flow = self.flow_id(&session.consent_id);
-        let response = self
-            .with_session(session, OP, |auth, rid| {
-                let builder = self
-                    .raw
-                    .get_card_account_details()
-                    .account_id(account.as_str());
-                let call = with_headers!(builder, self, auth, rid, flow, psu).send();
-                send(OP, rid, call)
-            })
-            .await?;
-        in_op(OP, CardAccount::try_from(&response.card_account))
-    }
-
-    async fn card_balances(
-        &self,
-        session: &Session,
-        psu: &Psu,
-        account: &AccountId,
-    ) -> Result<Vec<Balance>, Error> {
-        const OP: &str = "card_balances";
-        let flow = self.flow_id(&session.consent_id);
-        let response = self
-            .with_session(session, OP, |auth, rid| {
-                let builder = self
-                    .raw
-                    .get_card_account_balances()
-                    .account_id(account.as_str());
-                let call = with_headers!(builder, self, auth, rid, flow, psu).send();
-                send(OP, rid, call)
-            })
-            .await?;
-        in_op(
-            OP,
-            response.balances.iter().map(Balance::try_from).collect(),
-        )
-    }
-
-    /// Booked and/or pending card transactions (the `bookingStatus` query parameter), every
-    /// page; the date range is sent on every page.
-    fn card_transactions<'a>(
-        &'a self,
-        session: &'a Session,
-        psu: &'a Psu,
-        account: &'a AccountId,
-        query: &'a TransactionQuery,
-    ) -> BoxStream<'a, Result<Transaction, Error>> {
-        Paginator::new(BANK, "card_transactions").stream(move |cursor: Option<String>| {
-            self.card_transactions_page(session, psu, account, query, cursor)
-        })
-    }
-}
+mod impls;

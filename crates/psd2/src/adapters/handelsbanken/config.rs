@@ -1,9 +1,12 @@
 //! What the Handelsbanken adapter needs to reach the bank.
 
+use std::sync::Arc;
+
 use url::Url;
 
 use crate::adapters::common::TransportConfig;
 use crate::error::Error;
+use crate::retry::{AttemptHook, RetryPolicy};
 
 use super::mapping::BANK;
 
@@ -31,6 +34,11 @@ pub struct HandelsbankenConfig {
     pub authorize_url: Option<Url>,
     /// HTTP client or TLS material (mTLS with the QWAC in production).
     pub transport: TransportConfig,
+    /// How failed calls are retried (see [`crate::retry`]); default [`RetryPolicy::default`].
+    pub retry: RetryPolicy,
+    /// Sees every attempt of every call (e.g. to count the consent's access budget); hooks
+    /// in scope of [`crate::retry::with_attempt_hook`] see them too.
+    pub attempt_hook: Option<Arc<dyn AttemptHook>>,
 }
 
 impl HandelsbankenConfig {
@@ -44,6 +52,8 @@ impl HandelsbankenConfig {
             redirect_uri: None,
             authorize_url: None,
             transport: TransportConfig::default(),
+            retry: RetryPolicy::default(),
+            attempt_hook: None,
         }
     }
 
@@ -62,6 +72,18 @@ impl HandelsbankenConfig {
     /// Sets the transport.
     pub fn transport(mut self, transport: TransportConfig) -> Self {
         self.transport = transport;
+        self
+    }
+
+    /// Sets the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets the attempt hook.
+    pub fn with_attempt_hook(mut self, hook: Arc<dyn AttemptHook>) -> Self {
+        self.attempt_hook = Some(hook);
         self
     }
 

@@ -3,9 +3,16 @@
 //! Rules:
 //! - Amounts are JSON numbers in the raw types (`rust_decimal::Decimal`, parsed from the
 //!   number's literal text), so `2000` stays `2000` and `12500.5` stays `12500.5`.
-//! - Account transactions carry a non-negative amount plus `creditDebit`; the domain amount is
-//!   signed: `DEBIT` → negative, `CREDIT` → positive, anything else → as sent.
-//!   Card transactions are already signed by the bank and are kept as sent.
+//! - Account transactions carry a non-negative amount plus `creditDebit` (the API description:
+//!   "`amount.amount` is never negative; `creditDebit` gives the direction"); the domain
+//!   amount is signed: `DEBIT` → negative, `CREDIT` → positive. Any other `creditDebit`
+//!   (`DBIT`, empty, ...) and a negative amount are errors naming the field: a sign the
+//!   adapter cannot establish is never guessed. Card transactions are already signed by the
+//!   bank and are kept as sent.
+//! - Listings map entry by entry ([`transaction_entries`], [`card_transaction_entries`], and
+//!   from a body the raw client could not decode, [`transactions_from_body`],
+//!   [`card_transactions_from_body`]): an entry that does not map is an [`EntryError`] with
+//!   its path (`transactions[3].amount.currency`) and the value's shape, never the value.
 //! - Open string enums (balance type, statuses, SCA method type) go through the domain
 //!   `from_bank_str`, so unknown values become `Other(text)` and never fail a response.
 //! - A bad currency code in an amount fails that mapping with
@@ -22,14 +29,15 @@ use crate::api::{CreatedConsent, Session};
 use crate::balance::{Balance, BalanceType};
 use crate::card_account::CardAccount;
 use crate::consent::{Consent, ConsentStatus};
-use crate::error::{Error, ErrorKind};
-use crate::link::Link;
+use crate::error::{Error, ErrorKind, join_path, text_shape};
+use crate::link::{Link, Links};
 use crate::money::{Currency, Money};
 use crate::sca::{DecoupledHandle, OfferedScaMethod, ScaApproach, ScaChallenge, ScaProgress};
 use crate::secret::{AccessToken, ConsentId, RefreshToken, Secret};
 use crate::transaction::{
-    BankTransactionCode, CardDetails, CurrencyExchange, Party, Transaction, TransactionId,
-    TransactionStatus,
+    BankTransactionCode, CardDetails, CurrencyExchange, EntryError, ListedPage, Party, Transaction,
+    TransactionId, TransactionStatus, decode_entry, entry_bank_id, listing_list, listing_root,
+    under_index,
 };
 
 /// The bank name used in errors.
@@ -42,24 +50,43 @@ fn bad(detail: impl Into<String>) -> Error {
     Error::new(ErrorKind::UnexpectedResponse, BANK, MAPPING).with_detail(detail)
 }
 
+/// Money from a raw amount; an error names `field` and the currency's shape.
+fn money(field: &str, a: &raw::Amount) -> Result<Money, EntryError> {
+    let currency = Currency::new(&a.currency).map_err(|e| {
+        EntryError::new(join_path(field, "currency"), e.to_string()).with_value(e.text())
+    })?;
+    Ok(Money::new(a.amount, currency))
+}
+
 impl TryFrom<&raw::Amount> for Money {
     type Error = Error;
 
     fn try_from(a: &raw::Amount) -> Result<Self, Error> {
-        let currency = Currency::new(&a.currency)
-            .map_err(|_| bad("an amount has an invalid currency code"))?;
-        Ok(Money::new(a.amount, currency))
+        money("amount", a).map_err(|e| e.into_error(BANK, MAPPING))
     }
+}
+
+fn account_balance(b: &raw::AccountBalance) -> Result<Balance, EntryError> {
+    Ok(Balance::new(
+        BalanceType::from_bank_str(&b.balance_type),
+        money("amount", &b.amount)?,
+    ))
+}
+
+fn card_balance(b: &raw::CardBalance) -> Result<Balance, EntryError> {
+    let mut balance = Balance::new(
+        BalanceType::from_bank_str(&b.balance_type),
+        money("balanceAmount", &b.balance_amount)?,
+    );
+    balance.credit_limit_included = b.credit_limit_included;
+    Ok(balance)
 }
 
 impl TryFrom<&raw::AccountBalance> for Balance {
     type Error = Error;
 
     fn try_from(b: &raw::AccountBalance) -> Result<Self, Error> {
-        Ok(Balance::new(
-            BalanceType::from_bank_str(&b.balance_type),
-            Money::try_from(&b.amount)?,
-        ))
+        account_balance(b).map_err(|e| e.into_error(BANK, MAPPING))
     }
 }
 
@@ -67,21 +94,45 @@ impl TryFrom<&raw::CardBalance> for Balance {
     type Error = Error;
 
     fn try_from(b: &raw::CardBalance) -> Result<Self, Error> {
-        let mut balance = Balance::new(
-            BalanceType::from_bank_str(&b.balance_type),
-            Money::try_from(&b.balance_amount)?,
-        );
-        balance.credit_limit_included = b.credit_limit_included;
-        Ok(balance)
+        card_balance(b).map_err(|e| e.into_error(BANK, MAPPING))
     }
 }
 
-fn balances<'a, B>(list: impl IntoIterator<Item = &'a B>) -> Result<Vec<Balance>, Error>
-where
-    B: 'a,
-    Balance: TryFrom<&'a B, Error = Error>,
-{
-    list.into_iter().map(Balance::try_from).collect()
+/// Maps every element of `list` (named `name` in the answer); the first that does not map
+/// fails it, its path naming the element (`name[i].field`).
+fn map_all<T, U>(
+    list: &[T],
+    name: &str,
+    map: impl Fn(&T) -> Result<U, EntryError>,
+) -> Result<Vec<U>, EntryError> {
+    list.iter()
+        .enumerate()
+        .map(|(i, item)| map(item).map_err(|e| under_index(e, name, i)))
+        .collect()
+}
+
+/// A card account's balances (`balances[i]` in errors).
+pub fn card_balances(list: &[raw::CardBalance]) -> Result<Vec<Balance>, Error> {
+    map_all(list, "balances", card_balance).map_err(|e| e.into_error(BANK, MAPPING))
+}
+
+fn account(a: &raw::Account) -> Result<Account, EntryError> {
+    let mut account = Account::new(AccountId::new(a.account_id.clone()));
+    account.iban = a.iban.as_deref().map(IbanOrRaw::parse);
+    account.bban = a.bban.clone();
+    account.currency = Currency::new(&a.currency).ok();
+    account.name = a.name.clone();
+    account.product = a.account_type.clone();
+    account.owner_name = a.owner_name.clone();
+    account.status = a.status.as_deref().map(AccountStatus::from_bank_str);
+    account.balances = map_all(&a.balances, "balances", account_balance)?;
+    account.clearing_number = a.clearing_number.clone();
+    if let Some(href) = a.links.as_ref().and_then(|l| l.transactions.as_ref()) {
+        account
+            .links
+            .insert("transactions".to_owned(), Link::new(href.href.clone()));
+    }
+    Ok(account)
 }
 
 impl TryFrom<&raw::Account> for Account {
@@ -89,39 +140,43 @@ impl TryFrom<&raw::Account> for Account {
 
     /// `accountType` becomes `product`; `clearingNumber` and `_links` are kept as sent.
     fn try_from(a: &raw::Account) -> Result<Self, Error> {
-        let mut account = Account::new(AccountId::new(a.account_id.clone()));
-        account.iban = a.iban.as_deref().map(IbanOrRaw::parse);
-        account.bban = a.bban.clone();
-        account.currency = Currency::new(&a.currency).ok();
-        account.name = a.name.clone();
-        account.product = a.account_type.clone();
-        account.owner_name = a.owner_name.clone();
-        account.status = a.status.as_deref().map(AccountStatus::from_bank_str);
-        account.balances = balances(&a.balances)?;
-        account.clearing_number = a.clearing_number.clone();
-        if let Some(href) = a.links.as_ref().and_then(|l| l.transactions.as_ref()) {
-            account
-                .links
-                .insert("transactions".to_owned(), Link::new(href.href.clone()));
-        }
-        Ok(account)
+        account(a).map_err(|e| e.into_error(BANK, MAPPING))
     }
+}
+
+/// The account list; an error names the account (`accounts[2].balances[0].amount.currency`).
+pub fn accounts(list: &raw::AccountList) -> Result<Vec<Account>, Error> {
+    map_all(&list.accounts, "accounts", account).map_err(|e| e.into_error(BANK, MAPPING))
+}
+
+fn card_account(c: &raw::CardAccount) -> Result<CardAccount, EntryError> {
+    let mut card = CardAccount::new(AccountId::new(c.account_id.clone()));
+    card.masked_pans = c.cards.iter().map(|k| k.masked_pan.clone()).collect();
+    card.product = c.product.clone();
+    card.currency = Currency::new(&c.currency).ok();
+    card.name = c.name.clone();
+    card.owner_name = c.owner_name.clone();
+    card.credit_limit = c
+        .credit_limit
+        .as_ref()
+        .map(|m| money("creditLimit", m))
+        .transpose()?;
+    card.balances = map_all(&c.balances, "balances", card_balance)?;
+    Ok(card)
 }
 
 impl TryFrom<&raw::CardAccount> for CardAccount {
     type Error = Error;
 
     fn try_from(c: &raw::CardAccount) -> Result<Self, Error> {
-        let mut card = CardAccount::new(AccountId::new(c.account_id.clone()));
-        card.masked_pans = c.cards.iter().map(|k| k.masked_pan.clone()).collect();
-        card.product = c.product.clone();
-        card.currency = Currency::new(&c.currency).ok();
-        card.name = c.name.clone();
-        card.owner_name = c.owner_name.clone();
-        card.credit_limit = c.credit_limit.as_ref().map(Money::try_from).transpose()?;
-        card.balances = balances(&c.balances)?;
-        Ok(card)
+        card_account(c).map_err(|e| e.into_error(BANK, MAPPING))
     }
+}
+
+/// The card account list; an error names the card account (`cardAccounts[1].creditLimit...`).
+pub fn card_accounts(list: &raw::CardAccountList) -> Result<Vec<CardAccount>, Error> {
+    map_all(&list.card_accounts, "cardAccounts", card_account)
+        .map_err(|e| e.into_error(BANK, MAPPING))
 }
 
 /// An account reference from Handelsbanken's free-text `counterpartyAccount`: a valid IBAN,
@@ -136,52 +191,109 @@ fn counterparty_account(text: &str) -> AccountReference {
     reference
 }
 
+/// The signed amount of an account transaction: `amount` is never negative and
+/// `creditDebit` (`CREDIT` or `DEBIT`, any letter case) gives the direction. Anything else
+/// is an error naming the field: the sign is never guessed.
+fn signed_amount(t: &raw::Transaction) -> Result<(Money, bool), EntryError> {
+    let mut amount = money("amount", &t.amount)?;
+    let direction = t.credit_debit.trim();
+    let credit = if direction.eq_ignore_ascii_case("CREDIT") {
+        true
+    } else if direction.eq_ignore_ascii_case("DEBIT") {
+        false
+    } else {
+        return Err(EntryError::new(
+            "creditDebit",
+            format!(
+                "not CREDIT or DEBIT ({}): the amount's sign is unknown",
+                text_shape(&t.credit_debit)
+            ),
+        )
+        .with_value(&t.credit_debit.0));
+    };
+    if amount.amount.is_sign_negative() && !amount.amount.is_zero() {
+        return Err(EntryError::new(
+            "amount.amount",
+            "negative, but amounts are unsigned and creditDebit gives the direction",
+        ));
+    }
+    amount.amount = if credit {
+        amount.amount.abs()
+    } else {
+        -amount.amount.abs()
+    };
+    Ok((amount, credit))
+}
+
+/// Maps one account transaction (paths in errors relative to the transaction).
+///
+/// Signs the amount by `creditDebit` (see the module docs); the counterparty becomes the
+/// creditor of a debit and the debtor of a credit; `balance` becomes `balance_after` (an
+/// interim booked balance); `bankTransactionCode` becomes the proprietary bank transaction
+/// code.
+pub fn transaction(t: &raw::Transaction) -> Result<Transaction, EntryError> {
+    let (amount, credit) = signed_amount(t)?;
+    let mut tx = Transaction::new(TransactionStatus::from_bank_str(&t.status), amount);
+    tx.transaction_id = t.transaction_id.clone().map(TransactionId::new);
+    tx.booking_date = t.ledger_date;
+    tx.value_date = t.value_date;
+    tx.transaction_date = t.transaction_date;
+    tx.remittance_unstructured = t.remittance_information.clone();
+    if t.counterparty_name.is_some() || t.counterparty_account.is_some() {
+        let party = Party {
+            name: t.counterparty_name.clone(),
+            account: t.counterparty_account.as_deref().map(counterparty_account),
+            ..Party::default()
+        };
+        if credit {
+            tx.debtor = Some(party);
+        } else {
+            tx.creditor = Some(party);
+        }
+    }
+    tx.balance_after = t
+        .balance
+        .as_ref()
+        .map(|b| money("balance", b).map(|m| Balance::new(BalanceType::InterimBooked, m)))
+        .transpose()?;
+    tx.bank_transaction_code = t
+        .bank_transaction_code
+        .clone()
+        .map(|code| BankTransactionCode {
+            proprietary: Some(code),
+            ..BankTransactionCode::default()
+        });
+    Ok(tx)
+}
+
 impl TryFrom<&raw::Transaction> for Transaction {
     type Error = Error;
 
-    /// Signs the amount by `creditDebit`; the counterparty becomes the creditor of a debit
-    /// and the debtor of a credit; `balance` becomes `balance_after` (an interim booked
-    /// balance); `bankTransactionCode` becomes the proprietary bank transaction code.
+    /// [`transaction`], its error as the facade's.
     fn try_from(t: &raw::Transaction) -> Result<Self, Error> {
-        let mut amount = Money::try_from(&t.amount)?;
-        let direction = t.credit_debit.trim().to_ascii_uppercase();
-        match direction.as_str() {
-            "DEBIT" => amount.amount = -amount.amount.abs(),
-            "CREDIT" => amount.amount = amount.amount.abs(),
-            _ => {}
-        }
-        let mut tx = Transaction::new(TransactionStatus::from_bank_str(&t.status), amount);
-        tx.transaction_id = t.transaction_id.clone().map(TransactionId::new);
-        tx.booking_date = t.ledger_date;
-        tx.value_date = t.value_date;
-        tx.transaction_date = t.transaction_date;
-        tx.remittance_unstructured = t.remittance_information.clone();
-        if t.counterparty_name.is_some() || t.counterparty_account.is_some() {
-            let party = Party {
-                name: t.counterparty_name.clone(),
-                account: t.counterparty_account.as_deref().map(counterparty_account),
-                ..Party::default()
-            };
-            if direction == "CREDIT" {
-                tx.debtor = Some(party);
-            } else {
-                tx.creditor = Some(party);
-            }
-        }
-        tx.balance_after = t
-            .balance
-            .as_ref()
-            .map(|b| Money::try_from(b).map(|m| Balance::new(BalanceType::InterimBooked, m)))
-            .transpose()?;
-        tx.bank_transaction_code =
-            t.bank_transaction_code
-                .clone()
-                .map(|code| BankTransactionCode {
-                    proprietary: Some(code),
-                    ..BankTransactionCode::default()
-                });
-        Ok(tx)
+        transaction(t).map_err(|e| e.into_error(BANK, MAPPING))
     }
+}
+
+/// An entry error with its full path (`list[index].field`) and the entry's id.
+#[cold]
+fn entry_error(e: EntryError, list: &str, index: usize, id: Option<&String>) -> EntryError {
+    under_index(e, list, index).with_bank_id(
+        id.filter(|id| !id.is_empty())
+            .map(|id| TransactionId::new(id.clone())),
+    )
+}
+
+/// Every account transaction of one page, each mapped or its [`EntryError`] (path
+/// `transactions[3].field`, with the entry's `transactionId`), in the bank's order.
+pub fn transaction_entries(list: &raw::TransactionList) -> Vec<Result<Transaction, EntryError>> {
+    list.transactions
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            transaction(t).map_err(|e| entry_error(e, "transactions", i, t.transaction_id.as_ref()))
+        })
+        .collect()
 }
 
 /// A card transaction as a domain [`Transaction`] with [`CardDetails`]; `status` is `Booked`
@@ -190,11 +302,19 @@ pub fn card_transaction(
     t: &raw::CardTransaction,
     status: TransactionStatus,
 ) -> Result<Transaction, Error> {
-    let amount = Money::try_from(&t.transaction_amount)?;
+    card_entry(t, status).map_err(|e| e.into_error(BANK, MAPPING))
+}
+
+/// [`card_transaction`] with the error's path relative to the card transaction.
+fn card_entry(
+    t: &raw::CardTransaction,
+    status: TransactionStatus,
+) -> Result<Transaction, EntryError> {
+    let amount = money("transactionAmount", &t.transaction_amount)?;
     let original_amount = t
         .original_amount
         .as_ref()
-        .map(Money::try_from)
+        .map(|a| money("originalAmount", a))
         .transpose()?;
     let mut tx = Transaction::new(status, amount);
     tx.transaction_id = t.card_transaction_id.clone().map(TransactionId::new);
@@ -227,18 +347,104 @@ pub fn card_transaction(
     Ok(tx)
 }
 
-/// All transactions of one card transactions page: pending first, then booked (the order
-/// Handelsbanken's account transaction lists use).
+/// Every card transaction of one page, each mapped or its [`EntryError`] (path
+/// `cardTransactions.booked[3].field`, with the entry's `cardTransactionId`): pending first,
+/// then booked (the order Handelsbanken's account transaction lists use).
+pub fn card_transaction_entries(
+    report: &raw::CardTransactionReport,
+) -> Vec<Result<Transaction, EntryError>> {
+    let lists = [
+        (
+            "cardTransactions.pending",
+            &report.pending,
+            TransactionStatus::Pending,
+        ),
+        (
+            "cardTransactions.booked",
+            &report.booked,
+            TransactionStatus::Booked,
+        ),
+    ];
+    let mut out = Vec::with_capacity(report.pending.len() + report.booked.len());
+    for (name, list, status) in lists {
+        for (i, t) in list.iter().enumerate() {
+            out.push(
+                card_entry(t, status.clone())
+                    .map_err(|e| entry_error(e, name, i, t.card_transaction_id.as_ref())),
+            );
+        }
+    }
+    out
+}
+
+/// All transactions of one card transactions page: pending first, then booked; the first
+/// entry that does not map fails it (its error names the entry's path).
 pub fn card_transactions(report: &raw::CardTransactionReport) -> Result<Vec<Transaction>, Error> {
-    let pending = report
-        .pending
+    card_transaction_entries(report)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.into_error(BANK, MAPPING))
+}
+
+/// The `next` link of a page's `_links`, decoded leniently from the body.
+fn links_from(value: Option<&serde_json::Value>, path: &str) -> Result<Links, EntryError> {
+    let mut links = Links::new();
+    if let Some(v) = value.filter(|v| !v.is_null()) {
+        let paging: raw::PagingLinks = decode_entry(v, path)?;
+        if let Some(href) = next_href(Some(&paging)) {
+            links.insert("next".to_owned(), Link::new(href));
+        }
+    }
+    Ok(links)
+}
+
+/// The account transaction list answer from its body, entry by entry: an entry that does
+/// not decode (a bad date, a wrong type) or does not map becomes that entry's
+/// [`EntryError`] and the other entries are kept. For answers the raw client could not
+/// decode as a whole. The page fails as a whole (as [`Error`]) when the body is not JSON,
+/// is an error body, has no `transactions` list, or its `_links` do not decode.
+pub fn transactions_from_body(body: &[u8]) -> Result<ListedPage, Error> {
+    const OP: &str = "transactions";
+    let root = listing_root(BANK, OP, body, "transactions", true)?;
+    let page_error = |e: EntryError| e.into_error(BANK, OP).with_raw_body(body);
+    let items = listing_list(&root, "transactions", "transactions", true).map_err(page_error)?;
+    let links = links_from(root.get("_links"), "_links").map_err(page_error)?;
+    let entries = items
         .iter()
-        .map(|t| card_transaction(t, TransactionStatus::Pending));
-    let booked = report
-        .booked
-        .iter()
-        .map(|t| card_transaction(t, TransactionStatus::Booked));
-    pending.chain(booked).collect()
+        .enumerate()
+        .map(|(i, value)| {
+            let id = entry_bank_id(value, "transactionId");
+            decode_entry::<raw::Transaction>(value, "")
+                .and_then(|t| transaction(&t))
+                .map_err(|e| under_index(e, "transactions", i).with_bank_id(id))
+        })
+        .collect();
+    Ok(ListedPage::new(entries, links))
+}
+
+/// The card transaction list answer from its body, entry by entry (pending, then booked),
+/// as [`transactions_from_body`] does for accounts.
+pub fn card_transactions_from_body(body: &[u8]) -> Result<ListedPage, Error> {
+    const OP: &str = "card_transactions";
+    let root = listing_root(BANK, OP, body, "cardTransactions", false)?;
+    let page_error = |e: EntryError| e.into_error(BANK, OP).with_raw_body(body);
+    let report = &root["cardTransactions"];
+    let links = links_from(report.get("_links"), "cardTransactions._links").map_err(page_error)?;
+    let mut entries = Vec::new();
+    for (list, status) in [
+        ("pending", TransactionStatus::Pending),
+        ("booked", TransactionStatus::Booked),
+    ] {
+        let path = format!("cardTransactions.{list}");
+        let items = listing_list(report, list, &path, false).map_err(page_error)?;
+        for (i, value) in items.iter().enumerate() {
+            let id = entry_bank_id(value, "cardTransactionId");
+            let mapped = decode_entry::<raw::CardTransaction>(value, "")
+                .and_then(|t| card_entry(&t, status.clone()));
+            entries.push(mapped.map_err(|e| under_index(e, &path, i).with_bank_id(id)));
+        }
+    }
+    Ok(ListedPage::new(entries, links))
 }
 
 /// The `next` href of a page's paging links, if any.

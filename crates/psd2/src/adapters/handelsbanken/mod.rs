@@ -20,25 +20,38 @@
 //! 4. Account and card calls use the session's access token; an expired token is renewed
 //!    with its refresh token before the call, and a 401 renews it once and retries. A 401
 //!    carrying a consent code (`CONSENT_EXPIRED`, `CONSENT_INVALID`, ... in `errors[].code`
-//!    or `moreInformation`) is returned as the consent error without a renewal; when the
-//!    renewal after a 401 is refused with `invalid_grant`, the original 401 is returned.
-//!    Renewed tokens stay in the adapter (the caller's `Session` is not changed);
-//!    [`Handelsbanken::current_session`] returns them, e.g. to store.
+//!    or `moreInformation`) is returned as the consent error without a renewal. A refresh
+//!    whose answer is lost (timeout, connection reset) is sent once more (the bank may keep
+//!    the old refresh token valid for a grace period); when the bank refuses the renewal
+//!    (`invalid_grant`), the error says so and that a new SCA is needed. Renewed tokens stay
+//!    in the adapter (the caller's `Session` is not changed);
+//!    [`Bank::current_session`](crate::Bank::current_session) returns them, e.g. to store.
+//! 5. Every request runs under the configured [`RetryPolicy`](crate::RetryPolicy) (see
+//!    [`crate::retry`]): reads and polls are retried on transient failures, consent
+//!    creation, starting SCA, the code exchange and deletion never. `accounts` with balances
+//!    costs 1 + one call per account (the list carries no balances);
+//!    [`account_list`](crate::AccountInformation::account_list) keeps what arrived when one
+//!    of them fails.
 //!
 //! Every call carries `X-IBM-Client-Id`, `Country`, a fresh `TPP-Request-ID` (returned in
 //! errors) and the consent flow's `TPP-Transaction-ID`; `PSU-IP-Address` only when the PSU
 //! is present; `PSU-Corporate-ID` / `PSU-Corporate-ID-Type: BANK` on consent creation for
-//! corporate PSUs. Each call logs one `tracing` debug event (bank, operation, status,
-//! request id), never a secret.
+//! corporate PSUs. Each attempt logs one `tracing` debug event (bank, operation, attempt,
+//! status, request id), never a secret.
 //!
 //! [`Session`]: crate::Session
 
 mod client;
 pub mod config;
+/// Maps the generated raw client's types into the domain model. Hidden: raw generated types
+/// are not part of this crate's public API (kept reachable for its own tests and benchmarks).
+#[doc(hidden)]
 pub mod mapping;
 pub mod tokens;
 
 pub use client::Handelsbanken;
 pub use config::HandelsbankenConfig;
-/// The generated raw client this adapter maps from.
+/// The generated raw client. Hidden: not part of this crate's public API (kept reachable for
+/// its own tests); everything the facade offers is in the domain model.
+#[doc(hidden)]
 pub use psd2_raw_handelsbanken as raw;

@@ -1,83 +1,33 @@
-//! Token caches: the client-credentials (CCG) token, and PSU tokens renewed with a refresh
-//! token.
+//! PSU tokens renewed with a refresh token. The client-credentials (CCG) token uses the
+//! shared [`TokenCache`](crate::adapters::common::tokens::TokenCache) and its renewal margin.
 //!
-//! # Renewal margins
-//!
-//! - The CCG token is reused until `min(60 s, lifetime / 10)` before its `expires_in` runs
-//!   out ([`renewal_margin`]), so a call never goes out with a token about to expire in
-//!   flight; a token granted with `expires_in: 0` is used once and renewed on the next call.
-//! - A PSU access token counts as expired [`PSU_EXPIRY_MARGIN`] (30 s) before the session's
-//!   `expires_at`; it is then renewed with `grant_type=refresh_token` before the call.
-//!
-//! Both caches hold an async mutex while fetching, so concurrent calls share one renewal
-//! (Handelsbanken refresh tokens may be single use).
+//! A PSU access token counts as expired [`PSU_EXPIRY_MARGIN`] (30 s) before the session's
+//! `expires_at` (any date, however far in the past or future, without overflow); it is then
+//! renewed with `grant_type=refresh_token` before the call. Renewals are single-flight (one
+//! async lock), so concurrent calls share one renewal: Handelsbanken rotates refresh tokens.
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::Mutex;
 
+use crate::adapters::common::sync::lock;
+use crate::adapters::common::tokens::{expires_at, is_expired};
 use crate::api::Session;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::secret::{AccessToken, RefreshToken};
 
 use super::mapping::{BANK, TokenGrant};
 
-/// The most a CCG token is renewed ahead of its expiry.
-pub const MAX_RENEWAL_MARGIN: Duration = Duration::from_secs(60);
+pub use crate::adapters::common::tokens::{MAX_RENEWAL_MARGIN, renewal_margin};
 
 /// A PSU access token is treated as expired this long before its `expires_at`.
 pub const PSU_EXPIRY_MARGIN: Duration = Duration::from_secs(30);
 
-/// How long before expiry a token of `lifetime` is renewed: `min(60 s, lifetime / 10)`.
-pub fn renewal_margin(lifetime: Duration) -> Duration {
-    MAX_RENEWAL_MARGIN.min(lifetime / 10)
-}
-
-struct Cached {
-    token: AccessToken,
-    renew_at: Instant,
-}
-
-/// The cached CCG token.
-#[derive(Default)]
-pub(crate) struct ClientTokenCache {
-    slot: Mutex<Option<Cached>>,
-}
-
-impl ClientTokenCache {
-    /// The cached token while it is fresh, else one from `fetch` (which is then cached).
-    pub(crate) async fn get<F, Fut>(&self, fetch: F) -> Result<AccessToken, Error>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<TokenGrant, Error>>,
-    {
-        let mut slot = self.slot.lock().await;
-        if let Some(cached) = slot.as_ref()
-            && Instant::now() < cached.renew_at
-        {
-            return Ok(cached.token.clone());
-        }
-        let grant = fetch().await?;
-        let lifetime = grant.expires_in;
-        let renew_at = Instant::now() + lifetime.saturating_sub(renewal_margin(lifetime));
-        *slot = Some(Cached {
-            token: grant.access_token.clone(),
-            renew_at,
-        });
-        Ok(grant.access_token)
-    }
-
-    /// Forgets `used` if it is still the cached token (the bank refused it).
-    pub(crate) async fn invalidate(&self, used: &AccessToken) {
-        let mut slot = self.slot.lock().await;
-        if slot.as_ref().is_some_and(|c| &c.token == used) {
-            *slot = None;
-        }
-    }
-}
+/// Sessions whose renewed tokens are kept per adapter value (the oldest renewal goes first).
+const MAX_RENEWED_SESSIONS: usize = 4096;
 
 /// The tokens a PSU call is made with.
 #[derive(Clone, PartialEq, Eq)]
@@ -90,17 +40,17 @@ pub(crate) struct PsuTokens {
 impl PsuTokens {
     /// Whether the access token is expired (or within [`PSU_EXPIRY_MARGIN`] of it).
     pub(crate) fn is_expired(&self, now: DateTime<Utc>) -> bool {
-        let margin = chrono::Duration::from_std(PSU_EXPIRY_MARGIN).unwrap_or_default();
-        self.expires_at.is_some_and(|at| at - margin <= now)
+        self.expires_at
+            .is_some_and(|at| is_expired(at, PSU_EXPIRY_MARGIN, now))
     }
 }
 
 /// PSU tokens renewed by this adapter, keyed by the session's original refresh token (the
-/// caller's [`Session`] is immutable; [`super::Handelsbanken::current_session`] hands the
-/// renewed tokens back).
+/// caller's [`Session`] is immutable; `Bank::current_session` hands the renewed tokens back).
 #[derive(Default)]
 pub(crate) struct PsuTokenStore {
-    renewed: Mutex<HashMap<String, PsuTokens>>,
+    renewed: Mutex<HashMap<String, (u64, PsuTokens)>>,
+    renewals: tokio::sync::Mutex<u64>,
 }
 
 impl PsuTokenStore {
@@ -112,9 +62,9 @@ impl PsuTokenStore {
     }
 
     /// The tokens to use for `session`: renewed ones if any, else the session's own.
-    pub(crate) async fn current(&self, session: &Session) -> Option<PsuTokens> {
+    pub(crate) fn current(&self, session: &Session) -> Option<PsuTokens> {
         if let Some(key) = Self::key(session)
-            && let Some(tokens) = self.renewed.lock().await.get(&key)
+            && let Some((_, tokens)) = lock(&self.renewed).get(&key)
         {
             return Some(tokens.clone());
         }
@@ -138,13 +88,11 @@ impl PsuTokenStore {
         Fut: Future<Output = Result<TokenGrant, Error>>,
     {
         let (Some(key), Some(refresh_token)) = (Self::key(session), seen.refresh.clone()) else {
-            return Err(
-                Error::new(crate::error::ErrorKind::Unauthorized, BANK, "refresh_token")
-                    .with_detail("the session has no refresh token"),
-            );
+            return Err(Error::new(ErrorKind::Unauthorized, BANK, "refresh_token")
+                .with_detail("the session has no refresh token: a new SCA is needed"));
         };
-        let mut renewed = self.renewed.lock().await;
-        if let Some(current) = renewed.get(&key)
+        let mut generation = self.renewals.lock().await;
+        if let Some((_, current)) = lock(&self.renewed).get(&key)
             && current.access != seen.access
         {
             return Ok(current.clone());
@@ -152,11 +100,22 @@ impl PsuTokenStore {
         let now = Utc::now();
         let grant = refresh(refresh_token.clone()).await?;
         let tokens = PsuTokens {
-            expires_at: Some(grant.expires_at(now)),
+            expires_at: Some(expires_at(now, grant.expires_in)),
             refresh: Some(grant.refresh_token.clone().unwrap_or(refresh_token)),
             access: grant.access_token,
         };
-        renewed.insert(key, tokens.clone());
+        *generation = generation.wrapping_add(1);
+        let mut renewed = lock(&self.renewed);
+        if renewed.len() >= MAX_RENEWED_SESSIONS
+            && !renewed.contains_key(&key)
+            && let Some(oldest) = renewed
+                .iter()
+                .min_by_key(|(_, (n, _))| *n)
+                .map(|(k, _)| k.clone())
+        {
+            renewed.remove(&oldest);
+        }
+        renewed.insert(key, (*generation, tokens.clone()));
         Ok(tokens)
     }
 }
@@ -166,32 +125,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn margins() {
-        assert_eq!(
-            renewal_margin(Duration::from_secs(3600)),
-            MAX_RENEWAL_MARGIN
-        );
-        assert_eq!(
-            renewal_margin(Duration::from_secs(100)),
-            Duration::from_secs(10)
-        );
-        assert_eq!(renewal_margin(Duration::ZERO), Duration::ZERO);
-    }
-
-    #[test]
-    fn psu_expiry_uses_the_margin() {
+    fn psu_expiry_uses_the_margin_and_survives_extreme_dates() {
         let now = Utc::now();
-        let tokens = |secs: i64| PsuTokens {
+        let tokens = |at: DateTime<Utc>| PsuTokens {
             access: AccessToken::new("a"),
             refresh: None,
-            expires_at: Some(now + chrono::Duration::seconds(secs)),
+            expires_at: Some(at),
         };
-        assert!(tokens(-1).is_expired(now));
-        assert!(tokens(10).is_expired(now));
-        assert!(!tokens(120).is_expired(now));
+        let secs = |s: i64| now + chrono::Duration::seconds(s);
+        assert!(tokens(secs(-1)).is_expired(now));
+        assert!(tokens(secs(10)).is_expired(now));
+        assert!(!tokens(secs(120)).is_expired(now));
+        assert!(tokens(DateTime::<Utc>::MIN_UTC).is_expired(now));
+        assert!(!tokens(DateTime::<Utc>::MAX_UTC).is_expired(now));
         let no_expiry = PsuTokens {
             expires_at: None,
-            ..tokens(0)
+            ..tokens(now)
         };
         assert!(!no_expiry.is_expired(now));
     }

@@ -1,13 +1,12 @@
 //! The adapter: request plumbing (token, headers, one retry on 401, tracing) and the trait
 //! implementations.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::Mutex;
 
 use async_trait::async_trait;
-use futures::stream::BoxStream;
+use futures::StreamExt;
+use futures::stream::{self, BoxStream};
 use progenitor_client::ResponseValue;
 use psd2_hooks::Hooks;
 use psd2_raw_openpayments::Client as RawClient;
@@ -16,15 +15,20 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::account::{Account, AccountId};
-use crate::adapters::common::{BearerHook, TokenSlot, map_raw_error, request_id};
-use crate::api::{
-    AccountInformation, Bank, CardAccountInformation, Consents, CreatedConsent, Session,
+use crate::adapters::common::headers::set_some;
+use crate::adapters::common::listing::{self, Entries, wanted};
+use crate::adapters::common::{
+    BearerHook, Calls, RedirectStates, TokenSlot, check_account_id, info, map_raw_error,
 };
+use crate::api::{AccountInformation, Bank, Consents, CreatedConsent, Session};
 use crate::balance::Balance;
 use crate::consent::{Consent, ConsentId, ConsentRequest, ConsentStatus};
+use crate::entry::{EntryError, TransactionPage};
 use crate::error::{BankMessage, Error, ErrorKind};
+use crate::pagination::PageCursor;
 use crate::pagination::{LazyPage, Paginator, continuation_key};
 use crate::psu::Psu;
+use crate::retry::{CallInfo, RetryMode};
 use crate::sca::{
     DecoupledHandle, RedirectCallback, ScaChallenge, ScaMethod, ScaProgress, ScaStatus,
 };
@@ -36,11 +40,22 @@ use crate::transaction::{
 use super::BANK;
 use super::config::OpenPaymentsConfig;
 use super::mapping::{self, mapped};
-use super::token::TokenCache;
+use super::token::PlatformToken;
 
-/// A page of the transaction stream: mapped entry by entry, or already mapped (and enriched
-/// with the details call).
+/// A page's entries, mapped one by one as they are pulled (or already mapped).
+type EntryItems = Box<dyn Iterator<Item = Result<Transaction, EntryError>> + Send>;
+
+/// A page of the all-or-nothing transaction stream.
 type TransactionItems = Box<dyn Iterator<Item = Result<Transaction, Error>> + Send>;
+
+/// Decodes an answer from its body.
+type Decode<U> = fn(&[u8]) -> Result<U, Error>;
+
+/// A transaction list answer: decoded by the raw client, or entry by entry from its body.
+enum Listed {
+    Typed(raw::TransactionsResponse),
+    Body(crate::transaction::ListedPage),
+}
 
 type RawResult<T> = Result<ResponseValue<T>, progenitor_client::Error<raw::ErrorResponse>>;
 
@@ -55,9 +70,11 @@ pub const DEFAULT_CONSENT_DAYS: u64 = 90;
 pub struct OpenPayments {
     config: OpenPaymentsConfig,
     raw: RawClient,
-    tokens: TokenCache,
+    tokens: PlatformToken,
     slot: TokenSlot,
-    redirect_states: Mutex<HashMap<String, String>>,
+    calls: Calls,
+    /// Redirect challenges handed out: their state, per consent.
+    redirect_states: RedirectStates<()>,
 }
 
 impl std::fmt::Debug for OpenPayments {
@@ -104,25 +121,19 @@ impl<'a> PsuHeaders<'a> {
 macro_rules! headers {
     ($builder:expr, $bic:expr, $h:expr, $rid:expr) => {{
         let h: PsuHeaders<'_> = $h;
-        let mut b = $builder.x_request_id($rid).x_bic_fi($bic);
-        if let Some(v) = h.id {
-            b = b.psu_id(v);
-        }
-        if let Some(v) = h.corporate_id {
-            b = b.psu_corporate_id(v);
-        }
-        if let Some(v) = h.ip {
-            b = b.psu_ip_address(v);
-        }
-        b
+        set_some!(
+            $builder.x_request_id($rid).x_bic_fi($bic),
+            psu_id = h.id,
+            psu_corporate_id = h.corporate_id,
+            psu_ip_address = h.ip,
+        )
     }};
     ($builder:expr, $bic:expr, $h:expr, $rid:expr, ua) => {{
         let h: PsuHeaders<'_> = $h;
-        let mut b = headers!($builder, $bic, h, $rid);
-        if let Some(v) = h.user_agent {
-            b = b.psu_user_agent(v);
-        }
-        b
+        set_some!(
+            headers!($builder, $bic, h, $rid),
+            psu_user_agent = h.user_agent
+        )
     }};
 }
 
@@ -191,13 +202,6 @@ fn scrub(error: Error, secrets: Secrets<'_>) -> Error {
     clean
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    }
-}
-
 impl OpenPayments {
     /// Builds the adapter: checks the configuration and builds the HTTP client. No request
     /// is sent until the first call (which fetches the platform token).
@@ -207,7 +211,7 @@ impl OpenPayments {
         let slot = TokenSlot::default();
         let hooks = Hooks::new().with(BearerHook { slot: slot.clone() });
         let raw = RawClient::new_with_client(&config.api_base(), http.clone(), hooks);
-        let tokens = TokenCache::new(
+        let tokens = PlatformToken::new(
             http,
             config.token_endpoint()?,
             config.client_id.clone(),
@@ -215,11 +219,12 @@ impl OpenPayments {
             config.scope.clone(),
         );
         Ok(Self {
+            calls: Calls::new(config.retry.clone(), config.attempt_hook.clone()),
             config,
             raw,
             tokens,
             slot,
-            redirect_states: Mutex::new(HashMap::new()),
+            redirect_states: RedirectStates::default(),
         })
     }
 
@@ -232,63 +237,85 @@ impl OpenPayments {
         &self.config.bic
     }
 
-    /// Sends one API call with the platform token and a fresh `X-Request-ID`; on a 401
-    /// renews the token once and sends again (with a new request id), never more.
-    async fn call<'s, T, F, Fut>(
-        &'s self,
-        operation: &'static str,
+    /// Sends one API call with the platform token under the retry policy, each attempt with
+    /// a fresh `X-Request-ID`; on a 401 renews the token once and sends again, never more.
+    async fn call<T, F, Fut>(
+        &self,
+        info: CallInfo<'_>,
+        mode: RetryMode,
         secrets: Secrets<'_>,
         send: F,
     ) -> Result<T, Error>
     where
-        F: Fn(uuid::Uuid) -> Fut + Send + Sync + 's,
-        Fut: Future<Output = RawResult<T>> + Send + 's,
-        T: Send,
+        F: Fn(uuid::Uuid) -> Fut,
+        Fut: Future<Output = RawResult<T>>,
     {
+        self.call_as(info, mode, secrets, send, |value| value, None)
+            .await
+    }
+
+    /// [`OpenPayments::call`] with the answer wrapped by `wrap`; with `fallback`, an answer the
+    /// raw client cannot decode because a value has the wrong type or form is handed to it as
+    /// the body (listings decode such an answer entry by entry).
+    async fn call_as<T, U, F, Fut>(
+        &self,
+        info: CallInfo<'_>,
+        mode: RetryMode,
+        secrets: Secrets<'_>,
+        send: F,
+        wrap: fn(T) -> U,
+        fallback: Option<Decode<U>>,
+    ) -> Result<U, Error>
+    where
+        F: Fn(uuid::Uuid) -> Fut,
+        Fut: Future<Output = RawResult<T>>,
+    {
+        let operation = info.operation;
         let mut renewed = false;
         loop {
-            let token = self.tokens.get().await?;
+            let token = self.tokens.get(&self.calls).await?;
             self.slot.set(Some(token.expose().to_owned()));
-            let rid = request_id();
-            let span = tracing::debug_span!("psd2_call", bank = BANK, operation, request_id = %rid);
-            let result = send(rid).instrument(span).await;
+            let result = self
+                .calls
+                .run(info, mode, |rid| {
+                    let span = tracing::debug_span!("psd2_call", bank = BANK, operation, request_id = %rid);
+                    let attempt = send(rid).instrument(span);
+                    async move {
+                        match attempt.await {
+                            Ok(value) => {
+                                let status = value.status().as_u16();
+                                Ok((wrap(value.into_inner()), status))
+                            }
+                            Err(progenitor_client::Error::InvalidResponsePayload(body, cause))
+                                if fallback.is_some()
+                                    && cause.classify() == serde_json::error::Category::Data =>
+                            {
+                                let decode = fallback.ok_or_else(|| {
+                                    Error::new(ErrorKind::UnexpectedResponse, BANK, operation)
+                                })?;
+                                decode(&body)
+                                    .map(|value| (value, 200))
+                                    .map_err(|e| scrub(e, secrets).with_request_id(rid.to_string()))
+                            }
+                            Err(e) => Err(scrub(
+                                map_raw_error(BANK, operation, &rid.to_string(), e).await,
+                                secrets,
+                            )),
+                        }
+                    }
+                })
+                .await;
             match result {
-                Ok(value) => {
+                Err(e) if !renewed && e.status == Some(401) => {
                     tracing::debug!(
                         bank = BANK,
                         operation,
-                        status = value.status().as_u16(),
-                        request_id = %rid,
-                        "call succeeded"
-                    );
-                    return Ok(value.into_inner());
-                }
-                Err(e) if !renewed && e.status().map(|s| s.as_u16()) == Some(401) => {
-                    tracing::debug!(
-                        bank = BANK,
-                        operation,
-                        status = 401u16,
-                        request_id = %rid,
                         "unauthorized: renewing the platform token and retrying once"
                     );
                     self.tokens.invalidate(&token).await;
                     renewed = true;
                 }
-                Err(e) => {
-                    let error = scrub(
-                        map_raw_error(BANK, operation, &rid.to_string(), e).await,
-                        secrets,
-                    );
-                    tracing::debug!(
-                        bank = BANK,
-                        operation,
-                        status = error.status,
-                        kind = %error.kind,
-                        request_id = %rid,
-                        "call failed"
-                    );
-                    return Err(error);
-                }
+                other => return other,
             }
         }
     }
@@ -301,7 +328,8 @@ impl OpenPayments {
         let (cid, h, bic) = (consent.expose(), PsuHeaders::of(psu), self.bic());
         let answer = self
             .call(
-                "consent_status",
+                info(BANK, "consent_status", psu, None),
+                RetryMode::Idempotent,
                 Secrets::of(Some(consent), psu),
                 move |rid| {
                     headers!(self.raw.get_consent_status(), bic, h, rid, ua)
@@ -369,15 +397,25 @@ impl OpenPayments {
         let body = raw::StartAuthorisationRequest {
             authentication_method_id: method_id.to_owned(),
         };
-        self.call("start_sca", Secrets::of(Some(consent), psu), move |rid| {
-            headers!(self.raw.start_consent_authorisation(), bic, h, rid, ua)
-                .consent_id(cid)
-                .body(body.clone())
-                .send()
-        })
+        let info = info(BANK, "start_sca", psu, None);
+        self.call(
+            info,
+            RetryMode::Never,
+            Secrets::of(Some(consent), psu),
+            move |rid| {
+                headers!(self.raw.start_consent_authorisation(), bic, h, rid, ua)
+                    .consent_id(cid)
+                    .body(body.clone())
+                    .send()
+            },
+        )
         .await
     }
 
+    /// One page at `cursor`: its entries (mapped one by one as they are pulled, entries
+    /// outside the query's booking status dropped) and the next page's continuation key.
+    /// An answer the raw client cannot decode as a whole only because of its entries is
+    /// decoded entry by entry.
     async fn transaction_page(
         &self,
         session: &Session,
@@ -385,7 +423,7 @@ impl OpenPayments {
         account: &AccountId,
         query: &TransactionQuery,
         cursor: Option<String>,
-    ) -> Result<LazyPage<TransactionItems, String>, Error> {
+    ) -> Result<(EntryItems, Option<String>), Error> {
         const OP: &str = "transactions";
         let (cid, h, bic) = (session.consent_id.expose(), PsuHeaders::of(psu), self.bic());
         let booking = match query.booking_status {
@@ -395,28 +433,34 @@ impl OpenPayments {
         };
         let key = cursor.as_deref();
         let answer = self
-            .call(
-                OP,
+            .call_as(
+                info(BANK, OP, psu, Some(account)),
+                RetryMode::Idempotent,
                 Secrets::of(Some(&session.consent_id), psu),
                 move |rid| {
-                    let mut b = headers!(self.raw.get_transaction_list(), bic, h, rid, ua)
+                    let b = headers!(self.raw.get_transaction_list(), bic, h, rid, ua)
                         .consent_id(cid)
                         .account_id(account.as_str())
                         .booking_status(booking);
-                    if let Some(from) = query.date_from {
-                        b = b.date_from(from);
-                    }
-                    if let Some(to) = query.date_to {
-                        b = b.date_to(to);
-                    }
-                    if let Some(key) = key {
-                        b = b.continuation_key(key);
-                    }
-                    b.send()
+                    set_some!(
+                        b,
+                        date_from = query.date_from,
+                        date_to = query.date_to,
+                        continuation_key = key,
+                    )
+                    .send()
                 },
+                Listed::Typed,
+                Some(|body| mapping::transactions_from_body(body).map(Listed::Body)),
             )
             .await?;
-        let (transactions, links) = mapped(OP, mapping::into_mapped_transactions(answer))?;
+        let (items, links): (EntryItems, _) = match answer {
+            Listed::Typed(answer) => {
+                let (transactions, links) = mapped(OP, mapping::into_mapped_transactions(answer))?;
+                (Box::new(transactions), links)
+            }
+            Listed::Body(page) => (Box::new(page.entries.into_iter()), page.links),
+        };
         // Any `next` link, even an empty one (which then fails as a link without a key).
         let next = match links.get("next") {
             None => None,
@@ -425,13 +469,13 @@ impl OpenPayments {
                     .with_detail("a next link without a continuationKey")
             })?),
         };
+        let booking = query.booking_status;
+        let items = items.filter(move |e| e.as_ref().map_or(true, |t| wanted(booking, &t.status)));
         if !self.config.fetch_transaction_details {
-            // Each entry is mapped when the stream's consumer pulls it.
-            let items = transactions.map(|tx| mapped(OP, tx));
-            return Ok(LazyPage::new(Box::new(items), next));
+            return Ok((Box::new(items), next));
         }
-        let mut items = mapped(OP, transactions.collect_page())?;
-        for tx in &mut items {
+        let mut entries: Vec<Result<Transaction, EntryError>> = items.collect();
+        for tx in entries.iter_mut().flatten() {
             let Some(id) = tx.transaction_id.clone() else {
                 continue;
             };
@@ -443,7 +487,7 @@ impl OpenPayments {
                 .await?;
             tx.merge_details(details);
         }
-        Ok(LazyPage::new(Box::new(items.into_iter().map(Ok)), next))
+        Ok((Box::new(entries.into_iter()), next))
     }
 
     async fn details(
@@ -458,7 +502,8 @@ impl OpenPayments {
         let (cid, h, bic) = (session.consent_id.expose(), PsuHeaders::of(psu), self.bic());
         let answer = self
             .call(
-                OP,
+                info(BANK, OP, psu, Some(account)),
+                RetryMode::Idempotent,
                 Secrets::of(Some(&session.consent_id), psu),
                 move |rid| {
                     headers!(self.raw.get_transaction_details(), bic, h, rid, ua)
@@ -487,315 +532,4 @@ impl Bank for OpenPayments {
     }
 }
 
-#[async_trait]
-impl Consents for OpenPayments {
-    async fn create_consent(
-        &self,
-        request: &ConsentRequest,
-        psu: &Psu,
-    ) -> Result<CreatedConsent, Error> {
-        const OP: &str = "create_consent";
-        let default_end = chrono::Utc::now().date_naive() + chrono::Days::new(DEFAULT_CONSENT_DAYS);
-        let body = mapping::consent_request(request, default_end)
-            .map_err(|why| Error::invalid_input(BANK, OP, why))?;
-        let (h, bic) = (PsuHeaders::of(psu), self.bic());
-        let sent = body.clone();
-        let answer = self
-            .call(OP, Secrets::of(None, psu), move |rid| {
-                headers!(self.raw.create_consent(), bic, h, rid)
-                    .body(body.clone())
-                    .send()
-            })
-            .await?;
-        Ok(mapping::created(
-            &answer,
-            &sent,
-            &self.config.redirect_method_id,
-        ))
-    }
-
-    async fn consent_status(&self, consent: &ConsentId, psu: &Psu) -> Result<ConsentStatus, Error> {
-        self.fetch_consent_status(consent, psu).await
-    }
-
-    async fn consent(&self, consent: &ConsentId, psu: &Psu) -> Result<Consent, Error> {
-        let (cid, h, bic) = (consent.expose(), PsuHeaders::of(psu), self.bic());
-        let answer = self
-            .call("consent", Secrets::of(Some(consent), psu), move |rid| {
-                headers!(self.raw.get_consent(), bic, h, rid, ua)
-                    .consent_id(cid)
-                    .send()
-            })
-            .await?;
-        Ok(mapping::consent_information(consent, &answer))
-    }
-
-    async fn start_sca(
-        &self,
-        consent: &ConsentId,
-        method: &ScaMethod,
-        psu: &Psu,
-    ) -> Result<ScaChallenge, Error> {
-        const OP: &str = "start_sca";
-        match method {
-            ScaMethod::Decoupled => {
-                let answer = self
-                    .start_authorisation(consent, &self.config.decoupled_method_id, psu)
-                    .await?;
-                let mut handle = DecoupledHandle::new(answer.authorisation_id)
-                    .with_poll_interval(self.config.poll_interval);
-                if let Some(href) = answer.links.as_ref().and_then(|l| l.sca_status.as_ref()) {
-                    handle = handle.with_poll_href(href.href.clone());
-                }
-                let auto_start_token = answer
-                    .challenge_data
-                    .as_ref()
-                    .and_then(|c| c.data.first())
-                    .filter(|t| !t.is_empty())
-                    .map(|t| Secret::new(t.clone()));
-                Ok(ScaChallenge::Decoupled {
-                    handle,
-                    auto_start_token,
-                    poll_interval: self.config.poll_interval,
-                    message: None,
-                })
-            }
-            ScaMethod::Redirect { redirect_uri } => {
-                let answer = self
-                    .start_authorisation(consent, &self.config.redirect_method_id, psu)
-                    .await?;
-                let href = answer
-                    .links
-                    .as_ref()
-                    .and_then(|l| l.sca_redirect.as_ref())
-                    .map(|h| h.href.clone())
-                    .ok_or_else(|| {
-                        Error::new(ErrorKind::UnexpectedResponse, BANK, OP).with_detail(
-                            "the bank answered redirect SCA without an scaRedirect link",
-                        )
-                    })?;
-                let mut url = self.resolve(&href, OP)?;
-                let state = uuid::Uuid::new_v4().simple().to_string();
-                let has_redirect = url.query_pairs().any(|(k, _)| k == "redirect_uri");
-                {
-                    let mut pairs = url.query_pairs_mut();
-                    pairs.append_pair("state", &state);
-                    if !has_redirect {
-                        pairs.append_pair("redirect_uri", redirect_uri.as_str());
-                    }
-                }
-                lock(&self.redirect_states).insert(consent.expose().to_owned(), state.clone());
-                Ok(ScaChallenge::Redirect { url, state })
-            }
-        }
-    }
-
-    /// Checks `state` against the one [`Consents::start_sca`] issued for this consent (when
-    /// this adapter value started it), then polls the consent status until `valid`.
-    /// Open Payments issues no token: the session is the consent id; the code is unused.
-    async fn complete_redirect(
-        &self,
-        consent: &ConsentId,
-        callback: &RedirectCallback,
-        psu: &Psu,
-    ) -> Result<Session, Error> {
-        const OP: &str = "complete_redirect";
-        let expected = lock(&self.redirect_states).get(consent.expose()).cloned();
-        if let Some(expected) = expected {
-            callback.verify_state(&expected).map_err(|_| {
-                Error::invalid_input(BANK, OP, "redirect state does not match the challenge")
-            })?;
-        }
-        self.wait_for_valid_consent(consent, psu, OP).await?;
-        lock(&self.redirect_states).remove(consent.expose());
-        Ok(Session::new(consent.clone()))
-    }
-
-    async fn poll_decoupled(
-        &self,
-        consent: &ConsentId,
-        handle: &DecoupledHandle,
-        psu: &Psu,
-    ) -> Result<ScaProgress<Session>, Error> {
-        let (cid, aid, h, bic) = (
-            consent.expose(),
-            handle.expose(),
-            PsuHeaders::of(psu),
-            self.bic(),
-        );
-        let answer = self
-            .call(
-                "poll_decoupled",
-                Secrets::of(Some(consent), psu),
-                move |rid| {
-                    headers!(self.raw.get_consent_authorisation(), bic, h, rid, ua)
-                        .consent_id(cid)
-                        .authorisation_id(aid)
-                        .send()
-                },
-            )
-            .await?;
-        let sca = ScaStatus::from(&answer.sca_status);
-        if sca.is_failed() {
-            return Ok(ScaProgress::Failed {
-                reason: Some(sca.as_str().to_owned()),
-            });
-        }
-        if !sca.is_done() {
-            return Ok(ScaProgress::Pending {
-                poll_interval: None,
-                hint: Some(sca.as_str().to_owned()),
-            });
-        }
-        // SCA finished: the consent must be valid before it can be used.
-        let status = self.fetch_consent_status(consent, psu).await?;
-        Ok(if status.is_usable() {
-            ScaProgress::Done(Session::new(consent.clone()))
-        } else if status.is_final() {
-            ScaProgress::Failed {
-                reason: Some(status.as_str().to_owned()),
-            }
-        } else {
-            ScaProgress::Pending {
-                poll_interval: None,
-                hint: Some(format!("consent {}", status.as_str())),
-            }
-        })
-    }
-
-    async fn delete_consent(&self, consent: &ConsentId, psu: &Psu) -> Result<(), Error> {
-        let (cid, h, bic) = (consent.expose(), PsuHeaders::of(psu), self.bic());
-        self.call(
-            "delete_consent",
-            Secrets::of(Some(consent), psu),
-            move |rid| {
-                headers!(self.raw.delete_consent(), bic, h, rid, ua)
-                    .consent_id(cid)
-                    .send()
-            },
-        )
-        .await?;
-        lock(&self.redirect_states).remove(consent.expose());
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl AccountInformation for OpenPayments {
-    async fn accounts(
-        &self,
-        session: &Session,
-        psu: &Psu,
-        with_balances: bool,
-    ) -> Result<Vec<Account>, Error> {
-        const OP: &str = "accounts";
-        let (cid, h, bic) = (session.consent_id.expose(), PsuHeaders::of(psu), self.bic());
-        let answer = self
-            .call(
-                OP,
-                Secrets::of(Some(&session.consent_id), psu),
-                move |rid| {
-                    headers!(self.raw.get_account_list(), bic, h, rid, ua)
-                        .consent_id(cid)
-                        .with_balance(with_balances)
-                        .send()
-                },
-            )
-            .await?;
-        mapped(
-            OP,
-            answer
-                .accounts
-                .iter()
-                .map(Account::try_from)
-                .collect::<Result<_, _>>(),
-        )
-    }
-
-    async fn account(
-        &self,
-        session: &Session,
-        psu: &Psu,
-        account: &AccountId,
-        with_balances: bool,
-    ) -> Result<Account, Error> {
-        const OP: &str = "account";
-        let (cid, h, bic) = (session.consent_id.expose(), PsuHeaders::of(psu), self.bic());
-        let answer = self
-            .call(
-                OP,
-                Secrets::of(Some(&session.consent_id), psu),
-                move |rid| {
-                    headers!(self.raw.get_account_details(), bic, h, rid, ua)
-                        .consent_id(cid)
-                        .account_id(account.as_str())
-                        .with_balance(with_balances)
-                        .send()
-                },
-            )
-            .await?;
-        mapped(OP, Account::try_from(&answer))
-    }
-
-    async fn balances(
-        &self,
-        session: &Session,
-        psu: &Psu,
-        account: &AccountId,
-    ) -> Result<Vec<Balance>, Error> {
-        const OP: &str = "balances";
-        let (cid, h, bic) = (session.consent_id.expose(), PsuHeaders::of(psu), self.bic());
-        let answer = self
-            .call(
-                OP,
-                Secrets::of(Some(&session.consent_id), psu),
-                move |rid| {
-                    headers!(self.raw.get_balances(), bic, h, rid, ua)
-                        .consent_id(cid)
-                        .account_id(account.as_str())
-                        .send()
-                },
-            )
-            .await?;
-        mapped(OP, mapping::balances(&answer.balances))
-    }
-
-    fn transactions<'a>(
-        &'a self,
-        session: &'a Session,
-        psu: &'a Psu,
-        account: &'a AccountId,
-        query: &'a TransactionQuery,
-    ) -> BoxStream<'a, Result<Transaction, Error>> {
-        Paginator::new(BANK, "transactions").stream_lazy(move |cursor: Option<String>| async move {
-            self.transaction_page(session, psu, account, query, cursor)
-                .await
-        })
-    }
-
-    /// The details call alone. Its answer has no booking status: a transaction with a
-    /// booking date is reported `booked`, one without `pending`.
-    async fn transaction_details(
-        &self,
-        session: &Session,
-        psu: &Psu,
-        account: &AccountId,
-        transaction: &TransactionId,
-    ) -> Result<Transaction, Error> {
-        let mut tx = self
-            .details(
-                session,
-                psu,
-                account,
-                transaction,
-                TransactionStatus::Booked,
-            )
-            .await?;
-        if tx.booking_date.is_none() {
-            tx.status = TransactionStatus::Pending;
-        }
-        Ok(tx)
-    }
-}
-
-impl CardAccountInformation for OpenPayments {}
+mod impls;

@@ -2,10 +2,13 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use url::Url;
 
 use crate::adapters::common::TransportConfig;
 use crate::error::Error;
+use crate::retry::{AttemptHook, RetryPolicy};
 use crate::secret::Secret;
 
 use super::BANK;
@@ -43,6 +46,11 @@ pub struct OpenPaymentsConfig {
     pub redirect_uri: Option<Url>,
     /// HTTP client, mTLS identity, timeouts.
     pub transport: TransportConfig,
+    /// How failed calls are retried (see [`crate::retry`]); default [`RetryPolicy::default`].
+    pub retry: RetryPolicy,
+    /// Sees every attempt of every call (e.g. to count the consent's access budget); hooks
+    /// in scope of [`crate::retry::with_attempt_hook`] see them too.
+    pub attempt_hook: Option<Arc<dyn AttemptHook>>,
     /// Fetch the details of every listed transaction that has a `transactionDetails` link
     /// and merge them in ([`crate::Transaction::merge_details`]); one extra call each.
     pub fetch_transaction_details: bool,
@@ -69,6 +77,8 @@ impl OpenPaymentsConfig {
             scope: DEFAULT_SCOPE.to_owned(),
             redirect_uri: None,
             transport: TransportConfig::default(),
+            retry: RetryPolicy::default(),
+            attempt_hook: None,
             fetch_transaction_details: false,
             decoupled_method_id: DEFAULT_DECOUPLED_METHOD.to_owned(),
             redirect_method_id: DEFAULT_REDIRECT_METHOD.to_owned(),
@@ -86,6 +96,18 @@ impl OpenPaymentsConfig {
     /// Sets the HTTP transport.
     pub fn with_transport(mut self, transport: TransportConfig) -> Self {
         self.transport = transport;
+        self
+    }
+
+    /// Sets the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets the attempt hook.
+    pub fn with_attempt_hook(mut self, hook: Arc<dyn AttemptHook>) -> Self {
+        self.attempt_hook = Some(hook);
         self
     }
 

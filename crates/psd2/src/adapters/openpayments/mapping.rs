@@ -6,6 +6,10 @@
 //! currency that is not three letters) fails with a [`MappingError`] naming the field; the
 //! adapter turns it into [`ErrorKind::UnexpectedResponse`](crate::ErrorKind).
 //!
+//! Signs: amounts are signed as sent (Berlin Group: negative is money out of the account);
+//! this API has no separate direction field that could contradict the sign, so nothing is
+//! inferred or flipped.
+//!
 //! Every field of the seed 003 examples has a home (pinned by `tests/openpayments_mapping.rs`):
 //! account `paymentsEnabled` → [`Account::payments_enabled`],
 //! `lastTransactionEnrichmentDateTime(Utc)` → [`Account::enrichment`], `_links` →
@@ -13,7 +17,7 @@
 //! `aggregateAmount` takes the transaction's currency), `isAliasPayout` →
 //! [`Transaction::is_alias_payout`], fees with their `type` → [`Transaction::fees`]; the
 //! page's `account` → [`Transaction::account`] of each entry and the page's `_links` →
-//! [`TransactionPage::links`]; the consent's `scaMethods` → [`CreatedConsent::sca_methods`]
+//! [`ListedPage::links`](crate::transaction::ListedPage::links); the consent's `scaMethods` → [`CreatedConsent::sca_methods`]
 //! and its `_links` → [`CreatedConsent::links`] (consent id hidden, see [`crate::link`]).
 
 use std::sync::Arc;
@@ -30,38 +34,55 @@ use crate::balance::{Balance, BalanceType};
 use crate::consent::{Consent, ConsentId, ConsentRequest, ConsentScope, ConsentStatus};
 use crate::error::Error;
 use crate::link::{Link, Links};
-use crate::money::{Currency, Money, parse_decimal};
+use crate::money::{Currency, Money, MoneyError, parse_decimal};
 use crate::sca::{AuthenticationType, OfferedScaMethod, ScaApproach, ScaStatus};
 use crate::transaction::{
     Address, BankTransactionCode, CreditorReference, CurrencyExchange, Party, ReferredDocument,
     ReferredDocumentAmount, StructuredRemittance, Transaction, TransactionAggregate,
-    TransactionFee, TransactionId, TransactionPage, TransactionStatus,
+    TransactionFee, TransactionId, TransactionStatus, under, under_index,
 };
 
 use super::BANK;
 
-pub use crate::adapters::common::MappingError;
+/// The mapping error of this adapter: the field path (relative to the value mapped, or the
+/// whole answer for listings) and the value's shape, never the value.
+pub use crate::entry::EntryError as MappingError;
 
-#[inline(always)]
-fn money(field: &'static str, amount: &raw::Amount) -> Result<Money, MappingError> {
-    Money::parse(&amount.amount, &amount.currency).map_err(|e| MappingError::money(field, e))
+fn money_error(field: &str, error: MoneyError) -> MappingError {
+    MappingError::new(field, error.to_string()).with_value(error.text())
 }
 
-fn opt_money(
-    field: &'static str,
-    amount: Option<&raw::Amount>,
-) -> Result<Option<Money>, MappingError> {
+fn missing(field: &str) -> MappingError {
+    MappingError::new(field, "missing")
+}
+
+#[inline(always)]
+fn money(field: &str, amount: &raw::Amount) -> Result<Money, MappingError> {
+    Money::parse(&amount.amount, &amount.currency).map_err(|e| amount_error(field, e))
+}
+
+/// A bad `{amount, currency}` object: the error names the member that is wrong.
+#[cold]
+fn amount_error(field: &str, error: MoneyError) -> MappingError {
+    let member = match error {
+        MoneyError::BadCurrency { .. } => "currency",
+        _ => "amount",
+    };
+    money_error(&crate::error::join_path(field, member), error)
+}
+
+fn opt_money(field: &str, amount: Option<&raw::Amount>) -> Result<Option<Money>, MappingError> {
     amount.map(|a| money(field, a)).transpose()
 }
 
-fn currency(field: &'static str, code: Option<&String>) -> Result<Option<Currency>, MappingError> {
-    code.map(|c| Currency::new(c).map_err(|e| MappingError::money(field, e)))
+fn currency(field: &str, code: Option<&String>) -> Result<Option<Currency>, MappingError> {
+    code.map(|c| Currency::new(c).map_err(|e| money_error(field, e)))
         .transpose()
 }
 
 /// Money from a decimal string and a currency given in two separate fields.
 fn split_money(
-    field: &'static str,
+    field: &str,
     amount: Option<&String>,
     currency: Option<&String>,
 ) -> Result<Option<Money>, MappingError> {
@@ -69,11 +90,8 @@ fn split_money(
         (None, _) => Ok(None),
         (Some(amount), Some(currency)) => Money::parse(amount, currency)
             .map(Some)
-            .map_err(|e| MappingError::money(field, e)),
-        (Some(_), None) => Err(MappingError {
-            field,
-            reason: "an amount without a currency".to_owned(),
-        }),
+            .map_err(|e| money_error(field, e)),
+        (Some(_), None) => Err(MappingError::new(field, "an amount without a currency")),
     }
 }
 
@@ -110,7 +128,10 @@ impl TryFrom<&raw::Balance> for Balance {
 
 /// Maps a list of balances.
 pub fn balances(list: &[raw::Balance]) -> Result<Vec<Balance>, MappingError> {
-    list.iter().map(Balance::try_from).collect()
+    list.iter()
+        .enumerate()
+        .map(|(i, b)| Balance::try_from(b).map_err(|e| under_index(e, "balances", i)))
+        .collect()
 }
 
 impl TryFrom<&raw::AccountDetails> for Account {
@@ -153,6 +174,15 @@ impl TryFrom<&raw::AccountDetails> for Account {
         }
         Ok(account)
     }
+}
+
+/// The account list; an error names the account (`accounts[2].balances[0].balanceAmount`).
+pub fn accounts(list: &raw::AccountList) -> Result<Vec<Account>, MappingError> {
+    list.accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| Account::try_from(a).map_err(|e| under_index(e, "accounts", i)))
+        .collect()
 }
 
 /// The IBANs already validated while mapping one answer.
@@ -321,28 +351,22 @@ impl TryFrom<&raw::CurrencyExchange> for CurrencyExchange {
 
     fn try_from(x: &raw::CurrencyExchange) -> Result<Self, Self::Error> {
         Ok(CurrencyExchange {
-            source_currency: currency(
-                "currencyExchange.sourceCurrency",
-                x.source_currency.as_ref(),
-            )?,
-            target_currency: currency(
-                "currencyExchange.targetCurrency",
-                x.target_currency.as_ref(),
-            )?,
-            unit_currency: currency("currencyExchange.unitCurrency", x.unit_currency.as_ref())?,
+            source_currency: currency("sourceCurrency", x.source_currency.as_ref())?,
+            target_currency: currency("targetCurrency", x.target_currency.as_ref())?,
+            unit_currency: currency("unitCurrency", x.unit_currency.as_ref())?,
             rate: x
                 .exchange_rate
                 .as_deref()
                 .map(parse_decimal)
                 .transpose()
-                .map_err(|e| MappingError::money("currencyExchange.exchangeRate", e))?,
+                .map_err(|e| money_error("exchangeRate", e))?,
             target_amount: split_money(
-                "currencyExchange.targetAmount",
+                "targetAmount",
                 x.target_amount.as_ref(),
                 x.target_currency.as_ref(),
             )?,
             fee: split_money(
-                "currencyExchange.exchangeFeeAmount",
+                "exchangeFeeAmount",
                 x.exchange_fee_amount.as_ref(),
                 x.exchange_fee_currency.as_ref(),
             )?,
@@ -361,20 +385,26 @@ impl TryFrom<raw::StructuredRemittanceInformation> for StructuredRemittance {
             .as_ref()
             .map(|a| -> Result<ReferredDocumentAmount, MappingError> {
                 Ok(ReferredDocumentAmount {
-                    remitted_amount: opt_money("remittedAmount", a.remitted_amount.as_ref())?,
+                    remitted_amount: opt_money(
+                        "referredDocumentAmount.remittedAmount",
+                        a.remitted_amount.as_ref(),
+                    )?,
                     due_payable_amount: opt_money(
-                        "duePayableAmount",
+                        "referredDocumentAmount.duePayableAmount",
                         a.due_payable_amount.as_ref(),
                     )?,
                     discount_applied_amount: opt_money(
-                        "discountAppliedAmount",
+                        "referredDocumentAmount.discountAppliedAmount",
                         a.discount_applied_amount.as_ref(),
                     )?,
                     credit_note_amount: opt_money(
-                        "creditNoteAmount",
+                        "referredDocumentAmount.creditNoteAmount",
                         a.credit_note_amount.as_ref(),
                     )?,
-                    tax_amount: opt_money("taxAmount", a.tax_amount.as_ref())?,
+                    tax_amount: opt_money(
+                        "referredDocumentAmount.taxAmount",
+                        a.tax_amount.as_ref(),
+                    )?,
                 })
             })
             .transpose()?;
@@ -413,12 +443,8 @@ impl TryFrom<&raw::StructuredRemittanceInformation> for StructuredRemittance {
 }
 
 fn fee(f: raw::TransactionFee) -> Result<TransactionFee, MappingError> {
-    let amount = split_money(
-        "transactionFees.amount",
-        f.amount.as_ref(),
-        f.currency.as_ref(),
-    )?
-    .ok_or_else(|| MappingError::missing("transactionFees.amount"))?;
+    let amount = split_money("amount", f.amount.as_ref(), f.currency.as_ref())?
+        .ok_or_else(|| missing("amount"))?;
     Ok(TransactionFee::new(amount, filled(f.type_)))
 }
 
@@ -434,7 +460,7 @@ fn aggregate(
         .map(|text| {
             parse_decimal(text)
                 .map(|value| Money::new(value, amount.currency))
-                .map_err(|e| MappingError::money("aggregateAmount", e))
+                .map_err(|e| money_error("aggregateAmount", e))
         })
         .transpose()?;
     let aggregate = TransactionAggregate {
@@ -461,15 +487,20 @@ fn bank_transaction_code(
     })
 }
 
-/// Maps every entry of `list`, stopping at the first error (most lists are empty).
+/// Maps every entry of `list` (named `name` in the answer), stopping at the first error,
+/// whose path then names the element (`name[i].field`). Most lists are empty.
 fn map_list<T, U>(
     list: Vec<T>,
-    map: impl FnMut(T) -> Result<U, MappingError>,
+    name: &str,
+    mut map: impl FnMut(T) -> Result<U, MappingError>,
 ) -> Result<Vec<U>, MappingError> {
     if list.is_empty() {
         return Ok(Vec::new());
     }
-    list.into_iter().map(map).collect()
+    list.into_iter()
+        .enumerate()
+        .map(|(i, item)| map(item).map_err(|e| under_index(e, name, i)))
+        .collect()
 }
 
 /// Maps one transaction with the status of its list, taking its text out of `t` (no
@@ -486,26 +517,31 @@ fn map_transaction(
     account: Option<&Arc<AccountReference>>,
 ) -> Result<Transaction, MappingError> {
     let amount = money("transactionAmount", &t.transaction_amount)?;
-    let creditor_account = reference(t.creditor_account.take(), ibans)?;
-    let debtor_account = reference(t.debtor_account.take(), ibans)?;
+    let creditor_account =
+        reference(t.creditor_account.take(), ibans).map_err(|e| under(e, "creditorAccount"))?;
+    let debtor_account =
+        reference(t.debtor_account.take(), ibans).map_err(|e| under(e, "debtorAccount"))?;
     let remittance_structured_array = map_list(
         std::mem::take(&mut t.remittance_information_structured_array),
+        "remittanceInformationStructuredArray",
         StructuredRemittance::try_from,
     )?;
     let balance_after = t
         .balance_after_transaction
         .as_ref()
         .map(Balance::try_from)
-        .transpose()?;
-    let currency_exchange = if t.currency_exchange.is_empty() {
-        Vec::new()
-    } else {
-        t.currency_exchange
-            .iter()
-            .map(CurrencyExchange::try_from)
-            .collect::<Result<_, _>>()?
-    };
-    let fees = map_list(std::mem::take(&mut t.transaction_fees), fee)?;
+        .transpose()
+        .map_err(|e| under(e, "balanceAfterTransaction"))?;
+    let currency_exchange = map_list(
+        std::mem::take(&mut t.currency_exchange),
+        "currencyExchange",
+        |x| CurrencyExchange::try_from(&x),
+    )?;
+    let fees = map_list(
+        std::mem::take(&mut t.transaction_fees),
+        "transactionFees",
+        fee,
+    )?;
     let aggregate = aggregate(
         t.aggregate_amount.as_deref(),
         t.aggregate_transaction_id.take(),
@@ -597,161 +633,12 @@ pub fn transaction(
     into_transaction(t.clone(), status)
 }
 
-/// Status given to entries of the `transactions.bankgiro` list (kept, not guessed).
-pub const BANKGIRO_STATUS: &str = "bankgiro";
+mod listing;
 
-/// The entries of one transaction list page, mapped one at a time as they are pulled:
-/// booked, then pending, then bankgiro entries, each with the status of its list.
-///
-/// This is what the adapter's transaction stream uses: the raw page is moved in once and each
-/// raw entry is moved into its domain [`Transaction`] when the consumer asks for it, so there
-/// is never a second page (of domain transactions) in memory, and a consumer that stops early
-/// maps nothing more. An entry that cannot be mapped yields its [`MappingError`]; the entries
-/// before it have been yielded already. The IBAN cache and the listing's `account` are shared
-/// by the whole page.
-#[derive(Debug)]
-pub struct MappedTransactions {
-    booked: std::vec::IntoIter<raw::Transaction>,
-    pending: std::vec::IntoIter<raw::Transaction>,
-    bankgiro: std::vec::IntoIter<raw::Transaction>,
-    ibans: IbanCache,
-    account: Option<Arc<AccountReference>>,
-}
-
-impl MappedTransactions {
-    /// The entries of `report`, without a listing account.
-    pub fn new(report: raw::AccountReport) -> Self {
-        Self::with_cache(report, IbanCache::default(), None)
-    }
-
-    fn with_cache(
-        report: raw::AccountReport,
-        ibans: IbanCache,
-        account: Option<Arc<AccountReference>>,
-    ) -> Self {
-        Self {
-            booked: report.booked.into_iter(),
-            pending: report.pending.into_iter(),
-            bankgiro: report.bankgiro.into_iter(),
-            ibans,
-            account,
-        }
-    }
-
-    /// No entries at all (an answer without a `transactions` object).
-    fn empty() -> Self {
-        Self::new(raw::AccountReport::default())
-    }
-
-    /// How many entries are left to map.
-    pub fn remaining(&self) -> usize {
-        self.booked.len() + self.pending.len() + self.bankgiro.len()
-    }
-
-    /// Maps every entry left into a `Vec`; the first entry that cannot be mapped fails it.
-    pub fn collect_page(self) -> Result<Vec<Transaction>, MappingError> {
-        let mut out = Vec::with_capacity(self.remaining());
-        for tx in self {
-            out.push(tx?);
-        }
-        Ok(out)
-    }
-}
-
-impl Iterator for MappedTransactions {
-    type Item = Result<Transaction, MappingError>;
-
-    #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
-        let (mut raw_tx, status) = if let Some(t) = self.booked.next() {
-            (t, TransactionStatus::Booked)
-        } else if let Some(t) = self.pending.next() {
-            (t, TransactionStatus::Pending)
-        } else {
-            let t = self.bankgiro.next()?;
-            (t, TransactionStatus::Other(BANKGIRO_STATUS.to_owned()))
-        };
-        Some(map_transaction(
-            &mut raw_tx,
-            status,
-            &mut self.ibans,
-            self.account.as_ref(),
-        ))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.remaining();
-        (n, Some(n))
-    }
-}
-
-impl ExactSizeIterator for MappedTransactions {}
-
-/// One page of the transaction list: booked, then pending, then bankgiro entries, each
-/// with the status of its list.
-///
-/// Takes the report by value and moves its text into the domain transactions (no
-/// copies); see [`transaction_page`] to keep the raw value, and [`MappedTransactions`] to
-/// map the entries one at a time.
-pub fn into_transaction_page(report: raw::AccountReport) -> Result<Vec<Transaction>, MappingError> {
-    MappedTransactions::new(report).collect_page()
-}
-
-/// One page of the transaction list: booked, then pending, then bankgiro entries, each
-/// with the status of its list.
-///
-/// Copies the text it needs; [`into_transaction_page`] is the same without the copies.
-pub fn transaction_page(report: &raw::AccountReport) -> Result<Vec<Transaction>, MappingError> {
-    into_transaction_page(report.clone())
-}
-
-/// The whole transaction list answer, lazily: its entries as [`MappedTransactions`] (each
-/// carrying the answer's `account` reference, one shared value) and the page's links
-/// (`next`, `account`). Only the answer's `account` is mapped up front.
-///
-/// This is what the adapter's transaction stream uses.
-pub fn into_mapped_transactions(
-    answer: raw::TransactionsResponse,
-) -> Result<(MappedTransactions, Links), MappingError> {
-    let mut ibans = IbanCache::default();
-    let account = reference(answer.account, &mut ibans)?.map(Arc::new);
-    let Some(mut report) = answer.transactions else {
-        return Ok((MappedTransactions::empty(), Links::new()));
-    };
-    let mut links = Links::new();
-    if let Some(l) = report.links.take() {
-        add_link(&mut links, "next", l.next.as_ref());
-        add_link(&mut links, "account", l.account.as_ref());
-    }
-    Ok((
-        MappedTransactions::with_cache(report, ibans, account),
-        links,
-    ))
-}
-
-/// The whole transaction list answer: the entries of [`into_transaction_page`], each
-/// carrying the answer's `account` reference (one shared value), and the page's links
-/// (`next`, `account`).
-///
-/// Takes the answer by value and moves its text into the domain page (no copies). See
-/// [`transactions_response`] to keep the raw value, [`into_mapped_transactions`] to map the
-/// entries one at a time.
-pub fn into_transactions_response(
-    answer: raw::TransactionsResponse,
-) -> Result<TransactionPage, MappingError> {
-    let (transactions, links) = into_mapped_transactions(answer)?;
-    Ok(TransactionPage::new(transactions.collect_page()?, links))
-}
-
-/// The whole transaction list answer: the entries of [`transaction_page`], each carrying the
-/// answer's `account` reference, and the page's links (`next`, `account`).
-///
-/// Copies the text it needs; [`into_transactions_response`] is the same without the copies.
-pub fn transactions_response(
-    answer: &raw::TransactionsResponse,
-) -> Result<TransactionPage, MappingError> {
-    into_transactions_response(answer.clone())
-}
+pub use listing::{
+    BANKGIRO_STATUS, MappedTransactions, into_mapped_transactions, into_transaction_page,
+    into_transactions_response, transaction_page, transactions_from_body, transactions_response,
+};
 
 impl From<&raw::ConsentStatus> for ConsentStatus {
     fn from(s: &raw::ConsentStatus) -> Self {

@@ -16,11 +16,18 @@
 //!   [`OpenPaymentsConfig::fetch_transaction_details`] each transaction with a
 //!   `transactionDetails` link is completed with its details (details win, as the platform
 //!   asks).
-//! - Tracing: one `debug` span and event per call with bank, operation, status and request
-//!   id; never tokens, consent ids or PSU ids.
+//! - Every request runs under the configured [`RetryPolicy`](crate::RetryPolicy) (see
+//!   [`crate::retry`]); consent creation, starting SCA and deletion are never retried. The
+//!   booking status filter is applied to what the platform answers too (it may send pending
+//!   and bankgiro entries for a `booked` listing).
+//! - Tracing: one `debug` span and event per attempt with bank, operation, status and
+//!   request id; never tokens, consent ids or PSU ids.
 
 mod client;
 pub mod config;
+/// Maps the generated raw client's types into the domain model. Hidden: raw generated types
+/// are not part of this crate's public API (kept reachable for its own tests and benchmarks).
+#[doc(hidden)]
 pub mod mapping;
 pub mod token;
 

@@ -1,12 +1,10 @@
 //! The Swedbank adapter: consents, SCA (redirect and decoupled) and account information over
 //! the generated `psd2-raw-swedbank` client, every request signed by the signing hook.
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::net::IpAddr;
 use std::num::NonZeroU64;
-use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -23,15 +21,18 @@ use uuid::Uuid;
 use super::config::SwedbankConfig;
 use super::mapping::{self, MappingError};
 use crate::account::{Account, AccountId};
-use crate::adapters::common::{map_raw_error, request_id};
-use crate::api::{
-    AccountInformation, Bank, CardAccountInformation, Consents, CreatedConsent, Session,
-};
+use crate::adapters::common::errors::invalid_payload;
+use crate::adapters::common::headers::set_some;
+use crate::adapters::common::listing::{self, Entries};
+use crate::adapters::common::{Calls, RedirectStates, check_account_id, info, map_raw_error};
+use crate::api::{AccountInformation, Bank, Consents, CreatedConsent, Session};
 use crate::balance::Balance;
 use crate::consent::{Consent, ConsentId, ConsentRequest, ConsentScope, ConsentStatus};
+use crate::entry::TransactionPage;
 use crate::error::{Error, ErrorKind};
-use crate::pagination::{Page, Paginator};
+use crate::pagination::PageCursor;
 use crate::psu::{Psu, PsuContext};
+use crate::retry::{CallInfo, RetryMode};
 use crate::sca::{
     DecoupledHandle, RedirectCallback, ScaApproach, ScaChallenge, ScaMethod, ScaProgress, ScaStatus,
 };
@@ -40,9 +41,6 @@ use crate::transaction::{BookingStatus, Transaction, TransactionQuery};
 
 /// The adapter's name in errors and logs.
 pub const BANK: &str = "swedbank";
-
-/// Redirect states remembered per adapter (oldest forgotten first).
-const MAX_REDIRECT_STATES: usize = 1024;
 
 /// "As long as the bank allows" (Berlin Group convention for `validUntil`).
 const MAX_VALID_UNTIL: (i32, u32, u32) = (9999, 12, 31);
@@ -60,14 +58,9 @@ pub struct Swedbank {
     redirect_uri: Option<Url>,
     psu_context: Option<PsuContext>,
     future_breaking_changes: Option<String>,
-    states: Mutex<RedirectStates>,
-}
-
-/// `state` values of redirect challenges handed out, with their consent.
-#[derive(Default)]
-struct RedirectStates {
-    order: VecDeque<String>,
-    consent_of: HashMap<String, ConsentId>,
+    calls: Calls,
+    /// Redirect challenges handed out: their state, per consent.
+    states: RedirectStates<()>,
 }
 
 impl fmt::Debug for Swedbank {
@@ -95,27 +88,16 @@ struct PsuHeaders {
 /// Sets the request id and the PSU / opt-in headers on any raw operation builder.
 macro_rules! xs2a {
     ($builder:expr, $this:expr, $headers:expr, $rid:expr) => {{
-        let headers: &PsuHeaders = $headers;
-        let mut b = $builder.x_request_id($rid);
-        if let Some(v) = &headers.id {
-            b = b.psu_id(v.clone());
-        }
-        if let Some(v) = &headers.corporate_id {
-            b = b.psu_corporate_id(v.clone());
-        }
-        if let Some(v) = headers.context {
-            b = b.psu_context(v);
-        }
-        if let Some(v) = &headers.ip_address {
-            b = b.psu_ip_address(v.clone());
-        }
-        if let Some(v) = &headers.user_agent {
-            b = b.psu_user_agent(v.clone());
-        }
-        if let Some(v) = &$this.future_breaking_changes {
-            b = b.x_future_breaking_changes(v.clone());
-        }
-        b
+        let h: &PsuHeaders = $headers;
+        set_some!(
+            $builder.x_request_id($rid),
+            psu_id = h.id.clone(),
+            psu_corporate_id = h.corporate_id.clone(),
+            psu_context = h.context,
+            psu_ip_address = h.ip_address.clone(),
+            psu_user_agent = h.user_agent.clone(),
+            x_future_breaking_changes = $this.future_breaking_changes.clone(),
+        )
     }};
 }
 
@@ -128,10 +110,8 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-fn mapping_error(operation: &'static str, rid: Uuid, error: MappingError) -> Error {
-    error
-        .into_error(BANK, operation)
-        .with_request_id(rid.to_string())
+fn mapping_error(operation: &'static str, error: MappingError) -> Error {
+    error.into_error(BANK, operation)
 }
 
 fn raw_booking_status(status: BookingStatus) -> raw::BookingStatus {
@@ -173,6 +153,8 @@ impl Swedbank {
             future_breaking_changes,
             transport,
             after_signing,
+            retry,
+            attempt_hook,
         } = config;
         if !matches!(base_url.scheme(), "http" | "https") || base_url.cannot_be_a_base() {
             return Err(Error::invalid_input(
@@ -218,13 +200,9 @@ impl Swedbank {
             redirect_uri,
             psu_context,
             future_breaking_changes,
-            states: Mutex::new(RedirectStates::default()),
+            calls: Calls::new(retry, attempt_hook),
+            states: RedirectStates::default(),
         })
-    }
-
-    /// The raw generated client (for operations the facade does not cover).
-    pub fn raw(&self) -> &RawClient {
-        &self.raw
     }
 
     fn psu_headers(&self, psu: &Psu) -> PsuHeaders {
@@ -257,37 +235,34 @@ impl Swedbank {
         }
     }
 
-    /// Awaits one raw operation, logging it and mapping its error.
-    async fn call<T>(
+    /// Runs one raw operation under the retry policy: `send(request_id)` sends one attempt.
+    async fn call<T, F, Fut>(
         &self,
-        operation: &'static str,
-        rid: Uuid,
-        send: impl Future<Output = Result<ResponseValue<T>, RawError>>,
-    ) -> Result<T, Error> {
-        match send.await {
-            Ok(response) => {
-                tracing::debug!(
-                    bank = BANK,
-                    operation,
-                    status = response.status().as_u16(),
-                    request_id = %rid,
-                    "bank call succeeded"
-                );
-                Ok(response.into_inner())
-            }
-            Err(raw_error) => {
-                let error = map_raw_error(BANK, operation, &rid.to_string(), raw_error).await;
-                tracing::debug!(
-                    bank = BANK,
-                    operation,
-                    status = error.status,
-                    request_id = %rid,
-                    kind = %error.kind,
-                    "bank call failed"
-                );
-                Err(error)
-            }
-        }
+        info: CallInfo<'_>,
+        mode: RetryMode,
+        send: F,
+    ) -> Result<T, Error>
+    where
+        F: Fn(Uuid) -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, RawError>>,
+    {
+        let operation = info.operation;
+        self.calls
+            .run(info, mode, |rid| {
+                let attempt = send(rid);
+                async move {
+                    match attempt.await {
+                        Ok(response) => {
+                            let status = response.status().as_u16();
+                            Ok((response.into_inner(), status))
+                        }
+                        Err(raw_error) => {
+                            Err(map_raw_error(BANK, operation, &rid.to_string(), raw_error).await)
+                        }
+                    }
+                }
+            })
+            .await
     }
 
     fn consent_access(request: &ConsentRequest) -> Result<raw::ConsentAccess, Error> {
@@ -357,29 +332,8 @@ impl Swedbank {
         })?;
         let state = Uuid::new_v4().simple().to_string();
         url.query_pairs_mut().append_pair("state", &state);
-        if let Ok(mut states) = self.states.lock() {
-            if states.order.len() >= MAX_REDIRECT_STATES
-                && let Some(old) = states.order.pop_front()
-            {
-                states.consent_of.remove(&old);
-            }
-            states.order.push_back(state.clone());
-            states.consent_of.insert(state.clone(), consent.clone());
-        }
+        self.states.insert(consent.expose(), &state, ());
         Ok(ScaChallenge::Redirect { url, state })
-    }
-
-    /// Whether `state` was handed out for `consent`; `forget` removes it.
-    fn check_state(&self, consent: &ConsentId, state: &str, forget: bool) -> bool {
-        let Ok(mut states) = self.states.lock() else {
-            return false;
-        };
-        let matches = states.consent_of.get(state) == Some(consent);
-        if matches && forget {
-            states.consent_of.remove(state);
-            states.order.retain(|s| s != state);
-        }
-        matches
     }
 
     /// An href from the bank as an absolute URL: absolute as is; `/v1/...` below the base
@@ -438,93 +392,142 @@ impl Swedbank {
         Ok(normalized(url))
     }
 
+    /// The first page through the raw client; an answer that does not decode as a whole
+    /// because of an entry is decoded entry by entry.
     async fn first_transactions_page(
         &self,
         session: &Session,
         psu: &Psu,
         account: &AccountId,
         query: &TransactionQuery,
-        rid: Uuid,
-    ) -> Result<raw::TransactionsResponse, Error> {
+    ) -> Result<(Entries, Option<String>), Error> {
+        const OP: &str = "transactions";
         let headers = self.psu_headers(psu);
-        let mut builder = xs2a!(
-            self.raw
-                .get_transaction_list()
-                .account_id(account.as_str())
-                .consent_id(session.consent_id.expose())
-                .booking_status(raw_booking_status(query.booking_status)),
-            self,
-            &headers,
-            rid
-        );
-        if let Some(from) = query.date_from {
-            builder = builder.date_from(from);
-        }
-        if let Some(to) = query.date_to {
-            builder = builder.date_to(to);
-        }
-        self.call("transactions", rid, builder.send()).await
+        let info = info(BANK, OP, psu, Some(account));
+        self.calls
+            .run(info, RetryMode::Idempotent, |rid| {
+                let mut builder = xs2a!(
+                    self.raw
+                        .get_transaction_list()
+                        .account_id(account.as_str())
+                        .consent_id(session.consent_id.expose())
+                        .booking_status(raw_booking_status(query.booking_status)),
+                    self,
+                    &headers,
+                    rid
+                );
+                if let Some(from) = query.date_from {
+                    builder = builder.date_from(from);
+                }
+                if let Some(to) = query.date_to {
+                    builder = builder.date_to(to);
+                }
+                let attempt = builder.send();
+                async move {
+                    match attempt.await {
+                        Ok(response) => {
+                            let status = response.status().as_u16();
+                            let report = response.into_inner().transactions;
+                            let next = report.links.as_ref().and_then(|l| l.next.as_ref());
+                            let next = next.map(|l| l.href.clone());
+                            Ok(((mapping::transaction_entries(report), next), status))
+                        }
+                        Err(psd2_raw_swedbank::Error::InvalidResponsePayload(body, cause))
+                            if cause.classify() == serde_json::error::Category::Data =>
+                        {
+                            from_body(&body, rid)
+                        }
+                        Err(raw_error) => {
+                            Err(map_raw_error(BANK, OP, &rid.to_string(), raw_error).await)
+                        }
+                    }
+                }
+            })
+            .await
     }
 
     /// Fetches a next page with the same HTTP client and hook chain as the raw client, so
-    /// it is signed like every other request.
+    /// it is signed like every other request; retried like every call.
     async fn next_transactions_page(
         &self,
         session: &Session,
         psu: &Psu,
+        account: &AccountId,
         cursor: &str,
-        rid: Uuid,
-    ) -> Result<raw::TransactionsResponse, Error> {
+    ) -> Result<(Entries, Option<String>), Error> {
         const OP: &str = "transactions";
-        let transport = |detail: &str| {
-            Error::new(ErrorKind::Transport, BANK, OP)
-                .with_detail(detail.to_string())
-                .with_request_id(rid.to_string())
-        };
-        let url = Url::parse(cursor).map_err(|_| transport("unusable next page URL"))?;
+        let url = Url::parse(cursor)
+            .ok()
+            .filter(|u| self.is_own(u))
+            .ok_or_else(|| {
+                Error::new(ErrorKind::Pagination, BANK, OP)
+                    .with_detail("the page cursor does not point into the bank's API")
+            })?;
         let mut consent = HeaderValue::from_str(session.consent_id.expose())
             .map_err(|_| Error::invalid_input(BANK, OP, "consent id is not a valid header"))?;
         consent.set_sensitive(true);
         let headers = self.psu_headers(psu);
-        let mut builder = self
-            .http
-            .get(url)
-            .header(ACCEPT, "application/json")
-            .header("Consent-ID", consent)
-            .header("X-Request-ID", rid.to_string());
-        let optional = [
-            ("PSU-ID", headers.id),
-            ("PSU-Corporate-ID", headers.corporate_id),
-            ("PSU-Context", headers.context.map(|c| c.to_string())),
-            ("PSU-IP-Address", headers.ip_address),
-            ("PSU-User-Agent", headers.user_agent),
-            (
-                "X-Future-Breaking-Changes",
-                self.future_breaking_changes.clone(),
-            ),
-        ];
-        for (name, value) in optional {
-            if let Some(value) = value {
-                builder = builder.header(name, value);
-            }
-        }
-        let mut request = builder
-            .build()
-            .map_err(|_| transport("could not build the next page request"))?;
-        self.hooks
-            .run(&mut request)
+        let info = info(BANK, OP, psu, Some(account));
+        self.calls
+            .run(info, RetryMode::Idempotent, |rid| {
+                let optional = [
+                    ("PSU-ID", headers.id.clone()),
+                    ("PSU-Corporate-ID", headers.corporate_id.clone()),
+                    ("PSU-Context", headers.context.map(|c| c.to_string())),
+                    ("PSU-IP-Address", headers.ip_address.clone()),
+                    ("PSU-User-Agent", headers.user_agent.clone()),
+                    (
+                        "X-Future-Breaking-Changes",
+                        self.future_breaking_changes.clone(),
+                    ),
+                ];
+                let mut builder = self
+                    .http
+                    .get(url.clone())
+                    .header(ACCEPT, "application/json")
+                    .header("Consent-ID", consent.clone())
+                    .header("X-Request-ID", rid.to_string());
+                for (name, value) in optional {
+                    if let Some(value) = value {
+                        builder = builder.header(name, value);
+                    }
+                }
+                async move { self.send_next_page(builder, rid).await }
+            })
             .await
-            .map_err(|e| transport(&format!("the request was refused before sending: {e}")))?;
+    }
+
+    /// Signs and sends one next-page request; maps its answer.
+    async fn send_next_page(
+        &self,
+        builder: reqwest::RequestBuilder,
+        rid: Uuid,
+    ) -> Result<((Entries, Option<String>), u16), Error> {
+        const OP: &str = "transactions";
+        let transport = |kind: ErrorKind, detail: &str| {
+            Error::new(kind, BANK, OP)
+                .with_detail(detail.to_string())
+                .with_request_id(rid.to_string())
+        };
+        let mut request = builder.build().map_err(|_| {
+            transport(
+                ErrorKind::InvalidInput,
+                "could not build the next page request",
+            )
+        })?;
+        self.hooks.run(&mut request).await.map_err(|e| {
+            transport(
+                ErrorKind::Transport,
+                &format!("the request was refused before sending: {e}"),
+            )
+        })?;
         let response = self.http.execute(request).await.map_err(|e| {
             let kind = if e.is_timeout() {
                 ErrorKind::Timeout
             } else {
                 ErrorKind::Transport
             };
-            Error::new(kind, BANK, OP)
-                .with_detail("could not talk to the bank")
-                .with_request_id(rid.to_string())
-                .with_source(e.without_url())
+            transport(kind, "could not talk to the bank").with_source(e.without_url())
         })?;
         let status = response.status().as_u16();
         let retry_after = response
@@ -532,32 +535,103 @@ impl Swedbank {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let body = response
-            .bytes()
-            .await
-            .map_err(|_| transport("could not read the bank's answer"))?;
-        tracing::debug!(
-            bank = BANK,
-            operation = OP,
-            status,
-            request_id = %rid,
-            "bank call (next page)"
-        );
+        let body = response.bytes().await.map_err(|e| {
+            let kind = if e.is_timeout() {
+                ErrorKind::Timeout
+            } else {
+                ErrorKind::Transport
+            };
+            transport(kind, "the bank's answer was cut off")
+        })?;
         if !(200..300).contains(&status) {
             return Err(
                 Error::from_response(BANK, OP, status, &body, retry_after.as_deref())
                     .with_request_id(rid.to_string()),
             );
         }
-        serde_json::from_slice(&body).map_err(|e| {
-            Error::new(ErrorKind::UnexpectedResponse, BANK, OP)
-                .with_detail(format!(
-                    "the bank's answer does not fit the API description: {e}"
-                ))
-                .with_raw_body(&body)
-                .with_request_id(rid.to_string())
-        })
+        match serde_json::from_slice::<raw::TransactionsResponse>(&body) {
+            Ok(answer) => {
+                let report = answer.transactions;
+                let next = report.links.as_ref().and_then(|l| l.next.as_ref());
+                let next = next.map(|l| l.href.clone());
+                Ok(((mapping::transaction_entries(report), next), status))
+            }
+            Err(cause) if cause.classify() == serde_json::error::Category::Data => {
+                from_body(&body, rid)
+            }
+            Err(cause) => {
+                Err(invalid_payload(BANK, OP, &body, &cause).with_request_id(rid.to_string()))
+            }
+        }
     }
+
+    /// One page at `cursor` (`None`: the first page): its entries and the cursor of the
+    /// next page (the next link, resolved, checked and with the caller's query put back).
+    async fn transactions_page(
+        &self,
+        session: &Session,
+        psu: &Psu,
+        account: &AccountId,
+        query: &TransactionQuery,
+        first: &str,
+        cursor: Option<String>,
+    ) -> Result<(Entries, Option<String>), Error> {
+        let (entries, next) = match cursor {
+            Some(url) if url != first => {
+                self.next_transactions_page(session, psu, account, &url)
+                    .await?
+            }
+            _ => {
+                self.first_transactions_page(session, psu, account, query)
+                    .await?
+            }
+        };
+        let next = next
+            .map(|href| self.next_cursor(&href, query))
+            .transpose()?;
+        Ok((entries, next))
+    }
+
+    /// The listing's pages from `resume` or the first page.
+    fn listing<'a>(
+        &'a self,
+        session: &'a Session,
+        psu: &'a Psu,
+        account: &'a AccountId,
+        query: &'a TransactionQuery,
+        resume: Option<PageCursor>,
+    ) -> BoxStream<'a, Result<(Entries, Option<String>), Error>> {
+        let first = check_account_id(BANK, "transactions", account)
+            .and_then(|()| self.first_transactions_url(account, query));
+        let first = match first {
+            Ok(url) => url,
+            Err(error) => return stream::iter([Err(error)]).boxed(),
+        };
+        // Starting at the first page's own URL makes a next link back to it a repeated
+        // cursor (a pagination error), like any other loop.
+        let start = resume.unwrap_or_else(|| PageCursor::for_bank(BANK, &first));
+        listing::pages(
+            BANK,
+            "transactions",
+            query.booking_status,
+            Some(start),
+            move |cursor| {
+                let first = first.clone();
+                async move {
+                    self.transactions_page(session, psu, account, query, &first, cursor)
+                        .await
+                }
+            },
+        )
+    }
+}
+
+/// A page decoded entry by entry from its body (one entry did not fit the raw types).
+fn from_body(body: &[u8], rid: Uuid) -> Result<((Entries, Option<String>), u16), Error> {
+    let page =
+        mapping::transactions_from_body(body).map_err(|e| e.with_request_id(rid.to_string()))?;
+    let next = page.next_href().map(str::to_owned);
+    Ok(((page.entries, next), 200))
 }
 
 /// Sets the caller's `bookingStatus`, `dateFrom` and `dateTo` on a transactions URL,
@@ -593,305 +667,4 @@ impl Bank for Swedbank {
     }
 }
 
-#[async_trait]
-impl Consents for Swedbank {
-    async fn create_consent(
-        &self,
-        request: &ConsentRequest,
-        psu: &Psu,
-    ) -> Result<CreatedConsent, Error> {
-        let rid = request_id();
-        let (y, m, d) = MAX_VALID_UNTIL;
-        let valid_until = match request.valid_until {
-            Some(date) => date,
-            None => NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| {
-                Error::invalid_input(BANK, "create_consent", "no maximum validUntil date")
-            })?,
-        };
-        let body = raw::ConsentRequest {
-            access: Self::consent_access(request)?,
-            combined_service_indicator: false,
-            frequency_per_day: NonZeroU64::new(u64::from(request.frequency_per_day))
-                .unwrap_or(NonZeroU64::MIN),
-            recurring_indicator: request.recurring,
-            valid_until,
-        };
-        let headers = self.psu_headers(psu);
-        let mut builder = xs2a!(self.raw.create_consent().body(body), self, &headers, rid);
-        if let Some(uri) = &self.redirect_uri {
-            builder = builder.tpp_redirect_uri(uri.to_string());
-        }
-        let created = self.call("create_consent", rid, builder.send()).await?;
-        let id = ConsentId::new(created.consent_id);
-        let consent = Consent::new(id.clone(), created.consent_status.into());
-        let mut answer =
-            CreatedConsent::new(consent, vec![ScaApproach::Redirect, ScaApproach::Decoupled]);
-        if let Some(link) = &created.links.sca_redirect {
-            answer.challenge = Some(self.redirect_challenge(&id, &link.href)?);
-        }
-        Ok(answer)
-    }
-
-    async fn consent_status(&self, consent: &ConsentId, psu: &Psu) -> Result<ConsentStatus, Error> {
-        let rid = request_id();
-        let headers = self.psu_headers(psu);
-        let builder = xs2a!(
-            self.raw.get_consent_status().consent_id(consent.expose()),
-            self,
-            &headers,
-            rid
-        );
-        let answer = self.call("consent_status", rid, builder.send()).await?;
-        Ok(answer.consent_status.into())
-    }
-
-    async fn consent(&self, consent: &ConsentId, psu: &Psu) -> Result<Consent, Error> {
-        let rid = request_id();
-        let headers = self.psu_headers(psu);
-        let builder = xs2a!(
-            self.raw.get_consent().consent_id(consent.expose()),
-            self,
-            &headers,
-            rid
-        );
-        let answer = self.call("consent", rid, builder.send()).await?;
-        Ok(mapping::consent(consent.clone(), answer))
-    }
-
-    async fn start_sca(
-        &self,
-        consent: &ConsentId,
-        method: &ScaMethod,
-        psu: &Psu,
-    ) -> Result<ScaChallenge, Error> {
-        let rid = request_id();
-        let headers = self.psu_headers(psu);
-        let mut builder = xs2a!(
-            self.raw
-                .start_consent_authorisation()
-                .consent_id(consent.expose())
-                .body(raw::StartAuthorisationRequest::default()),
-            self,
-            &headers,
-            rid
-        );
-        builder = match method {
-            ScaMethod::Redirect { redirect_uri } => builder
-                .tpp_redirect_uri(redirect_uri.to_string())
-                .tpp_redirect_preferred(true),
-            ScaMethod::Decoupled => builder.tpp_redirect_preferred(false),
-        };
-        let started = self.call("start_sca", rid, builder.send()).await?;
-        match method {
-            ScaMethod::Redirect { .. } => {
-                let link = started.links.sca_redirect.as_ref().ok_or_else(|| {
-                    Error::new(ErrorKind::UnexpectedResponse, BANK, "start_sca")
-                        .with_detail("the bank offered no scaRedirect link")
-                        .with_request_id(rid.to_string())
-                })?;
-                self.redirect_challenge(consent, &link.href)
-            }
-            ScaMethod::Decoupled => {
-                let handle = DecoupledHandle::new(started.authorisation_id)
-                    .with_poll_href(started.links.sca_status.href);
-                let auto_start_token = started
-                    .challenge_data
-                    .and_then(|c| c.data.into_iter().next())
-                    .map(Secret::new);
-                Ok(ScaChallenge::Decoupled {
-                    poll_interval: handle.poll_interval(),
-                    handle,
-                    auto_start_token,
-                    message: started.psu_message,
-                })
-            }
-        }
-    }
-
-    async fn complete_redirect(
-        &self,
-        consent: &ConsentId,
-        callback: &RedirectCallback,
-        psu: &Psu,
-    ) -> Result<Session, Error> {
-        if !self.check_state(consent, &callback.state, false) {
-            return Err(Error::invalid_input(
-                BANK,
-                "complete_redirect",
-                "redirect state does not match a challenge of this consent",
-            ));
-        }
-        let status = self.consent_status(consent, psu).await?;
-        if status.is_usable() || status.is_final() {
-            self.check_state(consent, &callback.state, true);
-        }
-        match status {
-            ConsentStatus::Valid => Ok(Session::new(consent.clone())),
-            ConsentStatus::Rejected => {
-                Err(
-                    Error::new(ErrorKind::ScaRejected, BANK, "complete_redirect")
-                        .with_detail("the consent was rejected"),
-                )
-            }
-            other => Err(Error::new(ErrorKind::ScaFailed, BANK, "complete_redirect")
-                .with_detail(format!("the consent is {other} after the redirect"))),
-        }
-    }
-
-    async fn poll_decoupled(
-        &self,
-        consent: &ConsentId,
-        handle: &DecoupledHandle,
-        psu: &Psu,
-    ) -> Result<ScaProgress<Session>, Error> {
-        let rid = request_id();
-        let headers = self.psu_headers(psu);
-        let builder = xs2a!(
-            self.raw
-                .get_consent_authorisation()
-                .consent_id(consent.expose())
-                .authorisation_id(handle.expose()),
-            self,
-            &headers,
-            rid
-        );
-        let answer = self.call("poll_decoupled", rid, builder.send()).await?;
-        let status = ScaStatus::from_bank_str(&answer.sca_status);
-        Ok(if status.is_done() {
-            ScaProgress::Done(Session::new(consent.clone()))
-        } else if status.is_failed() {
-            ScaProgress::Failed {
-                reason: Some(answer.sca_status),
-            }
-        } else {
-            ScaProgress::Pending {
-                poll_interval: None,
-                hint: Some(answer.sca_status),
-            }
-        })
-    }
-
-    async fn delete_consent(&self, consent: &ConsentId, psu: &Psu) -> Result<(), Error> {
-        let rid = request_id();
-        let headers = self.psu_headers(psu);
-        let builder = xs2a!(
-            self.raw.delete_consent().consent_id(consent.expose()),
-            self,
-            &headers,
-            rid
-        );
-        self.call("delete_consent", rid, builder.send()).await
-    }
-}
-
-#[async_trait]
-impl AccountInformation for Swedbank {
-    async fn accounts(
-        &self,
-        session: &Session,
-        psu: &Psu,
-        with_balances: bool,
-    ) -> Result<Vec<Account>, Error> {
-        let rid = request_id();
-        let headers = self.psu_headers(psu);
-        let builder = xs2a!(
-            self.raw
-                .get_account_list()
-                .consent_id(session.consent_id.expose())
-                .with_balance(with_balances),
-            self,
-            &headers,
-            rid
-        );
-        let list = self.call("accounts", rid, builder.send()).await?;
-        mapping::accounts(list).map_err(|e| mapping_error("accounts", rid, e))
-    }
-
-    async fn account(
-        &self,
-        session: &Session,
-        psu: &Psu,
-        account: &AccountId,
-        with_balances: bool,
-    ) -> Result<Account, Error> {
-        let rid = request_id();
-        let headers = self.psu_headers(psu);
-        let builder = xs2a!(
-            self.raw
-                .get_account_details()
-                .account_id(account.as_str())
-                .consent_id(session.consent_id.expose())
-                .with_balance(with_balances),
-            self,
-            &headers,
-            rid
-        );
-        let details = self.call("account", rid, builder.send()).await?;
-        Account::try_from(details).map_err(|e| mapping_error("account", rid, e))
-    }
-
-    async fn balances(
-        &self,
-        session: &Session,
-        psu: &Psu,
-        account: &AccountId,
-    ) -> Result<Vec<Balance>, Error> {
-        let rid = request_id();
-        let headers = self.psu_headers(psu);
-        let builder = xs2a!(
-            self.raw
-                .get_balances()
-                .account_id(account.as_str())
-                .consent_id(session.consent_id.expose()),
-            self,
-            &headers,
-            rid
-        );
-        let answer = self.call("balances", rid, builder.send()).await?;
-        mapping::balances(answer.balances).map_err(|e| mapping_error("balances", rid, e))
-    }
-
-    fn transactions<'a>(
-        &'a self,
-        session: &'a Session,
-        psu: &'a Psu,
-        account: &'a AccountId,
-        query: &'a TransactionQuery,
-    ) -> BoxStream<'a, Result<Transaction, Error>> {
-        let first = match self.first_transactions_url(account, query) {
-            Ok(url) => url,
-            Err(error) => return stream::iter([Err(error)]).boxed(),
-        };
-        let first_page = first.clone();
-        Paginator::new(BANK, "transactions").stream_from(first, move |cursor: Option<String>| {
-            let first_page = first_page.clone();
-            async move {
-                let rid = request_id();
-                let response = match cursor {
-                    Some(url) if url != first_page => {
-                        self.next_transactions_page(session, psu, &url, rid).await?
-                    }
-                    _ => {
-                        self.first_transactions_page(session, psu, account, query, rid)
-                            .await?
-                    }
-                };
-                let next = response
-                    .transactions
-                    .links
-                    .as_ref()
-                    .and_then(|links| links.next.as_ref())
-                    .map(|link| self.next_cursor(&link.href, query))
-                    .transpose()
-                    .map_err(|e| e.with_request_id(rid.to_string()))?;
-                let items = mapping::transaction_report(response.transactions)
-                    .map_err(|e| mapping_error("transactions", rid, e))?;
-                Ok(Page::new(items, next))
-            }
-        })
-    }
-}
-
-/// Swedbank's API here has no card accounts: every method is
-/// [`ErrorKind::Unsupported`] (the trait's defaults).
-impl CardAccountInformation for Swedbank {}
+mod impls;

@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::adapters::common::TransportConfig;
 use crate::psu::PsuContext;
+use crate::retry::{AttemptHook, RetryPolicy};
 
 /// Configuration of a [`super::Swedbank`] adapter.
 ///
@@ -30,6 +31,11 @@ pub struct SwedbankConfig {
     pub future_breaking_changes: Vec<String>,
     /// HTTP client or mTLS identity.
     pub transport: TransportConfig,
+    /// How failed calls are retried (see [`crate::retry`]); default [`RetryPolicy::default`].
+    pub retry: RetryPolicy,
+    /// Sees every attempt of every call (e.g. to count the consent's access budget); hooks
+    /// in scope of [`crate::retry::with_attempt_hook`] see them too.
+    pub attempt_hook: Option<Arc<dyn AttemptHook>>,
     /// Hooks run after the signing hook on every request (tracing, tests). A hook that
     /// changes signed parts of a request makes the bank reject it.
     pub after_signing: Vec<Arc<dyn RequestHook>>,
@@ -45,6 +51,8 @@ impl SwedbankConfig {
             psu_context: None,
             future_breaking_changes: Vec::new(),
             transport: TransportConfig::default(),
+            retry: RetryPolicy::default(),
+            attempt_hook: None,
             after_signing: Vec::new(),
         }
     }
@@ -76,6 +84,18 @@ impl SwedbankConfig {
     /// Sets the transport.
     pub fn with_transport(mut self, transport: TransportConfig) -> Self {
         self.transport = transport;
+        self
+    }
+
+    /// Sets the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets the attempt hook.
+    pub fn with_attempt_hook(mut self, hook: Arc<dyn AttemptHook>) -> Self {
+        self.attempt_hook = Some(hook);
         self
     }
 

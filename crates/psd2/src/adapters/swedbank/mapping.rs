@@ -5,6 +5,10 @@
 //! fail here is turned into a [`MappingError`], which the client reports as
 //! [`crate::ErrorKind::UnexpectedResponse`]. Unknown codes (balance types, account types,
 //! statuses) never fail: they become `Other(String)`.
+//!
+//! Signs: amounts are signed as sent (Berlin Group: negative is money out of the account);
+//! this API has no separate direction field that could contradict the sign, so nothing is
+//! inferred or flipped.
 
 use psd2_raw_swedbank::types as raw;
 
@@ -13,20 +17,28 @@ use crate::account::{
 };
 use crate::balance::{Balance, BalanceType};
 use crate::consent::{Consent, ConsentId, ConsentStatus};
+use crate::error::Error;
 use crate::link::{Link, Links};
-use crate::money::{Currency, Money, parse_decimal};
+use crate::money::{Currency, Money, MoneyError, parse_decimal};
 use crate::transaction::{
-    BankTransactionCode, CurrencyExchange, Party, Transaction, TransactionId, TransactionStatus,
+    BankTransactionCode, CurrencyExchange, ListedPage, Party, Transaction, TransactionId,
+    TransactionStatus, decode_entry, entry_bank_id, listing_list, listing_root, under, under_index,
 };
 
-pub use crate::adapters::common::MappingError;
+/// The mapping error of this adapter: the field path (relative to the value mapped, or the
+/// whole answer for listings) and the value's shape, never the value.
+pub use crate::entry::EntryError as MappingError;
 
-fn currency(field: &'static str, code: &raw::CurrencyCode) -> Result<Currency, MappingError> {
-    Currency::new(code).map_err(|e| MappingError::money(field, e))
+fn money_error(field: &str, error: MoneyError) -> MappingError {
+    MappingError::new(field, error.to_string()).with_value(error.text())
+}
+
+fn currency(field: &str, code: &raw::CurrencyCode) -> Result<Currency, MappingError> {
+    Currency::new(code).map_err(|e| money_error(field, e))
 }
 
 fn opt_currency(
-    field: &'static str,
+    field: &str,
     code: Option<&raw::CurrencyCode>,
 ) -> Result<Option<Currency>, MappingError> {
     code.map(|c| currency(field, c)).transpose()
@@ -36,12 +48,8 @@ impl TryFrom<raw::Amount> for Money {
     type Error = MappingError;
 
     fn try_from(value: raw::Amount) -> Result<Self, Self::Error> {
-        let amount =
-            parse_decimal(&value.amount).map_err(|e| MappingError::money("Amount.amount", e))?;
-        Ok(Money::new(
-            amount,
-            currency("Amount.currency", &value.currency)?,
-        ))
+        let amount = parse_decimal(&value.amount).map_err(|e| money_error("amount", e))?;
+        Ok(Money::new(amount, currency("currency", &value.currency)?))
     }
 }
 
@@ -51,7 +59,7 @@ impl TryFrom<raw::Balance> for Balance {
     fn try_from(value: raw::Balance) -> Result<Self, Self::Error> {
         let mut balance = Balance::new(
             BalanceType::from_bank_str(&value.balance_type),
-            Money::try_from(value.balance_amount)?,
+            Money::try_from(value.balance_amount).map_err(|e| under(e, "balanceAmount"))?,
         );
         balance.credit_limit_included = value.credit_limit_included;
         balance.reference_date = value.reference_date;
@@ -62,7 +70,10 @@ impl TryFrom<raw::Balance> for Balance {
 
 /// Maps a list of raw balances.
 pub fn balances(list: Vec<raw::Balance>) -> Result<Vec<Balance>, MappingError> {
-    list.into_iter().map(Balance::try_from).collect()
+    list.into_iter()
+        .enumerate()
+        .map(|(i, b)| Balance::try_from(b).map_err(|e| under_index(e, "balances", i)))
+        .collect()
 }
 
 impl TryFrom<raw::AccountDetails> for Account {
@@ -72,7 +83,7 @@ impl TryFrom<raw::AccountDetails> for Account {
         let mut account = Account::new(AccountId::new(value.resource_id));
         account.iban = value.iban.as_deref().map(IbanOrRaw::parse);
         account.bban = value.bban;
-        account.currency = Some(currency("AccountDetails.currency", &value.currency)?);
+        account.currency = Some(currency("currency", &value.currency)?);
         account.name = value.name;
         account.product = value.product;
         account.owner_name = value.owner_name;
@@ -105,13 +116,17 @@ impl TryFrom<raw::AccountDetailsResponse> for Account {
     type Error = MappingError;
 
     fn try_from(value: raw::AccountDetailsResponse) -> Result<Self, Self::Error> {
-        Account::try_from(value.account)
+        Account::try_from(value.account).map_err(|e| under(e, "account"))
     }
 }
 
 /// Maps the account list.
 pub fn accounts(list: raw::AccountList) -> Result<Vec<Account>, MappingError> {
-    list.accounts.into_iter().map(Account::try_from).collect()
+    list.accounts
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| Account::try_from(a).map_err(|e| under_index(e, "accounts", i)))
+        .collect()
 }
 
 impl TryFrom<raw::AccountReference> for AccountReference {
@@ -121,7 +136,7 @@ impl TryFrom<raw::AccountReference> for AccountReference {
         Ok(AccountReference {
             iban: value.iban.as_deref().map(IbanOrRaw::parse),
             bban: value.bban,
-            currency: opt_currency("AccountReference.currency", value.currency.as_ref())?,
+            currency: opt_currency("currency", value.currency.as_ref())?,
             ..Default::default()
         })
     }
@@ -140,10 +155,11 @@ fn reference(
 fn party(
     name: Option<String>,
     account: Option<raw::AccountReference>,
+    account_field: &str,
 ) -> Result<Option<Party>, MappingError> {
     let party = Party {
         name: name.filter(|n| !n.is_empty()),
-        account: reference(account)?,
+        account: reference(account).map_err(|e| under(e, account_field))?,
         ..Default::default()
     };
     Ok((!party.is_empty()).then_some(party))
@@ -158,17 +174,11 @@ impl TryFrom<raw::ExchangeRate> for CurrencyExchange {
             .as_deref()
             .map(parse_decimal)
             .transpose()
-            .map_err(|e| MappingError::money("ExchangeRate.exchangeRate", e))?;
+            .map_err(|e| money_error("exchangeRate", e))?;
         Ok(CurrencyExchange {
-            source_currency: opt_currency(
-                "ExchangeRate.sourceCurrency",
-                value.source_currency.as_ref(),
-            )?,
-            target_currency: opt_currency(
-                "ExchangeRate.targetCurrency",
-                value.target_currency.as_ref(),
-            )?,
-            unit_currency: opt_currency("ExchangeRate.unitCurrency", value.unit_currency.as_ref())?,
+            source_currency: opt_currency("sourceCurrency", value.source_currency.as_ref())?,
+            target_currency: opt_currency("targetCurrency", value.target_currency.as_ref())?,
+            unit_currency: opt_currency("unitCurrency", value.unit_currency.as_ref())?,
             rate,
             quotation_date: value.quotation_date,
             contract_id: value.contract_identification,
@@ -182,23 +192,33 @@ pub fn transaction(
     value: raw::Transaction,
     status: TransactionStatus,
 ) -> Result<Transaction, MappingError> {
-    let mut t = Transaction::new(status, Money::try_from(value.transaction_amount)?);
+    let amount =
+        Money::try_from(value.transaction_amount).map_err(|e| under(e, "transactionAmount"))?;
+    let mut t = Transaction::new(status, amount);
     t.transaction_id = value.transaction_id.map(TransactionId::new);
     t.entry_reference = value.entry_reference;
     t.booking_date = value.booking_date;
     t.value_date = value.value_date;
-    t.creditor = party(value.creditor_name, value.creditor_account)?;
-    t.debtor = party(value.debtor_name, value.debtor_account)?;
+    t.creditor = party(
+        value.creditor_name,
+        value.creditor_account,
+        "creditorAccount",
+    )?;
+    t.debtor = party(value.debtor_name, value.debtor_account, "debtorAccount")?;
     t.remittance_unstructured = value.remittance_information_unstructured;
     t.remittance_structured = value.remittance_information_structured;
     t.balance_after = value
         .balance_after_transaction
         .map(Balance::try_from)
-        .transpose()?;
+        .transpose()
+        .map_err(|e| under(e, "balanceAfterTransaction"))?;
     t.currency_exchange = value
         .currency_exchange
         .into_iter()
-        .map(CurrencyExchange::try_from)
+        .enumerate()
+        .map(|(i, x)| {
+            CurrencyExchange::try_from(x).map_err(|e| under_index(e, "currencyExchange", i))
+        })
         .collect::<Result<_, _>>()?;
     if value.bank_transaction_code.is_some() || value.proprietary_bank_transaction_code.is_some() {
         t.bank_transaction_code = Some(BankTransactionCode {
@@ -210,19 +230,86 @@ pub fn transaction(
     Ok(t)
 }
 
-/// Maps a transaction report: booked entries first, then pending, each in the bank's order.
+/// Maps a transaction report: booked entries first, then pending, each in the bank's order;
+/// the first entry that does not map fails it.
 pub fn transaction_report(
     report: raw::TransactionReport,
 ) -> Result<Vec<Transaction>, MappingError> {
+    transaction_entries(report).into_iter().collect()
+}
+
+/// Maps a transaction report entry by entry: booked entries first, then pending, each in
+/// the bank's order, each mapped or its [`MappingError`] (path
+/// `transactions.booked[3].field`, with the entry's `transactionId`).
+pub fn transaction_entries(
+    report: raw::TransactionReport,
+) -> Vec<Result<Transaction, MappingError>> {
     let booked = report
         .booked
         .into_iter()
-        .map(|t| transaction(t, TransactionStatus::Booked));
+        .enumerate()
+        .map(|(i, t)| entry(t, TransactionStatus::Booked, "transactions.booked", i));
     let pending = report
         .pending
         .into_iter()
-        .map(|t| transaction(t, TransactionStatus::Pending));
+        .enumerate()
+        .map(|(i, t)| entry(t, TransactionStatus::Pending, "transactions.pending", i));
     booked.chain(pending).collect()
+}
+
+fn entry(
+    t: raw::Transaction,
+    status: TransactionStatus,
+    list: &str,
+    index: usize,
+) -> Result<Transaction, MappingError> {
+    let id = t.transaction_id.clone();
+    transaction(t, status).map_err(|e| {
+        under_index(e, list, index)
+            .with_bank_id(id.filter(|i| !i.is_empty()).map(TransactionId::new))
+    })
+}
+
+/// The transaction list answer from its body, entry by entry (booked, then pending): an
+/// entry that does not decode (a bad date, a wrong type) or does not map becomes that
+/// entry's [`MappingError`] and the other entries are kept; the page's `_links` are kept.
+/// For answers the raw client could not decode as a whole. The page fails as a whole (as
+/// [`Error`]) when the body is not JSON, is an error body, has no `transactions` object, or
+/// its `_links` do not decode.
+pub fn transactions_from_body(body: &[u8]) -> Result<ListedPage, Error> {
+    const OP: &str = "transactions";
+    let root = listing_root(super::BANK, OP, body, "transactions", false)?;
+    let page_error = |e: MappingError| e.into_error(super::BANK, OP).with_raw_body(body);
+    let report = &root["transactions"];
+    let links = match report.get("_links") {
+        None | Some(serde_json::Value::Null) => Links::new(),
+        Some(v) => {
+            let l: raw::TransactionLinks =
+                decode_entry(v, "transactions._links").map_err(page_error)?;
+            let mut links = Links::new();
+            for (name, href) in [("next", l.next), ("account", l.account)] {
+                if let Some(href) = href {
+                    links.insert(name.to_owned(), Link::new(href.href));
+                }
+            }
+            links
+        }
+    };
+    let mut entries = Vec::new();
+    for (list, status) in [
+        ("booked", TransactionStatus::Booked),
+        ("pending", TransactionStatus::Pending),
+    ] {
+        let path = format!("transactions.{list}");
+        let items = listing_list(report, list, &path, false).map_err(page_error)?;
+        for (i, value) in items.iter().enumerate() {
+            let id = entry_bank_id(value, "transactionId");
+            let mapped = decode_entry::<raw::Transaction>(value, "")
+                .and_then(|t| transaction(t, status.clone()));
+            entries.push(mapped.map_err(|e| under_index(e, &path, i).with_bank_id(id)));
+        }
+    }
+    Ok(ListedPage::new(entries, links))
 }
 
 impl From<raw::ConsentStatus> for ConsentStatus {

@@ -18,14 +18,22 @@
 //!   authorisation with `TPP-Redirect-Preferred: false`; the handle is the authorisation id.
 //! - Transactions follow `_links.next.href` (only links into the bank's API), with the
 //!   caller's `bookingStatus` / `dateFrom` / `dateTo` put back on every page.
+//! - Every request runs under the configured [`RetryPolicy`](crate::RetryPolicy) (see
+//!   [`crate::retry`]), next pages included; consent creation, starting SCA and deletion are
+//!   never retried.
 //! - Errors: Swedbank's `{id, system, status, code, message}` body is classified by code
 //!   and status (see [`crate::ErrorKind::classify`]).
 
 mod client;
 mod config;
+/// Maps the generated raw client's types into the domain model. Hidden: raw generated types
+/// are not part of this crate's public API (kept reachable for its own tests and benchmarks).
+#[doc(hidden)]
 pub mod mapping;
 
 pub use client::{BANK, Swedbank};
 pub use config::SwedbankConfig;
-/// The generated raw client this adapter wraps (its `types` are what [`mapping`] reads).
+/// The generated raw client. Hidden: not part of this crate's public API (kept reachable for
+/// its own tests); everything the facade offers is in the domain model.
+#[doc(hidden)]
 pub use psd2_raw_swedbank as raw;

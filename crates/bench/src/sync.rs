@@ -1,0 +1,426 @@
+//! Benchmarks of `psd2-sync` against the in-process sandbox (Open Payments, PSU `private-1`):
+//!
+//! - throughput: one account's whole history synced into a store (SQLite or PostgreSQL),
+//!   against the facade's plain transaction stream of the same account and window;
+//! - incremental: the second sync of that account after the sandbox added new entries,
+//!   against the first;
+//! - scale-out: connections synced by 1 and by 4 workers sharing one store, with latency
+//!   added to every bank call.
+//!
+//! Each measurement starts from an empty store: a PostgreSQL URL names an admin database,
+//! and a fresh database is created next to it for every run.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{Days, TimeDelta, Utc};
+use futures::TryStreamExt;
+use psd2::adapters::openpayments::{OpenPayments, OpenPaymentsConfig};
+use psd2::{
+    AccountId, Bank as _, BookingStatus, ConsentRequest, Psu, PsuId, ScaChallenge, ScaMethod,
+    Session, TransactionQuery,
+};
+use psd2_sandbox::fixtures::AccountKind;
+use psd2_sandbox::{Bank, ChurnConfig, ChurnScenario, FaultConfig, RunningSandbox, Sandbox};
+use psd2_sync::clock::{Clock, ManualClock};
+use psd2_sync::model::{Connection, ConnectionAccount};
+use psd2_sync::settings::BankSyncSettings;
+use psd2_sync::store::Store;
+use psd2_sync::{BankResolver, Engine, SyncError};
+use serde_json::{Value, json};
+use sqlx::Connection as _;
+
+use crate::BenchError;
+
+const PSU: &str = "private-1";
+/// Days the first sync reads: the sandbox's whole two-year history.
+const HISTORY_DAYS: u32 = 800;
+
+fn err(what: &str, e: impl std::fmt::Display) -> BenchError {
+    BenchError::Unexpected(format!("{what}: {e}"))
+}
+
+async fn start(
+    history: u64,
+    page_size: u64,
+    faults: Vec<FaultConfig>,
+) -> Result<RunningSandbox, BenchError> {
+    Ok(Sandbox::builder()
+        .seed(8)
+        .history_size(history)
+        .page_size(page_size)
+        .max_consents(10_000)
+        .decoupled_pending_polls(0)
+        .faults(faults)
+        .build()
+        .start()
+        .await?)
+}
+
+fn adapter(base_url: &str) -> Result<OpenPayments, BenchError> {
+    let url = url::Url::parse(base_url).map_err(|e| err("base url", e))?;
+    let mut config = OpenPaymentsConfig::new(url, "psd2-bench", Bank::OpenPayments.bic());
+    config.poll_interval = Duration::from_millis(5);
+    Ok(OpenPayments::new(config)?)
+}
+
+fn engine(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Engine {
+    let banks: Arc<dyn BankResolver> =
+        Arc::new(|c: &Connection| -> Result<Arc<dyn psd2::Bank>, SyncError> {
+            adapter(&c.base_url)
+                .map(|a| Arc::new(a) as Arc<dyn psd2::Bank>)
+                .map_err(|_| SyncError::UnknownBank(c.bank.clone()))
+        });
+    Engine::new(store, banks, clock)
+}
+
+/// An authorised consent of `psu` with ample unattended accesses a day, as a connection.
+async fn connect(
+    engine: &Engine,
+    sandbox: &RunningSandbox,
+    psu: &str,
+) -> Result<(Connection, Session), BenchError> {
+    let base = sandbox.bank_url(Bank::OpenPayments);
+    let bank = adapter(&base)?;
+    let consents = bank
+        .as_consents()
+        .ok_or_else(|| err("consents", "missing"))?;
+    let ip = "192.0.2.10".parse().map_err(|e| err("ip", e))?;
+    let present = Psu::present(ip, None).with_id(PsuId::new(psu));
+    let mut request = ConsentRequest::all_accounts();
+    // Generous: the engine counts every page against it, and a benchmark must not stop
+    // on the budget.
+    request.frequency_per_day = 100_000;
+    let created = consents.create_consent(&request, &present).await?;
+    let ScaChallenge::Decoupled { handle, .. } = consents
+        .start_sca(&created.consent.id, &ScaMethod::Decoupled, &present)
+        .await?
+    else {
+        return Err(err("sca", "not decoupled"));
+    };
+    let session = consents
+        .wait_for_decoupled(
+            &created.consent.id,
+            &handle,
+            Duration::from_secs(30),
+            &present,
+        )
+        .await?;
+    let consent = consents.consent(&created.consent.id, &present).await?;
+    let mut settings = BankSyncSettings::for_bank("openpayments");
+    settings.history_days = HISTORY_DAYS;
+    let connection = engine
+        .add_connection(
+            "openpayments",
+            &base,
+            &session,
+            &Psu::absent().with_id(PsuId::new(psu)),
+            Some(&consent),
+            settings,
+        )
+        .await
+        .map_err(|e| err("add connection", e))?;
+    Ok((connection, session))
+}
+
+/// A fresh empty store for `url`: a new database next to a PostgreSQL admin URL, or a new
+/// SQLite file in a temp dir for `sqlite`.
+async fn fresh_store(url: &str, dir: &std::path::Path) -> Result<Arc<dyn Store>, BenchError> {
+    if url.starts_with("postgres") {
+        let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(url)
+            .await
+            .map_err(|e| err("postgres", e))?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .map_err(|e| err("create database", e))?;
+        let (base, _) = url.split_once('?').unwrap_or((url, ""));
+        let root = base.rsplit_once('/').map_or(base, |(root, _)| root);
+        psd2_sync::store::open(&format!("{root}/{name}"))
+            .await
+            .map_err(|e| err("store", e))
+    } else {
+        let file = dir.join(format!("{}.db", uuid::Uuid::new_v4().simple()));
+        psd2_sync::store::open(&format!("sqlite:{}", file.display()))
+            .await
+            .map_err(|e| err("store", e))
+    }
+}
+
+/// The id of `private-1`'s long-history account.
+fn long_account(sandbox: &RunningSandbox, history: u64) -> Result<AccountId, BenchError> {
+    sandbox
+        .fixtures()
+        .accounts_of(Bank::OpenPayments, PSU, AccountKind::Payment)
+        .into_iter()
+        .find(|a| a.history == history)
+        .map(|a| AccountId::new(a.resource_id.clone()))
+        .ok_or_else(|| err("fixtures", "no long-history account"))
+}
+
+/// Restricts a connection to one account (the engine would list them all otherwise).
+async fn only_account(
+    store: &dyn Store,
+    connection: &Connection,
+    account: &AccountId,
+) -> Result<(), BenchError> {
+    let mut c = connection.clone();
+    c.accounts = vec![serde_json::from_value::<ConnectionAccount>(
+        json!({"id": account.as_str()}),
+    )?];
+    store
+        .update_connection(&c)
+        .await
+        .map_err(|e| err("update connection", e))
+}
+
+fn per_second(count: u64, elapsed: Duration) -> f64 {
+    count as f64 / elapsed.as_secs_f64().max(1e-9)
+}
+
+/// Sync throughput into the store at `url` against the facade's plain stream.
+pub async fn throughput(url: &str, transactions: u64, page_size: u64) -> Result<Value, BenchError> {
+    let dir = tempfile::tempdir()?;
+    let sandbox = start(transactions, page_size, Vec::new()).await?;
+    let today = sandbox.fixtures().today();
+    let account = long_account(&sandbox, transactions)?;
+    let store = fresh_store(url, dir.path()).await?;
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(Utc::now()));
+    let engine = engine(store.clone(), clock);
+    let (connection, session) = connect(&engine, &sandbox, PSU).await?;
+    only_account(store.as_ref(), &connection, &account).await?;
+
+    let bank = adapter(&sandbox.bank_url(Bank::OpenPayments))?;
+    let ai = bank
+        .as_account_information()
+        .ok_or_else(|| err("ai", "missing"))?;
+    let from = today
+        .checked_sub_days(Days::new(u64::from(HISTORY_DAYS)))
+        .unwrap_or(today);
+    let query = TransactionQuery::new(Some(from), Some(today), BookingStatus::Both);
+    let absent = Psu::absent().with_id(PsuId::new(PSU));
+    let started = Instant::now();
+    let plain = ai
+        .transactions(&session, &absent, &account, &query)
+        .try_fold(0u64, |n, _| async move { Ok(n + 1) })
+        .await?;
+    let plain_time = started.elapsed();
+
+    let started = Instant::now();
+    engine
+        .sync_connection(&connection.id)
+        .await
+        .map_err(|e| err("sync", e))?;
+    let sync_time = started.elapsed();
+    let stored = store
+        .transaction_count(&connection.id)
+        .await
+        .map_err(|e| err("count", e))?;
+    sandbox.shutdown().await;
+    Ok(json!({
+        "store": store.engine().as_str(),
+        "transactions": transactions,
+        "plain_count": plain,
+        "stored": stored,
+        "plain_secs": plain_time.as_secs_f64(),
+        "sync_secs": sync_time.as_secs_f64(),
+        "plain_per_sec": per_second(plain, plain_time),
+        "sync_per_sec": per_second(stored, sync_time),
+        "ratio": per_second(stored, sync_time) / per_second(plain, plain_time).max(1e-9),
+    }))
+}
+
+/// First sync of a `transactions`-long account, then a second after the sandbox added
+/// `new` entries in one day.
+pub async fn incremental(
+    url: &str,
+    transactions: u64,
+    page_size: u64,
+    new: u32,
+) -> Result<Value, BenchError> {
+    let dir = tempfile::tempdir()?;
+    let sandbox = start(transactions, page_size, Vec::new()).await?;
+    let account = long_account(&sandbox, transactions)?;
+    let store = fresh_store(url, dir.path()).await?;
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let engine = engine(store.clone(), clock.clone());
+    let (connection, _) = connect(&engine, &sandbox, PSU).await?;
+    only_account(store.as_ref(), &connection, &account).await?;
+
+    let started = Instant::now();
+    engine
+        .sync_connection(&connection.id)
+        .await
+        .map_err(|e| err("first sync", e))?;
+    let first = started.elapsed();
+    let first_stored = store
+        .transaction_count(&connection.id)
+        .await
+        .map_err(|e| err("count", e))?;
+
+    let mut churn = ChurnConfig::new(
+        Some(Bank::OpenPayments),
+        [ChurnScenario::PendingRebookedNewId],
+    );
+    churn.per_day = new;
+    sandbox.set_churn(&churn).map_err(|e| err("churn", e))?;
+    sandbox.advance_days(1).map_err(|e| err("clock", e))?;
+    clock.advance(TimeDelta::days(1));
+    let cursor = store
+        .change_cursor(&connection.id)
+        .await
+        .map_err(|e| err("cursor", e))?;
+    let started = Instant::now();
+    let report = engine
+        .sync_connection(&connection.id)
+        .await
+        .map_err(|e| err("second sync", e))?;
+    let second = started.elapsed();
+    let changes = store
+        .change_cursor(&connection.id)
+        .await
+        .map_err(|e| err("cursor", e))?
+        - cursor;
+    let (added, modified, removed) = report.totals();
+    sandbox.shutdown().await;
+    Ok(json!({
+        "store": store.engine().as_str(),
+        "transactions": first_stored,
+        "new_per_day": new,
+        "first_secs": first.as_secs_f64(),
+        "second_secs": second.as_secs_f64(),
+        "second_changes": changes,
+        "second_added": added,
+        "second_modified": modified,
+        "second_removed": removed,
+        "ratio": second.as_secs_f64() / first.as_secs_f64().max(1e-9),
+    }))
+}
+
+/// `connections` connections synced by `workers` workers sharing the store at `url`, with
+/// `latency_ms` added to every bank call.
+pub async fn scale_out(
+    url: &str,
+    workers: usize,
+    connections: usize,
+    latency_ms: u64,
+) -> Result<Value, BenchError> {
+    let dir = tempfile::tempdir()?;
+    let latency = FaultConfig {
+        bank: Some(Bank::OpenPayments),
+        path_contains: Some("/psd2/accountinformation".into()),
+        latency_ms: Some(latency_ms),
+        ..FaultConfig::default()
+    };
+    let sandbox = start(200, 100, vec![latency]).await?;
+    let store = fresh_store(url, dir.path()).await?;
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(Utc::now()));
+    let setup = engine(store.clone(), clock.clone());
+    for i in 0..connections {
+        let psu = ["private-1", "private-2", "corporate-1"][i % 3];
+        connect(&setup, &sandbox, psu).await?;
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        let engine = engine(store.clone(), clock.clone());
+        tasks.push(tokio::spawn(async move {
+            let worker = format!("bench-{w}");
+            let mut synced = 0usize;
+            loop {
+                let reports = engine.run_due(&worker, Duration::from_secs(300), 1).await?;
+                if reports.is_empty() {
+                    return Ok::<usize, SyncError>(synced);
+                }
+                synced += reports.len();
+            }
+        }));
+    }
+    let mut synced = 0;
+    for task in tasks {
+        synced += task
+            .await
+            .map_err(|e| err("worker", e))?
+            .map_err(|e| err("worker", e))?;
+    }
+    let elapsed = started.elapsed();
+    sandbox.shutdown().await;
+    Ok(json!({
+        "store": store.engine().as_str(),
+        "workers": workers,
+        "connections": connections,
+        "synced": synced,
+        "latency_ms": latency_ms,
+        "secs": elapsed.as_secs_f64(),
+        "connections_per_sec": per_second(synced as u64, elapsed),
+    }))
+}
+
+/// The store alone: `transactions` synthetic entries committed in pages of `page_size`
+/// (one change each), as the engine commits a first sync.
+pub async fn store_write(
+    url: &str,
+    transactions: u64,
+    page_size: u64,
+) -> Result<Value, BenchError> {
+    use psd2_sync::model::{ChangeKind, NewChange, PageCommit, StoredTransaction, TxKey};
+    let dir = tempfile::tempdir()?;
+    let store = fresh_store(url, dir.path()).await?;
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(Utc::now()));
+    let sandbox = start(10, 10, Vec::new()).await?;
+    let (connection, _) = connect(&engine(store.clone(), clock), &sandbox, PSU).await?;
+    let account = AccountId::new("bench-account");
+    let day = Utc::now().date_naive();
+    let started = Instant::now();
+    let mut written = 0u64;
+    while written < transactions {
+        let mut commit = PageCommit::new(connection.id.clone());
+        for i in 0..page_size.min(transactions - written) {
+            let amount = psd2::Money::parse(&format!("-{}.{:02}", i % 500, i % 100), "SEK")
+                .map_err(|e| err("amount", e))?;
+            let mut tx = psd2::Transaction::new(psd2::TransactionStatus::Booked, amount.clone());
+            tx.booking_date = Some(day);
+            tx.remittance_unstructured = Some(format!("payment {written} {i}"));
+            let row = StoredTransaction {
+                key: TxKey::random(),
+                connection: connection.id.clone(),
+                account: account.clone(),
+                bank_id: Some(format!("id-{written}-{i}")),
+                status: psd2::TransactionStatus::Booked,
+                fingerprint: format!("{:064x}", u128::from(written + i)),
+                occurrence: 0,
+                date: Some(day),
+                booking_date: Some(day),
+                value_date: None,
+                amount: amount.amount,
+                currency: "SEK".into(),
+                transaction: tx.clone(),
+                removed: false,
+                last_listing: None,
+                last_cursor: 0,
+            };
+            commit.changes.push(NewChange {
+                account: account.clone(),
+                key: row.key.clone(),
+                kind: ChangeKind::Added,
+                transaction: serde_json::to_value(&tx)?,
+                at: Utc::now(),
+            });
+            commit.transactions.push(row);
+        }
+        written += commit.transactions.len() as u64;
+        store
+            .commit_page(&commit)
+            .await
+            .map_err(|e| err("commit", e))?;
+    }
+    let elapsed = started.elapsed();
+    sandbox.shutdown().await;
+    Ok(json!({
+        "store": store.engine().as_str(),
+        "transactions": written,
+        "secs": elapsed.as_secs_f64(),
+        "per_sec": per_second(written, elapsed),
+    }))
+}

@@ -1,0 +1,170 @@
+//! Small documents of our own, each reproducing one way a real document broke generation,
+//! generated into standalone crates that must build (and pass a parse test of their own)
+//! with default and with all features.
+//!
+//! The crates go to `target/corpus/fixtures/`, sharing the corpus's target dir
+//! (`target/corpus/target`), so their dependencies are built once for both.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use psd2_codegen::pipeline::render;
+use psd2_codegen::{repo_root, spec_crate_spec};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Generates `doc` into its own crate, adds `test_source` as `tests/parse.rs`, and runs
+/// `cargo test` and `cargo check --all-features` there. Returns the warnings' pointers.
+fn build_fixture(doc: &str, test_source: &str) -> Vec<String> {
+    let rendered = render(&spec_crate_spec(&fixture(doc), &[]))
+        .unwrap_or_else(|e| panic!("{doc}: generation failed: {e}"));
+    let root = repo_root();
+    let work = root.join("target/corpus");
+    let out = work.join("fixtures").join(doc.replace('.', "-"));
+    psd2_codegen::pipeline::write::write_crate(&out, &rendered.files).unwrap();
+    std::fs::copy(root.join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
+    std::fs::create_dir_all(out.join("tests")).unwrap();
+    std::fs::write(out.join("tests/parse.rs"), test_source).unwrap();
+    for args in [
+        &["test", "--quiet"][..],
+        &["check", "--all-features", "--quiet"][..],
+    ] {
+        let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(args)
+            .current_dir(&out)
+            .env("CARGO_TARGET_DIR", work.join("target"))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{doc}: cargo {} failed:\n{}\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    rendered
+        .report
+        .warnings
+        .iter()
+        .map(|w| w.pointer.clone())
+        .collect()
+}
+
+/// Two schema names that become one Rust name (`OBRate1_0`, `OB_Rate1_0`): without the
+/// renaming the crate fails with `the name ObRate10 is defined multiple times`.
+#[test]
+fn colliding_schema_names_compile_as_two_types() {
+    let warnings = build_fixture(
+        "colliding-names.yaml",
+        r##"
+use psd2_raw_colliding_names::types::{GetRatesResponse, ObRate10, ObRate10Renamed2};
+
+#[test]
+fn both_rates_parse_into_their_own_types() {
+    let body = r#"{"Rate": 1.25, "Label": "one and a quarter", "Items": ["a"]}"#;
+    let parsed: GetRatesResponse = serde_json::from_str(body).unwrap();
+    let rate: &ObRate10 = &parsed.rate;
+    let label: &ObRate10Renamed2 = &parsed.label;
+    assert_eq!(rate.0.to_string(), "1.25");
+    assert_eq!(label.0, "one and a quarter");
+}
+"##,
+    );
+    assert_eq!(warnings, ["/components/schemas/OB_Rate1_0"]);
+}
+
+/// A Swagger 2.0 response header whose items name a schema keeps that schema in the
+/// document though progenitor types no response header; the type that contains a
+/// response-only type must still derive `Serialize` (it failed with `the trait bound
+/// ResponseHeader: serde::Serialize is not satisfied`).
+#[test]
+fn swagger_response_header_types_compile() {
+    build_fixture(
+        "response-header-types.swagger.json",
+        r##"
+use psd2_raw_response_header_types_swagger::types::{AccountList, GroupHeaderEcho};
+
+#[test]
+fn the_body_parses_and_the_header_type_serializes() {
+    let body = r#"{"group_header": {"message_identification": "m-1"}, "accounts": ["a"]}"#;
+    let list: AccountList = serde_json::from_str(body).unwrap();
+    assert_eq!(list.group_header.message_identification, "m-1");
+    let echo = GroupHeaderEcho { header: Some(list.group_header) };
+    assert_eq!(
+        serde_json::to_value(&echo).unwrap(),
+        serde_json::json!({"header": {"message_identification": "m-1"}})
+    );
+}
+"##,
+    );
+}
+
+/// `additionalProperties: false` on response schemas: the generated types must still
+/// accept a field the document does not list (a bank adds fields to what it sends).
+#[test]
+fn closed_response_objects_accept_unknown_fields() {
+    let warnings = build_fixture(
+        "closed-response-object.yaml",
+        r##"
+use psd2_raw_closed_response_object::types::{CreateStatementResponse, Problem, Statement};
+
+#[test]
+fn unknown_fields_in_responses_parse() {
+    let body = r#"{"StatementId": "s-1", "TotalValue": {"Amount": "1.00"},
+        "Amount": {"Amount": "10.00", "Currency": "GBP", "SubType": "x"}}"#;
+    let statement: Statement = serde_json::from_str(body).unwrap();
+    assert_eq!(statement.statement_id, "s-1");
+    assert_eq!(statement.amount.currency, "GBP");
+    let problem: Problem = serde_json::from_str(r#"{"Code": "E1", "Path": "/x"}"#).unwrap();
+    assert_eq!(problem.code.as_deref(), Some("E1"));
+    let created: CreateStatementResponse =
+        serde_json::from_str(r#"{"StatementId": "s-2", "Extra": 1}"#).unwrap();
+    assert_eq!(created.statement_id, "s-2");
+}
+"##,
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let rendered = render(&spec_crate_spec(
+        &fixture("closed-response-object.yaml"),
+        &[],
+    ))
+    .unwrap();
+    let code = &rendered.files[2].content;
+    // The request-only type keeps the document's closed object; no response type does.
+    assert_eq!(code.matches("deny_unknown_fields").count(), 1, "{code}");
+    let at = code.find("deny_unknown_fields").unwrap();
+    assert!(code[at..].contains("pub struct StatementRequest"));
+    assert_eq!(rendered.report.counts.get("open-response-object"), Some(&4));
+}
+
+/// Defects that shape no type: `info: null`, an example `$ref` that points at nothing, a
+/// pattern the regex engine rejects. Each is a warning (JSON pointer, what, why) and the
+/// crate compiles.
+#[test]
+fn defects_that_shape_no_type_are_warnings() {
+    let warnings = build_fixture(
+        "relaxed-defects.yaml",
+        r##"
+use psd2_raw_relaxed_defects::types::PaymentRequest;
+
+#[test]
+fn the_reference_is_a_plain_string() {
+    let request = PaymentRequest { iban: None, reference: "no pattern left".into() };
+    assert_eq!(serde_json::to_value(&request).unwrap()["reference"], "no pattern left");
+}
+"##,
+    );
+    assert_eq!(
+        warnings,
+        [
+            "/info",
+            "/paths/~1payments/post/requestBody/content/application~1json/examples/missing",
+            "/components/schemas/PaymentRequest/properties/reference/pattern",
+        ]
+    );
+}

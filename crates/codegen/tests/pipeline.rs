@@ -1,0 +1,337 @@
+//! End-to-end tests of the generator pipeline on small documents and the real corpus.
+#![allow(clippy::unwrap_used)]
+
+use psd2_codegen::pipeline::render;
+use psd2_codegen::surface::surface_of;
+use psd2_codegen::{emit, spec_crate_spec};
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn tiny() -> String {
+    std::fs::read_to_string(fixture("tiny.yaml")).unwrap()
+}
+
+/// Runs the whole pipeline on `text` written as `name`; returns the error text.
+fn error_for(name: &str, text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = write(dir.path(), name, text);
+    match render(&spec_crate_spec(&doc, &[])) {
+        Ok(_) => format!("unexpectedly generated: {text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+const BANK_TOML: &str = "[bank]\nname = \"tiny\"\ncrate = \"psd2-raw-tiny\"\ndisplay_name = \"Tiny\"\nspec = \"tiny.yaml\"\n[generate]\ndrop_headers = [\"Digest\"]\n";
+
+fn bank_error(bank_toml: &str, overlay: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.yaml", &tiny());
+    write(dir.path(), "bank.toml", bank_toml);
+    write(dir.path(), "overlay.yaml", overlay);
+    let err = psd2_codegen::bank_crate_spec(dir.path()).and_then(|s| render(&s).map(|_| ()));
+    err.unwrap_err().to_string()
+}
+
+#[test]
+fn bad_inputs_give_one_clear_error_each() {
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "missing file",
+            {
+                render(&spec_crate_spec(Path::new("/nonexistent/spec.yaml"), &[]))
+                    .map(|_| ())
+                    .unwrap_err()
+                    .to_string()
+            },
+            "/nonexistent/spec.yaml: No such file",
+        ),
+        (
+            "invalid YAML",
+            error_for("a.yaml", "openapi: [3.0\n"),
+            "a.yaml: invalid YAML:",
+        ),
+        (
+            "invalid JSON",
+            error_for("a.json", "{\"swagger\": \"2.0\",}"),
+            "a.json: invalid JSON:",
+        ),
+        (
+            "dangling $ref",
+            error_for(
+                "a.yaml",
+                &tiny().replace("#/components/schemas/Account", "#/components/schemas/Nope"),
+            ),
+            "dangling $ref `#/components/schemas/Nope` at /paths/~1v1~1accounts~1{account-id}/get/responses/200/content/application~1json/schema",
+        ),
+        (
+            "dangling $ref: the overlay action that fixes it",
+            error_for(
+                "a.yaml",
+                &tiny().replace("#/components/schemas/Account", "#/components/schemas/Nope"),
+            ),
+            "add the target with an overlay action (`target: \"$.components.schemas\"`, `update: {\"Nope\": <schema>}`)",
+        ),
+        (
+            "no paths",
+            error_for(
+                "a.yaml",
+                "openapi: 3.0.3\ninfo: {title: t, version: '1'}\ncomponents: {schemas: {A: {type: string}}}\n",
+            ),
+            "a.yaml: the document has no `paths` (JSON pointer /paths), so there are no operations to generate; add them with an overlay action `target: \"$\"`",
+        ),
+        (
+            "openapi 3.1",
+            error_for(
+                "a.yaml",
+                &tiny().replace("openapi: 3.0.3", "openapi: 3.1.0"),
+            ),
+            "unsupported document version openapi 3.1.0",
+        ),
+        (
+            "swagger 1.2",
+            error_for("a.json", "{\"swagger\": \"1.2\"}"),
+            "unsupported document version swagger 1.2",
+        ),
+        (
+            "duplicate operationId",
+            error_for(
+                "a.yaml",
+                &tiny().replace(
+                    "    delete:\n",
+                    "    delete:\n      operationId: getAccount\n",
+                ),
+            ),
+            "duplicate operationId `getAccount` on `GET /v1/accounts/{account-id}` and `DELETE /v1/accounts/{account-id}`",
+        ),
+        (
+            "progenitor error",
+            error_for(
+                "a.yaml",
+                &tiny().replace(
+                    "in: path, required: true,",
+                    "in: path, required: true, style: matrix,",
+                ),
+            ),
+            "code generation failed in operation `getAccount` (GET /v1/accounts/{account-id}): unexpected or unhandled format in the OpenAPI document unsupported style of path parameter",
+        ),
+        (
+            "typify error",
+            error_for(
+                "a.yaml",
+                &tiny().replace(
+                    "        name: {type: string}\n",
+                    "        name: {type: string, enum: [1, \"a\"], default: 7}\n",
+                ),
+            ),
+            "code generation failed in operation `getAccount` (GET /v1/accounts/{account-id}): type error",
+        ),
+        (
+            "not a mapping",
+            error_for("a.yaml", "- just\n- a list\n"),
+            "the document is not a mapping",
+        ),
+        (
+            "overlay matching nothing",
+            bank_error(
+                BANK_TOML,
+                "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n  - target: $.paths['/v2/gone'].get\n    update: {summary: x}\n",
+            ),
+            "overlay action #0 (target `$.paths['/v2/gone'].get`) no longer matches anything in the document",
+        ),
+        (
+            "missing bank.toml field",
+            bank_error(&BANK_TOML.replace("display_name = \"Tiny\"\n", ""), ""),
+            "bank.toml: invalid bank config: missing field `display_name`",
+        ),
+        (
+            "unknown bank.toml field",
+            bank_error(
+                &BANK_TOML.replace("[generate]\n", "[generate]\nfoo = 1\n"),
+                "",
+            ),
+            "unknown field `foo`",
+        ),
+    ];
+    for (kind, message, expected) in cases {
+        assert!(
+            message.contains(expected),
+            "{kind}: expected `{expected}` in `{message}`"
+        );
+        assert_eq!(message.lines().count(), 1, "{kind}: one line: {message}");
+    }
+}
+
+#[test]
+fn generation_is_deterministic_and_check_detects_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_crate_spec(&fixture("tiny.yaml"), &["Digest".into()]);
+    let a = render(&spec).unwrap();
+    let b = render(&spec).unwrap();
+    assert_eq!(a.files, b.files);
+    for file in &a.files[1..3] {
+        let text = &file.content;
+        assert!(
+            text.starts_with("// @generated by `cargo xtask generate`"),
+            "{text}"
+        );
+        assert!(text.contains("tiny.yaml  sha256:"), "{text}");
+    }
+    assert!(a.files[1].content.contains("#[rustfmt::skip]\nmod client;"));
+    let code = &a.files[2].content;
+    assert!(code.contains("pub struct Client"), "{code}");
+    assert!(
+        !code.contains("\"Digest\""),
+        "Digest header must be dropped"
+    );
+    let out = dir.path().join("crate");
+    assert_eq!(
+        emit(&spec, &out, true).unwrap(),
+        4,
+        "nothing written yet: all four files differ (Cargo.toml, lib.rs, client.rs, GENERATION.md)"
+    );
+    assert_eq!(emit(&spec, &out, false).unwrap(), 0);
+    assert_eq!(emit(&spec, &out, true).unwrap(), 0);
+    std::fs::write(out.join("src/stale.rs"), "// old").unwrap();
+    assert_eq!(emit(&spec, &out, true).unwrap(), 1);
+    emit(&spec, &out, false).unwrap();
+    assert!(!out.join("src/stale.rs").exists());
+}
+
+#[test]
+fn tiny_surface() {
+    let spec = spec_crate_spec(&fixture("tiny.yaml"), &["Digest".into()]);
+    insta::assert_snapshot!(surface_of(&spec).unwrap());
+}
+
+#[test]
+fn breaking_change_shows_as_exactly_the_changed_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = fixture("tiny.yaml");
+    let broken = tiny()
+        .replace("        product: {type: string}\n", "")
+        .replace(
+            "        - {name: withBalance,",
+            "        - {name: PSU-Corporate-ID, in: header, required: true, schema: {type: string}}\n        - {name: withBalance,",
+        );
+    let after = write(dir.path(), "tiny.yaml", &broken);
+    let a = surface_of(&spec_crate_spec(&before, &["Digest".into()])).unwrap();
+    let b = surface_of(&spec_crate_spec(&after, &["Digest".into()])).unwrap();
+    let diff = similar::TextDiff::from_lines(&a, &b);
+    let changed: Vec<String> = diff
+        .iter_all_changes()
+        .filter(|c| c.tag() != similar::ChangeTag::Equal)
+        .map(|c| format!("{}{}", c.tag(), c.value().trim_end()))
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "+  PSU-Corporate-ID (header, required): String",
+            "-  product: Option<String>"
+        ]
+    );
+}
+
+#[test]
+fn real_specs_generate() {
+    let dir = psd2_codegen::repo_root().join("../shared/realspecs");
+    if !dir.is_dir() {
+        println!("skipping: {} is absent", dir.display());
+        return;
+    }
+    for document in psd2_codegen::corpus::documents(&dir).unwrap() {
+        let name = document.display();
+        let spec = spec_crate_spec(&document, &[]);
+        let rendered = render(&spec).unwrap_or_else(|e| panic!("{name}: {e}"));
+        println!(
+            "{name}: {:.2}s\n{}",
+            rendered.elapsed.as_secs_f64(),
+            rendered.report
+        );
+        assert!(rendered.files[2].content.contains("pub struct Client"));
+    }
+}
+
+/// The Rust names the collision step predicts are the names typify gives the types.
+#[test]
+fn generated_names() {
+    let names = [
+        "OBRate1_0",
+        "accountReference",
+        "_links",
+        "card-account",
+        "1st",
+    ];
+    let mut properties = serde_json::Map::new();
+    let mut schemas = serde_json::Map::new();
+    for (i, name) in names.iter().enumerate() {
+        properties.insert(
+            format!("p{i}"),
+            serde_json::json!({"$ref": format!("#/components/schemas/{name}")}),
+        );
+        schemas.insert(
+            name.to_string(),
+            serde_json::json!({"type": "object", "properties": {"a": {"type": "string"}}}),
+        );
+    }
+    let doc = serde_json::json!({
+        "openapi": "3.0.1",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/a": {"get": {"operationId": "getA", "responses": {"200": {
+            "description": "ok",
+            "content": {"application/json": {"schema": {"type": "object", "properties": properties}}}
+        }}}}},
+        "components": {"schemas": schemas}
+    })
+    .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "names.json", &doc);
+    let rendered = render(&spec_crate_spec(&path, &[])).unwrap();
+    let code = &rendered.files[2].content;
+    for name in names {
+        let rust = psd2_codegen::pipeline::normalize::rust_type_name(name);
+        assert!(
+            code.contains(&format!("pub struct {rust} {{")),
+            "{name}: no `pub struct {rust}` in the generated code"
+        );
+    }
+}
+
+/// A rewrite that applied in the crate's last generation and applies nowhere now fails
+/// generation (in both write and check mode) instead of silently turning the stage off.
+#[test]
+fn a_rewrite_dropping_to_zero_fails_generation() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_crate_spec(&fixture("tiny.yaml"), &["Digest".into()]);
+    let out = dir.path().join("crate");
+    emit(&spec, &out, false).unwrap();
+    let md = out.join("GENERATION.md");
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        text.contains("| lean | shared-request-execution | "),
+        "{text}"
+    );
+    // As if progenitor had written a shape the lean stage once matched 3 times.
+    std::fs::write(
+        &md,
+        format!("{text}| lean | a-rewrite-now-matching-nothing | 3 |\n"),
+    )
+    .unwrap();
+    for check in [true, false] {
+        let err = emit(&spec, &out, check).unwrap_err().to_string();
+        assert!(
+            err.contains("the lean rewrite `a-rewrite-now-matching-nothing` applied 3 time(s) in the last generation"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,343 @@
+//! One account's listing: window, resume, pages, matching, commits.
+
+use chrono::NaiveDate;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use psd2::entry::TransactionPage;
+use psd2::{AccountInformation, Error, ErrorKind, PageCursor, Transaction, TransactionStatus};
+
+use super::{AccountOutcome, AccountReport, Engine, Run, SyncError};
+use crate::budget::lock;
+use crate::identity::{Matched, Matcher, Outcome};
+use crate::model::{
+    ChangeKind, ConnectionAccount, EventKind, NewChange, NewEvent, PageCommit, Progress,
+    ProgressUpdate, ResumeCursor, StoredTransaction,
+};
+use crate::window::Window;
+
+/// Where a listing starts.
+struct Start {
+    window: Window,
+    listing_id: String,
+    resume: Option<ResumeCursor>,
+    pages_done: u32,
+}
+
+/// How a listing attempt ended.
+enum ListEnd {
+    Complete,
+    Failed(Error),
+}
+
+fn new_listing_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Whether the bank refused a stored page cursor (start again from page 1).
+fn cursor_refused(error: &Error) -> bool {
+    matches!(
+        error.kind,
+        ErrorKind::Pagination | ErrorKind::FormatError | ErrorKind::ResourceUnknown
+    ) || matches!(error.status, Some(400 | 404 | 410))
+}
+
+impl Engine {
+    /// Syncs one account; returns its report and the latest booking date it listed.
+    pub(super) async fn sync_account(
+        &self,
+        run: &mut Run<'_>,
+        ai: &dyn AccountInformation,
+        account: &ConnectionAccount,
+    ) -> Result<(AccountReport, Option<NaiveDate>), SyncError> {
+        let mut report = AccountReport::new(account.id.clone());
+        let now = self.clock.now();
+        let today = lock(&run.ledger).day_of(now);
+        let saved = self.store.progress(&run.connection.id, &account.id).await?;
+        let mut start = match saved {
+            Some(p) => Start {
+                window: Window {
+                    from: p.window_from,
+                    to: p.window_to,
+                },
+                listing_id: p.listing_id,
+                resume: p.next_page,
+                pages_done: p.pages_done,
+            },
+            None => Start {
+                window: Window::for_account(
+                    &run.settings,
+                    today,
+                    self.store
+                        .latest_booked_date(&run.connection.id, &account.id)
+                        .await?,
+                ),
+                listing_id: new_listing_id(),
+                resume: None,
+                pages_done: 0,
+            },
+        };
+        let next_allowed = lock(&run.ledger).next_allowed(Some(&account.id), "transactions", now);
+        if let Some(until) = next_allowed {
+            report.outcome = AccountOutcome::Deferred { until };
+            return Ok((report, None));
+        }
+        let mut latest = None;
+        let mut restarted = false;
+        loop {
+            let resumed = start.resume.is_some();
+            let pages_before = report.pages;
+            let end = self
+                .list(run, ai, account, &start, &mut report, &mut latest)
+                .await?;
+            match end {
+                ListEnd::Complete => return Ok((report, latest)),
+                ListEnd::Failed(error)
+                    if resumed
+                        && !restarted
+                        && report.pages == pages_before
+                        && cursor_refused(&error) =>
+                {
+                    // The bank no longer takes the stored cursor: a fresh listing from page 1
+                    // (a new listing id, so the entries claimed before are claimable again).
+                    restarted = true;
+                    start.listing_id = new_listing_id();
+                    start.resume = None;
+                    start.pages_done = 0;
+                }
+                ListEnd::Failed(error) => {
+                    report.outcome = match &error.kind {
+                        ErrorKind::AccessExceeded { retry_after } => {
+                            let wait = retry_after
+                                .and_then(|d| chrono::TimeDelta::from_std(d).ok())
+                                .unwrap_or_else(|| chrono::TimeDelta::hours(1));
+                            AccountOutcome::Deferred {
+                                until: now.checked_add_signed(wait).unwrap_or(now),
+                            }
+                        }
+                        kind => AccountOutcome::Failed {
+                            kind: kind.to_string(),
+                        },
+                    };
+                    let events = self.on_error(run, &error, Some(&account.id));
+                    self.commit_events(run, events).await?;
+                    return Ok((report, latest));
+                }
+            }
+        }
+    }
+
+    /// One listing attempt from `start`, committing page by page.
+    async fn list(
+        &self,
+        run: &mut Run<'_>,
+        ai: &dyn AccountInformation,
+        account: &ConnectionAccount,
+        start: &Start,
+        report: &mut AccountReport,
+        latest: &mut Option<NaiveDate>,
+    ) -> Result<ListEnd, SyncError> {
+        let stored = self
+            .store
+            .load_account_state(&run.connection.id, &account.id, Some(start.window.from))
+            .await?;
+        let mut matcher = Matcher::new(
+            run.connection.id.clone(),
+            account.id.clone(),
+            run.settings.clone(),
+            start.listing_id.clone(),
+            stored,
+        );
+        let query = start.window.query();
+        let session = run.session.clone();
+        let psu = run.psu.clone();
+        let resume = start.resume.as_ref().map(|c| PageCursor::new(c.as_str()));
+        let mut pages: BoxStream<'_, Result<TransactionPage, Error>> = if account.card {
+            match run.bank.as_card_account_information() {
+                Some(card) => {
+                    card.card_transaction_pages(&session, &psu, &account.id, &query, resume)
+                }
+                None => futures::stream::iter([Err(Error::unsupported(
+                    ai.name(),
+                    "card_transaction_pages",
+                ))])
+                .boxed(),
+            }
+        } else {
+            ai.transaction_pages(&session, &psu, &account.id, &query, resume)
+        };
+        let mut pages_done = start.pages_done;
+        let mut first = true;
+        while let Some(item) = pages.next().await {
+            let page = match item {
+                Ok(page) => page,
+                Err(error) if first && matches!(error.kind, ErrorKind::Unsupported { .. }) => {
+                    // No resumable listing: the all-or-nothing stream as one page.
+                    let all: Result<Vec<Transaction>, Error> = if account.card {
+                        match run.bank.as_card_account_information() {
+                            Some(card) => {
+                                card.card_transactions(&session, &psu, &account.id, &query)
+                                    .try_collect()
+                                    .await
+                            }
+                            None => Err(error),
+                        }
+                    } else {
+                        ai.transactions(&session, &psu, &account.id, &query)
+                            .try_collect()
+                            .await
+                    };
+                    match all {
+                        Ok(all) => TransactionPage::new(all.into_iter().map(Ok).collect(), None),
+                        Err(error) => return Ok(ListEnd::Failed(error)),
+                    }
+                }
+                Err(error) => return Ok(ListEnd::Failed(error)),
+            };
+            first = false;
+            pages_done = pages_done.saturating_add(1);
+            let done = page.next.is_none();
+            let commit = self.page_commit(
+                run,
+                &mut matcher,
+                account,
+                start,
+                page,
+                pages_done,
+                report,
+                latest,
+            )?;
+            self.commit(run, &commit).await?;
+            report.pages = report.pages.saturating_add(1);
+            if let Some(observer) = &self.observer {
+                observer.page(
+                    &run.connection.id,
+                    &account.id,
+                    pages_done,
+                    commit.transactions.len(),
+                );
+            }
+            if done {
+                return Ok(ListEnd::Complete);
+            }
+        }
+        // The stream ended without a last page (an adapter that ends without saying):
+        // treat what was read as complete only if nothing was read at all.
+        if first {
+            let mut commit = PageCommit::new(run.connection.id.clone());
+            self.finish_listing(run, &mut matcher, start, &mut commit, report)?;
+            self.commit(run, &commit).await?;
+        }
+        Ok(ListEnd::Complete)
+    }
+
+    /// The commit for one page (and, on the last page, the removals).
+    #[allow(clippy::too_many_arguments)]
+    fn page_commit(
+        &self,
+        run: &mut Run<'_>,
+        matcher: &mut Matcher,
+        account: &ConnectionAccount,
+        start: &Start,
+        page: TransactionPage,
+        pages_done: u32,
+        report: &mut AccountReport,
+        latest: &mut Option<NaiveDate>,
+    ) -> Result<PageCommit, SyncError> {
+        let now = self.clock.now();
+        let mut commit = PageCommit::new(run.connection.id.clone());
+        let mut entries = Vec::with_capacity(page.entries.len());
+        for entry in page.entries {
+            match entry {
+                Ok(tx) => entries.push(tx),
+                Err(error) => {
+                    report.quarantined = report.quarantined.saturating_add(1);
+                    commit.events.push(NewEvent {
+                        connection: run.connection.id.clone(),
+                        account: Some(account.id.clone()),
+                        kind: EventKind::EntryQuarantined,
+                        at: now,
+                        error_kind: None,
+                        detail: format!("{}: {}", error.field, error.reason),
+                    });
+                }
+            }
+        }
+        for Matched { row, outcome } in matcher.match_page(entries) {
+            if row.status == TransactionStatus::Booked {
+                *latest = (*latest).max(row.booking_date.or(row.date));
+            }
+            let kind = match outcome {
+                Outcome::Added => {
+                    report.added = report.added.saturating_add(1);
+                    Some(ChangeKind::Added)
+                }
+                Outcome::Modified => {
+                    report.modified = report.modified.saturating_add(1);
+                    Some(ChangeKind::Modified)
+                }
+                Outcome::Unchanged => {
+                    report.unchanged = report.unchanged.saturating_add(1);
+                    None
+                }
+            };
+            if let Some(kind) = kind {
+                commit.changes.push(change(&row, kind, now)?);
+            }
+            commit.transactions.push(row);
+        }
+        match page.next {
+            Some(next) => {
+                commit.progress = ProgressUpdate::Save(Progress {
+                    connection: run.connection.id.clone(),
+                    account: account.id.clone(),
+                    window_from: start.window.from,
+                    window_to: start.window.to,
+                    next_page: Some(ResumeCursor::new(next.as_str())),
+                    pages_done,
+                    listing_id: start.listing_id.clone(),
+                });
+            }
+            None => self.finish_listing(run, matcher, start, &mut commit, report)?,
+        }
+        let mut ledger = lock(&run.ledger);
+        commit.budget = ledger.take_dirty();
+        commit.events.extend(ledger.take_events());
+        Ok(commit)
+    }
+
+    /// Adds the end of a complete listing to `commit`: removals and the cleared progress.
+    fn finish_listing(
+        &self,
+        run: &Run<'_>,
+        matcher: &mut Matcher,
+        start: &Start,
+        commit: &mut PageCommit,
+        report: &mut AccountReport,
+    ) -> Result<(), SyncError> {
+        let now = self.clock.now();
+        for row in matcher.finish(start.window.from) {
+            report.removed = report.removed.saturating_add(1);
+            commit.changes.push(change(&row, ChangeKind::Removed, now)?);
+            commit.transactions.push(row);
+        }
+        let _ = run;
+        commit.progress = ProgressUpdate::Clear {
+            account: matcher.account().clone(),
+        };
+        Ok(())
+    }
+}
+
+fn change(
+    row: &StoredTransaction,
+    kind: ChangeKind,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<NewChange, SyncError> {
+    Ok(NewChange {
+        account: row.account.clone(),
+        key: row.key.clone(),
+        kind,
+        transaction: serde_json::to_value(&row.transaction)?,
+        at,
+    })
+}

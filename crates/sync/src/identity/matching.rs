@@ -1,0 +1,410 @@
+//! The matcher: one account's listing, page by page, against the stored entries.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use psd2::{AccountId, Transaction, TransactionStatus};
+
+use super::{bank_id, comparable, counterparty, entry_date, fingerprint, remittance};
+use crate::model::{ConnectionId, StoredTransaction, TxKey};
+use crate::settings::{BankSyncSettings, IdStability};
+
+/// What matching made of one listed entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Not seen before: a new key.
+    Added,
+    /// A stored entry that changed (status, amount, dates, details).
+    Modified,
+    /// A stored entry, unchanged (its row is still rewritten to mark it listed).
+    Unchanged,
+}
+
+/// One listed entry after matching: the row to store and what happened.
+#[derive(Debug, Clone)]
+pub struct Matched {
+    /// The row to write (insert or replace by key).
+    pub row: StoredTransaction,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// Facts of one listed entry computed once.
+struct Listed {
+    tx: Transaction,
+    date: Option<NaiveDate>,
+    fingerprint: String,
+    bank_id: Option<String>,
+}
+
+/// Matches one account's listing against its stored entries (see the module rules in
+/// [`crate::identity`]). Keeps every stored entry of the window in memory, plus the ones
+/// this listing added.
+#[derive(Debug)]
+pub struct Matcher {
+    connection: ConnectionId,
+    account: AccountId,
+    settings: BankSyncSettings,
+    listing_id: String,
+    rows: Vec<StoredTransaction>,
+    claimed: Vec<bool>,
+    by_fingerprint: HashMap<(String, String), Vec<usize>>,
+    by_id: HashMap<(String, String), Vec<usize>>,
+    next_occurrence: HashMap<String, u32>,
+    /// Indexes of stored pending rows not claimed at the start (fuzzy candidates).
+    open_pending: Vec<usize>,
+}
+
+fn status_key(status: &TransactionStatus) -> String {
+    status.as_str().to_string()
+}
+
+impl Matcher {
+    /// A matcher for one listing (`listing_id`) over `stored`, the account's stored entries
+    /// in the window plus its open pending ones. Rows already marked with `listing_id` (a
+    /// resumed listing) count as claimed.
+    pub fn new(
+        connection: ConnectionId,
+        account: AccountId,
+        settings: BankSyncSettings,
+        listing_id: String,
+        stored: Vec<StoredTransaction>,
+    ) -> Self {
+        let mut matcher = Self {
+            connection,
+            account,
+            settings,
+            listing_id,
+            rows: Vec::with_capacity(stored.len()),
+            claimed: Vec::with_capacity(stored.len()),
+            by_fingerprint: HashMap::new(),
+            by_id: HashMap::new(),
+            next_occurrence: HashMap::new(),
+            open_pending: Vec::new(),
+        };
+        let mut stored: Vec<StoredTransaction> =
+            stored.into_iter().filter(|row| !row.removed).collect();
+        stored.sort_by_key(|row| row.occurrence);
+        for row in stored {
+            let claimed = row.last_listing.as_deref() == Some(matcher.listing_id.as_str());
+            if !claimed && row.status == TransactionStatus::Pending {
+                matcher.open_pending.push(matcher.rows.len());
+            }
+            matcher.push(row, claimed);
+        }
+        matcher
+    }
+
+    /// The account.
+    pub fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    /// The listing's id.
+    pub fn listing_id(&self) -> &str {
+        &self.listing_id
+    }
+
+    fn push(&mut self, row: StoredTransaction, claimed: bool) {
+        let index = self.rows.len();
+        let status = status_key(&row.status);
+        self.by_fingerprint
+            .entry((row.fingerprint.clone(), status.clone()))
+            .or_default()
+            .push(index);
+        if let Some(id) = &row.bank_id {
+            self.by_id
+                .entry((id.clone(), status))
+                .or_default()
+                .push(index);
+        }
+        let next = self
+            .next_occurrence
+            .entry(row.fingerprint.clone())
+            .or_insert(0);
+        *next = (*next).max(row.occurrence.saturating_add(1));
+        self.rows.push(row);
+        self.claimed.push(claimed);
+    }
+
+    fn take_occurrence(&mut self, fingerprint: &str) -> u32 {
+        let next = self
+            .next_occurrence
+            .entry(fingerprint.to_string())
+            .or_insert(0);
+        let occurrence = *next;
+        *next = next.saturating_add(1);
+        occurrence
+    }
+
+    fn listed(&self, tx: Transaction) -> Listed {
+        let date = entry_date(&tx, self.settings.date_field);
+        Listed {
+            fingerprint: fingerprint(&tx, date),
+            bank_id: bank_id(&tx),
+            date,
+            tx,
+        }
+    }
+
+    /// Matches one page's entries; returns one [`Matched`] per entry, in page order.
+    pub fn match_page(&mut self, entries: Vec<Transaction>) -> Vec<Matched> {
+        let listed: Vec<Listed> = entries.into_iter().map(|tx| self.listed(tx)).collect();
+        // Pass 1: ids (when stable) and exact content.
+        let mut found: Vec<Option<usize>> = listed.iter().map(|l| self.exact(l)).collect();
+        // Pass 2: pending to booked, then changed pending entries, for what pass 1 left
+        // (booked entries first, so a booking takes its pending entry before a new
+        // look-alike pending entry could).
+        // Each kind of entry is matched in sweeps of widening rank (same amount, then
+        // linked, then alike), so a close match is never taken by a looser one.
+        for booked_first in [true, false] {
+            for max_rank in 0..=2 {
+                for (slot, entry) in found.iter_mut().zip(&listed) {
+                    let is_booked = entry.tx.status == TransactionStatus::Booked;
+                    if slot.is_none() && is_booked == booked_first {
+                        *slot = self.fuzzy(entry, max_rank);
+                    }
+                }
+            }
+        }
+        listed
+            .into_iter()
+            .zip(found)
+            .map(|(entry, slot)| match slot {
+                Some(index) => self.update(index, entry),
+                None => self.add(entry),
+            })
+            .collect()
+    }
+
+    fn claim_first(&mut self, candidates: Option<&Vec<usize>>) -> Option<usize> {
+        let index = candidates?
+            .iter()
+            .copied()
+            .find(|&i| !self.claimed.get(i).copied().unwrap_or(true))?;
+        if let Some(flag) = self.claimed.get_mut(index) {
+            *flag = true;
+        }
+        Some(index)
+    }
+
+    fn exact(&mut self, entry: &Listed) -> Option<usize> {
+        let status = status_key(&entry.tx.status);
+        if self.settings.ids == IdStability::Stable
+            && let Some(id) = &entry.bank_id
+        {
+            let candidates = self.by_id.get(&(id.clone(), status.clone())).cloned();
+            if let Some(index) = self.claim_first(candidates.as_ref()) {
+                return Some(index);
+            }
+        }
+        let candidates = self
+            .by_fingerprint
+            .get(&(entry.fingerprint.clone(), status))
+            .cloned();
+        self.claim_first(candidates.as_ref())
+    }
+
+    fn fuzzy(&mut self, entry: &Listed, max_rank: u8) -> Option<usize> {
+        let is_movement = matches!(
+            entry.tx.status,
+            TransactionStatus::Booked | TransactionStatus::Pending
+        );
+        if !is_movement {
+            return None;
+        }
+        let party = counterparty(&entry.tx);
+        let text = remittance(&entry.tx);
+        let card_id = card_transaction_id(&entry.tx);
+        let reference = entry_reference(&entry.tx);
+        // A pending entry only matches a pending one of the same day (its amount changed):
+        // a pending look-alike on another day is more likely a new purchase.
+        let max_days = if entry.tx.status == TransactionStatus::Pending {
+            0
+        } else {
+            i64::from(self.settings.matching_days)
+        };
+        // (rank, date distance, amount gap, index): rank 0 same amount, 1 linked, 2 other
+        // fields agree.
+        let mut best: Option<(u8, i64, Decimal, usize)> = None;
+        for &index in &self.open_pending {
+            let Some(row) = self.rows.get(index) else {
+                continue;
+            };
+            if self.claimed.get(index).copied().unwrap_or(true)
+                || row.status != TransactionStatus::Pending
+                || row.currency != entry.tx.amount.currency.as_str()
+            {
+                continue;
+            }
+            let distance = match (row.date, entry.date) {
+                (Some(a), Some(b)) => (b - a).num_days().abs(),
+                (None, None) => 0,
+                _ => continue,
+            };
+            if distance > max_days {
+                continue;
+            }
+            let linked = (entry.bank_id.is_some() && entry.bank_id == row.bank_id)
+                || (reference.is_some() && reference == entry_reference(&row.transaction))
+                || (card_id.is_some() && card_id == card_transaction_id(&row.transaction));
+            let same_fields =
+                counterparty(&row.transaction) == party && remittance(&row.transaction) == text;
+            let rank = if same_fields && row.amount == entry.tx.amount.amount {
+                0
+            } else if linked {
+                1
+            } else if same_fields
+                && close_amount(row.amount, entry.tx.amount.amount)
+                && same_purchase_day(&row.transaction, &entry.tx)
+            {
+                2
+            } else {
+                continue;
+            };
+            if rank > max_rank {
+                continue;
+            }
+            let gap = row
+                .amount
+                .checked_sub(entry.tx.amount.amount)
+                .map_or(Decimal::MAX, |d| d.abs());
+            let candidate = (rank, distance, gap, index);
+            if best.is_none_or(|b| candidate < b) {
+                best = Some(candidate);
+            }
+        }
+        let (_, _, _, index) = best?;
+        if let Some(flag) = self.claimed.get_mut(index) {
+            *flag = true;
+        }
+        Some(index)
+    }
+
+    fn update(&mut self, index: usize, entry: Listed) -> Matched {
+        let unreliable = self.settings.ids == IdStability::Unreliable;
+        let Some(old) = self.rows.get(index).cloned() else {
+            return self.add(entry);
+        };
+        let changed = old.status != entry.tx.status
+            || comparable(&old.transaction, unreliable) != comparable(&entry.tx, unreliable);
+        let occurrence = if old.fingerprint == entry.fingerprint {
+            old.occurrence
+        } else {
+            self.take_occurrence(&entry.fingerprint)
+        };
+        let row = StoredTransaction {
+            key: old.key.clone(),
+            connection: old.connection.clone(),
+            account: old.account.clone(),
+            bank_id: entry.bank_id,
+            status: entry.tx.status.clone(),
+            fingerprint: entry.fingerprint,
+            occurrence,
+            date: entry.date,
+            booking_date: entry.tx.booking_date,
+            value_date: entry.tx.value_date,
+            amount: entry.tx.amount.amount,
+            currency: entry.tx.amount.currency.as_str().to_string(),
+            transaction: entry.tx,
+            removed: false,
+            last_listing: Some(self.listing_id.clone()),
+            last_cursor: old.last_cursor,
+        };
+        if let Some(slot) = self.rows.get_mut(index) {
+            *slot = row.clone();
+        }
+        Matched {
+            row,
+            outcome: if changed {
+                Outcome::Modified
+            } else {
+                Outcome::Unchanged
+            },
+        }
+    }
+
+    fn add(&mut self, entry: Listed) -> Matched {
+        let occurrence = self.take_occurrence(&entry.fingerprint);
+        let row = StoredTransaction {
+            key: TxKey::random(),
+            connection: self.connection.clone(),
+            account: self.account.clone(),
+            bank_id: entry.bank_id,
+            status: entry.tx.status.clone(),
+            fingerprint: entry.fingerprint,
+            occurrence,
+            date: entry.date,
+            booking_date: entry.tx.booking_date,
+            value_date: entry.tx.value_date,
+            amount: entry.tx.amount.amount,
+            currency: entry.tx.amount.currency.as_str().to_string(),
+            transaction: entry.tx,
+            removed: false,
+            last_listing: Some(self.listing_id.clone()),
+            last_cursor: 0,
+        };
+        // New rows are claimed by this listing.
+        self.push(row.clone(), true);
+        Matched {
+            row,
+            outcome: Outcome::Added,
+        }
+    }
+
+    /// At the end of a complete listing: the stored pending entries it did not list whose
+    /// date is on or after `window_from` (or unknown), as rows marked removed.
+    pub fn finish(&mut self, window_from: NaiveDate) -> Vec<StoredTransaction> {
+        let mut removed = Vec::new();
+        for &index in &self.open_pending {
+            let claimed = self.claimed.get(index).copied().unwrap_or(true);
+            let Some(row) = self.rows.get_mut(index) else {
+                continue;
+            };
+            let in_window = row.date.is_none_or(|d| d >= window_from);
+            if !claimed && !row.removed && row.status == TransactionStatus::Pending && in_window {
+                row.removed = true;
+                row.last_listing = Some(self.listing_id.clone());
+                removed.push(row.clone());
+            }
+        }
+        removed
+    }
+}
+
+fn entry_reference(tx: &Transaction) -> Option<String> {
+    tx.entry_reference
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+}
+
+/// Whether a booked amount is a plausible settlement of a pre-authorised one: the same
+/// sign and at most a fifth away (fuel, hotel, tips, exchange rates).
+fn close_amount(pending: Decimal, booked: Decimal) -> bool {
+    if pending.is_sign_negative() != booked.is_sign_negative() {
+        return false;
+    }
+    let allowed = pending.abs().checked_div(Decimal::from(5));
+    let difference = pending.checked_sub(booked).map(|d| d.abs());
+    matches!((difference, allowed), (Some(d), Some(a)) if d <= a)
+}
+
+/// Whether two entries happened on the same day: the value date (else the transaction
+/// date) of a settled card payment is the day of the purchase, whenever it is booked.
+fn same_purchase_day(pending: &Transaction, booked: &Transaction) -> bool {
+    let day = |tx: &Transaction| tx.value_date.or(tx.transaction_date);
+    match (day(pending), day(booked)) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+fn card_transaction_id(tx: &Transaction) -> Option<String> {
+    tx.card
+        .as_ref()
+        .and_then(|c| c.card_transaction_id.clone())
+        .filter(|id| !id.trim().is_empty())
+}

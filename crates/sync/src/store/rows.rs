@@ -1,0 +1,349 @@
+//! The model in column form: what both SQL implementations bind and read.
+//!
+//! Every conversion that can fail on a stored value (a number out of range, a JSON document
+//! that no longer parses) returns [`StoreError::Corrupt`] naming the column, never the value.
+
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use psd2::{AccountId, TransactionStatus};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::StoreError;
+use crate::model::{
+    BudgetDay, Change, ChangeKind, Connection, ConnectionId, ConnectionState, Event, EventKind,
+    NewChange, NewEvent, Progress, ResumeCursor, StoredTransaction, TxKey,
+};
+
+/// A time as stored: whole microseconds (PostgreSQL's precision), so both engines read
+/// back exactly what the other would.
+pub(crate) fn micros(time: DateTime<Utc>) -> DateTime<Utc> {
+    time.trunc_subsecs(6)
+}
+
+/// The `account` column's value for a ledger line that counts the whole consent.
+pub(crate) const NO_ACCOUNT: &str = "";
+
+/// A counter or cursor as the database's signed 64-bit integer.
+pub(crate) fn to_i64(value: u64, field: &'static str) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::OutOfRange { field })
+}
+
+/// A stored signed integer back as a counter; negative values are corrupt.
+pub(crate) fn to_u64(value: i64, field: &'static str) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError::corrupt(field, "negative integer"))
+}
+
+/// A stored signed integer back as a 32-bit counter.
+pub(crate) fn to_u32(value: i64, field: &'static str) -> Result<u32, StoreError> {
+    u32::try_from(value).map_err(|_| StoreError::corrupt(field, "integer outside 0..=u32::MAX"))
+}
+
+/// A value as JSON text for a document column.
+pub(crate) fn to_json<T: Serialize>(value: &T, field: &'static str) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Encode {
+        field,
+        reason: format!("{:?}", e.classify()),
+    })
+}
+
+/// A document column back as a value. The error names the column and where the text stops
+/// parsing, never the text (it may hold tokens or bank free text).
+pub(crate) fn from_json<T: DeserializeOwned>(
+    text: &str,
+    field: &'static str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| {
+        StoreError::corrupt(
+            field,
+            &format!(
+                "JSON does not fit ({:?} error at line {}, column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
+        )
+    })
+}
+
+/// One row of `connections` (without the cursor and lease columns).
+#[derive(Debug)]
+pub(crate) struct ConnectionRow {
+    pub id: String,
+    pub bank: String,
+    pub base_url: String,
+    pub session_json: String,
+    pub psu_json: String,
+    pub consent_json: String,
+    pub state: String,
+    pub accounts_json: String,
+    pub settings_json: String,
+    pub created_at: DateTime<Utc>,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub next_sync_at: Option<DateTime<Utc>>,
+}
+
+impl ConnectionRow {
+    pub fn from_model(c: &Connection) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: c.id.as_str().to_string(),
+            bank: c.bank.clone(),
+            base_url: c.base_url.clone(),
+            session_json: to_json(&c.session, "connections.session_json")?,
+            psu_json: to_json(&c.psu, "connections.psu_json")?,
+            consent_json: to_json(&c.consent, "connections.consent_json")?,
+            state: c.state.as_str().to_string(),
+            accounts_json: to_json(&c.accounts, "connections.accounts_json")?,
+            settings_json: to_json(&c.settings, "connections.settings_json")?,
+            created_at: micros(c.created_at),
+            last_sync_at: c.last_sync_at.map(micros),
+            next_sync_at: c.next_sync_at.map(micros),
+        })
+    }
+
+    pub fn into_model(self) -> Result<Connection, StoreError> {
+        Ok(Connection {
+            id: ConnectionId::new(self.id),
+            bank: self.bank,
+            base_url: self.base_url,
+            session: from_json(&self.session_json, "connections.session_json")?,
+            psu: from_json(&self.psu_json, "connections.psu_json")?,
+            consent: from_json(&self.consent_json, "connections.consent_json")?,
+            state: ConnectionState::parse(&self.state)
+                .ok_or_else(|| StoreError::corrupt("connections.state", "unknown state name"))?,
+            accounts: from_json(&self.accounts_json, "connections.accounts_json")?,
+            settings: from_json(&self.settings_json, "connections.settings_json")?,
+            created_at: self.created_at,
+            last_sync_at: self.last_sync_at,
+            next_sync_at: self.next_sync_at,
+        })
+    }
+}
+
+/// One row of `transactions`.
+#[derive(Debug)]
+pub(crate) struct TxRow {
+    pub connection_id: String,
+    pub tx_key: String,
+    pub account: String,
+    pub bank_id: Option<String>,
+    pub status: String,
+    pub fingerprint: String,
+    pub occurrence: i64,
+    pub entry_date: Option<NaiveDate>,
+    pub booking_date: Option<NaiveDate>,
+    pub value_date: Option<NaiveDate>,
+    pub amount: String,
+    pub currency: String,
+    pub tx_json: String,
+    pub removed: bool,
+    pub last_listing: Option<String>,
+    pub last_cursor: i64,
+}
+
+impl TxRow {
+    pub fn from_model(t: &StoredTransaction, last_cursor: u64) -> Result<Self, StoreError> {
+        Ok(Self {
+            connection_id: t.connection.as_str().to_string(),
+            tx_key: t.key.as_str().to_string(),
+            account: t.account.as_str().to_string(),
+            bank_id: t.bank_id.clone(),
+            status: t.status.as_str().to_string(),
+            fingerprint: t.fingerprint.clone(),
+            occurrence: i64::from(t.occurrence),
+            entry_date: t.date,
+            booking_date: t.booking_date,
+            value_date: t.value_date,
+            amount: t.amount.to_string(),
+            currency: t.currency.clone(),
+            tx_json: to_json(&t.transaction, "transactions.tx_json")?,
+            removed: t.removed,
+            last_listing: t.last_listing.clone(),
+            last_cursor: to_i64(last_cursor, "transactions.last_cursor")?,
+        })
+    }
+
+    pub fn into_model(self) -> Result<StoredTransaction, StoreError> {
+        Ok(StoredTransaction {
+            key: TxKey::new(self.tx_key),
+            connection: ConnectionId::new(self.connection_id),
+            account: AccountId::new(self.account),
+            bank_id: self.bank_id,
+            status: TransactionStatus::from_bank_str(&self.status),
+            fingerprint: self.fingerprint,
+            occurrence: to_u32(self.occurrence, "transactions.occurrence")?,
+            date: self.entry_date,
+            booking_date: self.booking_date,
+            value_date: self.value_date,
+            amount: self
+                .amount
+                .parse::<Decimal>()
+                .map_err(|_| StoreError::corrupt("transactions.amount", "not a decimal number"))?,
+            currency: self.currency,
+            transaction: from_json(&self.tx_json, "transactions.tx_json")?,
+            removed: self.removed,
+            last_listing: self.last_listing,
+            last_cursor: to_u64(self.last_cursor, "transactions.last_cursor")?,
+        })
+    }
+}
+
+/// One row of `changes`.
+#[derive(Debug)]
+pub(crate) struct ChangeRow {
+    pub connection_id: String,
+    pub cursor: i64,
+    pub account: String,
+    pub tx_key: String,
+    pub kind: String,
+    pub tx_json: String,
+    pub at: DateTime<Utc>,
+}
+
+impl ChangeRow {
+    pub fn from_new(
+        connection: &ConnectionId,
+        cursor: u64,
+        c: &NewChange,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            connection_id: connection.as_str().to_string(),
+            cursor: to_i64(cursor, "changes.cursor")?,
+            account: c.account.as_str().to_string(),
+            tx_key: c.key.as_str().to_string(),
+            kind: c.kind.as_str().to_string(),
+            tx_json: to_json(&c.transaction, "changes.tx_json")?,
+            at: micros(c.at),
+        })
+    }
+
+    pub fn into_model(self) -> Result<Change, StoreError> {
+        Ok(Change {
+            cursor: to_u64(self.cursor, "changes.cursor")?,
+            connection: ConnectionId::new(self.connection_id),
+            account: AccountId::new(self.account),
+            key: TxKey::new(self.tx_key),
+            kind: ChangeKind::parse(&self.kind)
+                .ok_or_else(|| StoreError::corrupt("changes.kind", "unknown change kind"))?,
+            transaction: from_json(&self.tx_json, "changes.tx_json")?,
+            at: self.at,
+        })
+    }
+}
+
+/// One row of `events`.
+#[derive(Debug)]
+pub(crate) struct EventRow {
+    pub cursor: i64,
+    pub connection_id: String,
+    pub account: Option<String>,
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    pub error_kind: Option<String>,
+    pub detail: String,
+}
+
+impl EventRow {
+    pub fn from_new(cursor: u64, e: &NewEvent) -> Result<Self, StoreError> {
+        Ok(Self {
+            cursor: to_i64(cursor, "events.cursor")?,
+            connection_id: e.connection.as_str().to_string(),
+            account: e.account.as_ref().map(|a| a.as_str().to_string()),
+            kind: e.kind.as_str().to_string(),
+            at: micros(e.at),
+            error_kind: e.error_kind.clone(),
+            detail: e.detail.clone(),
+        })
+    }
+
+    pub fn into_model(self) -> Result<Event, StoreError> {
+        Ok(Event {
+            cursor: to_u64(self.cursor, "events.cursor")?,
+            connection: ConnectionId::new(self.connection_id),
+            account: self.account.map(AccountId::new),
+            kind: EventKind::parse(&self.kind),
+            at: self.at,
+            error_kind: self.error_kind,
+            detail: self.detail,
+        })
+    }
+}
+
+/// One row of `budget`.
+#[derive(Debug)]
+pub(crate) struct BudgetRow {
+    pub connection_id: String,
+    pub account: String,
+    pub resource: String,
+    pub day: NaiveDate,
+    pub used: i64,
+    pub granted: i64,
+    pub blocked_until: Option<DateTime<Utc>>,
+}
+
+impl BudgetRow {
+    pub fn from_model(b: &BudgetDay) -> Self {
+        Self {
+            connection_id: b.connection.as_str().to_string(),
+            account: b
+                .account
+                .as_ref()
+                .map_or_else(|| NO_ACCOUNT.to_string(), |a| a.as_str().to_string()),
+            resource: b.resource.clone(),
+            day: b.day,
+            used: i64::from(b.used),
+            granted: i64::from(b.granted),
+            blocked_until: b.blocked_until.map(micros),
+        }
+    }
+
+    pub fn into_model(self) -> Result<BudgetDay, StoreError> {
+        Ok(BudgetDay {
+            connection: ConnectionId::new(self.connection_id),
+            account: (self.account != NO_ACCOUNT).then(|| AccountId::new(self.account)),
+            resource: self.resource,
+            day: self.day,
+            used: to_u32(self.used, "budget.used")?,
+            granted: to_u32(self.granted, "budget.granted")?,
+            blocked_until: self.blocked_until,
+        })
+    }
+}
+
+/// One row of `progress`.
+#[derive(Debug)]
+pub(crate) struct ProgressRow {
+    pub connection_id: String,
+    pub account: String,
+    pub window_from: NaiveDate,
+    pub window_to: NaiveDate,
+    pub next_page: Option<String>,
+    pub pages_done: i64,
+    pub listing_id: String,
+}
+
+impl ProgressRow {
+    pub fn from_model(p: &Progress) -> Self {
+        Self {
+            connection_id: p.connection.as_str().to_string(),
+            account: p.account.as_str().to_string(),
+            window_from: p.window_from,
+            window_to: p.window_to,
+            next_page: p.next_page.as_ref().map(|c| c.as_str().to_string()),
+            pages_done: i64::from(p.pages_done),
+            listing_id: p.listing_id.clone(),
+        }
+    }
+
+    pub fn into_model(self) -> Result<Progress, StoreError> {
+        Ok(Progress {
+            connection: ConnectionId::new(self.connection_id),
+            account: AccountId::new(self.account),
+            window_from: self.window_from,
+            window_to: self.window_to,
+            next_page: self.next_page.map(ResumeCursor::new),
+            pages_done: to_u32(self.pages_done, "progress.pages_done")?,
+            listing_id: self.listing_id,
+        })
+    }
+}

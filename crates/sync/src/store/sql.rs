@@ -1,0 +1,479 @@
+//! The SQL both stores run, written once: [`impl_store!`] expands to the whole [`Store`]
+//! implementation for one sqlx database type. Both engines accept the same statements
+//! (`$N` parameters, `ON CONFLICT ... DO UPDATE`, `RETURNING`); the few dialect words that
+//! differ (amount cast, the open-entry predicate that matches the partial index, row locks
+//! when claiming) are the macro's literal arguments.
+//!
+//! [`Store`]: super::Store
+
+/// Rows per multi-row `INSERT`: 16 columns x 1000 stays under SQLite's 32766 variables and
+/// PostgreSQL's 65535 parameters.
+pub(crate) const INSERT_CHUNK: usize = 1000;
+
+/// The columns of `connections` that make a [`crate::model::Connection`].
+macro_rules! connection_columns {
+    () => {
+        "id, bank, base_url, session_json, psu_json, consent_json, state, accounts_json, \
+         settings_json, created_at, last_sync_at, next_sync_at"
+    };
+}
+
+/// The columns of `transactions`, with the amount read as text.
+macro_rules! tx_columns {
+    ($amount_out:literal) => {
+        concat!(
+            "connection_id, tx_key, account, bank_id, status, fingerprint, occurrence, \
+             entry_date, booking_date, value_date, ",
+            $amount_out,
+            ", currency, tx_json, removed, last_listing, last_cursor"
+        )
+    };
+}
+
+/// Expands to `impl Store for $store` (a struct with a `pool: sqlx::Pool<$db>` field) and
+/// the row readers it needs.
+macro_rules! impl_store {
+    (
+        store = $store:ident,
+        db = $db:ty,
+        engine = $engine:expr,
+        amount_in = $amount_in:literal,
+        amount_out = $amount_out:literal,
+        open_entry = $open_entry:literal,
+        not_removed = $not_removed:literal,
+        skip_locked = $skip_locked:literal $(,)?
+    ) => {
+        use chrono::{DateTime, NaiveDate, Utc};
+        use psd2::AccountId;
+        use sqlx::Row as _;
+
+        use $crate::model::{
+            BudgetDay, Change, CommitCursors, Connection, ConnectionId, Event, PageCommit,
+            Progress, ProgressUpdate, StoredTransaction,
+        };
+        use $crate::store::rows::{
+            BudgetRow, ChangeRow, ConnectionRow, EventRow, ProgressRow, TxRow, micros, to_i64, to_u64,
+        };
+        use $crate::store::sql::INSERT_CHUNK;
+        use $crate::store::{Store, StoreEngine, StoreError};
+
+        type DbRow = <$db as sqlx::Database>::Row;
+
+        fn read_connection(row: &DbRow) -> Result<Connection, StoreError> {
+            let db = |e| StoreError::db("read connection", e);
+            ConnectionRow {
+                id: row.try_get("id").map_err(db)?,
+                bank: row.try_get("bank").map_err(db)?,
+                base_url: row.try_get("base_url").map_err(db)?,
+                session_json: row.try_get("session_json").map_err(db)?,
+                psu_json: row.try_get("psu_json").map_err(db)?,
+                consent_json: row.try_get("consent_json").map_err(db)?,
+                state: row.try_get("state").map_err(db)?,
+                accounts_json: row.try_get("accounts_json").map_err(db)?,
+                settings_json: row.try_get("settings_json").map_err(db)?,
+                created_at: row.try_get("created_at").map_err(db)?,
+                last_sync_at: row.try_get("last_sync_at").map_err(db)?,
+                next_sync_at: row.try_get("next_sync_at").map_err(db)?,
+            }
+            .into_model()
+        }
+
+        fn read_tx(row: &DbRow) -> Result<StoredTransaction, StoreError> {
+            let db = |e| StoreError::db("read transaction", e);
+            TxRow {
+                connection_id: row.try_get("connection_id").map_err(db)?,
+                tx_key: row.try_get("tx_key").map_err(db)?,
+                account: row.try_get("account").map_err(db)?,
+                bank_id: row.try_get("bank_id").map_err(db)?,
+                status: row.try_get("status").map_err(db)?,
+                fingerprint: row.try_get("fingerprint").map_err(db)?,
+                occurrence: row.try_get("occurrence").map_err(db)?,
+                entry_date: row.try_get("entry_date").map_err(db)?,
+                booking_date: row.try_get("booking_date").map_err(db)?,
+                value_date: row.try_get("value_date").map_err(db)?,
+                amount: row.try_get("amount").map_err(db)?,
+                currency: row.try_get("currency").map_err(db)?,
+                tx_json: row.try_get("tx_json").map_err(db)?,
+                removed: row.try_get("removed").map_err(db)?,
+                last_listing: row.try_get("last_listing").map_err(db)?,
+                last_cursor: row.try_get("last_cursor").map_err(db)?,
+            }
+            .into_model()
+        }
+
+        fn read_change(row: &DbRow) -> Result<Change, StoreError> {
+            let db = |e| StoreError::db("read change", e);
+            ChangeRow {
+                connection_id: row.try_get("connection_id").map_err(db)?,
+                cursor: row.try_get("cursor").map_err(db)?,
+                account: row.try_get("account").map_err(db)?,
+                tx_key: row.try_get("tx_key").map_err(db)?,
+                kind: row.try_get("kind").map_err(db)?,
+                tx_json: row.try_get("tx_json").map_err(db)?,
+                at: row.try_get("at").map_err(db)?,
+            }
+            .into_model()
+        }
+
+        fn read_event(row: &DbRow) -> Result<Event, StoreError> {
+            let db = |e| StoreError::db("read event", e);
+            EventRow {
+                cursor: row.try_get("cursor").map_err(db)?,
+                connection_id: row.try_get("connection_id").map_err(db)?,
+                account: row.try_get("account").map_err(db)?,
+                kind: row.try_get("kind").map_err(db)?,
+                at: row.try_get("at").map_err(db)?,
+                error_kind: row.try_get("error_kind").map_err(db)?,
+                detail: row.try_get("detail").map_err(db)?,
+            }
+            .into_model()
+        }
+
+        fn read_budget(row: &DbRow) -> Result<BudgetDay, StoreError> {
+            let db = |e| StoreError::db("read budget", e);
+            BudgetRow {
+                connection_id: row.try_get("connection_id").map_err(db)?,
+                account: row.try_get("account").map_err(db)?,
+                resource: row.try_get("resource").map_err(db)?,
+                day: row.try_get("day").map_err(db)?,
+                used: row.try_get("used").map_err(db)?,
+                granted: row.try_get("granted").map_err(db)?,
+                blocked_until: row.try_get("blocked_until").map_err(db)?,
+            }
+            .into_model()
+        }
+
+        fn read_progress(row: &DbRow) -> Result<Progress, StoreError> {
+            let db = |e| StoreError::db("read progress", e);
+            ProgressRow {
+                connection_id: row.try_get("connection_id").map_err(db)?,
+                account: row.try_get("account").map_err(db)?,
+                window_from: row.try_get("window_from").map_err(db)?,
+                window_to: row.try_get("window_to").map_err(db)?,
+                next_page: row.try_get("next_page").map_err(db)?,
+                pages_done: row.try_get("pages_done").map_err(db)?,
+                listing_id: row.try_get("listing_id").map_err(db)?,
+            }
+            .into_model()
+        }
+
+        /// `now + lease`, checked.
+        fn lease_end(now: DateTime<Utc>, lease: std::time::Duration) -> Result<DateTime<Utc>, StoreError> {
+            chrono::Duration::from_std(lease)
+                .ok()
+                .and_then(|d| micros(now).checked_add_signed(d))
+                .ok_or(StoreError::OutOfRange { field: "connections.lease_until" })
+        }
+
+        /// Every row of a commit must belong to the commit's connection.
+        fn check_commit(commit: &PageCommit) -> Result<(), StoreError> {
+            let id = &commit.connection;
+            let foreign = commit.transactions.iter().any(|t| &t.connection != id)
+                || commit.budget.iter().any(|b| &b.connection != id)
+                || commit.events.iter().any(|e| &e.connection != id)
+                || matches!(&commit.progress, ProgressUpdate::Save(p) if &p.connection != id);
+            if foreign {
+                return Err(StoreError::InvalidCommit(
+                    "a row names another connection than the commit",
+                ));
+            }
+            Ok(())
+        }
+
+        impl $store {
+            /// The commit of [`Store::commit_page`], optionally fenced by a worker's lease.
+            async fn commit_inner(
+                &self,
+                worker: Option<&str>,
+                commit: &PageCommit,
+            ) -> Result<CommitCursors, StoreError> {
+                const OP: &str = "commit_page";
+                let db = |e| StoreError::db(OP, e);
+                check_commit(commit)?;
+                let id = commit.connection.as_str();
+                let change_count = to_i64(commit.changes.len() as u64, "changes.cursor")?;
+                let event_count = to_i64(commit.events.len() as u64, "events.cursor")?;
+
+                let mut tx = self.pool.begin().await.map_err(db)?;
+                // First statement writes: takes the connection's row (PostgreSQL) or the
+                // database's write lock (SQLite) before anything is read.
+                let reserved = match worker {
+                    None => sqlx::query(
+                        "UPDATE connections SET change_cursor = change_cursor + $2 \
+                         WHERE id = $1 RETURNING change_cursor",
+                    )
+                    .bind(id)
+                    .bind(change_count)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db)?,
+                    Some(worker) => sqlx::query(
+                        "UPDATE connections SET change_cursor = change_cursor + $2 \
+                         WHERE id = $1 AND lease_owner = $3 RETURNING change_cursor",
+                    )
+                    .bind(id)
+                    .bind(change_count)
+                    .bind(worker)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db)?,
+                };
+                let Some(reserved) = reserved else {
+                    tx.rollback().await.map_err(db)?;
+                    let exists = self.connection(&commit.connection).await?.is_some();
+                    return Err(if exists && worker.is_some() {
+                        StoreError::LeaseLost { connection: id.to_string() }
+                    } else {
+                        StoreError::NotFound { what: "connection", id: id.to_string() }
+                    });
+                };
+                let last_change: i64 = reserved.try_get(0).map_err(db)?;
+                let first_change = last_change
+                    .checked_sub(change_count)
+                    .and_then(|v| v.checked_add(1))
+                    .ok_or_else(|| StoreError::corrupt("connections.change_cursor", "out of range"))?;
+                let first_change = to_u64(first_change, "connections.change_cursor")?;
+                let change_cursors: Vec<u64> =
+                    (0..commit.changes.len() as u64).map(|i| first_change + i).collect();
+
+                self.insert_changes(&mut tx, commit, &change_cursors).await?;
+                self.upsert_transactions(&mut tx, commit, &change_cursors).await?;
+                apply_progress(&mut tx, commit).await?;
+                for line in &commit.budget {
+                    upsert_budget(&mut tx, &BudgetRow::from_model(line)).await?;
+                }
+                // Last: the outbox counter's row stays locked only from here to the commit.
+                let mut event_cursors = Vec::new();
+                if event_count > 0 {
+                    let row = sqlx::query(
+                        "UPDATE counters SET value = value + $1 WHERE name = 'events' RETURNING value",
+                    )
+                    .bind(event_count)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    let last: i64 = row.try_get(0).map_err(db)?;
+                    let first = last
+                        .checked_sub(event_count)
+                        .and_then(|v| v.checked_add(1))
+                        .ok_or_else(|| StoreError::corrupt("counters.value", "out of range"))?;
+                    let first = to_u64(first, "counters.value")?;
+                    event_cursors = (0..commit.events.len() as u64).map(|i| first + i).collect();
+                }
+
+                insert_events(&mut tx, commit, &event_cursors).await?;
+                tx.commit().await.map_err(db)?;
+                Ok(CommitCursors { changes: change_cursors, events: event_cursors })
+            }
+
+            async fn insert_changes(
+                &self,
+                tx: &mut sqlx::Transaction<'_, $db>,
+                commit: &PageCommit,
+                cursors: &[u64],
+            ) -> Result<(), StoreError> {
+                let rows = commit
+                    .changes
+                    .iter()
+                    .zip(cursors)
+                    .map(|(change, cursor)| ChangeRow::from_new(&commit.connection, *cursor, change))
+                    .collect::<Result<Vec<_>, _>>()?;
+                for chunk in rows.chunks(INSERT_CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO changes (connection_id, cursor, account, tx_key, kind, tx_json, at) ",
+                    );
+                    qb.push_values(chunk, |mut b, r| {
+                        b.push_bind(r.connection_id.as_str())
+                            .push_bind(r.cursor)
+                            .push_bind(r.account.as_str())
+                            .push_bind(r.tx_key.as_str())
+                            .push_bind(r.kind.as_str())
+                            .push_bind(r.tx_json.as_str())
+                            .push_bind(r.at);
+                    });
+                    qb.build()
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(|e| StoreError::db("commit_page: changes", e))?;
+                }
+                Ok(())
+            }
+
+            async fn upsert_transactions(
+                &self,
+                tx: &mut sqlx::Transaction<'_, $db>,
+                commit: &PageCommit,
+                cursors: &[u64],
+            ) -> Result<(), StoreError> {
+                // The cursor of the last change about each key; the last row per key wins
+                // (one statement may not touch a row twice).
+                let mut last_cursor = std::collections::HashMap::new();
+                for (change, cursor) in commit.changes.iter().zip(cursors) {
+                    last_cursor.insert(change.key.as_str(), *cursor);
+                }
+                let mut position = std::collections::HashMap::new();
+                for (index, t) in commit.transactions.iter().enumerate() {
+                    position.insert(t.key.as_str(), index);
+                }
+                let rows = commit
+                    .transactions
+                    .iter()
+                    .enumerate()
+                    .filter(|(index, t)| position.get(t.key.as_str()) == Some(index))
+                    .map(|(_, t)| {
+                        let cursor = last_cursor.get(t.key.as_str()).copied().unwrap_or(t.last_cursor);
+                        TxRow::from_model(t, cursor)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                for chunk in rows.chunks(INSERT_CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(concat!(
+                        "INSERT INTO transactions (",
+                        $crate::store::sql::tx_columns!("amount"),
+                        ") "
+                    ));
+                    qb.push_values(chunk, |mut b, r| {
+                        b.push_bind(r.connection_id.as_str())
+                            .push_bind(r.tx_key.as_str())
+                            .push_bind(r.account.as_str())
+                            .push_bind(r.bank_id.as_deref())
+                            .push_bind(r.status.as_str())
+                            .push_bind(r.fingerprint.as_str())
+                            .push_bind(r.occurrence)
+                            .push_bind(r.entry_date)
+                            .push_bind(r.booking_date)
+                            .push_bind(r.value_date)
+                            .push_bind(r.amount.as_str())
+                            .push_unseparated($amount_in)
+                            .push_bind(r.currency.as_str())
+                            .push_bind(r.tx_json.as_str())
+                            .push_bind(r.removed)
+                            .push_bind(r.last_listing.as_deref())
+                            .push_bind(r.last_cursor);
+                    });
+                    qb.push(
+                        " ON CONFLICT (connection_id, tx_key) DO UPDATE SET \
+                         account = excluded.account, bank_id = excluded.bank_id, \
+                         status = excluded.status, fingerprint = excluded.fingerprint, \
+                         occurrence = excluded.occurrence, entry_date = excluded.entry_date, \
+                         booking_date = excluded.booking_date, value_date = excluded.value_date, \
+                         amount = excluded.amount, currency = excluded.currency, \
+                         tx_json = excluded.tx_json, removed = excluded.removed, \
+                         last_listing = excluded.last_listing, last_cursor = excluded.last_cursor",
+                    );
+                    qb.build()
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(|e| StoreError::db("commit_page: transactions", e))?;
+                }
+                Ok(())
+            }
+        }
+
+        async fn apply_progress(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            commit: &PageCommit,
+        ) -> Result<(), StoreError> {
+            match &commit.progress {
+                ProgressUpdate::Keep => Ok(()),
+                ProgressUpdate::Save(progress) => {
+                    upsert_progress(tx, &ProgressRow::from_model(progress)).await
+                }
+                ProgressUpdate::Clear { account } => {
+                    sqlx::query("DELETE FROM progress WHERE connection_id = $1 AND account = $2")
+                        .bind(commit.connection.as_str())
+                        .bind(account.as_str())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(|e| StoreError::db("commit_page: progress", e))?;
+                    Ok(())
+                }
+            }
+        }
+
+        async fn insert_events(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            commit: &PageCommit,
+            cursors: &[u64],
+        ) -> Result<(), StoreError> {
+            for (event, cursor) in commit.events.iter().zip(cursors) {
+                let row = EventRow::from_new(*cursor, event)?;
+                sqlx::query(
+                    "INSERT INTO events (cursor, connection_id, account, kind, at, error_kind, detail) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(row.cursor)
+                .bind(&row.connection_id)
+                .bind(&row.account)
+                .bind(&row.kind)
+                .bind(row.at)
+                .bind(&row.error_kind)
+                .bind(&row.detail)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| StoreError::db("commit_page: events", e))?;
+            }
+            Ok(())
+        }
+
+        async fn upsert_progress(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            row: &ProgressRow,
+        ) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO progress (connection_id, account, window_from, window_to, next_page, \
+                 pages_done, listing_id) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (connection_id, account) DO UPDATE SET \
+                 window_from = excluded.window_from, window_to = excluded.window_to, \
+                 next_page = excluded.next_page, pages_done = excluded.pages_done, \
+                 listing_id = excluded.listing_id",
+            )
+            .bind(&row.connection_id)
+            .bind(&row.account)
+            .bind(row.window_from)
+            .bind(row.window_to)
+            .bind(&row.next_page)
+            .bind(row.pages_done)
+            .bind(&row.listing_id)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| StoreError::db("commit_page: progress", e))?;
+            Ok(())
+        }
+
+        async fn upsert_budget(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            row: &BudgetRow,
+        ) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO budget (connection_id, account, resource, day, used, granted, \
+                 blocked_until) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (connection_id, account, resource, day) DO UPDATE SET \
+                 used = excluded.used, granted = excluded.granted, \
+                 blocked_until = excluded.blocked_until",
+            )
+            .bind(&row.connection_id)
+            .bind(&row.account)
+            .bind(&row.resource)
+            .bind(row.day)
+            .bind(row.used)
+            .bind(row.granted)
+            .bind(row.blocked_until)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| StoreError::db("budget", e))?;
+            Ok(())
+        }
+
+        $crate::store::sql_trait::impl_store_trait!(
+            store = $store,
+            db = $db,
+            engine = $engine,
+            amount_out = $amount_out,
+            open_entry = $open_entry,
+            not_removed = $not_removed,
+            skip_locked = $skip_locked,
+        );
+    };
+}
+
+pub(crate) use {connection_columns, impl_store, tx_columns};
