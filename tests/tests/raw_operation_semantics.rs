@@ -16,8 +16,9 @@
 //! Each test talks to a wiremock server; every assertion compares exact values. Where the
 //! same check applies to every bank, it is written once as a macro and each bank is a row of
 //! its table (`unset_required_in_field_order!`, `setter_conversion_messages!`,
-//! `earliest_failing_field_wins!`, `refused_header_values!`, `declared_error_statuses!`): the row holds what the bank's spec
-//! and generated builder say (field order, messages, declared statuses, error bodies).
+//! `earliest_failing_field_wins!`, `refused_header_values!`, `declared_error_statuses!`):
+//! the row holds what the bank's spec and generated builder say (field order, messages,
+//! declared statuses, error bodies).
 //!
 //! CI runs this file twice: on the generated crates as committed (lean operation code) and
 //! on the same crates regenerated with `cargo xtask generate --operation-code as-generated`

@@ -211,7 +211,13 @@ pub fn engine_for(store: Arc<dyn Store>, adapter: Arc<dyn Bank>, bank: &'static 
 struct PageProgress(Spinner);
 
 impl SyncObserver for PageProgress {
-    fn page(&self, connection: &ConnectionId, account: &psd2::AccountId, pages: u32, entries: usize) {
+    fn page(
+        &self,
+        connection: &ConnectionId,
+        account: &psd2::AccountId,
+        pages: u32,
+        entries: usize,
+    ) {
         let short: String = connection.as_str().chars().take(8).collect();
         let account: String = account.as_str().chars().take(24).collect();
         self.0.set_message(format!(
@@ -348,7 +354,10 @@ async fn status(store: Arc<dyn Store>, format: Format) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn pick_connection(store: &Arc<dyn Store>, id: Option<&str>) -> Result<ConnectionId, CliError> {
+async fn pick_connection(
+    store: &Arc<dyn Store>,
+    id: Option<&str>,
+) -> Result<ConnectionId, CliError> {
     if let Some(id) = id {
         return Ok(ConnectionId::new(id));
     }
@@ -358,7 +367,9 @@ async fn pick_connection(store: &Arc<dyn Store>, id: Option<&str>) -> Result<Con
         .map_err(|e| CliError::Local(format!("sync database: {e}")))?;
     match all.as_slice() {
         [one] => Ok(one.id.clone()),
-        [] => Err(CliError::Usage("no connection yet: run `psd2 sync add`".into())),
+        [] => Err(CliError::Usage(
+            "no connection yet: run `psd2 sync add`".into(),
+        )),
         _ => Err(CliError::Usage(
             "several connections: choose one with --connection (see `psd2 sync status`)".into(),
         )),
@@ -367,7 +378,15 @@ async fn pick_connection(store: &Arc<dyn Store>, id: Option<&str>) -> Result<Con
 
 /// The columns of `sync changes --format csv`.
 pub const CHANGE_COLUMNS: [&str; 9] = [
-    "cursor", "kind", "key", "account", "status", "booking_date", "value_date", "amount", "currency",
+    "cursor",
+    "kind",
+    "key",
+    "account",
+    "status",
+    "booking_date",
+    "value_date",
+    "amount",
+    "currency",
 ];
 
 fn change_row(c: &Change) -> Vec<String> {
@@ -386,7 +405,11 @@ fn change_row(c: &Change) -> Vec<String> {
     ]
 }
 
-async fn changes(store: Arc<dyn Store>, args: &ChangesArgs, format: Format) -> Result<(), CliError> {
+async fn changes(
+    store: Arc<dyn Store>,
+    args: &ChangesArgs,
+    format: Format,
+) -> Result<(), CliError> {
     let connection = pick_connection(&store, args.connection.as_deref()).await?;
     let changes = store
         .changes_since(&connection, args.since, args.limit)
@@ -418,7 +441,10 @@ fn event_row(e: &Event) -> Vec<String> {
         e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
         e.connection.to_string(),
         e.kind.as_str().to_string(),
-        e.account.as_ref().map(|a| a.to_string()).unwrap_or_default(),
+        e.account
+            .as_ref()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
         e.error_kind.clone().unwrap_or_default(),
         output::printable(&e.detail, 120),
     ]
@@ -429,7 +455,15 @@ async fn events(store: Arc<dyn Store>, args: &EventsArgs, format: Format) -> Res
         .events_since(args.since, args.limit)
         .await
         .map_err(|e| CliError::Local(format!("sync database: {e}")))?;
-    let header = ["cursor", "at", "connection", "kind", "account", "error_kind", "detail"];
+    let header = [
+        "cursor",
+        "at",
+        "connection",
+        "kind",
+        "account",
+        "error_kind",
+        "detail",
+    ];
     match format {
         Format::Json => println!("{}", output::json(&events)?),
         Format::Csv => {

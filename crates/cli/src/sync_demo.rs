@@ -11,9 +11,7 @@ use chrono::{TimeDelta, Utc};
 use psd2::{Bank, ConsentRequest, Psu, PsuId, ScaChallenge, ScaMethod};
 use psd2_sandbox::{ChurnConfig, ChurnScenario, RunningSandbox};
 use psd2_sync::clock::ManualClock;
-use psd2_sync::{
-    BankSyncSettings, BudgetScope, Connection, ConnectionAccount, Engine, SyncError,
-};
+use psd2_sync::{BankSyncSettings, BudgetScope, Connection, ConnectionAccount, Engine, SyncError};
 
 use crate::banks;
 use crate::cli::BankName;
@@ -48,7 +46,12 @@ async fn authorise(adapter: &dyn Bank) -> Result<(psd2::Session, psd2::AccountId
         return Err(psd2::Error::unsupported(name, "decoupled SCA"));
     };
     let session = consents
-        .wait_for_decoupled(&created.consent.id, &handle, Duration::from_secs(60), &present)
+        .wait_for_decoupled(
+            &created.consent.id,
+            &handle,
+            Duration::from_secs(60),
+            &present,
+        )
         .await?;
     let ai = adapter
         .as_account_information()
@@ -80,16 +83,27 @@ pub async fn run(
             per_day: 6,
         })
         .map_err(|e| CliError::Local(format!("sandbox churn: {e}")))?;
+    // Churn starts with the next sandbox day: one day of activity (pending entries among
+    // it) before the first round, one more (bookings, cancellations) before the second.
+    sandbox
+        .advance_days(1)
+        .map_err(|e| CliError::Local(format!("sandbox clock: {e}")))?;
     let mut adapters: HashMap<String, Arc<dyn Bank>> = HashMap::new();
-    let mut sessions = Vec::new();
+    let mut jobs = Vec::new();
     for &bank in banks {
         let url = sandbox.bank_url(sandbox_bank(bank));
         let adapter: Arc<dyn Bank> = Arc::from(banks::for_sandbox(bank, &url, signing)?);
-        let (session, account) = authorise(adapter.as_ref()).await?;
-        adapters.insert(bank.as_str().to_string(), adapter);
-        sessions.push((bank, url, session, account));
+        adapters.insert(bank.as_str().to_string(), adapter.clone());
+        jobs.push(async move {
+            let authorised = authorise(adapter.as_ref()).await;
+            authorised.map(|(session, account)| (bank, url, session, account))
+        });
     }
-    let clock = ManualClock::new(Utc::now());
+    let mut sessions = Vec::new();
+    for authorised in futures::future::join_all(jobs).await {
+        sessions.push(authorised?);
+    }
+    let clock = ManualClock::new(Utc::now() + TimeDelta::days(1));
     let resolver = move |c: &Connection| -> Result<Arc<dyn Bank>, SyncError> {
         adapters
             .get(&c.bank)
@@ -126,7 +140,10 @@ pub async fn run(
         "Sync: two unattended rounds into {} (churn on, every scenario; a sandbox day between)",
         path.display()
     );
-    let mut table = Table::new(&["round", "bank", "added", "modified", "removed", "took"], &[2, 3, 4, 5]);
+    let mut table = Table::new(
+        &["round", "bank", "added", "modified", "removed", "took"],
+        &[2, 3, 4, 5],
+    );
     for round in 1..=2 {
         if round == 2 {
             sandbox

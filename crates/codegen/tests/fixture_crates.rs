@@ -56,7 +56,8 @@ fn build_fixture(doc: &str, test_source: &str) -> Vec<String> {
 }
 
 /// Two schema names that become one Rust name (`OBRate1_0`, `OB_Rate1_0`): without the
-/// renaming the crate fails with `the name ObRate10 is defined multiple times`.
+/// renaming the crate fails with `the name ObRate10 is defined multiple times`. Likewise two
+/// operationIds that become one method name (`getRates`, `get_rates`).
 #[test]
 fn colliding_schema_names_compile_as_two_types() {
     let warnings = build_fixture(
@@ -73,9 +74,26 @@ fn both_rates_parse_into_their_own_types() {
     assert_eq!(rate.0.to_string(), "1.25");
     assert_eq!(label.0, "one and a quarter");
 }
+
+#[test]
+fn both_operations_have_their_own_method() {
+    let client = psd2_raw_colliding_names::Client::new_with_client(
+        "http://127.0.0.1:9",
+        reqwest::Client::new(),
+        psd2_hooks::Hooks::new(),
+    );
+    let _all = client.get_rates();
+    let _latest = client.get_rates_renamed2();
+}
 "##,
     );
-    assert_eq!(warnings, ["/components/schemas/OB_Rate1_0"]);
+    assert_eq!(
+        warnings,
+        [
+            "/components/schemas/OB_Rate1_0",
+            "/paths/~1rates~1latest/get/operationId"
+        ]
+    );
 }
 
 /// A Swagger 2.0 response header whose items name a schema keeps that schema in the

@@ -335,3 +335,56 @@ fn a_rewrite_dropping_to_zero_fails_generation() {
         );
     }
 }
+
+/// No type a bank's answer is parsed into refuses unknown fields: in every bank's crate and
+/// every corpus document's, a struct with `deny_unknown_fields` derives `Deserialize` only
+/// behind the `deserialize-requests` feature (it is a request-only type).
+#[test]
+fn no_response_type_denies_unknown_fields() {
+    let mut specs: Vec<psd2_codegen::pipeline::CrateSpec> =
+        ["handelsbanken", "openpayments", "swedbank"]
+            .iter()
+            .map(|b| {
+                psd2_codegen::bank_crate_spec(&psd2_codegen::repo_root().join("specs").join(b))
+                    .unwrap()
+            })
+            .collect();
+    let corpus = psd2_codegen::repo_root().join("../shared/realspecs");
+    if corpus.is_dir() {
+        for doc in psd2_codegen::corpus::documents(&corpus).unwrap() {
+            specs.push(spec_crate_spec(&doc, &[]));
+        }
+    } else {
+        println!("corpus part skipped: {} is absent", corpus.display());
+    }
+    let mut closed = 0;
+    for spec in specs {
+        let rendered = render(&spec).unwrap();
+        let file: syn::File = syn::parse_str(&rendered.files[2].content).unwrap();
+        let types = file.items.iter().find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref().map(|(_, items)| items),
+            _ => None,
+        });
+        for item in types.into_iter().flatten() {
+            let syn::Item::Struct(s) = item else { continue };
+            let attrs: Vec<String> = s
+                .attrs
+                .iter()
+                .map(|a| quote::ToTokens::to_token_stream(a).to_string())
+                .collect();
+            if !attrs.iter().any(|a| a.contains("deny_unknown_fields")) {
+                continue;
+            }
+            closed += 1;
+            let parsed_always = attrs
+                .iter()
+                .any(|a| a.starts_with("# [derive") && a.contains("Deserialize"));
+            assert!(
+                !parsed_always,
+                "{}: `{}` denies unknown fields and derives Deserialize: {attrs:?}",
+                spec.bank, s.ident
+            );
+        }
+    }
+    println!("{closed} request-only struct(s) keep deny_unknown_fields");
+}

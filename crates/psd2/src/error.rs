@@ -497,25 +497,19 @@ impl Error {
         } else {
             locate(body, offset)
         };
-        let detail = match &spot {
-            Some(spot) => {
-                let path = match &problem.missing {
-                    Some(field) => join_path(&spot.path, field),
-                    None => spot.path.clone(),
-                };
-                let shape = if problem.missing.is_some() {
-                    "absent"
-                } else {
-                    spot.shape.as_str()
-                };
-                let path = if path.is_empty() {
-                    "the answer".to_owned()
-                } else {
-                    path
-                };
-                format!("{path}: {} ({shape})", problem.reason)
-            }
-            None => format!("the answer: {}", problem.reason),
+        let path = match (&spot, &problem.missing) {
+            (Some(spot), Some(field)) => join_path(&spot.path, field),
+            (Some(spot), None) => spot.path.clone(),
+            (None, _) => String::new(),
+        };
+        let path = if path.is_empty() {
+            "the answer".to_owned()
+        } else {
+            path
+        };
+        let detail = match (&spot, &problem.missing) {
+            (Some(spot), None) => format!("{path}: {} ({})", problem.reason, spot.shape),
+            _ => format!("{path}: {}", problem.reason),
         };
         error = error
             .with_detail(format!(
@@ -668,7 +662,7 @@ fn status_in_body(body: &[u8]) -> Option<u16> {
     })
 }
 
-/// What a decoder error says, in words that hold no bank text.
+/// What a decoder's data error says, in words that hold no bank text.
 struct PayloadProblem {
     reason: &'static str,
     /// The documented field that was missing (a name from the API description, not from
@@ -676,14 +670,9 @@ struct PayloadProblem {
     missing: Option<String>,
 }
 
+/// A data error (valid JSON of the wrong shape): a missing field, or a value of the wrong
+/// type or form. The decoder's own message is not kept: it may quote the value.
 fn payload_problem(cause: &serde_json::Error) -> PayloadProblem {
-    use serde_json::error::Category;
-    let reason = match cause.classify() {
-        Category::Io => "could not be read",
-        Category::Syntax => "not valid JSON",
-        Category::Eof => "the answer ends early (truncated)",
-        Category::Data => "a value of the wrong type or form",
-    };
     let text = cause.to_string();
     // `missing field `x``: the name comes from the API description; keep it only if it
     // is a plain field name.
@@ -697,7 +686,11 @@ fn payload_problem(cause: &serde_json::Error) -> PayloadProblem {
         })
         .map(str::to_owned);
     PayloadProblem {
-        reason: if missing.is_some() { "missing" } else { reason },
+        reason: if missing.is_some() {
+            "missing"
+        } else {
+            "a value of the wrong type or form"
+        },
         missing,
     }
 }

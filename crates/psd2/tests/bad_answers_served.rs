@@ -2,7 +2,11 @@
 //! page that promises a second one, and then a second page mutated from a valid one. The
 //! listing (all-or-nothing and per-entry pages) must end with every entry the bank sent, or
 //! with an error: never silently short, never a panic, never the bank's text in the error.
-#![cfg(all(feature = "openpayments", feature = "handelsbanken"))]
+#![cfg(all(
+    feature = "openpayments",
+    feature = "handelsbanken",
+    feature = "swedbank"
+))]
 #![allow(clippy::unwrap_used)]
 
 #[path = "bad_answers/mutate.rs"]
@@ -13,6 +17,7 @@ use futures::{StreamExt, TryStreamExt};
 use psd2::adapters::common::TransportConfig;
 use psd2::adapters::handelsbanken::{Handelsbanken, HandelsbankenConfig};
 use psd2::adapters::openpayments::{OpenPayments, OpenPaymentsConfig};
+use psd2::adapters::swedbank::{Swedbank, SwedbankConfig};
 use psd2::{
     AccessToken, AccountId, AccountInformation, BookingStatus, ConsentId, Psu, Secret, Session,
     TransactionQuery,
@@ -96,6 +101,43 @@ fn handelsbanken_listing() -> Listing {
         expected: |body| {
             let root: Value = serde_json::from_slice(body).ok()?;
             root.get("transactions")?.as_array().map(Vec::len)
+        },
+    }
+}
+
+fn swedbank_listing() -> Listing {
+    const PATH: &str = "/swedbank/v1/accounts/acc-1/transactions";
+    let entry = |id: &str, amount: &str| {
+        json!({"transactionId": id, "bookingDate": "2025-06-01",
+               "transactionAmount": {"amount": amount, "currency": "NOK"}})
+    };
+    let mut full = entry("t-1", "-250.00");
+    full["creditorName"] = json!("Kiwi Majorstuen");
+    full["creditorAccount"] = json!({"iban": "NO9386011117947"});
+    full["balanceAfterTransaction"] = json!({"balanceAmount": {"amount": "1750.00", "currency": "NOK"},
+                                             "balanceType": "closingBooked"});
+    full["currencyExchange"] = json!([{"sourceCurrency": "EUR", "exchangeRate": "11.71230"}]);
+    Listing {
+        path: PATH,
+        first_page: json!({"transactions": {"booked": [entry("p1-a", "1.00"), entry("p1-b", "2.00")],
+            "_links": {"next": {"href": "/v1/accounts/acc-1/transactions?continuationKey=k1"}}}}),
+        first_count: 2,
+        last_page: json!({"account": {"iban": "NO0995360573002"},
+            "transactions": {"booked": [full, entry("t-2", "1000")],
+                             "pending": [{"transactionAmount": {"amount": "99.9", "currency": "NOK"},
+                                          "debtorAccount": {}}]}}),
+        expected: |body| {
+            let root: Value = serde_json::from_slice(body).ok()?;
+            let report = root.get("transactions")?.as_object()?;
+            let mut n = 0;
+            for list in ["booked", "pending"] {
+                match report.get(list) {
+                    None | Some(Value::Null) => {}
+                    Some(Value::Array(items)) => n += items.len(),
+                    Some(_) => return None,
+                }
+            }
+            Some(n)
         },
     }
 }
@@ -225,4 +267,13 @@ async fn handelsbanken_listings_are_complete_or_an_error() {
         .with_retry(psd2::RetryPolicy::none());
     let hb = Handelsbanken::new(config).unwrap();
     run_bank(&server, &hb, handelsbanken_listing()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swedbank_listings_are_complete_or_an_error() {
+    let server = MockServer::start().await;
+    let base = format!("{}/swedbank", server.uri()).parse().unwrap();
+    let config = SwedbankConfig::new(base).with_retry(psd2::RetryPolicy::none());
+    let bank = Swedbank::new(config).unwrap();
+    run_bank(&server, &bank, swedbank_listing()).await;
 }

@@ -617,3 +617,73 @@ async fn hb_pages_resume_from_a_stored_cursor_with_per_entry_results() {
         ErrorKind::UnexpectedResponse
     );
 }
+
+#[tokio::test]
+async fn hb_a_created_consent_reports_the_validity_the_bank_granted() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(HB_TOKEN))
+        .respond_with(hb_token("ccg", json!(3600)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(HB_CONSENTS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "consentId": HB_CONSENT, "consentStatus": "RECEIVED", "scaMethods": []})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{HB_CONSENTS}/{HB_CONSENT}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "consentId": HB_CONSENT, "consentStatus": "RECEIVED", "validUntil": "2026-04-01"})))
+        .mount(&server)
+        .await;
+    let asked = ConsentRequest::all_accounts()
+        .valid_until(chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+    let created = hb(&server)
+        .create_consent(&asked, &Psu::absent())
+        .await
+        .unwrap();
+    assert_eq!(
+        created.consent.valid_until.unwrap().to_string(),
+        "2026-04-01"
+    );
+}
+
+#[tokio::test]
+async fn hb_an_error_body_with_status_200_ends_the_listing_with_an_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(HB_TXS))
+        .and(query_param_is_missing("continuationKey"))
+        .respond_with(hb_page(vec![hb_tx("t1")], Some("k1")))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(HB_TXS))
+        .and(query_param("continuationKey", "k1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "httpCode": 401, "httpMessage": "Unauthorized", "moreInformation": "x",
+            "errors": [{"code": "CONSENT_EXPIRED", "message": "x"}]})))
+        .mount(&server)
+        .await;
+    let bank = hb(&server);
+    let (s, psu, account, query) = (
+        hb_session(None),
+        Psu::absent(),
+        AccountId::new("acc-1"),
+        both(),
+    );
+    let all: Vec<_> = bank
+        .transactions(&s, &psu, &account, &query)
+        .collect()
+        .await;
+    assert_eq!(all.len(), 2, "the first page's entry, then the error");
+    assert_eq!(all[1].as_ref().unwrap_err().kind, ErrorKind::ConsentExpired);
+    let pages: Vec<_> = bank
+        .transaction_pages(&s, &psu, &account, &query, None)
+        .collect()
+        .await;
+    assert_eq!(pages.len(), 2);
+    assert!(pages[1].is_err(), "never an empty last page");
+}

@@ -250,7 +250,7 @@ async fn retry_after_comes_from_the_sandbox_clock() {
     );
 }
 
-/// The statuses of `n` GETs of the admin-free token-less fixture path under `fault`.
+/// The statuses of `n` account-list calls under `fault` (1: a 200 whose body is not JSON).
 async fn statuses(fault: FaultConfig, n: usize) -> Vec<u16> {
     let tb = Tb::start(builder().fault(fault)).await;
     let (token, cid) = op_valid_consent(&tb, "private-1", 4).await;

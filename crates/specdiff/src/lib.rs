@@ -4,10 +4,10 @@
 //! Both documents go through the generator's own document stages (`psd2-codegen`: load,
 //! upgrade, overlay, normalize), and both generated clients' API surfaces are rendered, so the
 //! diff describes what the generated code does. The documents are then compared twice: by the
-//! built-in walk ([`walk`], operation by operation, direction aware, asking the surfaces which
-//! Rust type callers see at each place) and by oxidecomputer's `drift`; the findings are merged
-//! ([`drift_merge`]), grouped, marked `[adapter]` where `specs/<bank>/adapter-usage.toml` says
-//! the facade uses them, and printed as text or JSON.
+//! built-in walk (module `walk`, operation by operation, direction aware, asking the surfaces
+//! which Rust type callers see at each place) and by oxidecomputer's `drift`; the findings are
+//! merged (module `drift_merge`), grouped, marked `[adapter]` where
+//! `specs/<bank>/adapter-usage.toml` says the facade uses them, and printed as text or JSON.
 //!
 //! The rule behind every verdict: a change is breaking when the regenerated client's public
 //! surface changes in a way that breaks callers (a type renamed, a field's type or optionality

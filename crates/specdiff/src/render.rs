@@ -113,3 +113,62 @@ pub fn json(report: &Report) -> String {
     });
     serde_json::to_string_pretty(&value).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ChangeKind, Direction, DriftStats, Source, SurfaceStats};
+
+    fn finding(ops: usize) -> Finding {
+        Finding {
+            verdict: Verdict::Breaking,
+            kind: ChangeKind::FieldRemoved,
+            direction: Direction::Response,
+            operations: (0..ops).map(|i| format!("op{i} (GET /x{i})")).collect(),
+            operation_ids: Vec::new(),
+            operation_routes: Vec::new(),
+            location: "response 200 field A.b".into(),
+            field: Some("A.b".into()),
+            old: Some("optional string".into()),
+            new: None,
+            reason: "gone".into(),
+            adapter: false,
+            source: Source::Builtin,
+            old_pointer: None,
+            new_pointer: None,
+        }
+    }
+
+    #[test]
+    fn a_long_operation_list_says_where_to_see_it_all() {
+        let long = line(&finding(5));
+        assert!(
+            long.contains("op0 (GET /x0), op1 (GET /x1), op2 (GET /x2) (+2 more; `--format json` lists them all)"),
+            "{long}"
+        );
+        assert!(!line(&finding(3)).contains("more"));
+    }
+
+    #[test]
+    fn a_surface_that_could_not_be_rendered_is_named_in_the_footer() {
+        let report = Report {
+            old: "a".into(),
+            new: "b".into(),
+            changes: vec![finding(1)],
+            drift: DriftStats::default(),
+            surface: SurfaceStats {
+                failed: Some("new client: progenitor refused it".into()),
+            },
+        };
+        let out = text(&report);
+        assert!(
+            out.contains("surface: not used for this pair (new client: progenitor refused it); type names judged from the documents only"),
+            "{out}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&json(&report)).unwrap_or_default();
+        assert_eq!(
+            json["surface"]["failed"],
+            "new client: progenitor refused it"
+        );
+    }
+}

@@ -294,3 +294,40 @@ fn a_new_field_is_attributed_to_the_schema_the_new_document_uses() {
     );
     assert_eq!(added[0].location, "response 200 field MonetaryAmount.fee");
 }
+
+#[test]
+fn a_request_field_made_optional_changes_the_struct_callers_build() {
+    // The bank accepts more, but the generated request field turns from `T` into `Option<T>`:
+    // code building the request type with a struct literal (as the adapters do) stops compiling.
+    let report = diff_base("request-field-made-optional");
+    let text = render::text(&report);
+    assert_eq!(report.changes.len(), 1, "{text}");
+    let f = &report.changes[0];
+    assert_eq!(
+        (f.kind, f.verdict),
+        (ChangeKind::FieldRequirement, Verdict::Breaking)
+    );
+    assert_eq!(f.field.as_deref(), Some("PaymentRequest.creditorIban"));
+    assert!(
+        f.reason
+            .starts_with("field `creditorIban`: `String` → `Option<String>`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_request_field_made_nullable_changes_the_struct_callers_build() {
+    let report = diff_base("request-field-made-nullable");
+    let text = render::text(&report);
+    assert_eq!(report.changes.len(), 1, "{text}");
+    let f = &report.changes[0];
+    assert_eq!(
+        (f.kind, f.verdict),
+        (ChangeKind::Nullability, Verdict::Breaking)
+    );
+    assert!(
+        f.reason
+            .starts_with("field `creditorIban`: `String` → `Option<String>`"),
+        "{text}"
+    );
+}

@@ -101,7 +101,8 @@ fn psu_present_and_uncounted_calls_pass_without_counting() {
         l.before_attempt(&present, now).unwrap();
         l.before_attempt(&CallInfo::new("bank", "consent_status"), now)
             .unwrap();
-        l.before_attempt(&CallInfo::new("bank", "token"), now).unwrap();
+        l.before_attempt(&CallInfo::new("bank", "token"), now)
+            .unwrap();
     }
     assert_eq!(l.remaining(Some(&a1), "transactions", now), 4);
 }
@@ -152,6 +153,10 @@ fn failed_calls_are_refunded_only_where_the_bank_does_not_count_them() {
         });
         l.before_attempt(&call, now).unwrap();
         l.after_attempt(&call, &failed(503, None), now);
-        assert_eq!(l.remaining(Some(&a1), "transactions", now), left, "free={free}");
+        assert_eq!(
+            l.remaining(Some(&a1), "transactions", now),
+            left,
+            "free={free}"
+        );
     }
 }

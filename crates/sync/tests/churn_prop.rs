@@ -13,7 +13,7 @@ use chrono::{NaiveDate, TimeDelta};
 use common::{FakeBank, IdMode, State, start_of};
 use proptest::prelude::*;
 use psd2::{AccountId, Bank, ConsentId, Decimal, Psu, Session, TransactionStatus};
-use psd2_sync::clock::{Clock, ManualClock};
+use psd2_sync::clock::ManualClock;
 use psd2_sync::store::{SqliteStore, Store};
 use psd2_sync::{
     BankSyncSettings, ChangeKind, Connection, ConnectionAccount, Engine, SyncError, TxKey,
@@ -45,13 +45,15 @@ fn day_plan() -> impl Strategy<Value = DayPlan> {
         any::<bool>(),
         1..=4u32,
     )
-        .prop_map(|(new_pending, new_booked, resolve, reissue, syncs)| DayPlan {
-            new_pending,
-            new_booked,
-            resolve,
-            reissue,
-            syncs,
-        })
+        .prop_map(
+            |(new_pending, new_booked, resolve, reissue, syncs)| DayPlan {
+                new_pending,
+                new_booked,
+                resolve,
+                reissue,
+                syncs,
+            },
+        )
 }
 
 fn id_mode() -> impl Strategy<Value = IdMode> {
@@ -72,7 +74,12 @@ fn apply(bank: &FakeBank, plan: &DayPlan, today: NaiveDate) {
         .map(|e| e.truth)
         .collect();
     for (i, truth) in open.into_iter().enumerate() {
-        match plan.resolve.get(i % plan.resolve.len()).copied().unwrap_or(0) {
+        match plan
+            .resolve
+            .get(i % plan.resolve.len())
+            .copied()
+            .unwrap_or(0)
+        {
             1 => bank.book(truth, (i % 3) as i64, None),
             2 => bank.book(truth, 1, Some("97%")),
             3 => bank.cancel(truth),
@@ -83,7 +90,12 @@ fn apply(bank: &FakeBank, plan: &DayPlan, today: NaiveDate) {
         bank.add(State::Pending, AMOUNTS[a], today, PARTIES[p]);
     }
     for &(p, a, back) in &plan.new_booked {
-        bank.add(State::Booked, AMOUNTS[a], today - TimeDelta::days(back), BOOKED_PARTIES[p]);
+        bank.add(
+            State::Booked,
+            AMOUNTS[a],
+            today - TimeDelta::days(back),
+            BOOKED_PARTIES[p],
+        );
     }
     if plan.reissue {
         bank.reissue();
@@ -92,7 +104,11 @@ fn apply(bank: &FakeBank, plan: &DayPlan, today: NaiveDate) {
 
 type Multiset = Vec<(NaiveDate, Decimal)>;
 
-async fn check(store: &Arc<dyn Store>, bank: &FakeBank, connection: &Connection) -> Result<(), TestCaseError> {
+async fn check(
+    store: &Arc<dyn Store>,
+    bank: &FakeBank,
+    connection: &Connection,
+) -> Result<(), TestCaseError> {
     let rows = store
         .load_account_state(&connection.id, &AccountId::new("acc-1"), None)
         .await
@@ -111,13 +127,22 @@ async fn check(store: &Arc<dyn Store>, bank: &FakeBank, connection: &Connection)
     prop_assert_eq!(booked, bank.truth_booked(NaiveDate::MIN));
     prop_assert_eq!(pending, bank.truth_pending());
 
-    let changes = store.changes_since(&connection.id, 0, u32::MAX).await.unwrap();
+    let changes = store
+        .changes_since(&connection.id, 0, u32::MAX)
+        .await
+        .unwrap();
     let mut per_key: BTreeMap<TxKey, Vec<(ChangeKind, String)>> = BTreeMap::new();
     for (i, c) in changes.iter().enumerate() {
         // Cursors grow by one, from 1.
         prop_assert_eq!(c.cursor, i as u64 + 1);
-        let status = c.transaction["status"].as_str().unwrap_or_default().to_string();
-        per_key.entry(c.key.clone()).or_default().push((c.kind, status));
+        let status = c.transaction["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        per_key
+            .entry(c.key.clone())
+            .or_default()
+            .push((c.kind, status));
     }
     let (mut modified, mut removed) = (0usize, 0usize);
     for kinds in per_key.values() {

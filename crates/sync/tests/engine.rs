@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeDelta};
-use common::{Fault, FakeBank, IdMode, State, start_of};
+use common::{FakeBank, Fault, IdMode, State, start_of};
 use psd2::{AccountId, Bank, ConsentId, ConsentStatus, Psu, Session};
 use psd2_sync::clock::{Clock, ManualClock};
 use psd2_sync::store::{SqliteStore, Store};
@@ -68,7 +68,10 @@ async fn setup(ids: IdMode, granted: u32) -> Setup {
 
 impl Setup {
     async fn sync(&self) -> psd2_sync::SyncReport {
-        self.engine.sync_connection(&self.connection.id).await.unwrap()
+        self.engine
+            .sync_connection(&self.connection.id)
+            .await
+            .unwrap()
     }
 
     async fn kinds_since(&self, cursor: u64) -> Vec<(u64, ChangeKind)> {
@@ -95,20 +98,26 @@ impl Setup {
 #[tokio::test]
 async fn churn_between_syncs_gives_one_change_each_exactly_once() {
     let s = setup(IdMode::NewIdOnBooking, 100).await;
-    s.bank.add(State::Booked, "-35.00", day(9), "Espresso House");
-    s.bank.add(State::Booked, "-35.00", day(9), "Espresso House");
+    s.bank
+        .add(State::Booked, "-35.00", day(9), "Espresso House");
+    s.bank
+        .add(State::Booked, "-35.00", day(9), "Espresso House");
     s.bank.add(State::Booked, "2500.00", day(8), "Employer");
     let book_me = s.bank.add(State::Pending, "-120.00", day(10), "ICA Nara");
     let cancel_me = s.bank.add(State::Pending, "-60.00", day(10), "Preem");
     let report = s.sync().await;
     assert_eq!(report.totals(), (5, 0, 0));
     let first = s.kinds_since(0).await;
-    assert_eq!(first.iter().map(|c| c.0).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    assert_eq!(
+        first.iter().map(|c| c.0).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
 
     s.clock.advance(TimeDelta::days(1));
     s.bank.book(book_me, 1, None);
     s.bank.cancel(cancel_me);
-    s.bank.add(State::Booked, "-35.00", day(11), "Espresso House");
+    s.bank
+        .add(State::Booked, "-35.00", day(11), "Espresso House");
     let report = s.sync().await;
     // One booked under a new id (modified), one cancelled (removed), one new coffee.
     assert_eq!(report.totals(), (1, 1, 1));
@@ -117,7 +126,10 @@ async fn churn_between_syncs_gives_one_change_each_exactly_once() {
     assert!(next.iter().all(|(cursor, _)| *cursor > 5));
     let mut kinds: Vec<_> = next.iter().map(|c| c.1).collect();
     kinds.sort_by_key(|k| k.as_str());
-    assert_eq!(kinds, [ChangeKind::Added, ChangeKind::Modified, ChangeKind::Removed]);
+    assert_eq!(
+        kinds,
+        [ChangeKind::Added, ChangeKind::Modified, ChangeKind::Removed]
+    );
     // Nothing new: nothing in the feed after the last cursor.
     let report = s.sync().await;
     assert_eq!(report.totals(), (0, 0, 0));
@@ -148,9 +160,8 @@ async fn resume_after_failure_reads_only_the_remaining_pages() {
     assert_eq!(requests_first, 5);
     let events = s.store.events_since(0, 100).await.unwrap();
     assert!(
-        events
-            .iter()
-            .any(|e| e.kind == EventKind::SyncFailed && e.error_kind.as_deref() == Some("bank unavailable"))
+        events.iter().any(|e| e.kind == EventKind::SyncFailed
+            && e.error_kind.as_deref() == Some("bank unavailable"))
     );
 
     let report = s.sync().await;
@@ -206,7 +217,10 @@ async fn the_bank_never_sees_more_unattended_calls_than_granted() {
         assert_eq!(w.over_limit, 0);
     }
     let lines = s.store.budget(&s.connection.id, day(10)).await.unwrap();
-    let used: Vec<_> = lines.iter().map(|l| (l.resource.as_str(), l.used, l.granted)).collect();
+    let used: Vec<_> = lines
+        .iter()
+        .map(|l| (l.resource.as_str(), l.used, l.granted))
+        .collect();
     assert_eq!(used, [("transactions", 4, 4)]);
     // The next day the budget is there again.
     s.clock.set(start_of(day(11)) + TimeDelta::hours(1));
@@ -221,10 +235,9 @@ async fn a_429_stops_calls_until_the_time_it_names() {
     let s = setup(IdMode::NewIdOnBooking, 100).await;
     s.bank.add(State::Booked, "-1.00", day(9), "Shop");
     // Retry-After one hour: longer than the retry policy waits, so the call ends.
-    s.bank
-        .world()
-        .faults
-        .push_back(Fault::RateLimited { retry_after_secs: 3600 });
+    s.bank.world().faults.push_back(Fault::RateLimited {
+        retry_after_secs: 3600,
+    });
     let start = s.clock.now();
     let report = s.sync().await;
     assert_eq!(
@@ -237,7 +250,10 @@ async fn a_429_stops_calls_until_the_time_it_names() {
     // Half an hour later: no call.
     s.clock.advance(TimeDelta::minutes(30));
     let report = s.sync().await;
-    assert!(matches!(report.accounts[0].outcome, AccountOutcome::Deferred { .. }));
+    assert!(matches!(
+        report.accounts[0].outcome,
+        AccountOutcome::Deferred { .. }
+    ));
     assert_eq!(s.bank.world().requests, 1);
     // At the named time: the call is made.
     s.clock.set(start + TimeDelta::hours(1));
@@ -255,7 +271,8 @@ async fn consent_lifecycle_events() {
     s.bank.world().valid_until = Some(day(15));
     s.sync().await;
     s.sync().await;
-    let kinds = |events: Vec<psd2_sync::Event>| events.into_iter().map(|e| e.kind).collect::<Vec<_>>();
+    let kinds =
+        |events: Vec<psd2_sync::Event>| events.into_iter().map(|e| e.kind).collect::<Vec<_>>();
     let events = kinds(s.store.events_since(0, 100).await.unwrap());
     assert_eq!(events, [EventKind::ConsentExpiring]);
     // Day 16: expired; no account call is made.
@@ -276,7 +293,12 @@ async fn consent_lifecycle_events() {
     // Revoked connections are not claimed by workers.
     let claimed = t
         .store
-        .claim_due("w1", t.clock.now() + TimeDelta::days(1), std::time::Duration::from_secs(60), 10)
+        .claim_due(
+            "w1",
+            t.clock.now() + TimeDelta::days(1),
+            std::time::Duration::from_secs(60),
+            10,
+        )
         .await
         .unwrap();
     assert!(claimed.is_empty());

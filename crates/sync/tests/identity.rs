@@ -12,7 +12,13 @@ fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
 }
 
-fn entry(status: TransactionStatus, amount: &str, on: u32, party: &str, id: Option<&str>) -> Transaction {
+fn entry(
+    status: TransactionStatus,
+    amount: &str,
+    on: u32,
+    party: &str,
+    id: Option<&str>,
+) -> Transaction {
     let mut tx = Transaction::new(status, Money::parse(amount, "SEK").unwrap());
     tx.booking_date = Some(day(on));
     tx.value_date = Some(day(on));
@@ -86,12 +92,20 @@ fn twins_stay_twins_and_a_third_is_added() {
     assert_eq!(first[1].row.occurrence, 1);
     assert_ne!(first[0].row.key, first[1].row.key);
 
-    let (again, _) = list(rows(&first), vec![coffee(), coffee()], IdStability::Unreliable);
+    let (again, _) = list(
+        rows(&first),
+        vec![coffee(), coffee()],
+        IdStability::Unreliable,
+    );
     assert_eq!(outcomes(&again), [Outcome::Unchanged, Outcome::Unchanged]);
     assert_eq!(again[0].row.key, first[0].row.key);
     assert_eq!(again[1].row.key, first[1].row.key);
 
-    let (three, _) = list(rows(&first), vec![coffee(), coffee(), coffee()], IdStability::Unreliable);
+    let (three, _) = list(
+        rows(&first),
+        vec![coffee(), coffee(), coffee()],
+        IdStability::Unreliable,
+    );
     assert_eq!(
         outcomes(&three),
         [Outcome::Unchanged, Outcome::Unchanged, Outcome::Added]
@@ -133,7 +147,10 @@ fn card_preauthorisation_with_another_amount_matches_when_linked_or_alike() {
         vec![card(pending("-100.00", 3, "Scandic Hotels", None), "C-1")],
         IdStability::Unreliable,
     );
-    let mut hotel = card(booked("-112.50", 5, "Scandic Hotels Stockholm", None), "C-1");
+    let mut hotel = card(
+        booked("-112.50", 5, "Scandic Hotels Stockholm", None),
+        "C-1",
+    );
     hotel.remittance_unstructured = Some("Hotel stay".into());
     let (next, removed) = list(rows(&first), vec![hotel], IdStability::Unreliable);
     assert_eq!(outcomes(&next), [Outcome::Modified]);

@@ -12,10 +12,16 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, TimeDelta};
 use psd2::adapters::common::TransportConfig;
+use psd2::adapters::handelsbanken::{Handelsbanken, HandelsbankenConfig};
 use psd2::adapters::openpayments::{OpenPayments, OpenPaymentsConfig};
 use psd2::adapters::swedbank::{Swedbank, SwedbankConfig};
-use psd2::{AccountId, Bank, ConsentRequest, Decimal, Psu, PsuId, ScaChallenge, ScaMethod, TransactionStatus};
-use psd2_sandbox::{Bank as SandboxBank, ChurnConfig, ChurnScenario, RunningSandbox, Sandbox, TruthQuery};
+use psd2::{
+    AccountId, Bank, ConsentRequest, Decimal, Psu, PsuId, ScaChallenge, ScaMethod,
+    TransactionStatus,
+};
+use psd2_sandbox::{
+    Bank as SandboxBank, ChurnConfig, ChurnScenario, RunningSandbox, Sandbox, TruthQuery,
+};
 use psd2_security::SigningIdentity;
 use psd2_security::fixtures::{TEST_SIGNING_CERT_PEM, TEST_SIGNING_KEY_PEM};
 use psd2_sync::clock::ManualClock;
@@ -34,19 +40,28 @@ fn adapter(sandbox: &RunningSandbox, bank: SandboxBank) -> Arc<dyn Bank> {
     let http = || TransportConfig::with_client(reqwest::Client::new());
     match bank {
         SandboxBank::OpenPayments => {
-            let mut config = OpenPaymentsConfig::new(url, "sync-replay", bank.bic()).with_transport(http());
+            let mut config =
+                OpenPaymentsConfig::new(url, "sync-replay", bank.bic()).with_transport(http());
             config.poll_interval = Duration::from_millis(10);
             Arc::new(OpenPayments::new(config).unwrap())
         }
         SandboxBank::Swedbank => Arc::new(
             Swedbank::new(
                 SwedbankConfig::new(url)
-                    .with_signing(SigningIdentity::from_pem(TEST_SIGNING_CERT_PEM, TEST_SIGNING_KEY_PEM).unwrap())
+                    .with_signing(
+                        SigningIdentity::from_pem(TEST_SIGNING_CERT_PEM, TEST_SIGNING_KEY_PEM)
+                            .unwrap(),
+                    )
                     .with_transport(http()),
             )
             .unwrap(),
         ),
-        SandboxBank::Handelsbanken => unreachable!("token-bound sessions are not replayed here"),
+        SandboxBank::Handelsbanken => Arc::new(
+            Handelsbanken::new(
+                HandelsbankenConfig::new(url, "sync-replay", "SE").transport(http()),
+            )
+            .unwrap(),
+        ),
     }
 }
 
@@ -78,7 +93,10 @@ async fn replay(bank: SandboxBank) -> Figures {
     let ip: IpAddr = "192.0.2.10".parse().unwrap();
     let present = Psu::present(ip, None).with_id(PsuId::new("private-1"));
     let consents = adapter.as_consents().unwrap();
-    let created = consents.create_consent(&ConsentRequest::all_accounts(), &present).await.unwrap();
+    let created = consents
+        .create_consent(&ConsentRequest::all_accounts(), &present)
+        .await
+        .unwrap();
     let ScaChallenge::Decoupled { handle, .. } = consents
         .start_sca(&created.consent.id, &ScaMethod::Decoupled, &present)
         .await
@@ -87,16 +105,27 @@ async fn replay(bank: SandboxBank) -> Figures {
         panic!("decoupled SCA expected")
     };
     let session = consents
-        .wait_for_decoupled(&created.consent.id, &handle, Duration::from_secs(30), &present)
+        .wait_for_decoupled(
+            &created.consent.id,
+            &handle,
+            Duration::from_secs(30),
+            &present,
+        )
         .await
         .unwrap();
     let ai = adapter.as_account_information().unwrap();
-    let account = ai.accounts(&session, &present, false).await.unwrap().remove(0).id;
+    let account = ai
+        .accounts(&session, &present, false)
+        .await
+        .unwrap()
+        .remove(0)
+        .id;
 
     let clock = ManualClock::new(start.and_hms_opt(0, 30, 0).unwrap().and_utc());
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await.unwrap());
     let resolver_adapter = adapter.clone();
-    let resolver = move |_: &Connection| -> Result<Arc<dyn Bank>, SyncError> { Ok(resolver_adapter.clone()) };
+    let resolver =
+        move |_: &Connection| -> Result<Arc<dyn Bank>, SyncError> { Ok(resolver_adapter.clone()) };
     let engine = Engine::new(store.clone(), Arc::new(resolver), Arc::new(clock.clone()));
     // The sandbox counts `frequencyPerDay` per consent, all accounts together.
     let settings = BankSyncSettings {
@@ -105,7 +134,14 @@ async fn replay(bank: SandboxBank) -> Figures {
     };
     let absent = Psu::absent().with_id(PsuId::new("private-1"));
     let mut connection = engine
-        .add_connection(bank.prefix(), &sandbox.bank_url(bank), &session, &absent, None, settings)
+        .add_connection(
+            bank.prefix(),
+            &sandbox.bank_url(bank),
+            &session,
+            &absent,
+            None,
+            settings,
+        )
         .await
         .unwrap();
     connection.accounts = vec![ConnectionAccount {
@@ -141,7 +177,16 @@ async fn replay(bank: SandboxBank) -> Figures {
             figures.removed += r;
         }
     }
-    check_against_truth(&sandbox, bank, &store, &connection, &account, start, &mut figures).await;
+    check_against_truth(
+        &sandbox,
+        bank,
+        &store,
+        &connection,
+        &account,
+        start,
+        &mut figures,
+    )
+    .await;
     sandbox.shutdown().await;
     figures
 }
@@ -166,13 +211,23 @@ async fn check_against_truth(
         })
         .unwrap();
     let truth = &truth.accounts[0];
-    let mut truth_booked: Vec<(NaiveDate, Decimal)> =
-        truth.booked.iter().map(|e| (e.booking_date.unwrap(), e.amount)).collect();
-    let mut truth_pending: Vec<(NaiveDate, Decimal)> = truth.pending.iter().map(|e| (e.value_date, e.amount)).collect();
+    let mut truth_booked: Vec<(NaiveDate, Decimal)> = truth
+        .booked
+        .iter()
+        .map(|e| (e.booking_date.unwrap(), e.amount))
+        .collect();
+    let mut truth_pending: Vec<(NaiveDate, Decimal)> = truth
+        .pending
+        .iter()
+        .map(|e| (e.value_date, e.amount))
+        .collect();
     truth_booked.sort();
     truth_pending.sort();
 
-    let rows = store.load_account_state(&connection.id, account, None).await.unwrap();
+    let rows = store
+        .load_account_state(&connection.id, account, None)
+        .await
+        .unwrap();
     let mut booked = Vec::new();
     let mut pending = Vec::new();
     for row in rows.iter().filter(|r| !r.removed) {
@@ -183,37 +238,82 @@ async fn check_against_truth(
     }
     booked.sort();
     pending.sort();
-    assert_eq!(booked.len(), truth_booked.len(), "{bank}: booked count (duplicates or losses)");
+    assert_eq!(
+        booked.len(),
+        truth_booked.len(),
+        "{bank}: booked count (duplicates or losses)"
+    );
     assert_eq!(booked, truth_booked, "{bank}: booked entries");
     assert_eq!(pending, truth_pending, "{bank}: open pending entries");
 
-    let changes = store.changes_since(&connection.id, 0, u32::MAX).await.unwrap();
-    let mut per_key: std::collections::BTreeMap<String, Vec<(ChangeKind, String)>> = Default::default();
+    let changes = store
+        .changes_since(&connection.id, 0, u32::MAX)
+        .await
+        .unwrap();
+    let mut per_key: std::collections::BTreeMap<String, Vec<(ChangeKind, String)>> =
+        Default::default();
     for c in &changes {
-        let status = c.transaction["status"].as_str().unwrap_or_default().to_string();
-        per_key.entry(c.key.to_string()).or_default().push((c.kind, status));
+        let status = c.transaction["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        per_key
+            .entry(c.key.to_string())
+            .or_default()
+            .push((c.kind, status));
     }
     let mut pending_to_booked = 0;
     for kinds in per_key.values() {
-        let modified: Vec<_> = kinds.iter().filter(|k| k.0 == ChangeKind::Modified).collect();
-        assert!(modified.len() <= 1, "{bank}: a key modified twice: {kinds:?}");
+        let modified: Vec<_> = kinds
+            .iter()
+            .filter(|k| k.0 == ChangeKind::Modified)
+            .collect();
+        assert!(
+            modified.len() <= 1,
+            "{bank}: a key modified twice: {kinds:?}"
+        );
         if let Some(m) = modified.first() {
-            assert_eq!((kinds[0].1.as_str(), m.1.as_str()), ("pending", "booked"), "{bank}");
+            assert_eq!(
+                (kinds[0].1.as_str(), m.1.as_str()),
+                ("pending", "booked"),
+                "{bank}"
+            );
             pending_to_booked += 1;
         }
     }
     // Every churn entry booked after being pending: the truth's booked entries since the
     // start that the sync first saw as pending.
-    let removed = changes.iter().filter(|c| c.kind == ChangeKind::Removed).count();
-    let cancelled_since_start = truth.cancelled.iter().filter(|e| e.value_date >= start).count();
-    assert_eq!(removed, cancelled_since_start, "{bank}: one removal per cancelled pending entry");
-    assert!(pending_to_booked > 0, "{bank}: churn booked pending entries");
+    let removed = changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Removed)
+        .count();
+    let cancelled_since_start = truth
+        .cancelled
+        .iter()
+        .filter(|e| e.value_date >= start)
+        .count();
+    assert_eq!(
+        removed, cancelled_since_start,
+        "{bank}: one removal per cancelled pending entry"
+    );
+    assert!(
+        pending_to_booked > 0,
+        "{bank}: churn booked pending entries"
+    );
     let events = store.events_since(0, u32::MAX).await.unwrap();
     let failures: Vec<_> = events
         .iter()
         .filter(|e| e.kind == EventKind::SyncFailed || e.detail.contains("429"))
         .collect();
     assert!(failures.is_empty(), "{bank}: {failures:?}");
+    // Every unattended attempt went through the budget hook: one page per sync, 4 a day,
+    // never more than the 4 the consent grants.
+    let lines = store.budget(&connection.id, start).await.unwrap();
+    assert_eq!(lines.len(), DAYS as usize, "{bank}: one ledger line a day");
+    assert!(
+        lines.iter().all(|l| l.used == 4 && l.granted == 4),
+        "{bank}: {lines:?}"
+    );
     figures.booked = booked.len();
     figures.pending = pending.len();
     figures.cancelled = cancelled_since_start;
@@ -243,5 +343,11 @@ fn expected_figures(f: &Figures) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openpayments_churn_replay_matches_the_truth() {
     let f = replay(SandboxBank::OpenPayments).await;
+    expected_figures(&f);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handelsbanken_churn_replay_matches_the_truth() {
+    let f = replay(SandboxBank::Handelsbanken).await;
     expected_figures(&f);
 }

@@ -74,6 +74,15 @@ fn walk(value: &mut Value, at: String, doc: &Value, report: &mut Report) {
             if let Some(Value::Object(examples)) = map.get_mut("examples") {
                 drop_from(examples, &format!("{at}/examples"), doc, report);
             }
+            if let Some(reference) = map.get("example").and_then(|e| dangling_in(e, doc)) {
+                map.remove("example");
+                report.warn(
+                    "drop-dangling-example-ref",
+                    format!("{at}/example"),
+                    format!("dropped the example (it holds `$ref: {reference}`)"),
+                    "that `$ref` points at nothing; examples never shape the generated code",
+                );
+            }
             for (key, v) in map.iter_mut() {
                 walk(v, format!("{at}/{}", escape(key)), doc, report);
             }
@@ -103,6 +112,18 @@ fn drop_from(examples: &mut Map<String, Value>, at: &str, doc: &Value, report: &
         );
         false
     });
+}
+
+/// The first `$ref` inside `value` that points at nothing.
+fn dangling_in(value: &Value, doc: &Value) -> Option<String> {
+    match value {
+        Value::Object(map) => match map.get("$ref") {
+            Some(Value::String(r)) if !resolves(doc, r) => Some(r.clone()),
+            _ => map.values().find_map(|v| dangling_in(v, doc)),
+        },
+        Value::Array(items) => items.iter().find_map(|v| dangling_in(v, doc)),
+        _ => None,
+    }
 }
 
 fn resolves(doc: &Value, reference: &str) -> bool {
@@ -185,7 +206,8 @@ mod tests {
                     "gone": {"$ref": "#/components/examples/gone"},
                     "here": {"$ref": "#/components/examples/here"},
                     "inline": {"value": {"a": 1}}
-                }
+                },
+                "example": {"nested": {"$ref": "#/components/examples/gone"}}
             }}}}}}},
             "components": {"examples": {"here": {"value": 1}}}
         });
@@ -196,9 +218,12 @@ mod tests {
             .unwrap();
         let names: Vec<&String> = examples.as_object().unwrap().keys().collect();
         assert_eq!(names, ["here", "inline"]);
+        let media = "/paths/~1a/get/responses/200/content/application~1json";
+        assert!(doc.pointer(&format!("{media}/example")).is_none());
+        let pointers: Vec<&str> = report.warnings.iter().map(|w| w.pointer.as_str()).collect();
         assert_eq!(
-            report.warnings[0].pointer,
-            "/paths/~1a/get/responses/200/content/application~1json/examples/gone"
+            pointers,
+            [format!("{media}/examples/gone"), format!("{media}/example")]
         );
     }
 

@@ -439,3 +439,21 @@ fn containers_and_nulls_where_values_belong_are_named_by_their_field() {
         assert!(!shown.contains("Anna"), "{shown}");
     }
 }
+
+proptest::proptest! {
+    #[test]
+    fn locating_never_panics(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), target in 0usize..250) {
+        let _ = locate(&body, target);
+        let _ = shape::locate_container(&body, target);
+        let _ = shape::offset_of(&body, target % 7, target);
+    }
+
+    #[test]
+    fn json_like_bodies_never_panic(body in "[\\[\\]{}\",:a-z0-9 \\\\]{0,120}", target in 0usize..130) {
+        let _ = locate(body.as_bytes(), target);
+        if let Err(cause) = serde_json::from_str::<List>(&body) {
+            let e = Error::from_invalid_payload("b", "op", None, body.as_bytes(), &cause);
+            let _ = e.to_string();
+        }
+    }
+}

@@ -69,6 +69,10 @@ pub fn run(bank: &str, operations: Vec<Operation>) -> usize {
             .collect::<Vec<_>>()
             .join("\n")
     );
+    println!(
+        "{bank}: {count} answers over {} operations, no rule broken",
+        operations.len()
+    );
     count
 }
 

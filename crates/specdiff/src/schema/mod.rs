@@ -308,15 +308,45 @@ impl<'w, 'a> SchemaWalk<'w, 'a> {
             return;
         }
         let loosened = nn;
-        let (verdict, reason) = match (self.reads(), loosened) {
-            (true, true) => (Verdict::Breaking, "old clients fail on null values"),
-            (true, false) => (Verdict::Compatible, "the value is never null now"),
-            (false, true) => (Verdict::Compatible, "the bank now also accepts null"),
+        let (mut verdict, mut reason) = match (self.reads(), loosened) {
+            (true, true) => (
+                Verdict::Breaking,
+                "old clients fail on null values".to_string(),
+            ),
+            (true, false) => (
+                Verdict::Compatible,
+                "the value is never null now".to_string(),
+            ),
+            (false, true) => (
+                Verdict::Compatible,
+                "the bank now also accepts null".to_string(),
+            ),
             (false, false) => (
                 Verdict::Breaking,
-                "old clients may send null, which the bank now rejects",
+                "old clients may send null, which the bank now rejects".to_string(),
             ),
         };
+        // Where the generated field's type changes with it (`T` ↔ `Option<T>`), code reading or
+        // building it stops compiling whichever way the bank moved.
+        if let (Some(o), Some(n)) = (&ctx.rust.0, &ctx.rust.1)
+            && o != n
+        {
+            if verdict == Verdict::Compatible {
+                let code = if self.reads() {
+                    "code reading it stops compiling"
+                } else {
+                    "code building the request type with a struct literal stops compiling"
+                };
+                reason = format!("{reason}, but {code}");
+            }
+            verdict = Verdict::Breaking;
+            let name = ctx
+                .field_name()
+                .map(|n| format!("field `{n}`: "))
+                .unwrap_or_default();
+            reason = format!("{name}`{o}` → `{n}`; {reason}");
+        }
+        let reason = reason.as_str();
         let show = |b: bool| if b { "nullable" } else { "not nullable" }.to_string();
         self.push(
             verdict,

@@ -191,10 +191,27 @@ impl<'a> SchemaWalk<'_, 'a> {
                 Verdict::Breaking,
                 "old clients may omit a field the bank now requires".to_string(),
             ),
-            (false, false) => (
-                Verdict::Compatible,
-                "the bank no longer insists on it".to_string(),
-            ),
+            (false, false) => match &rust {
+                Some((o, n)) if o == n => (
+                    Verdict::Compatible,
+                    "the bank no longer insists on it".to_string(),
+                ),
+                Some((o, n)) => (
+                    Verdict::Breaking,
+                    format!(
+                        "{}; the bank no longer insists on it, but code building the request type with a struct literal stops compiling",
+                        changed(o, n)
+                    ),
+                ),
+                None if kind(self.w.new, super::shape::unwrap(self.w.new, nv, "").0) == Kind::Array => (
+                    Verdict::Compatible,
+                    "the bank no longer insists on it; a generated list field keeps its type".to_string(),
+                ),
+                None => (
+                    Verdict::Breaking,
+                    "the bank no longer insists on it, but the regenerated field becomes Option<_>: code building the request type with a struct literal stops compiling".to_string(),
+                ),
+            },
         };
         self.push(
             verdict,

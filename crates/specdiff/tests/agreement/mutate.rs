@@ -46,6 +46,7 @@ pub fn variants(doc: &Value) -> Vec<(String, Value)> {
     for (what, edit) in [
         ("query-parameter-required", param_required as OpEdit),
         ("parameter-removed", param_removed),
+        ("query-parameter-retyped", param_retyped),
         ("required-query-parameter-added", param_added),
         ("request-maxlength-tightened", request_max_length),
     ] {
@@ -214,11 +215,20 @@ fn inline_ref(schema: &mut Value, components: &Value) -> bool {
     true
 }
 
-/// The first operation (in path order) with an inline parameter `pick` accepts: its pointer
-/// and the parameter's index.
-fn find_param(doc: &Value, pick: impl Fn(&Value) -> bool) -> Option<(String, usize, String)> {
+/// A parameter of an operation: where it is defined (its own pointer, the component's for a
+/// `$ref`), the list it is in and its index there, and a label.
+struct ParamAt {
+    target: String,
+    list: String,
+    index: usize,
+    label: String,
+}
+
+/// The first parameter (in path order) `pick` accepts, `$ref`s resolved.
+fn find_param(doc: &Value, pick: impl Fn(&Value) -> bool) -> Option<ParamAt> {
     let paths = doc.get("paths")?.as_object()?;
     for (path, item) in paths {
+        let escaped = path.replace('~', "~0").replace('/', "~1");
         for m in METHODS {
             let Some(params) = item
                 .get(m)
@@ -227,17 +237,25 @@ fn find_param(doc: &Value, pick: impl Fn(&Value) -> bool) -> Option<(String, usi
             else {
                 continue;
             };
-            if let Some(i) = params
-                .iter()
-                .position(|p| p.get("$ref").is_none() && pick(p))
-            {
-                let escaped = path.replace('~', "~0").replace('/', "~1");
-                let name = params[i].get("name").and_then(Value::as_str).unwrap_or("?");
-                return Some((
-                    format!("/paths/{escaped}/{m}/parameters"),
-                    i,
-                    format!("{} {path} {name}", m.to_uppercase()),
-                ));
+            let list = format!("/paths/{escaped}/{m}/parameters");
+            for (index, raw) in params.iter().enumerate() {
+                let (target, p) = match raw.get("$ref").and_then(Value::as_str) {
+                    Some(r) => {
+                        let ptr = r.strip_prefix('#')?.to_string();
+                        let p = doc.pointer(&ptr)?;
+                        (ptr, p)
+                    }
+                    None => (format!("{list}/{index}"), raw),
+                };
+                if pick(p) {
+                    let name = p.get("name").and_then(Value::as_str).unwrap_or("?");
+                    return Some(ParamAt {
+                        target,
+                        list,
+                        index,
+                        label: format!("{} {path} {name}", m.to_uppercase()),
+                    });
+                }
             }
         }
     }
@@ -245,23 +263,33 @@ fn find_param(doc: &Value, pick: impl Fn(&Value) -> bool) -> Option<(String, usi
 }
 
 fn param_required(doc: &mut Value) -> Option<String> {
-    let (ptr, i, label) = find_param(doc, |p| {
+    let at = find_param(doc, |p| {
         p.get("in").and_then(Value::as_str) == Some("query")
             && !p.get("required").and_then(Value::as_bool).unwrap_or(false)
     })?;
-    doc.pointer_mut(&ptr)?.as_array_mut()?.get_mut(i)?["required"] = json!(true);
-    Some(label)
+    doc.pointer_mut(&at.target)?["required"] = json!(true);
+    Some(at.label)
+}
+
+fn param_retyped(doc: &mut Value) -> Option<String> {
+    let at = find_param(doc, |p| {
+        p.get("in").and_then(Value::as_str) == Some("query")
+            && p.pointer("/schema/type").and_then(Value::as_str) == Some("string")
+            && p.pointer("/schema/enum").is_none()
+    })?;
+    doc.pointer_mut(&at.target)?["schema"] = json!({"type": "integer"});
+    Some(at.label)
 }
 
 fn param_removed(doc: &mut Value) -> Option<String> {
-    let (ptr, i, label) = find_param(doc, |p| {
+    let at = find_param(doc, |p| {
         matches!(
             p.get("in").and_then(Value::as_str),
             Some("query") | Some("header")
         )
     })?;
-    doc.pointer_mut(&ptr)?.as_array_mut()?.remove(i);
-    Some(label)
+    doc.pointer_mut(&at.list)?.as_array_mut()?.remove(at.index);
+    Some(at.label)
 }
 
 fn param_added(doc: &mut Value) -> Option<String> {

@@ -195,11 +195,7 @@ struct Lease {
 
 impl Engine {
     /// An engine over `store`, resolving adapters with `banks`, reading time from `clock`.
-    pub fn new(
-        store: Arc<dyn Store>,
-        banks: Arc<dyn BankResolver>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn new(store: Arc<dyn Store>, banks: Arc<dyn BankResolver>, clock: Arc<dyn Clock>) -> Self {
         let (events, _) = broadcast::channel(1024);
         Self {
             store,
@@ -307,7 +303,13 @@ impl Engine {
         for connection in claimed {
             let id = connection.id.clone();
             let report = self
-                .sync_as(connection, Some(Lease { worker: worker.to_string(), length: lease }))
+                .sync_as(
+                    connection,
+                    Some(Lease {
+                        worker: worker.to_string(),
+                        length: lease,
+                    }),
+                )
                 .await;
             self.store.release(worker, &id).await?;
             reports.push(report?);
@@ -440,7 +442,12 @@ impl Engine {
                 let cursors = self.store.commit_page_leased(&lease.worker, commit).await?;
                 let renewed = self
                     .store
-                    .renew_lease(&lease.worker, &run.connection.id, self.clock.now(), lease.length)
+                    .renew_lease(
+                        &lease.worker,
+                        &run.connection.id,
+                        self.clock.now(),
+                        lease.length,
+                    )
                     .await?;
                 if !renewed {
                     return Err(SyncError::Store(StoreError::LeaseLost {

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use psd2::{AccountId, Transaction, TransactionStatus};
+use rust_decimal::Decimal;
 
 use super::{bank_id, comparable, counterparty, entry_date, fingerprint, remittance};
 use crate::model::{ConnectionId, StoredTransaction, TxKey};
@@ -202,8 +202,34 @@ impl Matcher {
         let candidates = self
             .by_fingerprint
             .get(&(entry.fingerprint.clone(), status))
-            .cloned();
-        self.claim_first(candidates.as_ref())
+            .cloned()?;
+        let free: Vec<usize> = candidates
+            .into_iter()
+            .filter(|&i| !self.claimed.get(i).copied().unwrap_or(true))
+            .collect();
+        // Several free rows of this fingerprint (twins, or entries that differ only in
+        // fields outside it, such as the value date): the one equal in every field first,
+        // so entries that are not true twins never swap keys.
+        let pick = match free.as_slice() {
+            [] => return None,
+            [only] => *only,
+            [first, ..] => {
+                let unreliable = self.settings.ids == IdStability::Unreliable;
+                let wanted = comparable(&entry.tx, unreliable);
+                free.iter()
+                    .copied()
+                    .find(|&i| {
+                        self.rows
+                            .get(i)
+                            .is_some_and(|row| comparable(&row.transaction, unreliable) == wanted)
+                    })
+                    .unwrap_or(*first)
+            }
+        };
+        if let Some(flag) = self.claimed.get_mut(pick) {
+            *flag = true;
+        }
+        Some(pick)
     }
 
     fn fuzzy(&mut self, entry: &Listed, max_rank: u8) -> Option<usize> {
@@ -225,9 +251,10 @@ impl Matcher {
         } else {
             i64::from(self.settings.matching_days)
         };
-        // (rank, date distance, amount gap, index): rank 0 same amount, 1 linked, 2 other
-        // fields agree.
-        let mut best: Option<(u8, i64, Decimal, usize)> = None;
+        // (rank, another purchase day, date distance, amount gap, index): rank 0 same
+        // amount, 1 linked, 2 other fields agree; then the same purchase day (value date)
+        // first, the closest dates and amounts next.
+        let mut best: Option<(u8, bool, i64, Decimal, usize)> = None;
         for &index in &self.open_pending {
             let Some(row) = self.rows.get(index) else {
                 continue;
@@ -270,12 +297,13 @@ impl Matcher {
                 .amount
                 .checked_sub(entry.tx.amount.amount)
                 .map_or(Decimal::MAX, |d| d.abs());
-            let candidate = (rank, distance, gap, index);
+            let other_day = !same_purchase_day(&row.transaction, &entry.tx);
+            let candidate = (rank, other_day, distance, gap, index);
             if best.is_none_or(|b| candidate < b) {
                 best = Some(candidate);
             }
         }
-        let (_, _, _, index) = best?;
+        let (_, _, _, _, index) = best?;
         if let Some(flag) = self.claimed.get_mut(index) {
             *flag = true;
         }
@@ -284,20 +312,26 @@ impl Matcher {
 
     fn update(&mut self, index: usize, entry: Listed) -> Matched {
         let unreliable = self.settings.ids == IdStability::Unreliable;
-        let Some(old) = self.rows.get(index).cloned() else {
+        // A claimed row is never looked at again in this listing, so the row in memory
+        // stays as it was stored; only what the new row needs is taken from it.
+        let Some(old) = self.rows.get(index) else {
             return self.add(entry);
         };
         let changed = old.status != entry.tx.status
             || comparable(&old.transaction, unreliable) != comparable(&entry.tx, unreliable);
-        let occurrence = if old.fingerprint == entry.fingerprint {
-            old.occurrence
+        let same_fingerprint = old.fingerprint == entry.fingerprint;
+        let (key, connection, account) =
+            (old.key.clone(), old.connection.clone(), old.account.clone());
+        let (old_occurrence, last_cursor) = (old.occurrence, old.last_cursor);
+        let occurrence = if same_fingerprint {
+            old_occurrence
         } else {
             self.take_occurrence(&entry.fingerprint)
         };
         let row = StoredTransaction {
-            key: old.key.clone(),
-            connection: old.connection.clone(),
-            account: old.account.clone(),
+            key,
+            connection,
+            account,
             bank_id: entry.bank_id,
             status: entry.tx.status.clone(),
             fingerprint: entry.fingerprint,
@@ -310,11 +344,8 @@ impl Matcher {
             transaction: entry.tx,
             removed: false,
             last_listing: Some(self.listing_id.clone()),
-            last_cursor: old.last_cursor,
+            last_cursor,
         };
-        if let Some(slot) = self.rows.get_mut(index) {
-            *slot = row.clone();
-        }
         Matched {
             row,
             outcome: if changed {
@@ -345,8 +376,9 @@ impl Matcher {
             last_listing: Some(self.listing_id.clone()),
             last_cursor: 0,
         };
-        // New rows are claimed by this listing.
-        self.push(row.clone(), true);
+        // A new row is claimed by this listing from the start: it is not kept in memory
+        // (the occurrence counter already moved), so a first sync of a long history does not
+        // hold it all.
         Matched {
             row,
             outcome: Outcome::Added,

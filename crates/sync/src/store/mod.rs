@@ -81,6 +81,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// it does not exist.
     async fn update_connection(&self, connection: &Connection) -> Result<(), StoreError>;
 
+    /// [`Store::update_connection`] for a worker holding a lease: fails with
+    /// [`StoreError::LeaseLost`] and writes nothing when the connection's lease is no
+    /// longer `worker`'s.
+    async fn update_connection_leased(
+        &self,
+        worker: &str,
+        connection: &Connection,
+    ) -> Result<(), StoreError>;
+
     /// One connection, if it exists.
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError>;
 
@@ -202,6 +211,34 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         &self,
         connection: &ConnectionId,
     ) -> Result<Option<(String, DateTime<Utc>)>, StoreError>;
+
+    /// One page of an account's stored transactions in a period, for reading a whole
+    /// period without holding it in memory (exports): entries that are not removed, have a
+    /// date ([`StoredTransaction::date`]) within `query`'s bounds, and are booked (or also
+    /// pending, when `query.include_pending`), ordered by date then key, after
+    /// `query.after`, at most `query.limit`. Pass the last entry's date and key as the next
+    /// page's `after`; a page shorter than the limit is the last.
+    async fn transactions_page(
+        &self,
+        connection: &ConnectionId,
+        account: &AccountId,
+        query: &PeriodPage,
+    ) -> Result<Vec<StoredTransaction>, StoreError>;
+}
+
+/// Which page of an account's stored transactions [`Store::transactions_page`] reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodPage {
+    /// First day (inclusive); `None`: from the first stored entry.
+    pub from: Option<NaiveDate>,
+    /// Last day (inclusive); `None`: up to the last stored entry.
+    pub to: Option<NaiveDate>,
+    /// Whether open pending entries are read too (booked ones always are).
+    pub include_pending: bool,
+    /// The date and key of the last entry of the previous page (`None`: the first page).
+    pub after: Option<(NaiveDate, crate::model::TxKey)>,
+    /// At most this many entries.
+    pub limit: u32,
 }
 
 /// Opens the store a database URL names, creating and migrating it as needed:

@@ -266,6 +266,46 @@ macro_rules! impl_store {
                 Ok(CommitCursors { changes: change_cursors, events: event_cursors })
             }
 
+            /// [`Store::update_connection`], optionally fenced by a worker's lease.
+            async fn update_connection_inner(
+                &self,
+                worker: Option<&str>,
+                connection: &Connection,
+            ) -> Result<(), StoreError> {
+                let row = ConnectionRow::from_model(connection)?;
+                let done = sqlx::query(
+                    "UPDATE connections SET bank = $2, base_url = $3, session_json = $4, \
+                     psu_json = $5, consent_json = $6, state = $7, accounts_json = $8, \
+                     settings_json = $9, created_at = $10, last_sync_at = $11, \
+                     next_sync_at = $12 WHERE id = $1 AND ($13 IS NULL OR lease_owner = $13)",
+                )
+                .bind(&row.id)
+                .bind(&row.bank)
+                .bind(&row.base_url)
+                .bind(&row.session_json)
+                .bind(&row.psu_json)
+                .bind(&row.consent_json)
+                .bind(&row.state)
+                .bind(&row.accounts_json)
+                .bind(&row.settings_json)
+                .bind(row.created_at)
+                .bind(row.last_sync_at)
+                .bind(row.next_sync_at)
+                .bind(worker)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| StoreError::db("update_connection", e))?;
+                if done.rows_affected() > 0 {
+                    return Ok(());
+                }
+                let exists = self.connection(&connection.id).await?.is_some();
+                Err(if exists && worker.is_some() {
+                    StoreError::LeaseLost { connection: row.id }
+                } else {
+                    StoreError::NotFound { what: "connection", id: row.id }
+                })
+            }
+
             async fn insert_changes(
                 &self,
                 tx: &mut sqlx::Transaction<'_, $db>,

@@ -50,32 +50,15 @@ macro_rules! impl_store_trait {
             }
 
             async fn update_connection(&self, connection: &Connection) -> Result<(), StoreError> {
-                let row = ConnectionRow::from_model(connection)?;
-                let done = sqlx::query(
-                    "UPDATE connections SET bank = $2, base_url = $3, session_json = $4, \
-                     psu_json = $5, consent_json = $6, state = $7, accounts_json = $8, \
-                     settings_json = $9, created_at = $10, last_sync_at = $11, \
-                     next_sync_at = $12 WHERE id = $1",
-                )
-                .bind(&row.id)
-                .bind(&row.bank)
-                .bind(&row.base_url)
-                .bind(&row.session_json)
-                .bind(&row.psu_json)
-                .bind(&row.consent_json)
-                .bind(&row.state)
-                .bind(&row.accounts_json)
-                .bind(&row.settings_json)
-                .bind(row.created_at)
-                .bind(row.last_sync_at)
-                .bind(row.next_sync_at)
-                .execute(&self.pool)
-                .await
-                .map_err(|e| StoreError::db("update_connection", e))?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound { what: "connection", id: row.id });
-                }
-                Ok(())
+                self.update_connection_inner(None, connection).await
+            }
+
+            async fn update_connection_leased(
+                &self,
+                worker: &str,
+                connection: &Connection,
+            ) -> Result<(), StoreError> {
+                self.update_connection_inner(Some(worker), connection).await
             }
 
             async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
@@ -387,6 +370,41 @@ macro_rules! impl_store_trait {
                 let until: Option<DateTime<Utc>> =
                     row.try_get(1).map_err(|e| StoreError::db("lease", e))?;
                 Ok(owner.zip(until))
+            }
+
+            async fn transactions_page(
+                &self,
+                connection: &ConnectionId,
+                account: &AccountId,
+                query: &$crate::store::PeriodPage,
+            ) -> Result<Vec<StoredTransaction>, StoreError> {
+                let (after_date, after_key) = match &query.after {
+                    Some((date, key)) => (Some(*date), Some(key.as_str())),
+                    None => (None, None),
+                };
+                let rows = sqlx::query(concat!(
+                    "SELECT ",
+                    $crate::store::sql::tx_columns!($amount_out),
+                    " FROM transactions WHERE connection_id = $1 AND account = $2 \
+                     AND entry_date IS NOT NULL AND ($3 IS NULL OR entry_date >= $3) \
+                     AND ($4 IS NULL OR entry_date <= $4) \
+                     AND (status = 'booked' OR ($5 AND status = 'pending')) AND ",
+                    $not_removed,
+                    " AND ($6 IS NULL OR entry_date > $6 OR (entry_date = $6 AND tx_key > $7)) \
+                     ORDER BY entry_date, tx_key LIMIT $8"
+                ))
+                .bind(connection.as_str())
+                .bind(account.as_str())
+                .bind(query.from)
+                .bind(query.to)
+                .bind(query.include_pending)
+                .bind(after_date)
+                .bind(after_key)
+                .bind(i64::from(query.limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| StoreError::db("transactions_page", e))?;
+                rows.iter().map(read_tx).collect()
             }
         }
     };

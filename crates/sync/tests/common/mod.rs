@@ -166,7 +166,11 @@ impl FakeBank {
     pub fn book(&self, truth: u64, days_later: i64, amount: Option<&str>) {
         let today = self.today();
         let mut w = self.world();
-        if let Some(e) = w.entries.iter_mut().find(|e| e.truth == truth && e.state == State::Pending) {
+        if let Some(e) = w
+            .entries
+            .iter_mut()
+            .find(|e| e.truth == truth && e.state == State::Pending)
+        {
             e.state = State::Booked;
             // Never dated after today.
             e.date = (e.date + TimeDelta::days(days_later)).min(today);
@@ -182,7 +186,11 @@ impl FakeBank {
 
     pub fn cancel(&self, truth: u64) {
         let mut w = self.world();
-        if let Some(e) = w.entries.iter_mut().find(|e| e.truth == truth && e.state == State::Pending) {
+        if let Some(e) = w
+            .entries
+            .iter_mut()
+            .find(|e| e.truth == truth && e.state == State::Pending)
+        {
             e.state = State::Cancelled;
             e.cancelled_after_seen = e.seen_pending;
         }
@@ -246,18 +254,26 @@ impl FakeBank {
         *used += 1;
         if *used > w.granted {
             w.over_limit += 1;
-            let midnight = (today + TimeDelta::days(1)).and_hms_opt(0, 0, 0).unwrap().and_utc();
+            let midnight = (today + TimeDelta::days(1))
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc();
             w.blocked_until = Some(midnight);
             return Err(rate_limited((midnight - now).num_seconds().max(1) as u64));
         }
         let n = w.requests;
-        if w.fail_from_request.is_some_and(|(start, count)| n >= start && n < start + count) {
-            return Err(Error::new(ErrorKind::BankUnavailable, BANK, "transactions").with_status(503));
+        if w.fail_from_request
+            .is_some_and(|(start, count)| n >= start && n < start + count)
+        {
+            return Err(
+                Error::new(ErrorKind::BankUnavailable, BANK, "transactions").with_status(503)
+            );
         }
         if let Some(fault) = w.faults.pop_front() {
             return Err(match fault {
-                Fault::Unavailable => Error::new(ErrorKind::BankUnavailable, BANK, "transactions")
-                    .with_status(503),
+                Fault::Unavailable => {
+                    Error::new(ErrorKind::BankUnavailable, BANK, "transactions").with_status(503)
+                }
                 Fault::RateLimited { retry_after_secs } => {
                     w.blocked_until = Some(now + TimeDelta::seconds(retry_after_secs as i64));
                     rate_limited(retry_after_secs)
@@ -279,7 +295,10 @@ impl FakeBank {
                 let broken = tx.creditor.as_ref().and_then(|p| p.name.as_deref()) == Some("BROKEN");
                 if broken {
                     Err(EntryError::new(
-                        format!("transactions.booked[{}].transactionAmount.currency", offset + i),
+                        format!(
+                            "transactions.booked[{}].transactionAmount.currency",
+                            offset + i
+                        ),
                         "not an ISO 4217 code (3 chars, lower case)",
                     ))
                 } else {
@@ -328,7 +347,10 @@ fn rate_limited(secs: u64) -> Error {
 }
 
 fn to_tx(e: &Entry, status: TransactionStatus, id: Option<String>) -> Transaction {
-    let mut tx = Transaction::new(status.clone(), Money::new(e.amount, Currency::new("SEK").unwrap()));
+    let mut tx = Transaction::new(
+        status.clone(),
+        Money::new(e.amount, Currency::new("SEK").unwrap()),
+    );
     if status == TransactionStatus::Booked {
         tx.booking_date = Some(e.date);
     }
@@ -368,7 +390,12 @@ impl Consents for FakeBank {
         c.frequency_per_day = Some(w.granted);
         Ok(c)
     }
-    async fn start_sca(&self, _: &ConsentId, _: &ScaMethod, _: &Psu) -> Result<ScaChallenge, Error> {
+    async fn start_sca(
+        &self,
+        _: &ConsentId,
+        _: &ScaMethod,
+        _: &Psu,
+    ) -> Result<ScaChallenge, Error> {
         Err(Error::unsupported(BANK, "start_sca"))
     }
     async fn delete_consent(&self, _: &ConsentId, _: &Psu) -> Result<(), Error> {
@@ -402,9 +429,10 @@ impl AccountInformation for FakeBank {
     ) -> BoxStream<'a, Result<TransactionPage, Error>> {
         let start = match resume {
             None => Ok(0usize),
-            Some(c) => c
-                .position(BANK, "transactions")
-                .and_then(|p| p.parse::<usize>().map_err(|_| Error::new(ErrorKind::Pagination, BANK, "transactions"))),
+            Some(c) => c.position(BANK, "transactions").and_then(|p| {
+                p.parse::<usize>()
+                    .map_err(|_| Error::new(ErrorKind::Pagination, BANK, "transactions"))
+            }),
         };
         stream::unfold(Some(start), move |state| async move {
             let offset = match state? {

@@ -19,7 +19,7 @@ mod shared_params;
 mod unused_schemas;
 
 pub use decimals::DECIMAL_SCHEMA;
-pub use rust_names::rust_type_name;
+pub use rust_names::{rust_method_name, rust_type_name};
 
 use crate::error::Result;
 use serde_json::{Map, Value};
@@ -151,6 +151,7 @@ pub fn normalize(doc: &mut Value, settings: &NormalizeSettings, path: &Path) -> 
         unused_schemas::drop_unused_schemas(doc, &mut report);
     }
     rust_names::distinct_schema_names(doc, &mut report);
+    rust_names::distinct_operation_ids(doc, &mut report);
     Ok(report)
 }
 

@@ -3,7 +3,9 @@
 //! the same type (`ObRate10`): the crate would not compile. This step finds those groups and
 //! renames every schema of a group but the first (by byte order of the original names) to
 //! `<name>_Renamed<k>`, with the smallest `k` (from 2) whose Rust name is still free, and
-//! rewrites every `$ref` (and discriminator mapping) to it. Each rename is a warning.
+//! rewrites every `$ref` (and discriminator mapping) to it. operationIds that become the
+//! same method name (`getAccounts`, `get_accounts`) are made distinct the same way
+//! (`<id>_renamed<k>`). Each rename is a warning.
 
 use super::Report;
 use super::reachable::schema_ref;
@@ -30,6 +32,90 @@ pub fn rust_type_name(name: &str) -> String {
         Some(c) if unicode_ident::is_xid_start(c) => out,
         Some(_) => format!("X{out}"),
     }
+}
+
+/// The Rust method name progenitor derives from an operationId (its `sanitize` in snake
+/// case, keyword suffix aside).
+pub fn rust_method_name(operation_id: &str) -> String {
+    use heck::ToSnakeCase;
+    let cleaned: String = operation_id
+        .replace('\'', "")
+        .chars()
+        .map(|c| {
+            if unicode_ident::is_xid_continue(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let out = cleaned.to_snake_case();
+    match out.chars().next() {
+        None => "x".into(),
+        Some(c) if unicode_ident::is_xid_start(c) => out,
+        Some(_) => format!("_{out}"),
+    }
+}
+
+/// Renames operationIds whose Rust method names collide (`getAccounts`, `get_accounts`):
+/// all but the first (by byte order) become `<id>_renamed<k>`, each a warning.
+pub(super) fn distinct_operation_ids(doc: &mut Value, report: &mut Report) {
+    let mut ops: Vec<(String, String, String)> = Vec::new();
+    super::for_each_operation(doc, |path, method, op| {
+        if let Some(Value::String(id)) = op.get("operationId") {
+            ops.push((path.to_string(), method.to_string(), id.clone()));
+        }
+    });
+    let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (_, _, id) in &ops {
+        groups
+            .entry(rust_method_name(id))
+            .or_default()
+            .insert(id.clone());
+    }
+    let mut taken: BTreeSet<String> = groups.keys().cloned().collect();
+    let mut renames: BTreeMap<String, (String, String, String)> = BTreeMap::new();
+    for (rust, ids) in &groups {
+        let mut ids = ids.iter();
+        let Some(first) = ids.next() else { continue };
+        for id in ids {
+            let (new, new_rust) = (2usize..)
+                .map(|k| format!("{id}_renamed{k}"))
+                .map(|n| {
+                    let r = rust_method_name(&n);
+                    (n, r)
+                })
+                .find(|(_, r)| !taken.contains(r))
+                .unwrap_or_default();
+            taken.insert(new_rust.clone());
+            renames.insert(
+                id.clone(),
+                (
+                    new,
+                    new_rust,
+                    format!("`{first}` and `{id}` both become the method `{rust}`"),
+                ),
+            );
+        }
+    }
+    if renames.is_empty() {
+        return;
+    }
+    super::for_each_operation(doc, |path, method, op| {
+        let Some(Value::String(id)) = op.get("operationId") else {
+            return;
+        };
+        let Some((new, new_rust, why)) = renames.get(id) else {
+            return;
+        };
+        report.warn(
+            "rename-colliding-operation-id",
+            format!("/paths/{}/{method}/operationId", escape(path)),
+            format!("operationId `{id}` renamed to `{new}` (method `{new_rust}`)"),
+            why.clone(),
+        );
+        op.insert("operationId".into(), Value::String(new.clone()));
+    });
 }
 
 /// Renames the component schemas whose Rust names collide.
@@ -143,6 +229,27 @@ mod tests {
         ] {
             assert_eq!(rust_type_name(schema), rust, "{schema}");
         }
+    }
+
+    #[test]
+    fn colliding_operation_ids_are_renamed() {
+        let mut d = json!({"paths": {
+            "/a": {"get": {"operationId": "getAccounts", "responses": {}}},
+            "/b": {"get": {"operationId": "get_accounts", "responses": {}}},
+            "/c": {"get": {"operationId": "getBalances", "responses": {}}}
+        }});
+        let mut report = Report::default();
+        distinct_operation_ids(&mut d, &mut report);
+        assert_eq!(
+            d.pointer("/paths/~1a/get/operationId"),
+            Some(&json!("getAccounts"))
+        );
+        assert_eq!(
+            d.pointer("/paths/~1b/get/operationId"),
+            Some(&json!("get_accounts_renamed2"))
+        );
+        assert_eq!(report.warnings.len(), 1);
+        assert_eq!(report.warnings[0].pointer, "/paths/~1b/get/operationId");
     }
 
     #[test]

@@ -11,13 +11,11 @@ pub struct TokenSlot(Arc<RwLock<Option<String>>>);
 impl TokenSlot {
     /// Replaces the token.
     pub fn set(&self, token: Option<String>) {
-        if let Ok(mut slot) = self.0.write() {
-            *slot = token;
-        }
+        *super::sync::write(&self.0) = token;
     }
 
     pub(crate) fn get(&self) -> Option<String> {
-        self.0.read().ok().and_then(|slot| slot.clone())
+        super::sync::read(&self.0).clone()
     }
 }
 

@@ -237,7 +237,7 @@ where
         {
             from_body(&body)
                 .map(|page| (Listed::Body(page), 200))
-                .map_err(|e| with_op(operation, e).with_request_id(rid.to_string()))
+                .map_err(|e| refine(with_op(operation, e)).with_request_id(rid.to_string()))
         }
         Err(raw) => Err(map_error(operation, &rid.to_string(), raw).await),
     }
@@ -301,13 +301,22 @@ impl Handelsbanken {
 
     /// The `TPP-Transaction-ID` of `consent`'s flow (made on first use).
     fn flow_id(&self, consent: &ConsentId) -> Uuid {
+        let existing = lock(&self.flows).get(consent.expose()).copied();
+        existing.unwrap_or_else(|| {
+            let flow = Uuid::new_v4();
+            self.remember_flow(consent.expose(), flow);
+            flow
+        })
+    }
+
+    /// Remembers `flow` for `consent`; at most [`MAX_FLOWS`] are kept (all are forgotten when
+    /// full: a forgotten flow only gets a new id).
+    fn remember_flow(&self, consent: &str, flow: Uuid) {
         let mut flows = lock(&self.flows);
-        if flows.len() >= MAX_FLOWS && !flows.contains_key(consent.expose()) {
+        if flows.len() >= MAX_FLOWS && !flows.contains_key(consent) {
             flows.clear();
         }
-        *flows
-            .entry(consent.expose().to_owned())
-            .or_insert_with(Uuid::new_v4)
+        flows.insert(consent.to_owned(), flow);
     }
 
     fn forget_flow(&self, consent: &ConsentId) {

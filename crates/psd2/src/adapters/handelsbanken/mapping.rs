@@ -18,6 +18,13 @@
 //! - A bad currency code in an amount fails that mapping with
 //!   [`ErrorKind::UnexpectedResponse`] (money without a
 //!   currency is meaningless); an account's own bad currency is dropped (`None`).
+//!
+//! [`transaction_entries`]: crate::adapters::handelsbanken::mapping::transaction_entries
+//! [`card_transaction_entries`]: crate::adapters::handelsbanken::mapping::card_transaction_entries
+//! [`transactions_from_body`]: crate::adapters::handelsbanken::mapping::transactions_from_body
+//! [`card_transactions_from_body`]: crate::adapters::handelsbanken::mapping::card_transactions_from_body
+//! [`EntryError`]: crate::EntryError
+//! [`ErrorKind::UnexpectedResponse`]: crate::ErrorKind::UnexpectedResponse
 
 use std::time::Duration;
 

@@ -19,6 +19,17 @@
 //! page's `account` → [`Transaction::account`] of each entry and the page's `_links` →
 //! [`ListedPage::links`](crate::transaction::ListedPage::links); the consent's `scaMethods` → [`CreatedConsent::sca_methods`]
 //! and its `_links` → [`CreatedConsent::links`] (consent id hidden, see [`crate::link`]).
+//!
+//! [`MappingError`]: crate::EntryError
+//! [`Account::payments_enabled`]: crate::Account::payments_enabled
+//! [`Account::enrichment`]: crate::Account::enrichment
+//! [`Account::links`]: crate::Account::links
+//! [`Transaction::aggregate`]: crate::Transaction::aggregate
+//! [`Transaction::is_alias_payout`]: crate::Transaction::is_alias_payout
+//! [`Transaction::fees`]: crate::Transaction::fees
+//! [`Transaction::account`]: crate::Transaction::account
+//! [`CreatedConsent::sca_methods`]: crate::CreatedConsent::sca_methods
+//! [`CreatedConsent::links`]: crate::CreatedConsent::links
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! The platform's client-credentials token: fetched with the shared call wrapper (retried
 //! like any idempotent call), cached in the shared
-//! [`TokenCache`](crate::adapters::common::tokens::TokenCache) and renewed by its margin
+//! [`TokenCache`] and renewed by its margin
 //! (10 % of the lifetime, at most 60 s; lifetimes over a year are taken as a year).
 
 use std::time::Duration;

@@ -9,6 +9,8 @@
 //! Signs: amounts are signed as sent (Berlin Group: negative is money out of the account);
 //! this API has no separate direction field that could contradict the sign, so nothing is
 //! inferred or flipped.
+//!
+//! [`MappingError`]: crate::EntryError
 
 use psd2_raw_swedbank::types as raw;
 

@@ -26,9 +26,6 @@
 
 mod client;
 mod config;
-/// Maps the generated raw client's types into the domain model. Hidden: raw generated types
-/// are not part of this crate's public API (kept reachable for its own tests and benchmarks).
-#[doc(hidden)]
 pub mod mapping;
 
 pub use client::{BANK, Swedbank};

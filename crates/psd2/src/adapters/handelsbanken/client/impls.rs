@@ -51,7 +51,7 @@ impl Consents for Handelsbanken {
             })
             .await?;
         let mut created = CreatedConsent::from(&response);
-        lock(&self.flows).insert(response.consent_id.clone(), flow);
+        self.remember_flow(&response.consent_id, flow);
         // The create answer carries no validity: read what the bank granted (never what
         // was asked); unknown when that read fails.
         match self.consent(&created.consent.id, psu).await {

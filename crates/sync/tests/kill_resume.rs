@@ -1,5 +1,6 @@
-//! A sync process SIGKILLed at random moments (a bounded number of times) and then resumed
-//! leaves the store exactly as an uninterrupted run does: nothing lost, nothing twice.
+//! On SQLite and on PostgreSQL: a sync process SIGKILLed at random moments (a bounded
+//! number of times) and then resumed leaves the store exactly as an uninterrupted run does:
+//! nothing lost, nothing twice.
 //!
 //! Two stores sync the same sandbox data (the same PSUs through separate consents): the
 //! reference runs in this process without interruption; the other is synced by child
@@ -50,20 +51,49 @@ impl Rng {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killed_and_resumed_sync_equals_an_uninterrupted_one() {
+async fn sqlite_killed_and_resumed_sync_equals_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = format!("sqlite:{}", dir.path().join("reference.db").display());
+    let killed = format!("sqlite:{}", dir.path().join("killed.db").display());
+    kill_and_compare(&reference, &killed, dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_killed_and_resumed_sync_equals_an_uninterrupted_one() {
+    let Some(reference) = store_support::fresh_pg_database().await else {
+        return;
+    };
+    let killed = store_support::fresh_pg_database().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    kill_and_compare(&reference, &killed, dir.path()).await;
+}
+
+/// Open listings (saved progress rows), read from the table itself: a connection's account
+/// list is saved only when its sync ends.
+async fn open_listings(url: &str) -> i64 {
+    let sql = "SELECT COUNT(*) FROM progress";
+    if url.starts_with("postgres") {
+        let mut raw = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut raw).await.unwrap()
+    } else {
+        let mut raw = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut raw).await.unwrap()
+    }
+}
+
+/// Syncs the same PSUs into the store at `reference_url` without interruption and into the
+/// one at `killed_url` by processes killed at random points, then compares the two.
+async fn kill_and_compare(reference_url: &str, killed_url: &str, dir: &std::path::Path) {
     let seed = std::env::var("PSD2_KILL_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| chrono::Utc::now().timestamp_subsec_nanos() as u64 | 1);
-    println!("kill test: seed {seed} (set PSD2_KILL_SEED to repeat)");
+    let engine_name = reference_url.split(':').next().unwrap_or_default();
+    println!("kill test ({engine_name}): seed {seed} (set PSD2_KILL_SEED to repeat)");
     let mut rng = Rng(seed);
     let sandbox = sandbox(4000, 10, 16).await;
-    let dir = tempfile::tempdir().unwrap();
-
-    let reference_url = format!("sqlite:{}", dir.path().join("reference.db").display());
-    let reference = psd2_sync::store::open(&reference_url).await.unwrap();
-    let killed_url = format!("sqlite:{}", dir.path().join("killed.db").display());
-    let killed = psd2_sync::store::open(&killed_url).await.unwrap();
+    let reference = psd2_sync::store::open(reference_url).await.unwrap();
+    let killed = psd2_sync::store::open(killed_url).await.unwrap();
     let (mut reference_ids, mut killed_ids) = (Vec::new(), Vec::new());
     for psu in PSUS {
         reference_ids.push(
@@ -79,7 +109,7 @@ async fn killed_and_resumed_sync_equals_an_uninterrupted_one() {
     }
 
     let started = std::time::Instant::now();
-    let log = dir.path().join("reference.log");
+    let log = dir.join("reference.log");
     worker_loop(
         reference.clone(),
         "reference",
@@ -97,7 +127,7 @@ async fn killed_and_resumed_sync_equals_an_uninterrupted_one() {
         stored += reference.transaction_count(id).await.unwrap();
     }
     println!(
-        "kill test: uninterrupted sync of {} connections took {uninterrupted:?}: \
+        "kill test ({engine_name}): uninterrupted sync of {} connections took {uninterrupted:?}: \
          {pages} pages, {stored} transactions",
         PSUS.len()
     );
@@ -107,7 +137,7 @@ async fn killed_and_resumed_sync_equals_an_uninterrupted_one() {
     let span = u64::try_from(uninterrupted.as_millis()).unwrap().max(50);
     let (mut landed, mut mid_listing) = (0, 0);
     for round in 0..KILLS {
-        let log = dir.path().join(format!("killed-{round}.log"));
+        let log = dir.join(format!("killed-{round}.log"));
         let spec = format!("{killed_url} child-{round} {}", log.display());
         let mut child = spawn_child("sync_child", &[(CHILD_ENV, spec)]);
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -125,23 +155,16 @@ async fn killed_and_resumed_sync_equals_an_uninterrupted_one() {
             landed += 1;
         }
         child.wait().unwrap();
-        // (A connection's account list is saved when its sync ends, so read the progress
-        // table itself.)
-        let mut raw = sqlx::SqliteConnection::connect(&killed_url).await.unwrap();
-        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM progress")
-            .fetch_one(&mut raw)
-            .await
-            .unwrap();
-        mid_listing += open;
+        mid_listing += open_listings(killed_url).await;
     }
-    let log = dir.path().join("killed-final.log");
+    let log = dir.join("killed-final.log");
     let spec = format!("{killed_url} child-final {}", log.display());
     let status = spawn_child("sync_child", &[(CHILD_ENV, spec)])
         .wait()
         .unwrap();
     assert!(status.success(), "the resumed sync failed: {status}");
     println!(
-        "kill test: {landed} of {KILLS} kills landed while the sync ran; \
+        "kill test ({engine_name}): {landed} of {KILLS} kills landed while the sync ran; \
          {mid_listing} times a listing was left mid-way and resumed from its saved page"
     );
     assert!(landed > 0, "no kill landed");
