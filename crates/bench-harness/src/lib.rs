@@ -13,6 +13,7 @@ pub mod generation;
 pub mod oag;
 pub mod report;
 pub mod runtime;
+pub mod sync_rows;
 
 pub use psd2_codegen::exec;
 use psd2_codegen::{Error, Result, repo_root};
@@ -168,6 +169,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         }
     }
     rows.push(runtime::mapping_row(&ctx, &sizes));
+    rows.extend(sync_rows::sync_rows(&ctx));
 
     if args.smoke {
         notes.push(

@@ -90,7 +90,7 @@ pub async fn start(settings: &Settings) -> Result<Env, BenchError> {
     let consents = format!("{base_url}/psd2/consent/v1/consents");
     let created: Value = call(http.post(&consents))
         .json(&json!({
-            "access": {"allPsd2": "allAccounts"},
+            "access": {}, // all accounts, as the Open Payments spec defines it
             "recurringIndicator": true,
             "combinedServiceIndicator": false,
             "validUntil": valid_until.to_string(),

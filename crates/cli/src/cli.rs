@@ -98,6 +98,10 @@ pub enum Command {
     Cards,
     /// Keep the accounts in a database, unattended: add, run, status, changes, events.
     Sync(crate::sync::SyncArgs),
+    /// Write one account's stored transactions as camt.053, OFX, CSV or JSON Lines.
+    ///
+    /// Reads the sync database only: no bank call.
+    Export(crate::export::ExportArgs),
     /// Print a shell completion script to stdout.
     Completions(CompletionsArgs),
 }

@@ -16,6 +16,7 @@ mod commands;
 mod config;
 mod demo;
 mod error;
+mod export;
 mod output;
 mod progress;
 mod session;
@@ -45,7 +46,7 @@ fn init_logs() {
 
 fn main() -> ExitCode {
     // clap prints help/version and exits 0, usage errors exit 2.
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(export::rename_format_flag(std::env::args_os()));
     init_logs();
     let report = error::ReportContext::new(cli.global.verbose > 0, cli.global.psu_ip.is_some());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -101,6 +102,7 @@ async fn run(cli: &Cli, secrets: &mut Vec<String>) -> Result<(), CliError> {
             commands::transactions(&ctx, args, secrets).await
         }
         Command::Sync(args) => sync::run(&cli.global, args, interactive, secrets).await,
+        Command::Export(args) => export::run(args).await,
         Command::Cards => {
             let ctx = Context::load(&cli.global, interactive, secrets)?;
             commands::cards(&ctx, secrets).await

@@ -483,3 +483,57 @@ async fn events(store: Arc<dyn Store>, args: &EventsArgs, format: Format) -> Res
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use psd2_sync::{ChangeKind, TxKey};
+
+    #[test]
+    fn database_url_defaults_to_the_sqlite_file() {
+        let args = |database: Option<&str>| SyncArgs {
+            database: database.map(str::to_string),
+            command: SyncCommand::Status,
+        };
+        assert_eq!(database_url(&args(None)), "sqlite:psd2.db");
+        assert_eq!(database_url(&args(Some("  "))), "sqlite:psd2.db");
+        assert_eq!(
+            database_url(&args(Some("postgres://db/psd2"))),
+            "postgres://db/psd2"
+        );
+    }
+
+    #[test]
+    fn a_change_row_has_the_documented_columns() {
+        let change = Change {
+            cursor: 7,
+            connection: ConnectionId::new("c1"),
+            account: psd2::AccountId::new("a1"),
+            key: TxKey::new("k1"),
+            kind: ChangeKind::Modified,
+            transaction: serde_json::json!({
+                "status": "booked",
+                "bookingDate": "2026-11-02",
+                "valueDate": "2026-11-01",
+                "amount": {"amount": "-58.20", "currency": "SEK"}
+            }),
+            at: Utc::now(),
+        };
+        let row = change_row(&change);
+        assert_eq!(row.len(), CHANGE_COLUMNS.len());
+        assert_eq!(
+            row,
+            [
+                "7",
+                "modified",
+                "k1",
+                "a1",
+                "booked",
+                "2026-11-02",
+                "2026-11-01",
+                "-58.20",
+                "SEK"
+            ]
+        );
+    }
+}

@@ -65,29 +65,15 @@ async fn authorise(adapter: &dyn Bank) -> Result<(psd2::Session, psd2::AccountId
     Ok((session, account.id))
 }
 
-/// Runs the two rounds for `banks` against `sandbox`.
-pub async fn run(
+/// One authorised connection per bank, with the PSU's first account.
+type Authorised = Vec<(BankName, String, psd2::Session, psd2::AccountId)>;
+
+/// Consents and SCA at every bank at once; the adapters by bank name.
+async fn authorise_all(
     sandbox: &RunningSandbox,
     signing: &banks::DemoSigning,
     banks: &[BankName],
-) -> Result<(), CliError> {
-    let started = Instant::now();
-    let path = std::env::temp_dir().join(format!("psd2-demo-sync-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    let store = crate::sync::open_store(&format!("sqlite:{}", path.display())).await?;
-    sandbox
-        .set_churn(&ChurnConfig {
-            bank: None,
-            scenarios: ChurnScenario::ALL.to_vec(),
-            seed: 1,
-            per_day: 6,
-        })
-        .map_err(|e| CliError::Local(format!("sandbox churn: {e}")))?;
-    // Churn starts with the next sandbox day: one day of activity (pending entries among
-    // it) before the first round, one more (bookings, cancellations) before the second.
-    sandbox
-        .advance_days(1)
-        .map_err(|e| CliError::Local(format!("sandbox clock: {e}")))?;
+) -> Result<(HashMap<String, Arc<dyn Bank>>, Authorised), CliError> {
     let mut adapters: HashMap<String, Arc<dyn Bank>> = HashMap::new();
     let mut jobs = Vec::new();
     for &bank in banks {
@@ -103,14 +89,15 @@ pub async fn run(
     for authorised in futures::future::join_all(jobs).await {
         sessions.push(authorised?);
     }
-    let clock = ManualClock::new(Utc::now() + TimeDelta::days(1));
-    let resolver = move |c: &Connection| -> Result<Arc<dyn Bank>, SyncError> {
-        adapters
-            .get(&c.bank)
-            .cloned()
-            .ok_or_else(|| SyncError::UnknownBank(c.bank.clone()))
-    };
-    let engine = Engine::new(store.clone(), Arc::new(resolver), Arc::new(clock.clone()));
+    Ok((adapters, sessions))
+}
+
+/// Stores one connection per authorised bank, syncing its first account.
+async fn add_connections(
+    engine: &Engine,
+    store: &Arc<dyn psd2_sync::store::Store>,
+    sessions: Authorised,
+) -> Result<Vec<(BankName, Connection)>, CliError> {
     let mut connections = Vec::new();
     for (bank, url, session, account) in sessions {
         let settings = BankSyncSettings {
@@ -135,6 +122,42 @@ pub async fn run(
             .map_err(|e| CliError::Local(format!("sync database: {e}")))?;
         connections.push((bank, connection));
     }
+    Ok(connections)
+}
+
+/// Runs the two rounds for `banks` against `sandbox`.
+pub async fn run(
+    sandbox: &RunningSandbox,
+    signing: &banks::DemoSigning,
+    banks: &[BankName],
+) -> Result<(), CliError> {
+    let started = Instant::now();
+    let path = std::env::temp_dir().join(format!("psd2-demo-sync-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let store = crate::sync::open_store(&format!("sqlite:{}", path.display())).await?;
+    sandbox
+        .set_churn(&ChurnConfig {
+            bank: None,
+            scenarios: ChurnScenario::ALL.to_vec(),
+            seed: 1,
+            per_day: 6,
+        })
+        .map_err(|e| CliError::Local(format!("sandbox churn: {e}")))?;
+    // Churn starts with the next sandbox day: one day of activity (pending entries among
+    // it) before the first round, one more (bookings, cancellations) before the second.
+    sandbox
+        .advance_days(1)
+        .map_err(|e| CliError::Local(format!("sandbox clock: {e}")))?;
+    let (adapters, sessions) = authorise_all(sandbox, signing, banks).await?;
+    let clock = ManualClock::new(Utc::now() + TimeDelta::days(1));
+    let resolver = move |c: &Connection| -> Result<Arc<dyn Bank>, SyncError> {
+        adapters
+            .get(&c.bank)
+            .cloned()
+            .ok_or_else(|| SyncError::UnknownBank(c.bank.clone()))
+    };
+    let engine = Engine::new(store.clone(), Arc::new(resolver), Arc::new(clock.clone()));
+    let connections = add_connections(&engine, &store, sessions).await?;
     println!();
     println!(
         "Sync: two unattended rounds into {} (churn on, every scenario; a sandbox day between)",

@@ -266,8 +266,45 @@ fn handelsbanken_balances_show_what_arrived_when_the_daily_limit_runs_out() {
 
 #[test]
 fn consent_create_shows_what_the_bank_granted() {
+    // A Swedbank that grants less than asked: its creation answer and the consent as read
+    // back afterwards (shapes from its API description).
+    let created = json!({
+        "consentStatus": "received", "consentId": "c-9",
+        "_links": {
+            "self": {"href": "/v1/consents/c-9"},
+            "status": {"href": "/v1/consents/c-9/status"},
+            "startAuthorisation": {"href": "/v1/consents/c-9/authorisations"}
+        }
+    });
+    let granted = json!({
+        "access": {"allPsd2": "allAccounts"}, "recurringIndicator": false,
+        "validUntil": "2026-12-31", "frequencyPerDay": 2, "consentStatus": "received"
+    });
+    let bank = FakeBank::start(vec![
+        ("/consents/", 200, granted.to_string()),
+        ("/consents", 201, created.to_string()),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "consent",
+        "create",
+        "--frequency-per-day",
+        "4",
+        "--valid-until",
+        "2027-01-31",
+        "--format",
+        "csv",
+    ];
+    swedbank_at(dir.path(), &bank.url, "c-1", &args)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("\nvalid_until,2026-12-31\n")
+                .and(predicate::str::contains("\nfrequency_per_day,2\n"))
+                .and(predicate::str::contains("\nrecurring,false\n")),
+        );
+    // A bank whose API does not state them (Handelsbanken): never shown as granted.
     let bench = Bench::start();
-    // The sandbox's Handelsbanken grants four accesses a day whatever is asked for.
     bench
         .psd2(
             "handelsbanken",
@@ -282,7 +319,11 @@ fn consent_create_shows_what_the_bank_granted() {
         )
         .assert()
         .success()
-        .stdout(predicate::str::contains("\nfrequency_per_day,4\n"));
+        .stdout(
+            predicate::str::contains("\nfrequency_per_day,2\n")
+                .not()
+                .and(predicate::str::contains("not stated by the bank")),
+        );
 }
 
 #[test]

@@ -46,9 +46,15 @@ impl<W: io::Write> EntryWriter for JsonlWriter<W> {
             stored_account: stored.account.as_str(),
             transaction: &stored.transaction,
         };
-        serde_json::to_writer(&mut self.out, &line).map_err(|e| ExportError::Invalid {
-            field: "transactions",
-            reason: format!("not serializable as JSON ({:?})", e.classify()),
+        serde_json::to_writer(&mut self.out, &line).map_err(|e| {
+            if e.is_io() {
+                ExportError::Io(e.into())
+            } else {
+                ExportError::Invalid {
+                    field: "transactions",
+                    reason: format!("not serializable as JSON ({:?})", e.classify()),
+                }
+            }
         })?;
         self.out.write_all(b"\n")?;
         Ok(true)

@@ -89,6 +89,14 @@ fn check_entries(format: Format, pending: bool, parsed: &Value) {
             _ => f.remittance.map(str::to_string),
         };
         assert_eq!(text(&got["remittance"]), remittance, "{ctx}: remittance");
+        if format != Format::Ofx {
+            let structured = f.structured.map(str::to_string);
+            assert_eq!(
+                text(&got["structured"]),
+                structured,
+                "{ctx}: structured remittance"
+            );
+        }
         if let Some(cursor) = got.get("cursor") {
             assert_eq!(cursor.as_u64().unwrap(), f.cursor, "{ctx}: change cursor");
         }
@@ -214,7 +222,7 @@ fn reimported(
                 } else {
                     "booked"
                 },
-                booking: None,
+                booking: Some("2026-11-01"),
                 value: None,
                 amount: "0",
                 currency: "SEK",
@@ -284,6 +292,60 @@ async fn round_trip_through_each_reader_keeps_the_sums() {
         assert_eq!(
             got, want,
             "{format}: sums after export -> reader -> fresh store"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_period_over_many_pages_lists_every_entry_once() {
+    let Some(python) = reader_python() else {
+        return;
+    };
+    // 2,345 booked entries, 100 a day (page boundaries fall inside a day): amounts
+    // -10.00, -9.99, ... by entry number, so the expected sum is arithmetic.
+    let c = connection("6a1e5d0c-0000-4000-8000-000000000002", "swedbank");
+    let count: i64 = 2345;
+    let entries: Vec<StoredTransaction> = (0..count)
+        .map(|i| {
+            let mut t = fixtures()[2].stored(&c.id);
+            t.key = TxKey::random();
+            t.amount = Decimal::new(i - 1000, 2);
+            t.date = date("2026-11-01").checked_add_days(chrono::Days::new((i / 100) as u64));
+            t.booking_date = t.date;
+            t
+        })
+        .collect();
+    let store = store_with(&c, entries).await;
+    let mut request = november(&c, StatusFilter::Booked);
+    request.to = date("2026-11-30");
+    let dir = tempfile::tempdir().unwrap();
+    for format in [Format::Csv, Format::Ofx] {
+        let path = dir.path().join(format.as_str());
+        let file = std::fs::File::create(&path).unwrap();
+        psd2_export::export(store.as_ref(), &request, format, file)
+            .await
+            .unwrap();
+        let parsed = read_back(&python, format, &path);
+        let entries = parsed["entries"].as_array().unwrap();
+        assert_eq!(entries.len() as i64, count, "{format}");
+        let keys: std::collections::BTreeSet<&str> =
+            entries.iter().map(|e| e["key"].as_str().unwrap()).collect();
+        assert_eq!(keys.len() as i64, count, "{format}: every key once");
+        let got = sums(
+            entries
+                .iter()
+                .map(|e| ("SEK", e["amount"].as_str().unwrap())),
+        );
+        // sum of (i - 1000) / 100 for i in 0..count
+        let want = Decimal::new(count * (count - 1) / 2 - 1000 * count, 2);
+        assert_eq!(got["SEK"], want, "{format}");
+        let dates: Vec<&str> = entries
+            .iter()
+            .map(|e| e["date"].as_str().unwrap())
+            .collect();
+        assert!(
+            dates.windows(2).all(|w| w[0] <= w[1]),
+            "{format}: date order"
         );
     }
 }

@@ -262,11 +262,11 @@ pub trait Consents: Bank {
         psu: &Psu,
     ) -> Result<Session, Error> {
         let bank = self.name();
-        let polls = std::sync::atomic::AtomicU32::new(0);
-        let last_error = std::sync::Mutex::new(None::<Error>);
+        let mut polls: u32 = 0;
+        let mut last_error: Option<Error> = None;
         let poll = async {
             loop {
-                polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                polls = polls.saturating_add(1);
                 let wait = match self.poll_decoupled(consent, handle, psu).await {
                     Ok(ScaProgress::Done(session)) => return Ok(session),
                     Ok(ScaProgress::Failed { reason }) => {
@@ -278,17 +278,12 @@ pub trait Consents: Bank {
                         return Err(error);
                     }
                     Ok(ScaProgress::Pending { poll_interval, .. }) => {
-                        if let Ok(mut last) = last_error.lock() {
-                            *last = None;
-                        }
+                        last_error = None;
                         poll_interval.unwrap_or(handle.poll_interval())
                     }
                     Err(error) if crate::retry::is_transient(&error) => {
-                        let wait = handle.poll_interval();
-                        if let Ok(mut last) = last_error.lock() {
-                            *last = Some(error);
-                        }
-                        wait
+                        last_error = Some(error);
+                        handle.poll_interval()
                     }
                     Err(error) => return Err(error),
                 };
@@ -298,10 +293,9 @@ pub trait Consents: Bank {
         match tokio::time::timeout(timeout, poll).await {
             Ok(result) => result,
             Err(_) => {
-                if let Some(error) = last_error.lock().ok().and_then(|mut e| e.take()) {
+                if let Some(error) = last_error {
                     return Err(error);
                 }
-                let polls = polls.load(std::sync::atomic::Ordering::Relaxed);
                 Err(Error::new(ErrorKind::ScaFailed, bank, "wait_for_decoupled")
                     .with_detail(format!(
                         "{}: still pending after {} s and {polls} polls; the customer did not confirm in time",

@@ -377,3 +377,38 @@ async fn sb_a_failed_next_page_is_retried_alone_and_a_listing_resumes_there() {
     assert_eq!(got[0].as_ref().unwrap_err().kind, ErrorKind::Pagination);
     assert_eq!(server.received_requests().await.unwrap().len(), before);
 }
+
+#[tokio::test]
+async fn op_a_consent_that_stays_received_is_an_sca_timeout_not_a_network_one() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/connect/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "tok", "expires_in": 3600, "token_type": "Bearer"}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{OP_CONSENTS}/{OP_CONSENT}/status")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"consentStatus": "received"})),
+        )
+        .mount(&server)
+        .await;
+    let mut config = OpenPaymentsConfig::new(server.uri().parse().unwrap(), "client-1", "ESSESESS")
+        .with_transport(TransportConfig::with_client(reqwest::Client::new()))
+        .with_retry(fast());
+    config.poll_interval = Duration::from_millis(50);
+    config.consent_wait = Duration::from_millis(300);
+    let bank = OpenPayments::new(config).unwrap();
+    let callback = psd2::RedirectCallback::from_url(
+        &Url::parse("http://127.0.0.1/callback?code=c&state=s").unwrap(),
+    )
+    .unwrap();
+    let err = bank
+        .complete_redirect(&ConsentId::new(OP_CONSENT), &callback, &Psu::absent())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::ScaFailed);
+    assert!(psd2::sca::is_sca_timeout(&err), "{err}");
+}

@@ -298,7 +298,7 @@ fn own_pairs() -> Vec<Pair> {
     pairs
 }
 
-/// Runs both tools on `pairs` (all sharing the `old` document when `shared_old`).
+/// Runs both tools on `pairs` and tallies the result.
 fn run(module: &Path, pairs: &[Pair], tally: &mut Tally, listed: &[String]) {
     let tmp = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
@@ -311,6 +311,20 @@ fn run(module: &Path, pairs: &[Pair], tally: &mut Tally, listed: &[String]) {
         std::fs::write(&n, serde_json::to_vec(&p.new).unwrap()).unwrap();
         files.push((o, n));
     }
+    let theirs = run_theirs(module, tmp.path(), &files, tally);
+    let reports = run_ours(pairs, &files);
+    for ((p, report), theirs) in pairs.iter().zip(&reports).zip(&theirs) {
+        tally.add(&p.label, &p.old, theirs, report, listed);
+    }
+}
+
+/// The independent tool's breaking changes for each pair of files.
+fn run_theirs(
+    module: &Path,
+    tmp: &Path,
+    files: &[(PathBuf, PathBuf)],
+    tally: &mut Tally,
+) -> Vec<Vec<Theirs>> {
     // The tool's answer on the old document against itself: what it reports there is noise
     // of its own (e.g. media types with parameters), subtracted from every pair.
     let mut list: Vec<Value> = files
@@ -322,7 +336,7 @@ fn run(module: &Path, pairs: &[Pair], tally: &mut Tally, listed: &[String]) {
             .iter()
             .map(|(o, _)| serde_json::json!({"before": o, "after": o})),
     );
-    let list_path = tmp.path().join("pairs.json");
+    let list_path = tmp.join("pairs.json");
     std::fs::write(&list_path, serde_json::to_vec(&list).unwrap()).unwrap();
     let out = Command::new("node")
         .arg(manifest().join("tests/agreement/asd.cjs"))
@@ -337,8 +351,7 @@ fn run(module: &Path, pairs: &[Pair], tally: &mut Tally, listed: &[String]) {
     );
     let mut all: Vec<Vec<Theirs>> = serde_json::from_slice(&out.stdout).unwrap();
     let baselines = all.split_off(files.len());
-    let theirs: Vec<Vec<Theirs>> = all
-        .into_iter()
+    all.into_iter()
         .zip(&baselines)
         .map(|(diffs, noise)| {
             tally.noise += noise.len();
@@ -351,9 +364,13 @@ fn run(module: &Path, pairs: &[Pair], tally: &mut Tally, listed: &[String]) {
                 })
                 .collect()
         })
-        .collect();
+        .collect()
+}
+
+/// Our reports for each pair of files (the old documents prepared once).
+fn run_ours(pairs: &[Pair], files: &[(PathBuf, PathBuf)]) -> Vec<Report> {
     let mut olds: BTreeMap<String, (Value, Result<Surface, String>)> = BTreeMap::new();
-    for (p, (o, _)) in pairs.iter().zip(&files) {
+    for (p, (o, _)) in pairs.iter().zip(files) {
         let key = serde_json::to_string(&p.old).unwrap();
         if let std::collections::btree_map::Entry::Vacant(slot) = olds.entry(key) {
             let inputs = prepare_inputs(&psd2_codegen::spec_crate_spec(o, &[])).unwrap();
@@ -361,7 +378,7 @@ fn run(module: &Path, pairs: &[Pair], tally: &mut Tally, listed: &[String]) {
         }
     }
     // Our side, two pairs at a time (the generator's stages dominate the test's time).
-    let reports: Vec<Report> = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = [0usize, 1]
             .into_iter()
             .map(|lane| {
@@ -396,10 +413,7 @@ fn run(module: &Path, pairs: &[Pair], tally: &mut Tally, listed: &[String]) {
             .collect();
         all.sort_by_key(|(i, _)| *i);
         all.into_iter().map(|(_, r)| r).collect()
-    });
-    for ((p, report), theirs) in pairs.iter().zip(&reports).zip(&theirs) {
-        tally.add(&p.label, &p.old, theirs, report, listed);
-    }
+    })
 }
 
 fn print(name: &str, t: &Tally) {
@@ -450,6 +464,11 @@ fn breaking_changes_the_independent_differ_reports_are_breaking_here() {
                 })
                 .collect();
             assert!(pairs.len() >= 5, "{name}: only {} variants", pairs.len());
+            if std::env::var_os("SPECDIFF_AGREEMENT_VERBOSE").is_some() {
+                for p in &pairs {
+                    println!("  variant {}", p.label);
+                }
+            }
             let mut t = Tally::default();
             run(&module, &pairs, &mut t, &listed);
             print(&name, &t);

@@ -307,3 +307,29 @@ fn a_resumed_listing_does_not_claim_rows_again() {
     let (next, _) = list(stored, vec![coffee(), coffee()], IdStability::Unreliable);
     assert_eq!(outcomes(&next), [Outcome::Unchanged, Outcome::Unchanged]);
 }
+
+#[test]
+fn same_fingerprint_entries_that_differ_elsewhere_keep_their_keys() {
+    // Two bookings of one day with the same amount, counterparty and text, bought on
+    // different days (value dates 1 and 2 Nov): the same fingerprint, not twins.
+    let bought = |value: u32, id: &str| {
+        let mut tx = booked("-60.00", 2, "ICA Nara", Some(id));
+        tx.value_date = Some(day(value));
+        tx
+    };
+    let (first, _) = list(
+        vec![],
+        vec![bought(2, "B-2"), bought(1, "B-1")],
+        IdStability::Unreliable,
+    );
+    assert_eq!(first[0].row.fingerprint, first[1].row.fingerprint);
+    // Listed the other way round: each keeps its key, nothing changed.
+    let (next, _) = list(
+        rows(&first),
+        vec![bought(1, "B-1"), bought(2, "B-2")],
+        IdStability::Unreliable,
+    );
+    assert_eq!(outcomes(&next), [Outcome::Unchanged, Outcome::Unchanged]);
+    assert_eq!(next[0].row.key, first[1].row.key);
+    assert_eq!(next[1].row.key, first[0].row.key);
+}

@@ -530,6 +530,21 @@ async fn leases_claim_expire_and_fence(db: TestDb) {
         s.commit_page_leased("w2", &commit).await.unwrap().changes,
         vec![1]
     );
+    // The same fence for the connection's own fields: w1's stale view is not written.
+    let mut stale = due.clone();
+    stale.state = ConnectionState::Revoked;
+    assert!(matches!(
+        s.update_connection_leased("w1", &stale).await,
+        Err(StoreError::LeaseLost { .. })
+    ));
+    assert_eq!(
+        s.connection(&due.id).await.unwrap().unwrap().state,
+        ConnectionState::Active
+    );
+    let mut fresh = due.clone();
+    fresh.last_sync_at = Some(after);
+    s.update_connection_leased("w2", &fresh).await.unwrap();
+    assert_eq!(s.connection(&due.id).await.unwrap(), Some(fresh));
     assert!(s.renew_lease("w2", &due.id, after, lease).await.unwrap());
     assert!(!s.release("w1", &due.id).await.unwrap());
     assert!(s.release("w2", &due.id).await.unwrap());

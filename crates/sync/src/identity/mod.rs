@@ -8,7 +8,7 @@
 //!    is that entry.
 //! 2. **Content**: otherwise an entry is the stored entry with the same fingerprint (date,
 //!    amount, currency, counterparty, remittance) and status that this listing has not
-//!    claimed yet, taking the lowest occurrence index first. Identical twins on one day are
+//!    claimed yet: one equal in every field first, else the lowest occurrence index. Identical twins on one day are
 //!    therefore claimed one each: two coffees stay two, a third is added.
 //! 3. **Pending to booked**: a booked entry still unmatched takes an unclaimed stored pending
 //!    entry of the same currency, counterparty and remittance whose date is within

@@ -342,7 +342,8 @@ impl OpenPayments {
     }
 
     /// Polls the consent status until it is `valid` (Ok) or final (rejected, expired, ...:
-    /// [`ErrorKind::ScaRejected`]), at most `config.consent_wait`.
+    /// [`ErrorKind::ScaRejected`]), at most `config.consent_wait` (then
+    /// [`ErrorKind::ScaFailed`], see [`crate::sca::is_sca_timeout`]).
     async fn wait_for_valid_consent(
         &self,
         consent: &ConsentId,
@@ -365,9 +366,12 @@ impl OpenPayments {
         };
         match tokio::time::timeout(self.config.consent_wait, wait).await {
             Ok(result) => result,
+            // The bank answered every poll: an SCA that did not finish in time, not a
+            // network timeout.
             Err(_) => Err(
-                Error::new(ErrorKind::Timeout, BANK, operation).with_detail(format!(
-                    "the consent was not valid after {}s",
+                Error::new(ErrorKind::ScaFailed, BANK, operation).with_detail(format!(
+                    "{}: the consent was still not valid after {} s",
+                    crate::sca::SCA_TIMED_OUT,
                     self.config.consent_wait.as_secs()
                 )),
             ),
