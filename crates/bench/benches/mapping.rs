@@ -1,16 +1,16 @@
 //! Criterion: domain mapping of one page of 500 Open Payments transactions against
-//! deserializing the same bytes into the raw generated types. The page is mapped by value
-//! and entry by entry, as the adapter's transaction stream does
-//! (`mapping::MappedTransactions`): each domain transaction is handed to the consumer
-//! (`black_box`) and dropped before the next one is mapped.
+//! deserializing the same bytes into the raw generated types (`answers::DecodedTransactions`,
+//! opaque). The page is mapped by value and entry by entry, as the adapter's transaction
+//! stream does (`DecodedTransactions::into_entries`): each domain transaction is handed to the
+//! consumer (`black_box`) and dropped before the next one is mapped.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use psd2::adapters::openpayments::mapping;
+use psd2::adapters::openpayments::answers::DecodedTransactions;
+use psd2::{EntryError, Transaction};
 use psd2_bench::setup::{self, Settings};
-use psd2_raw_openpayments::types as raw;
 
 /// One page of the sandbox's transactions, as the bank sends it.
 fn page_bytes() -> Vec<u8> {
@@ -33,7 +33,7 @@ fn page_bytes() -> Vec<u8> {
 }
 
 /// Pulls every transaction, as a stream's consumer would, and drops it; returns the count.
-fn consume(transactions: mapping::MappedTransactions) -> usize {
+fn consume(transactions: impl Iterator<Item = Result<Transaction, EntryError>>) -> usize {
     let mut n = 0;
     for tx in transactions {
         black_box(tx.unwrap());
@@ -44,42 +44,40 @@ fn consume(transactions: mapping::MappedTransactions) -> usize {
 
 fn mapping_bench(c: &mut Criterion) {
     let bytes = page_bytes();
-    let page: raw::TransactionsResponse = serde_json::from_slice(&bytes).unwrap();
-    let report = page.transactions.unwrap();
-    assert_eq!(report.booked.len(), 500, "a page of 500");
+    let report = DecodedTransactions::decode(&bytes).unwrap();
+    assert_eq!(report.len(), 500, "a page of 500");
     assert_eq!(
-        mapping::into_transaction_page(report.clone()).unwrap(),
-        mapping::transaction_page(&report).unwrap(),
+        report.clone().into_page().unwrap(),
+        report.map_page().unwrap(),
         "by value and by reference map alike"
     );
     assert_eq!(
-        mapping::MappedTransactions::new(report.clone())
+        report
+            .clone()
+            .into_entries()
             .collect::<Result<Vec<_>, _>>()
             .unwrap(),
-        mapping::transaction_page(&report).unwrap(),
+        report.map_page().unwrap(),
         "entry by entry maps as the whole page"
     );
     let mut group = c.benchmark_group("mapping");
     group.bench_function("deserialize_raw", |b| {
         b.iter(|| {
-            let page: raw::TransactionsResponse =
-                serde_json::from_slice(black_box(&bytes)).unwrap();
+            let page = DecodedTransactions::decode(black_box(&bytes)).unwrap();
             black_box(page)
         })
     });
     group.bench_function("deserialize_and_map", |b| {
         b.iter(|| {
-            let page: raw::TransactionsResponse =
-                serde_json::from_slice(black_box(&bytes)).unwrap();
-            let report = page.transactions.unwrap_or_default();
-            consume(mapping::MappedTransactions::new(report))
+            let report = DecodedTransactions::decode(black_box(&bytes)).unwrap();
+            consume(report.into_entries())
         })
     });
     group.bench_function("map_only", |b| {
         b.iter_batched(
             || report.clone(),
             // Each mapped transaction is dropped inside the timed routine, as in the other benches.
-            |report| consume(mapping::MappedTransactions::new(black_box(report))),
+            |report| consume(black_box(report).into_entries()),
             BatchSize::LargeInput,
         )
     });

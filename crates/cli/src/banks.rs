@@ -59,7 +59,8 @@ fn transport(config: &Config) -> Result<TransportConfig, CliError> {
     Ok(transport)
 }
 
-/// Builds the configured bank's adapter. Configuration problems exit with code 2.
+/// Builds the configured bank's adapter, with the config's retry policy. Configuration
+/// problems exit with code 2.
 pub fn from_config(config: &Config) -> Result<Adapter, CliError> {
     let transport = transport(config)?;
     let adapter: Adapter = match config.bank {
@@ -73,7 +74,8 @@ pub fn from_config(config: &Config) -> Result<Adapter, CliError> {
                     .unwrap_or_else(|| "SE".into())
                     .to_ascii_uppercase(),
             )
-            .transport(transport);
+            .transport(transport)
+            .with_retry(config.retry.clone());
             if let Some(uri) = &config.redirect_uri {
                 c = c.redirect_uri(uri.clone());
             }
@@ -94,7 +96,8 @@ pub fn from_config(config: &Config) -> Result<Adapter, CliError> {
                 config.client_id.clone().unwrap_or_default(),
                 bic,
             )
-            .with_transport(transport);
+            .with_transport(transport)
+            .with_retry(config.retry.clone());
             if let Some(secret) = &config.client_secret {
                 c = c.with_client_secret(psd2::Secret::new(secret.clone()));
             }
@@ -108,7 +111,9 @@ pub fn from_config(config: &Config) -> Result<Adapter, CliError> {
             Box::new(OpenPayments::new(c).map_err(|e| config_error(config, e))?)
         }
         BankName::Swedbank => {
-            let mut c = SwedbankConfig::new(config.base_url.clone()).with_transport(transport);
+            let mut c = SwedbankConfig::new(config.base_url.clone())
+                .with_transport(transport)
+                .with_retry(config.retry.clone());
             if let (Some(cert), Some(key)) = (&config.signing_certificate, &config.signing_key) {
                 let identity =
                     psd2_security::SigningIdentity::from_files(cert, key).map_err(|e| {

@@ -3,8 +3,11 @@
 //! Secrets (the client secret) come from the environment only; a file that holds one is
 //! refused. Paths in the file are relative to the file's directory.
 
+mod retry;
+
 use std::path::{Path, PathBuf};
 
+use psd2::RetryPolicy;
 use serde::Deserialize;
 use url::Url;
 
@@ -46,6 +49,8 @@ struct FileConfig {
     corporate_id: Option<String>,
     corporate_id_type: Option<String>,
     timeout_secs: Option<u64>,
+    /// The `[retry]` table (see [`retry`]).
+    retry: Option<retry::RetryTable>,
 }
 
 /// One environment variable and the config key it overrides.
@@ -115,6 +120,9 @@ pub struct Config {
     pub corporate_id_type: Option<String>,
     /// Per-request timeout in seconds.
     pub timeout_secs: Option<u64>,
+    /// How every call to the bank is retried: the `[retry]` table, else the library's
+    /// default policy.
+    pub retry: RetryPolicy,
     /// The `PSD2_*` variables that overrode or supplied values.
     pub env_overrides: Vec<&'static str>,
 }
@@ -130,19 +138,24 @@ impl Config {
             Some(p) => (p.to_path_buf(), true),
             None => (PathBuf::from(DEFAULT_CONFIG), false),
         };
-        let file = match std::fs::read_to_string(&path) {
-            Ok(text) => parse_file(&path, &text)?,
+        let (file, retry) = match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let file = parse_file(&path, &text)?;
+                let retry = retry_policy(&path, &text, file.retry.as_ref())?;
+                (file, retry)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
-                FileConfig::default()
+                (FileConfig::default(), RetryPolicy::default())
             }
             Err(e) => return Err(CliError::config(&path, format!("cannot read it: {e}"))),
         };
-        Self::resolve(path, file, env)
+        Self::resolve(path, file, retry, env)
     }
 
     fn resolve(
         path: PathBuf,
         mut file: FileConfig,
+        retry: RetryPolicy,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, CliError> {
         if file.client_secret.is_some() {
@@ -232,6 +245,7 @@ impl Config {
             corporate_id: pick("PSD2_CORPORATE_ID", file.corporate_id),
             corporate_id_type: pick("PSD2_CORPORATE_ID_TYPE", file.corporate_id_type),
             timeout_secs,
+            retry,
             source: path,
         };
         config.check()?;
@@ -290,27 +304,73 @@ impl Config {
     }
 }
 
+/// The policy of the file's `[retry]` table (the default without one); a value that
+/// cannot be used is an error naming its line and key, never the value.
+fn retry_policy(
+    path: &Path,
+    text: &str,
+    table: Option<&retry::RetryTable>,
+) -> Result<RetryPolicy, CliError> {
+    let Some(table) = table else {
+        return Ok(RetryPolicy::default());
+    };
+    table.policy().map_err(|p| {
+        CliError::config(
+            path,
+            format!("line {}: {}", line_at(text, p.offset), p.problem),
+        )
+    })
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_at(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+/// The table (`[name]` header) line `n` (1-based) is in, if any.
+fn table_of_line(text: &str, n: usize) -> Option<String> {
+    text.lines()
+        .take(n)
+        .filter_map(|line| {
+            let line = line.trim();
+            let name = line.strip_prefix('[')?.split(']').next()?.trim();
+            (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .then(|| name.to_string())
+        })
+        .last()
+}
+
 /// Parses the file, reporting the first problem on one line with its line number. The
 /// message names keys and types, never a value from the file (the parser's own message
 /// quotes them: an unquoted `psu_id = 191212121212` would be echoed).
 fn parse_file(path: &Path, text: &str) -> Result<FileConfig, CliError> {
     toml::from_str::<FileConfig>(text).map_err(|e| {
-        let start = e.span().map(|span| span.start.min(text.len()));
-        let line = start.map(|start| {
-            text.as_bytes()[..start]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count()
-                + 1
-        });
-        let key = line.and_then(|n| key_on_line(text, n));
+        let line = e.span().map(|span| line_at(text, span.start));
+        let table = line.and_then(|n| table_of_line(text, n));
+        let key = line
+            .and_then(|n| key_on_line(text, n))
+            .map(|key| match &table {
+                Some(table) => format!("{table}.{key}"),
+                None => key,
+            });
         let message = e.message().trim().replace('\n', " ");
         let problem = match (type_problem(&message), key) {
             (Some(expected), Some(key)) => {
                 format!("`{key}` has the wrong type: expected {expected}")
             }
             (Some(expected), None) => format!("a value has the wrong type: expected {expected}"),
-            (None, _) => scrub_values(&message, text),
+            (None, _) => match &table {
+                Some(table) => format!(
+                    "{} (in the [{table}] table: top-level keys go above it)",
+                    scrub_values(&message, text)
+                ),
+                None => scrub_values(&message, text),
+            },
         };
         match line {
             Some(line) => CliError::config(path, format!("line {line}: {problem}")),

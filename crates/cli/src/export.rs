@@ -91,6 +91,9 @@ pub fn rename_format_flag(args: impl IntoIterator<Item = OsString>) -> Vec<OsStr
 
 /// Runs `psd2 export`.
 pub async fn run(args: &ExportArgs) -> Result<(), CliError> {
+    if args.from > args.to {
+        return Err(CliError::Usage("--from is after --to".into()));
+    }
     let url = args
         .database
         .clone()
@@ -104,7 +107,11 @@ pub async fn run(args: &ExportArgs) -> Result<(), CliError> {
         .await
         .map_err(db)?
         .into_iter()
-        .filter(|c| args.connection.as_deref().is_none_or(|id| c.id.as_str() == id))
+        .filter(|c| {
+            args.connection
+                .as_deref()
+                .is_none_or(|id| c.id.as_str() == id)
+        })
         .filter(|c| c.accounts.iter().any(|a| a.id == account))
         .collect();
     let connection = match holders.as_slice() {
@@ -180,5 +187,89 @@ mod tests {
             rename_format_flag(args("psd2 --format json accounts")),
             args("psd2 --format json accounts")
         );
+    }
+
+    fn parse(text: &str) -> Result<crate::cli::Cli, clap::Error> {
+        use clap::Parser as _;
+        crate::cli::Cli::try_parse_from(rename_format_flag(args(text)))
+    }
+
+    #[test]
+    fn export_format_parses_beside_the_global_output_format() {
+        let cli =
+            parse("psd2 export acc-1 --format camt053 --from 2026-11-01 --to 2026-11-30").unwrap();
+        let crate::cli::Command::Export(export) = cli.command else {
+            panic!("not the export command")
+        };
+        assert_eq!(export.export_format, ExportFormat::Camt053);
+        assert_eq!(export.status, ExportStatus::Booked);
+        assert_eq!(cli.global.format, crate::cli::Format::Table);
+        assert!(parse("psd2 export acc-1 --format xml --from 2026-11-01 --to 2026-11-30").is_err());
+        let cli = parse("psd2 --format json accounts").unwrap();
+        assert_eq!(cli.global.format, crate::cli::Format::Json);
+    }
+
+    #[tokio::test]
+    async fn exports_the_account_of_the_database_to_a_file() {
+        use psd2_sync::model::{Connection, PageCommit, StoredTransaction, TxKey};
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("psd2.db").display());
+        let store = store::open(&url).await.unwrap();
+        let connection: Connection = serde_json::from_value(serde_json::json!({
+            "id": "c-1", "bank": "swedbank", "baseUrl": "http://127.0.0.1:1/swedbank",
+            "session": {"consentId": "x"}, "psu": {}, "consent": {"status": "valid"},
+            "state": "active", "accounts": [{"id": "acc-1"}],
+            "settings": psd2_sync::BankSyncSettings::for_bank("swedbank"),
+            "createdAt": "2026-10-01T00:00:00Z",
+        }))
+        .unwrap();
+        store.add_connection(&connection).await.unwrap();
+        let tx = serde_json::json!({
+            "status": "booked", "amount": {"amount": "-10.50", "currency": "SEK"},
+            "bookingDate": "2026-11-03",
+        });
+        let stored = StoredTransaction {
+            key: TxKey::new("k-1"),
+            connection: connection.id.clone(),
+            account: AccountId::new("acc-1"),
+            bank_id: None,
+            status: psd2::TransactionStatus::Booked,
+            fingerprint: "f".repeat(64),
+            occurrence: 0,
+            date: NaiveDate::from_ymd_opt(2026, 11, 3),
+            booking_date: NaiveDate::from_ymd_opt(2026, 11, 3),
+            value_date: None,
+            amount: "-10.50".parse().unwrap(),
+            currency: "SEK".into(),
+            transaction: serde_json::from_value(tx).unwrap(),
+            removed: false,
+            last_listing: None,
+            last_cursor: 7,
+        };
+        let mut commit = PageCommit::new(connection.id.clone());
+        commit.transactions.push(stored);
+        store.commit_page(&commit).await.unwrap();
+        let out = dir.path().join("out.csv");
+        let cli = parse(&format!(
+            "psd2 export acc-1 --format csv --from 2026-11-01 --to 2026-11-30 --database {url} \
+             --output {}",
+            out.display()
+        ))
+        .unwrap();
+        let crate::cli::Command::Export(export) = cli.command else {
+            panic!("not the export command")
+        };
+        run(&export).await.unwrap();
+        let text = std::fs::read_to_string(&out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(
+            lines[1],
+            "k-1,,booked,2026-11-03,2026-11-03,,-10.50,SEK,,,,,,,7"
+        );
+
+        let mut unknown = export;
+        unknown.account = "acc-9".into();
+        assert!(matches!(run(&unknown).await, Err(CliError::Usage(_))));
     }
 }

@@ -14,14 +14,7 @@ pub fn cargo() -> String {
 /// time in seconds, or an error naming the command and the log when it fails.
 pub fn timed(cmd: &mut Command, log: &Path) -> Result<f64> {
     let shown = format!("{cmd:?}");
-    if let Some(dir) = log.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .map_err(|e| Error::io(log, e))?;
+    let file = open_log(log)?;
     let err_file = file.try_clone().map_err(|e| Error::io(log, e))?;
     let log_start = file.metadata().map(|m| m.len()).unwrap_or(0);
     let start = Instant::now();
@@ -46,6 +39,18 @@ pub fn timed(cmd: &mut Command, log: &Path) -> Result<f64> {
         });
     }
     Ok(secs)
+}
+
+/// Opens `log` for appending, creating it and its folder when missing.
+fn open_log(log: &Path) -> Result<std::fs::File> {
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|e| Error::io(log, e))
 }
 
 /// How many lines of a failed command's output an error quotes (CI shows only stderr).
@@ -73,14 +78,7 @@ fn log_tail(log: &Path, from: u64, lines: usize) -> String {
 /// Runs `cmd` and returns its stdout (stderr goes to `log`).
 pub fn output(cmd: &mut Command, log: &Path) -> Result<String> {
     let shown = format!("{cmd:?}");
-    if let Some(dir) = log.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .map_err(|e| Error::io(log, e))?;
+    let file = open_log(log)?;
     let out = cmd
         .stdin(Stdio::null())
         .stderr(Stdio::from(file))

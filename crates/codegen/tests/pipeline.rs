@@ -172,6 +172,30 @@ fn bad_inputs_give_one_clear_error_each() {
     }
 }
 
+/// A Media Type Object must be a mapping (OpenAPI 3.0.3, "Media Type Object"); a document
+/// with a scalar there is refused with an error naming what was found, in a request body and
+/// in a response, whatever media type it is filed under.
+#[test]
+fn a_media_type_that_is_not_a_mapping_is_an_error_not_a_panic() {
+    let request_body = tiny().replace(
+        "    delete:\n",
+        "    post:\n      requestBody: {content: {MEDIA: 7}}\n      responses: {\"204\": {description: ok}}\n    delete:\n",
+    );
+    let response = tiny().replace(
+        "\"204\": {description: gone}",
+        "\"204\": {description: gone, content: {MEDIA: 7}}",
+    );
+    for doc in [request_body, response] {
+        for media in ["application/json", "text/plain"] {
+            let message = error_for("a.yaml", &doc.replace("MEDIA", media));
+            assert!(
+                message.contains("invalid type: integer `7`"),
+                "{media}: {message}"
+            );
+        }
+    }
+}
+
 #[test]
 fn generation_is_deterministic_and_check_detects_drift() {
     let dir = tempfile::tempdir().unwrap();

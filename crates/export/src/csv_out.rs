@@ -50,9 +50,9 @@ impl<W: io::Write> CsvWriter<W> {
 fn csv_error(e: csv::Error) -> ExportError {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => ExportError::Io(io),
-        other => ExportError::Invalid {
+        _ => ExportError::Invalid {
             field: "csv",
-            reason: format!("{other:?}").chars().take(80).collect(),
+            reason: "the CSV writer refused a record".into(),
         },
     }
 }

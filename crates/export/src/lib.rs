@@ -230,7 +230,8 @@ pub(crate) trait EntryWriter {
 /// Reads the period twice, page by page: once for the balances (every booked entry up to
 /// the period's end), once to write. An account or period without entries gives a valid
 /// empty statement. `out` is written through as entries come; wrap a file in a
-/// `BufWriter`.
+/// `BufWriter`. After an error `out` holds a partial document: write to a temporary file
+/// and rename it when the export succeeded.
 pub async fn export<W: io::Write>(
     store: &dyn Store,
     request: &ExportRequest,

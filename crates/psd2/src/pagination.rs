@@ -434,6 +434,44 @@ mod tests {
         assert_eq!(calls.lock().unwrap().len(), 4);
     }
 
+    /// The documented rule: an empty page without a next link after a page that had one is
+    /// the bank's last page (a listing whose size is a multiple of the page size), so the
+    /// listing ends there, complete, with no error and no further request.
+    #[tokio::test]
+    async fn an_empty_page_without_a_next_link_after_one_with_is_the_last_page() {
+        let (fetch, calls) = source(vec![
+            (None, vec![1, 2], Some("k1")),
+            (Some("k1"), vec![], None),
+        ]);
+        let results: Vec<Result<u32, Error>> = Paginator::new("test", "transactions")
+            .stream(fetch)
+            .collect()
+            .await;
+        assert_eq!(results.len(), 2, "two items and nothing else");
+        assert!(results.iter().all(Result::is_ok));
+        assert_eq!(
+            *calls.lock().unwrap(),
+            [None, Some("k1".to_owned())],
+            "no request after the empty last page"
+        );
+
+        // The same through whole pages (the resumable listings): the empty page is the last
+        // one, without a cursor.
+        let (mut fetch, calls) = source(vec![
+            (None, vec![1, 2], Some("k1")),
+            (Some("k1"), vec![], None),
+        ]);
+        let pages: Vec<(Vec<u32>, Option<String>)> = Paginator::new("test", "transactions")
+            .pages(None, move |cursor| {
+                fetch(cursor).map(|page| page.map(|p| (p.items, p.next)))
+            })
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(pages, [(vec![1, 2], Some("k1".to_owned())), (vec![], None)]);
+        assert_eq!(calls.lock().unwrap().len(), 2);
+    }
+
     #[tokio::test]
     async fn repeated_key_ends_with_pagination_error_after_the_items() {
         let (fetch, calls) = source(vec![

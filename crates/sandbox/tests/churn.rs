@@ -8,7 +8,6 @@ use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
 use common::*;
-use psd2_sandbox::fixtures::AccountKind;
 use psd2_sandbox::{Bank, ChurnConfig, ChurnScenario, Sandbox, Truth};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -51,9 +50,7 @@ async fn start(bank: Bank, scenarios: &[ChurnScenario], seed: u64) -> Tb {
 }
 
 fn account(tb: &Tb, bank: Bank) -> String {
-    tb.sb
-        .fixtures()
-        .accounts_of(bank, "private-1", AccountKind::Payment)[1]
+    payment_accounts(&tb, bank, "private-1")[1]
         .resource_id
         .clone()
 }
@@ -134,7 +131,7 @@ async fn list(tb: &Tb, bank: Bank, days_back: u64) -> Vec<Row> {
                 "/openbanking/psd2/v2/accounts/{acc}/transactions?dateFrom={from}&dateTo={today}"
             ));
             while let Some(path) = next.take() {
-                let r = tb.call(bank, "GET", &path, &refs(&h), Body::None).await;
+                let r = tb.get(bank, &path, &h).await;
                 assert_eq!(r.status, 200, "{:?}", r.json());
                 let v = r.json();
                 rows.extend(v["transactions"].as_array().unwrap().iter().map(hb_row));
@@ -156,7 +153,7 @@ async fn list(tb: &Tb, bank: Bank, days_back: u64) -> Vec<Row> {
                 "{base}/accounts/{acc}/transactions?bookingStatus=both&dateFrom={from}&dateTo={today}"
             ));
             while let Some(path) = next.take() {
-                let r = tb.call(bank, "GET", &path, &refs(&h), Body::None).await;
+                let r = tb.get(bank, &path, &h).await;
                 assert_eq!(r.status, 200, "{:?}", r.json());
                 let v = r.json();
                 let t = &v["transactions"];
@@ -179,6 +176,25 @@ async fn list(tb: &Tb, bank: Bank, days_back: u64) -> Vec<Row> {
         }
     }
     rows
+}
+
+/// The pending entries one sandbox day adds to a five-day listing, and the listing one
+/// more day later.
+async fn pending_added_then_a_day_later(tb: &Tb, bank: Bank) -> (Vec<Row>, Vec<Row>) {
+    let day0 = list(tb, bank, 5).await;
+    advance(tb, 1).await;
+    let day1 = list(tb, bank, 5).await;
+    let pending: Vec<Row> = new_rows(&day0, &day1)
+        .into_iter()
+        .filter(|r| !r.booked)
+        .collect();
+    advance(tb, 1).await;
+    (pending, list(tb, bank, 5).await)
+}
+
+/// The sandbox's date `days` days before today.
+fn days_ago(tb: &Tb, days: u64) -> NaiveDate {
+    tb.sb.today().checked_sub_days(Days::new(days)).unwrap()
 }
 
 fn truth(tb: &Tb, bank: Bank) -> Truth {
@@ -291,27 +307,15 @@ async fn pending_is_booked_the_next_day_under_a_new_id() {
         .filter(|e| e.truth_id.starts_with("churn-"))
         .collect();
     assert_eq!(churn.len(), 2 + 2 + 2);
-    assert_listing_is_truth(
-        &day2,
-        &t,
-        tb.sb.today().checked_sub_days(Days::new(5)).unwrap(),
-    );
+    assert_listing_is_truth(&day2, &t, days_ago(&tb, 5));
 }
 
 #[tokio::test]
 async fn pending_cancelled_disappears_and_is_never_booked() {
     let bank = Bank::Swedbank;
     let tb = start(bank, &[ChurnScenario::PendingCancelled], 2).await;
-    let day0 = list(&tb, bank, 5).await;
-    advance(&tb, 1).await;
-    let day1 = list(&tb, bank, 5).await;
-    let pending: Vec<Row> = new_rows(&day0, &day1)
-        .into_iter()
-        .filter(|r| !r.booked)
-        .collect();
+    let (pending, day2) = pending_added_then_a_day_later(&tb, bank).await;
     assert_eq!(pending.len(), 2);
-    advance(&tb, 1).await;
-    let day2 = list(&tb, bank, 5).await;
     for p in &pending {
         assert!(!day2.iter().any(|r| r.id == p.id));
         assert!(
@@ -335,27 +339,15 @@ async fn pending_cancelled_disappears_and_is_never_booked() {
                 .any(|b| b.truth_id == c.truth_id)
         );
     }
-    assert_listing_is_truth(
-        &day2,
-        &t,
-        tb.sb.today().checked_sub_days(Days::new(5)).unwrap(),
-    );
+    assert_listing_is_truth(&day2, &t, days_ago(&tb, 5));
 }
 
 #[tokio::test]
 async fn amount_changes_on_booking_under_the_same_id() {
     let bank = Bank::Handelsbanken;
     let tb = start(bank, &[ChurnScenario::AmountChangesOnBooking], 3).await;
-    let day0 = list(&tb, bank, 5).await;
-    advance(&tb, 1).await;
-    let day1 = list(&tb, bank, 5).await;
-    let pending: Vec<Row> = new_rows(&day0, &day1)
-        .into_iter()
-        .filter(|r| !r.booked)
-        .collect();
+    let (pending, day2) = pending_added_then_a_day_later(&tb, bank).await;
     assert_eq!(pending.len(), 2);
-    advance(&tb, 1).await;
-    let day2 = list(&tb, bank, 5).await;
     for p in &pending {
         let b: Vec<&Row> = day2.iter().filter(|r| r.id == p.id).collect();
         assert_eq!(b.len(), 1, "same id once");
@@ -363,11 +355,7 @@ async fn amount_changes_on_booking_under_the_same_id() {
         assert_ne!(b[0].amount, p.amount, "amount unchanged");
         assert_eq!(b[0].text, p.text);
     }
-    assert_listing_is_truth(
-        &day2,
-        &truth(&tb, bank),
-        tb.sb.today().checked_sub_days(Days::new(5)).unwrap(),
-    );
+    assert_listing_is_truth(&day2, &truth(&tb, bank), days_ago(&tb, 5));
 }
 
 #[tokio::test]
@@ -396,11 +384,7 @@ async fn twins_stay_two_entries() {
         assert_eq!(ids.len(), 2);
         assert_ne!(ids[0], ids[1]);
     }
-    assert_listing_is_truth(
-        &rows,
-        &t,
-        tb.sb.today().checked_sub_days(Days::new(3)).unwrap(),
-    );
+    assert_listing_is_truth(&rows, &t, days_ago(&tb, 3));
 }
 
 #[tokio::test]
@@ -445,11 +429,7 @@ async fn no_ids_means_no_ids() {
             .iter()
             .all(|e| e.transaction_id.is_none())
     );
-    assert_listing_is_truth(
-        &rows,
-        &t,
-        tb.sb.today().checked_sub_days(Days::new(10)).unwrap(),
-    );
+    assert_listing_is_truth(&rows, &t, days_ago(&tb, 10));
 }
 
 #[tokio::test]
@@ -492,11 +472,7 @@ async fn positional_ids_shift_when_an_earlier_entry_is_added() {
         };
         assert!(pos(now[0]) > pos(r), "{r:?} → {:?}", now[0]);
     }
-    assert_listing_is_truth(
-        &after,
-        &truth(&tb, bank),
-        tb.sb.today().checked_sub_days(Days::new(10)).unwrap(),
-    );
+    assert_listing_is_truth(&after, &truth(&tb, bank), days_ago(&tb, 10));
 }
 
 #[tokio::test]
@@ -530,11 +506,7 @@ async fn reissued_ids_change_for_the_same_entries() {
         assert_eq!(now.len(), 1);
         assert_ne!(now[0].id, r.id);
     }
-    assert_listing_is_truth(
-        &after,
-        &t1,
-        tb.sb.today().checked_sub_days(Days::new(20)).unwrap(),
-    );
+    assert_listing_is_truth(&after, &t1, days_ago(&tb, 20));
 }
 
 #[tokio::test]
@@ -554,7 +526,7 @@ async fn churn_is_deterministic_per_seed_and_every_scenario_at_once_matches_the_
         );
         assert_eq!(ra, rb, "{bank}: same seed, same data");
         assert_ne!(ra, rc, "{bank}: another seed, other data");
-        let from = a.sb.today().checked_sub_days(Days::new(8)).unwrap();
+        let from = days_ago(&a, 8);
         assert_listing_is_truth(&ra, &truth(&a, bank), from);
         assert_listing_is_truth(&rc, &truth(&c, bank), from);
     }
@@ -684,12 +656,10 @@ async fn details_and_balances_follow_the_churn() {
     for r in day2.iter().filter(|r| r.booked).take(12) {
         let id = r.id.clone().unwrap();
         let d = tb
-            .call(
+            .get(
                 bank,
-                "GET",
                 &format!("/psd2/accountinformation/v1/accounts/{acc}/transactions/{id}"),
-                &refs(&op_headers(&token, Some(&cid))),
-                Body::None,
+                &op_headers(&token, Some(&cid)),
             )
             .await;
         assert_eq!(d.status, 200, "{id}");
@@ -700,12 +670,10 @@ async fn details_and_balances_follow_the_churn() {
 async fn op_balances(tb: &Tb, acc: &str) -> (Value, String, String) {
     let (token, cid) = op_valid_consent(tb, "private-1", 4).await;
     let r = tb
-        .call(
+        .get(
             Bank::OpenPayments,
-            "GET",
             &format!("/psd2/accountinformation/v1/accounts/{acc}/balances"),
-            &refs(&op_headers(&token, Some(&cid))),
-            Body::None,
+            &op_headers(&token, Some(&cid)),
         )
         .await;
     assert_eq!(r.status, 200);

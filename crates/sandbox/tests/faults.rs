@@ -6,7 +6,6 @@ mod common;
 use std::time::Instant;
 
 use common::*;
-use psd2_sandbox::fixtures::AccountKind;
 use psd2_sandbox::{Bank, FaultConfig, Sandbox};
 use serde_json::json;
 
@@ -30,11 +29,7 @@ async fn server_errors_rate_limits_and_latency() {
     let statuses: Vec<u16> = {
         let mut v = Vec::new();
         for _ in 0..4 {
-            v.push(
-                tb.call(Bank::OpenPayments, "GET", accounts, &refs(&h), Body::None)
-                    .await
-                    .status,
-            );
+            v.push(tb.get(Bank::OpenPayments, accounts, &h).await.status);
         }
         v
     };
@@ -46,9 +41,7 @@ async fn server_errors_rate_limits_and_latency() {
         Some(json!({"bank": "openpayments", "serverErrorEvery": 1})),
     )
     .await;
-    let r = tb
-        .call(Bank::OpenPayments, "GET", accounts, &refs(&h), Body::None)
-        .await;
+    let r = tb.get(Bank::OpenPayments, accounts, &h).await;
     assert_eq!(r.status, 503, "503 is the default status");
     assert_eq!(r.json()["tppMessages"][0]["code"], "SERVICE_UNAVAILABLE");
     // Other banks are untouched.
@@ -57,15 +50,9 @@ async fn server_errors_rate_limits_and_latency() {
     hh.push(("PSU-IP-Address", "10.0.0.1".into()));
     for _ in 0..2 {
         assert_eq!(
-            tb.call(
-                Bank::Handelsbanken,
-                "GET",
-                "/openbanking/psd2/v2/accounts",
-                &refs(&hh),
-                Body::None
-            )
-            .await
-            .status,
+            tb.get(Bank::Handelsbanken, "/openbanking/psd2/v2/accounts", &hh)
+                .await
+                .status,
             200
         );
     }
@@ -74,24 +61,12 @@ async fn server_errors_rate_limits_and_latency() {
     // (Swedbank's spec documents 500 but not 503.)
     tb.admin("POST", "/faults", Some(json!([{"bank": "swedbank", "serverErrorEvery": 1, "serverErrorStatus": 500}, {"bank": "handelsbanken", "rateLimitEvery": 1, "retryAfterSecs": 7}]))).await;
     let r = tb
-        .call(
-            Bank::Swedbank,
-            "GET",
-            "/v1/accounts",
-            &refs(&sw_headers(Some("x"))),
-            Body::None,
-        )
+        .get(Bank::Swedbank, "/v1/accounts", &sw_headers(Some("x")))
         .await;
     assert_eq!(r.status, 500);
     assert_eq!(r.json()["system"], "ERA-PSD2");
     let r = tb
-        .call(
-            Bank::Handelsbanken,
-            "GET",
-            "/openbanking/psd2/v2/accounts",
-            &refs(&hh),
-            Body::None,
-        )
+        .get(Bank::Handelsbanken, "/openbanking/psd2/v2/accounts", &hh)
         .await;
     assert_eq!(r.status, 429);
     assert_eq!(r.header("retry-after").as_deref(), Some("7"));
@@ -105,17 +80,11 @@ async fn server_errors_rate_limits_and_latency() {
     )
     .await;
     let t = Instant::now();
-    assert_eq!(
-        tb.call(Bank::OpenPayments, "GET", accounts, &refs(&h), Body::None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(tb.get(Bank::OpenPayments, accounts, &h).await.status, 200);
     assert!(t.elapsed().as_millis() >= 300);
     tb.admin("DELETE", "/faults", None).await;
     let t = Instant::now();
-    tb.call(Bank::OpenPayments, "GET", accounts, &refs(&h), Body::None)
-        .await;
+    tb.get(Bank::OpenPayments, accounts, &h).await;
     assert!(t.elapsed().as_millis() < 300);
 }
 
@@ -130,10 +99,7 @@ async fn broken_bodies() {
     }))
     .await;
     let (token, cid) = op_valid_consent(&tb, "private-1", 100).await;
-    let acc = tb
-        .sb
-        .fixtures()
-        .accounts_of(Bank::OpenPayments, "private-1", AccountKind::Payment)[0]
+    let acc = payment_accounts(&tb, Bank::OpenPayments, "private-1")[0]
         .resource_id
         .clone();
     let path = format!("/psd2/accountinformation/v1/accounts/{acc}/balances");
@@ -163,10 +129,7 @@ async fn broken_bodies() {
 async fn paging_faults_empty_page_and_repeated_key() {
     let tb = Tb::start(builder()).await;
     let cid = sw_valid_consent(&tb, "private-1", 100).await;
-    let acc = tb
-        .sb
-        .fixtures()
-        .accounts_of(Bank::Swedbank, "private-1", AccountKind::Payment)[0]
+    let acc = payment_accounts(&tb, Bank::Swedbank, "private-1")[0]
         .resource_id
         .clone();
     let first = format!("/v1/accounts/{acc}/transactions?bookingStatus=both");
@@ -177,13 +140,7 @@ async fn paging_faults_empty_page_and_repeated_key() {
     )
     .await;
     let r = tb
-        .call(
-            Bank::Swedbank,
-            "GET",
-            &first,
-            &refs(&sw_headers(Some(&cid))),
-            Body::None,
-        )
+        .get(Bank::Swedbank, &first, &sw_headers(Some(&cid)))
         .await;
     let v = r.json();
     assert!(v["transactions"]["booked"].as_array().unwrap().is_empty());
@@ -192,15 +149,7 @@ async fn paging_faults_empty_page_and_repeated_key() {
         .as_str()
         .unwrap()
         .to_string();
-    let r = tb
-        .call(
-            Bank::Swedbank,
-            "GET",
-            &next,
-            &refs(&sw_headers(Some(&cid))),
-            Body::None,
-        )
-        .await;
+    let r = tb.get(Bank::Swedbank, &next, &sw_headers(Some(&cid))).await;
     assert_eq!(
         r.json()["transactions"]["pending"]
             .as_array()
@@ -217,31 +166,13 @@ async fn paging_faults_empty_page_and_repeated_key() {
     )
     .await;
     let r = tb
-        .call(
-            Bank::Swedbank,
-            "GET",
-            &first,
-            &refs(&sw_headers(Some(&cid))),
-            Body::None,
-        )
+        .get(Bank::Swedbank, &first, &sw_headers(Some(&cid)))
         .await;
-    let page2 = r.json()["transactions"]["_links"]["next"]["href"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let page2 = r.text_at("/transactions/_links/next/href");
     let r = tb
-        .call(
-            Bank::Swedbank,
-            "GET",
-            &page2,
-            &refs(&sw_headers(Some(&cid))),
-            Body::None,
-        )
+        .get(Bank::Swedbank, &page2, &sw_headers(Some(&cid)))
         .await;
-    let again = r.json()["transactions"]["_links"]["next"]["href"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let again = r.text_at("/transactions/_links/next/href");
     assert_eq!(again, page2, "the next link repeats the key just used");
     tb.admin("DELETE", "/faults", None).await;
     assert!(

@@ -7,9 +7,8 @@ mod common;
 
 use chrono::NaiveDate;
 use common::*;
-use psd2_sandbox::fixtures::AccountKind;
 use psd2_sandbox::{Bank, Sandbox};
-use psd2_security::{SigningHook, SigningIdentity};
+use psd2_security::SigningHook;
 use serde_json::json;
 
 fn builder() -> psd2_sandbox::SandboxBuilder {
@@ -44,15 +43,7 @@ async fn a_huge_clock_advance_is_refused_and_the_sandbox_keeps_working() {
     assert_eq!(v["today"], "2026-06-30");
     // Every kind of request still answers.
     let (token, cid) = op_valid_consent(&tb, "private-1", 4).await;
-    let r = tb
-        .call(
-            Bank::OpenPayments,
-            "GET",
-            "/psd2/accountinformation/v1/accounts",
-            &refs(&op_headers(&token, Some(&cid))),
-            Body::None,
-        )
-        .await;
+    let r = op_accounts(&tb, &token, &cid).await;
     assert_eq!(r.status, 200);
     let (s, v) = tb
         .admin("POST", "/clock", Some(json!({"setDate": "2026-07-04"})))
@@ -67,21 +58,10 @@ async fn the_largest_history_size_is_clamped_and_served() {
     assert_eq!(tb.sb.config().history_size, 1_000_000_000);
     assert_eq!(tb.sb.config().page_size, 10_000);
     let (token, cid) = op_valid_consent(&tb, "private-1", 4).await;
-    let acc = tb
-        .sb
-        .fixtures()
-        .accounts_of(Bank::OpenPayments, "private-1", AccountKind::Payment)[0]
+    let acc = payment_accounts(&tb, Bank::OpenPayments, "private-1")[0]
         .resource_id
         .clone();
-    let r = tb
-        .call(
-            Bank::OpenPayments,
-            "GET",
-            &format!("/psd2/accountinformation/v1/accounts/{acc}/transactions?bookingStatus=booked&dateFrom=2026-06-29&dateTo=2026-06-29"),
-            &refs(&op_headers(&token, Some(&cid))),
-            Body::None,
-        )
-        .await;
+    let r = tb.get(Bank::OpenPayments, &format!("/psd2/accountinformation/v1/accounts/{acc}/transactions?bookingStatus=booked&dateFrom=2026-06-29&dateTo=2026-06-29"), &op_headers(&token, Some(&cid))).await;
     assert_eq!(r.status, 200);
     // 10^9 entries over 730 days: about 1.37 million a day, one page of 10,000 here.
     assert_eq!(
@@ -112,22 +92,12 @@ fn the_binary_refuses_out_of_range_numbers_with_a_clear_error() {
 async fn open_payments_consents_belong_to_the_client_that_made_them() {
     let tb = Tb::start(builder()).await;
     let (token, cid) = op_valid_consent(&tb, "private-1", 4).await;
-    let r = tb
-        .call(
-            Bank::OpenPayments,
-            "POST",
-            "/connect/token",
-            &[],
-            Body::Form(
-                "grant_type=client_credentials&client_id=client-2&scope=accountinformation".into(),
-            ),
-        )
-        .await;
-    let other = r.json()["access_token"].as_str().unwrap().to_string();
-    let acc = tb
-        .sb
-        .fixtures()
-        .accounts_of(Bank::OpenPayments, "private-1", AccountKind::Payment)[0]
+    let other = op_token_for(
+        &tb,
+        "grant_type=client_credentials&client_id=client-2&scope=accountinformation",
+    )
+    .await;
+    let acc = payment_accounts(&tb, Bank::OpenPayments, "private-1")[0]
         .resource_id
         .clone();
     for (method, path, consent_header) in [
@@ -162,25 +132,16 @@ async fn open_payments_consents_belong_to_the_client_that_made_them() {
         assert_eq!(r.json()["tppMessages"][0]["code"], "CONSENT_UNKNOWN");
     }
     let r = tb
-        .call(
+        .post(
             Bank::OpenPayments,
-            "POST",
             &format!("/psd2/consent/v1/consents/{cid}/authorisations"),
-            &refs(&op_headers(&other, None)),
-            Body::Json(json!({"authenticationMethodId": "mbid"})),
+            &op_headers(&other, None),
+            json!({"authenticationMethodId": "mbid"}),
         )
         .await;
     assert_eq!(r.status, 403);
     // The owner still has it, valid.
-    let r = tb
-        .call(
-            Bank::OpenPayments,
-            "GET",
-            &format!("/psd2/consent/v1/consents/{cid}/status"),
-            &refs(&op_headers(&token, None)),
-            Body::None,
-        )
-        .await;
+    let r = op_consent_status(&tb, &token, &cid).await;
     assert_eq!(r.json()["consentStatus"], "valid");
 }
 
@@ -192,26 +153,11 @@ async fn handelsbanken_consents_and_tokens_are_bound_to_the_client() {
     let mut h = hb_headers(&psu_token);
     h[0].1 = "client-2".into();
     let r = tb
-        .call(
-            Bank::Handelsbanken,
-            "GET",
-            "/openbanking/psd2/v2/accounts",
-            &refs(&h),
-            Body::None,
-        )
+        .get(Bank::Handelsbanken, "/openbanking/psd2/v2/accounts", &h)
         .await;
     assert_eq!(r.status, 401, "{:?}", r.json());
     // Another client's own CCG token cannot see, end or authorise the consent.
-    let r = tb
-        .call(
-            Bank::Handelsbanken,
-            "POST",
-            "/mlurd/oauth2/token/1.0",
-            &[],
-            Body::Form("grant_type=client_credentials&scope=AIS&client_id=client-2".into()),
-        )
-        .await;
-    let ccg2 = r.json()["access_token"].as_str().unwrap().to_string();
+    let ccg2 = hb_ccg_for(&tb, "client-2").await;
     let mut h = hb_headers(&ccg2);
     h[0].1 = "client-2".into();
     for (method, path) in [
@@ -225,12 +171,11 @@ async fn handelsbanken_consents_and_tokens_are_bound_to_the_client() {
         assert_eq!(r.status, 404, "{method} {path}");
     }
     let r = tb
-        .call(
+        .post(
             Bank::Handelsbanken,
-            "POST",
             "/mlurd/decoupled/mbid/initAuthorization/2.0",
-            &refs(&h),
-            Body::Json(json!({"consentId": cid})),
+            &h,
+            json!({"consentId": cid}),
         )
         .await;
     assert_eq!(r.status, 404);
@@ -240,29 +185,16 @@ async fn handelsbanken_consents_and_tokens_are_bound_to_the_client() {
     let page = format!(
         "/openbanking/redirect/oauth2/authorize/1.0?response_type=code&scope=AIS:{cid1}&state=st&redirect_uri=https://tpp.example/cb&psu_id=private-1"
     );
-    let r = tb
-        .send(
-            Bank::Handelsbanken,
-            "GET",
-            &page,
-            &[],
-            Body::None,
-            Signing::None,
-        )
-        .await;
+    let r = tb.page(Bank::Handelsbanken, &page).await;
     let code = r.location_query()["code"].clone();
-    let r = tb
-        .call(Bank::Handelsbanken, "POST", "/mlurd/oauth2/token/1.0", &[], Body::Form(format!("grant_type=authorization_code&code={code}&client_id=client-2&redirect_uri=https://tpp.example/cb")))
-        .await;
+    let r = hb_token_request(&tb, format!("grant_type=authorization_code&code={code}&client_id=client-2&redirect_uri=https://tpp.example/cb")).await;
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["error"], "invalid_grant");
     let r = tb
-        .call(
+        .get(
             Bank::Handelsbanken,
-            "GET",
             &format!("/openbanking/psd2/v1/consents/{cid}/status"),
-            &refs(&hb_headers(&ccg1)),
-            Body::None,
+            &hb_headers(&ccg1),
         )
         .await;
     assert_eq!(r.status, 200);
@@ -292,7 +224,7 @@ async fn swedbank_consents_belong_to_the_signing_certificate() {
         )
         .await;
     assert_eq!(r.status, 201);
-    let cid = r.json()["consentId"].as_str().unwrap().to_string();
+    let cid = r.text_at("/consentId");
     let get = |c: &'static str| {
         let cid = cid.clone();
         let tb = &tb;
@@ -334,12 +266,11 @@ async fn unknown_psu_ids_get_the_banks_error() {
         let mut h = op_headers(&token, None);
         h.push(("PSU-ID", psu.to_string()));
         let r = tb
-            .call(
+            .post(
                 Bank::OpenPayments,
-                "POST",
                 "/psd2/consent/v1/consents",
-                &refs(&h),
-                Body::Json(bg_consent_body(4)),
+                &h,
+                bg_consent_body(4),
             )
             .await;
         assert_eq!(r.status, 401, "{psu:?}: {:?}", r.json());
@@ -374,12 +305,11 @@ async fn unknown_psu_ids_get_the_banks_error() {
     let mut h = op_headers(&token, None);
     h.push(("PSU-ID", "nobody-xyz".into()));
     let r = tb
-        .call(
+        .post(
             Bank::OpenPayments,
-            "POST",
             &format!("/psd2/consent/v1/consents/{cid}/authorisations"),
-            &refs(&h),
-            Body::Json(json!({"authenticationMethodId": "mbid"})),
+            &h,
+            json!({"authenticationMethodId": "mbid"}),
         )
         .await;
     assert_eq!(r.status, 401);
@@ -387,20 +317,13 @@ async fn unknown_psu_ids_get_the_banks_error() {
 
 #[tokio::test]
 async fn a_missing_certificate_file_refuses_every_signature() {
-    let identity = || {
-        SigningIdentity::from_pem(
-            psd2_security::fixtures::TEST_SIGNING_CERT_PEM,
-            psd2_security::fixtures::TEST_SIGNING_KEY_PEM,
-        )
-        .unwrap()
-    };
     let post = |sb: &psd2_sandbox::RunningSandbox| {
         let url = format!("{}/v1/consents", sb.bank_url(Bank::Swedbank));
         let body = serde_json::to_vec(&bg_consent_body(4)).unwrap();
         let mut h = reqwest::header::HeaderMap::new();
         h.insert("x-request-id", rid().parse().unwrap());
         h.insert("content-type", "application/json".parse().unwrap());
-        SigningHook::new(identity())
+        SigningHook::new(test_identity())
             .sign_headers(&mut h, &body)
             .unwrap();
         reqwest::Client::new()
@@ -442,15 +365,7 @@ async fn secrets_differ_between_runs_with_the_same_seed_data_does_not() {
     assert_ne!(hc, hc2);
     assert_ne!(ht, ht2);
     // A token of one run is unknown to the other.
-    let r = b
-        .call(
-            Bank::OpenPayments,
-            "GET",
-            &format!("/psd2/consent/v1/consents/{cb}/status"),
-            &refs(&op_headers(&ta, None)),
-            Body::None,
-        )
-        .await;
+    let r = op_consent_status(&b, &ta, &cb).await;
     assert_eq!(r.status, 401);
     let ids = |tb: &Tb| -> Vec<(String, Option<String>)> {
         tb.sb

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use common::*;
-use psd2_sandbox::fixtures::AccountKind;
 use psd2_sandbox::{Bank, FaultConfig, Sandbox};
 use serde_json::{Value, json};
 
@@ -41,12 +40,10 @@ async fn tokens_and_consents_are_capped_and_expire() {
     let status = |t: String| {
         let tb = &tb;
         async move {
-            tb.call(
+            tb.get(
                 Bank::OpenPayments,
-                "GET",
                 "/psd2/accountinformation/v1/accounts",
-                &refs(&op_headers(&t, Some("x"))),
-                Body::None,
+                &op_headers(&t, Some("x")),
             )
             .await
             .status
@@ -90,12 +87,11 @@ async fn consent_access_is_validated_against_the_spec() {
         (json!("ALL"), "access"),
     ] {
         let r = tb
-            .call(
+            .post(
                 Bank::OpenPayments,
-                "POST",
                 "/psd2/consent/v1/consents",
-                &refs(&h),
-                Body::Json(op_consent(access.clone())),
+                &h,
+                op_consent(access.clone()),
             )
             .await;
         assert_eq!(r.status, 400, "{access}");
@@ -112,10 +108,7 @@ async fn consent_access_is_validated_against_the_spec() {
 async fn open_payments_enforces_scope_per_service() {
     let tb = Tb::start(builder()).await;
     let token = op_token(&tb).await;
-    let accs = tb
-        .sb
-        .fixtures()
-        .accounts_of(Bank::OpenPayments, "private-1", AccountKind::Payment);
+    let accs = payment_accounts(&tb, Bank::OpenPayments, "private-1");
     let (a, b) = (accs[0].clone(), accs[1].clone());
     let mut h = op_headers(&token, None);
     h.push(("PSU-ID", "private-1".into()));
@@ -123,25 +116,21 @@ async fn open_payments_enforces_scope_per_service() {
     let access =
         json!({"accounts": [{"iban": a.iban}, {"iban": b.iban}], "balances": [{"iban": b.iban}]});
     let r = tb
-        .call(
+        .post(
             Bank::OpenPayments,
-            "POST",
             "/psd2/consent/v1/consents",
-            &refs(&h),
-            Body::Json(op_consent(access)),
+            &h,
+            op_consent(access),
         )
         .await;
     assert_eq!(r.status, 201);
-    let cid = r.json()["consentId"].as_str().unwrap().to_string();
+    let cid = r.text_at("/consentId");
     assert_eq!(op_decoupled(&tb, &token, &cid).await.0, "finalised");
     let h = op_headers(&token, Some(&cid));
     let get = |path: String| {
         let tb = &tb;
         let h = h.clone();
-        async move {
-            tb.call(Bank::OpenPayments, "GET", &path, &refs(&h), Body::None)
-                .await
-        }
+        async move { tb.get(Bank::OpenPayments, &path, &h).await }
     };
     let base = "/psd2/accountinformation/v1/accounts";
     assert_eq!(get(format!("{base}/{}", a.resource_id)).await.status, 200);
@@ -180,12 +169,10 @@ async fn swedbank_available_accounts_grants_the_list_only() {
     )
     .await;
     assert_eq!(r.status, 201);
-    let cid = r.json()["consentId"].as_str().unwrap().to_string();
+    let cid = r.text_at("/consentId");
     sw_redirect(&tb, &cid, "private-1").await;
     let h = sw_headers(Some(&cid));
-    let list = tb
-        .call(Bank::Swedbank, "GET", "/v1/accounts", &refs(&h), Body::None)
-        .await;
+    let list = tb.get(Bank::Swedbank, "/v1/accounts", &h).await;
     assert_eq!(list.status, 200);
     let id = list.json()["accounts"][0]["resourceId"]
         .as_str()
@@ -195,9 +182,7 @@ async fn swedbank_available_accounts_grants_the_list_only() {
         format!("/v1/accounts/{id}/balances"),
         format!("/v1/accounts/{id}/transactions?bookingStatus=both"),
     ] {
-        let r = tb
-            .call(Bank::Swedbank, "GET", &path, &refs(&h), Body::None)
-            .await;
+        let r = tb.get(Bank::Swedbank, &path, &h).await;
         assert_eq!(r.status, 401, "{path}");
         assert_eq!(r.json()["code"], "CONSENT_INVALID");
     }
@@ -214,15 +199,8 @@ async fn retry_after_comes_from_the_sandbox_clock() {
         .filter(|(k, _)| *k != "PSU-IP-Address")
         .collect();
     let path = "/psd2/accountinformation/v1/accounts";
-    assert_eq!(
-        tb.call(Bank::OpenPayments, "GET", path, &refs(&h), Body::None)
-            .await
-            .status,
-        200
-    );
-    let r = tb
-        .call(Bank::OpenPayments, "GET", path, &refs(&h), Body::None)
-        .await;
+    assert_eq!(tb.get(Bank::OpenPayments, path, &h).await.status, 200);
+    let r = tb.get(Bank::OpenPayments, path, &h).await;
     assert_eq!(r.status, 429);
     let secs: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((43_000..=43_200).contains(&secs), "Retry-After {secs}");
@@ -234,20 +212,10 @@ async fn retry_after_comes_from_the_sandbox_clock() {
         .into_iter()
         .filter(|(k, _)| *k != "PSU-IP-Address")
         .collect();
-    assert_eq!(
-        tb.call(Bank::OpenPayments, "GET", path, &refs(&h), Body::None)
-            .await
-            .status,
-        429
-    );
+    assert_eq!(tb.get(Bank::OpenPayments, path, &h).await.status, 429);
     tb.admin("POST", "/clock", Some(json!({"advanceSecs": 10})))
         .await;
-    assert_eq!(
-        tb.call(Bank::OpenPayments, "GET", path, &refs(&h), Body::None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(tb.get(Bank::OpenPayments, path, &h).await.status, 200);
 }
 
 /// The statuses of `n` account-list calls under `fault` (1: a 200 whose body is not JSON).
@@ -326,17 +294,11 @@ async fn a_random_share_of_faults_is_reproducible_with_its_seed() {
 }
 
 async fn refresh(tb: &Tb, rt: &str) -> Value {
-    let r = tb
-        .call(
-            Bank::Handelsbanken,
-            "POST",
-            "/mlurd/oauth2/token/1.0",
-            &[],
-            Body::Form(format!(
-                "grant_type=refresh_token&refresh_token={rt}&client_id=client-1"
-            )),
-        )
-        .await;
+    let r = hb_token_request(
+        &tb,
+        format!("grant_type=refresh_token&refresh_token={rt}&client_id=client-1"),
+    )
+    .await;
     let mut v = r.json();
     v["status"] = json!(r.status);
     v
@@ -348,23 +310,20 @@ async fn hb_refresh_token(tb: &Tb) -> String {
     let cid = hb_create_consent(tb, &ccg).await;
     let h = hb_headers(&ccg);
     let r = tb
-        .call(
+        .post(
             Bank::Handelsbanken,
-            "POST",
             "/mlurd/decoupled/mbid/initAuthorization/2.0",
-            &refs(&h),
-            Body::Json(json!({"consentId": cid, "personalId": "private-1"})),
+            &h,
+            json!({"consentId": cid, "personalId": "private-1"}),
         )
         .await;
-    let order = r.json()["orderRef"].as_str().unwrap().to_string();
+    let order = r.text_at("/orderRef");
     loop {
         let r = tb
-            .call(
+            .get(
                 Bank::Handelsbanken,
-                "GET",
                 &format!("/mlurd/decoupled/mbid/authorization/2.0/{order}"),
-                &refs(&hb_headers(&ccg)),
-                Body::None,
+                &hb_headers(&ccg),
             )
             .await;
         let v = r.json();
@@ -403,17 +362,13 @@ async fn refresh_tokens_rotate_with_an_optional_grace_period() {
         .await;
     assert_eq!(refresh(&tb, &rt).await["error"], "invalid_grant");
     // Another client never gets to use it.
-    let r = tb
-        .call(
-            Bank::Handelsbanken,
-            "POST",
-            "/mlurd/oauth2/token/1.0",
-            &[],
-            Body::Form(format!(
-                "grant_type=refresh_token&refresh_token={}&client_id=client-2",
-                retry["refresh_token"].as_str().unwrap()
-            )),
-        )
-        .await;
+    let r = hb_token_request(
+        &tb,
+        format!(
+            "grant_type=refresh_token&refresh_token={}&client_id=client-2",
+            retry["refresh_token"].as_str().unwrap()
+        ),
+    )
+    .await;
     assert_eq!(r.json()["error"], "invalid_grant");
 }

@@ -49,80 +49,16 @@ fn assert_no_leak(r: &Resp, id: &str, iban: &Option<String>) {
 async fn a_consent_never_reaches_another_psus_accounts() {
     let tb = Tb::start(builder()).await;
     // Handelsbanken: private-2's token against everybody else's accounts and cards.
-    let (_, token) = hb_psu_token(&tb, "private-2").await;
-    let mut h = hb_headers(&token);
-    h.push(("PSU-IP-Address", "10.0.0.2".into()));
-    let own: Vec<String> = tb
-        .call(
-            Bank::Handelsbanken,
-            "GET",
-            "/openbanking/psd2/v2/accounts",
-            &refs(&h),
-            Body::None,
-        )
-        .await
-        .json()["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["accountId"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(own.len(), 2);
-    let cards = tb
-        .call(
-            Bank::Handelsbanken,
-            "GET",
-            "/openbanking/psd2/v1/card-accounts",
-            &refs(&h),
-            Body::None,
-        )
-        .await
-        .json();
-    assert_eq!(
-        cards["cardAccounts"].as_array().unwrap().len(),
-        0,
-        "private-2 has no cards"
-    );
-    for (id, iban) in foreign(&tb, Bank::Handelsbanken, "private-2", AccountKind::Payment) {
-        assert!(!own.contains(&id));
-        for p in ["", "/transactions"] {
-            let r = tb
-                .call(
-                    Bank::Handelsbanken,
-                    "GET",
-                    &format!("/openbanking/psd2/v2/accounts/{id}{p}"),
-                    &refs(&h),
-                    Body::None,
-                )
-                .await;
-            assert_no_leak(&r, &id, &iban);
-        }
-    }
-    for (id, iban) in foreign(&tb, Bank::Handelsbanken, "private-2", AccountKind::Card) {
-        for p in ["", "/balances", "/transactions"] {
-            let r = tb
-                .call(
-                    Bank::Handelsbanken,
-                    "GET",
-                    &format!("/openbanking/psd2/v1/card-accounts/{id}{p}"),
-                    &refs(&h),
-                    Body::None,
-                )
-                .await;
-            assert_no_leak(&r, &id, &iban);
-        }
-    }
+    handelsbanken_private_2_reaches_no_other_account(&tb).await;
 
     // Open Payments: corporate-1's consent against the others' accounts and transactions.
     let (token, cid) = op_valid_consent(&tb, "corporate-1", 100).await;
     let h = op_headers(&token, Some(&cid));
     let list = tb
-        .call(
+        .get(
             Bank::OpenPayments,
-            "GET",
             "/psd2/accountinformation/v1/accounts",
-            &refs(&h),
-            Body::None,
+            &h,
         )
         .await
         .json();
@@ -133,11 +69,7 @@ async fn a_consent_never_reaches_another_psus_accounts() {
             .iter()
             .all(|a| a["ownerName"] == "Foretaget AB")
     );
-    let victim =
-        tb.sb
-            .fixtures()
-            .accounts_of(Bank::OpenPayments, "private-1", AccountKind::Payment)[0]
-            .clone();
+    let victim = payment_accounts(&tb, Bank::OpenPayments, "private-1")[0].clone();
     let victim_tx = victim.transaction(tb.sb.fixtures(), 5).id;
     for (id, iban) in foreign(&tb, Bank::OpenPayments, "corporate-1", AccountKind::Payment) {
         for p in [
@@ -148,12 +80,10 @@ async fn a_consent_never_reaches_another_psus_accounts() {
             &format!("/transactions/{victim_tx}"),
         ] {
             let r = tb
-                .call(
+                .get(
                     Bank::OpenPayments,
-                    "GET",
                     &format!("/psd2/accountinformation/v1/accounts/{id}{p}"),
-                    &refs(&h),
-                    Body::None,
+                    &h,
                 )
                 .await;
             assert_no_leak(&r, &id, &iban);
@@ -161,13 +91,7 @@ async fn a_consent_never_reaches_another_psus_accounts() {
     }
     // A consent id of one bank means nothing at another.
     let r = tb
-        .call(
-            Bank::Swedbank,
-            "GET",
-            "/v1/accounts",
-            &refs(&sw_headers(Some(&cid))),
-            Body::None,
-        )
+        .get(Bank::Swedbank, "/v1/accounts", &sw_headers(Some(&cid)))
         .await;
     assert_eq!(r.status, 403);
     assert_eq!(r.json()["code"], "CONSENT_UNKNOWN");
@@ -183,13 +107,7 @@ async fn a_consent_never_reaches_another_psus_accounts() {
             "/transactions?bookingStatus=both",
         ] {
             let r = tb
-                .call(
-                    Bank::Swedbank,
-                    "GET",
-                    &format!("/v1/accounts/{id}{p}"),
-                    &refs(&h),
-                    Body::None,
-                )
+                .get(Bank::Swedbank, &format!("/v1/accounts/{id}{p}"), &h)
                 .await;
             assert_no_leak(&r, &id, &iban);
         }
@@ -200,48 +118,35 @@ async fn a_consent_never_reaches_another_psus_accounts() {
 async fn consents_limited_to_listed_ibans() {
     let tb = Tb::start(builder()).await;
     let token = op_token(&tb).await;
-    let accs = tb
-        .sb
-        .fixtures()
-        .accounts_of(Bank::OpenPayments, "private-1", AccountKind::Payment);
+    let accs = payment_accounts(&tb, Bank::OpenPayments, "private-1");
     let (first, second) = (accs[0].clone(), accs[1].clone());
     let mut h = op_headers(&token, None);
     h.push(("PSU-ID", "private-1".into()));
     let body = json!({"access": {"accounts": [{"iban": first.iban}], "transactions": [{"iban": first.iban}]},
         "combinedServiceIndicator": false, "frequencyPerDay": 4, "recurringIndicator": true, "validUntil": "2099-01-01"});
     let r = tb
-        .call(
-            Bank::OpenPayments,
-            "POST",
-            "/psd2/consent/v1/consents",
-            &refs(&h),
-            Body::Json(body),
-        )
+        .post(Bank::OpenPayments, "/psd2/consent/v1/consents", &h, body)
         .await;
-    let cid = r.json()["consentId"].as_str().unwrap().to_string();
+    let cid = r.text_at("/consentId");
     assert_eq!(op_decoupled(&tb, &token, &cid).await.0, "finalised");
     let h = op_headers(&token, Some(&cid));
     let list = tb
-        .call(
+        .get(
             Bank::OpenPayments,
-            "GET",
             "/psd2/accountinformation/v1/accounts",
-            &refs(&h),
-            Body::None,
+            &h,
         )
         .await
         .json();
     assert_eq!(list["accounts"].as_array().unwrap().len(), 1);
     let r = tb
-        .call(
+        .get(
             Bank::OpenPayments,
-            "GET",
             &format!(
                 "/psd2/accountinformation/v1/accounts/{}",
                 second.resource_id
             ),
-            &refs(&h),
-            Body::None,
+            &h,
         )
         .await;
     assert_eq!(r.status, 404);
@@ -255,10 +160,7 @@ async fn swedbank_all_psd2_consent_covers_all_accounts_with_all_access() {
             "recurringIndicator": true, "validUntil": "2099-01-01"})
     };
     // Only `allAccounts`, and never together with account lists.
-    let iban = tb
-        .sb
-        .fixtures()
-        .accounts_of(Bank::Swedbank, "private-1", AccountKind::Payment)[0]
+    let iban = payment_accounts(&tb, Bank::Swedbank, "private-1")[0]
         .iban
         .clone();
     for bad in [
@@ -277,35 +179,26 @@ async fn swedbank_all_psd2_consent_covers_all_accounts_with_all_access() {
     )
     .await;
     assert_eq!(r.status, 201, "{:?}", r.json());
-    let cid = r.json()["consentId"].as_str().unwrap().to_string();
+    let cid = r.text_at("/consentId");
     assert!(
         sw_redirect(&tb, &cid, "private-1")
             .await
             .contains_key("code")
     );
     let r = tb
-        .call(
+        .get(
             Bank::Swedbank,
-            "GET",
             &format!("/v1/consents/{cid}"),
-            &refs(&sw_headers(None)),
-            Body::None,
+            &sw_headers(None),
         )
         .await;
     assert_eq!(r.json()["access"], json!({"allPsd2": "allAccounts"}));
     assert_eq!(r.json()["consentStatus"], "valid");
 
     let h = sw_headers(Some(&cid));
-    let list = tb
-        .call(Bank::Swedbank, "GET", "/v1/accounts", &refs(&h), Body::None)
-        .await
-        .json();
+    let list = tb.get(Bank::Swedbank, "/v1/accounts", &h).await.json();
     let accounts = list["accounts"].as_array().unwrap();
-    let expected = tb
-        .sb
-        .fixtures()
-        .accounts_of(Bank::Swedbank, "private-1", AccountKind::Payment)
-        .len();
+    let expected = payment_accounts(&tb, Bank::Swedbank, "private-1").len();
     assert_eq!(accounts.len(), expected);
     for account in accounts {
         let id = account["resourceId"].as_str().unwrap();
@@ -313,9 +206,7 @@ async fn swedbank_all_psd2_consent_covers_all_accounts_with_all_access() {
             format!("/v1/accounts/{id}/balances"),
             format!("/v1/accounts/{id}/transactions?bookingStatus=booked"),
         ] {
-            let r = tb
-                .call(Bank::Swedbank, "GET", &path, &refs(&h), Body::None)
-                .await;
+            let r = tb.get(Bank::Swedbank, &path, &h).await;
             assert_eq!(r.status, 200, "{path}: {:?}", r.json());
         }
     }
@@ -331,38 +222,26 @@ async fn frequency_per_day_counts_unattended_access() {
         .collect();
     for _ in 0..2 {
         let r = tb
-            .call(
+            .get(
                 Bank::OpenPayments,
-                "GET",
                 "/psd2/accountinformation/v1/accounts",
-                &refs(&unattended),
-                Body::None,
+                &unattended,
             )
             .await;
         assert_eq!(r.status, 200);
     }
     let r = tb
-        .call(
+        .get(
             Bank::OpenPayments,
-            "GET",
             "/psd2/accountinformation/v1/accounts",
-            &refs(&unattended),
-            Body::None,
+            &unattended,
         )
         .await;
     assert_eq!(r.status, 429);
     assert_eq!(r.json()["tppMessages"][0]["code"], "ACCESS_EXCEEDED");
     assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() > 0);
     // With the PSU present it still works.
-    let r = tb
-        .call(
-            Bank::OpenPayments,
-            "GET",
-            "/psd2/accountinformation/v1/accounts",
-            &refs(&op_headers(&token, Some(&cid))),
-            Body::None,
-        )
-        .await;
+    let r = op_accounts(&tb, &token, &cid).await;
     assert_eq!(r.status, 200);
 
     // Swedbank too, and the counter resets the next day.
@@ -372,40 +251,16 @@ async fn frequency_per_day_counts_unattended_access() {
         .filter(|(k, _)| *k != "PSU-IP-Address")
         .collect();
     assert_eq!(
-        tb.call(
-            Bank::Swedbank,
-            "GET",
-            "/v1/accounts",
-            &refs(&un),
-            Body::None
-        )
-        .await
-        .status,
+        tb.get(Bank::Swedbank, "/v1/accounts", &un).await.status,
         200
     );
-    let r = tb
-        .call(
-            Bank::Swedbank,
-            "GET",
-            "/v1/accounts",
-            &refs(&un),
-            Body::None,
-        )
-        .await;
+    let r = tb.get(Bank::Swedbank, "/v1/accounts", &un).await;
     assert_eq!(r.status, 429);
     assert_eq!(r.json()["code"], "ACCESS_EXCEEDED");
     tb.admin("POST", "/clock", Some(json!({"advanceSecs": 86_400})))
         .await;
     assert_eq!(
-        tb.call(
-            Bank::Swedbank,
-            "GET",
-            "/v1/accounts",
-            &refs(&un),
-            Body::None
-        )
-        .await
-        .status,
+        tb.get(Bank::Swedbank, "/v1/accounts", &un).await.status,
         200
     );
 
@@ -414,26 +269,14 @@ async fn frequency_per_day_counts_unattended_access() {
     let h = hb_headers(&token);
     for _ in 0..4 {
         assert_eq!(
-            tb.call(
-                Bank::Handelsbanken,
-                "GET",
-                "/openbanking/psd2/v2/accounts",
-                &refs(&h),
-                Body::None
-            )
-            .await
-            .status,
+            tb.get(Bank::Handelsbanken, "/openbanking/psd2/v2/accounts", &h)
+                .await
+                .status,
             200
         );
     }
     let r = tb
-        .call(
-            Bank::Handelsbanken,
-            "GET",
-            "/openbanking/psd2/v2/accounts",
-            &refs(&h),
-            Body::None,
-        )
+        .get(Bank::Handelsbanken, "/openbanking/psd2/v2/accounts", &h)
         .await;
     assert_eq!(r.status, 429);
     assert_eq!(r.json()["httpCode"], 429);
@@ -446,10 +289,7 @@ async fn history_older_than_90_days_needs_a_fresh_sca() {
     let old = (today - Days::new(120)).to_string();
     let recent = (today - Days::new(89)).to_string();
     let (token, cid) = op_valid_consent(&tb, "private-1", 100).await;
-    let acc = tb
-        .sb
-        .fixtures()
-        .accounts_of(Bank::OpenPayments, "private-1", AccountKind::Payment)[0]
+    let acc = payment_accounts(&tb, Bank::OpenPayments, "private-1")[0]
         .resource_id
         .clone();
     let h = op_headers(&token, Some(&cid));
@@ -459,65 +299,31 @@ async fn history_older_than_90_days_needs_a_fresh_sca() {
         )
     };
     assert_eq!(
-        tb.call(
-            Bank::OpenPayments,
-            "GET",
-            &path(&old),
-            &refs(&h),
-            Body::None
-        )
-        .await
-        .status,
+        tb.get(Bank::OpenPayments, &path(&old), &h).await.status,
         200
     );
     tb.admin("POST", "/clock", Some(json!({"advanceSecs": 3_601})))
         .await;
-    let r = tb
-        .call(
-            Bank::OpenPayments,
-            "GET",
-            &path(&old),
-            &refs(&h),
-            Body::None,
-        )
-        .await;
+    let r = tb.get(Bank::OpenPayments, &path(&old), &h).await;
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["tppMessages"][0]["code"], "SCA_REQUIRED");
     assert_eq!(
-        tb.call(
-            Bank::OpenPayments,
-            "GET",
-            &path(&recent),
-            &refs(&h),
-            Body::None
-        )
-        .await
-        .status,
+        tb.get(Bank::OpenPayments, &path(&recent), &h).await.status,
         200
     );
 
     // Handelsbanken: same rule, its own error body.
     let (_, token) = hb_psu_token(&tb, "private-1").await;
-    let hb_acc =
-        tb.sb
-            .fixtures()
-            .accounts_of(Bank::Handelsbanken, "private-1", AccountKind::Payment)[0]
-            .resource_id
-            .clone();
+    let hb_acc = payment_accounts(&tb, Bank::Handelsbanken, "private-1")[0]
+        .resource_id
+        .clone();
     let mut h = hb_headers(&token);
     h.push(("PSU-IP-Address", "10.0.0.1".into()));
     let p = format!("/openbanking/psd2/v2/accounts/{hb_acc}/transactions?dateFrom={old}");
-    assert_eq!(
-        tb.call(Bank::Handelsbanken, "GET", &p, &refs(&h), Body::None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(tb.get(Bank::Handelsbanken, &p, &h).await.status, 200);
     tb.admin("POST", "/clock", Some(json!({"advanceSecs": 3_601})))
         .await;
-    let r = tb
-        .call(Bank::Handelsbanken, "GET", &p, &refs(&h), Body::None)
-        .await;
+    let r = tb.get(Bank::Handelsbanken, &p, &h).await;
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["errors"][0]["code"], "SCA_REQUIRED");
 }
@@ -532,22 +338,18 @@ async fn consents_expire_and_get_revoked() {
     assert_eq!(s, 204);
     let h = op_headers(&token, Some(&cid));
     let r = tb
-        .call(
+        .get(
             Bank::OpenPayments,
-            "GET",
             &format!("/psd2/consent/v1/consents/{cid}/status"),
-            &refs(&h),
-            Body::None,
+            &h,
         )
         .await;
     assert_eq!(r.json()["consentStatus"], "expired");
     let r = tb
-        .call(
+        .get(
             Bank::OpenPayments,
-            "GET",
             "/psd2/accountinformation/v1/accounts",
-            &refs(&h),
-            Body::None,
+            &h,
         )
         .await;
     assert_eq!(r.status, 401);
@@ -560,15 +362,7 @@ async fn consents_expire_and_get_revoked() {
             .0,
         204
     );
-    let r = tb
-        .call(
-            Bank::OpenPayments,
-            "GET",
-            &format!("/psd2/consent/v1/consents/{cid}/status"),
-            &refs(&op_headers(&token, None)),
-            Body::None,
-        )
-        .await;
+    let r = op_consent_status(&tb, &token, &cid).await;
     assert_eq!(r.json()["consentStatus"], "revokedByPsu");
 
     // validUntil passing expires a Swedbank consent.
@@ -577,13 +371,7 @@ async fn consents_expire_and_get_revoked() {
     let mut h = sw_headers(None);
     h.push(("PSU-ID", "private-1".into()));
     let cid = tb
-        .call(
-            Bank::Swedbank,
-            "POST",
-            "/v1/consents",
-            &refs(&h),
-            Body::Json(body),
-        )
+        .post(Bank::Swedbank, "/v1/consents", &h, body)
         .await
         .json()["consentId"]
         .as_str()
@@ -591,40 +379,82 @@ async fn consents_expire_and_get_revoked() {
         .to_string();
     sw_redirect(&tb, &cid, "private-1").await;
     assert_eq!(
-        tb.call(
-            Bank::Swedbank,
-            "GET",
-            "/v1/accounts",
-            &refs(&sw_headers(Some(&cid))),
-            Body::None
-        )
-        .await
-        .status,
+        tb.get(Bank::Swedbank, "/v1/accounts", &sw_headers(Some(&cid)))
+            .await
+            .status,
         200
     );
     tb.admin("POST", "/clock", Some(json!({"advanceSecs": 2 * 86_400})))
         .await;
     let r = tb
-        .call(
+        .get(
             Bank::Swedbank,
-            "GET",
             &format!("/v1/consents/{cid}/status"),
-            &refs(&sw_headers(None)),
-            Body::None,
+            &sw_headers(None),
         )
         .await;
     assert_eq!(r.json()["consentStatus"], "expired");
     assert_eq!(
-        tb.call(
-            Bank::Swedbank,
-            "GET",
-            "/v1/accounts",
-            &refs(&sw_headers(Some(&cid))),
-            Body::None
-        )
-        .await
-        .status,
+        tb.get(Bank::Swedbank, "/v1/accounts", &sw_headers(Some(&cid)))
+            .await
+            .status,
         401
     );
     assert_eq!(tb.admin("POST", "/consents/nope/expire", None).await.0, 404);
+}
+
+/// Handelsbanken: private-2's token sees its own two accounts and no card, and none of the
+/// other PSUs' accounts or cards.
+async fn handelsbanken_private_2_reaches_no_other_account(tb: &Tb) {
+    let (_, token) = hb_psu_token(tb, "private-2").await;
+    let mut h = hb_headers(&token);
+    h.push(("PSU-IP-Address", "10.0.0.2".into()));
+    let own: Vec<String> = tb
+        .get(Bank::Handelsbanken, "/openbanking/psd2/v2/accounts", &h)
+        .await
+        .json()["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["accountId"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(own.len(), 2);
+    let cards = tb
+        .get(
+            Bank::Handelsbanken,
+            "/openbanking/psd2/v1/card-accounts",
+            &h,
+        )
+        .await
+        .json();
+    assert_eq!(
+        cards["cardAccounts"].as_array().unwrap().len(),
+        0,
+        "private-2 has no cards"
+    );
+    for (id, iban) in foreign(tb, Bank::Handelsbanken, "private-2", AccountKind::Payment) {
+        assert!(!own.contains(&id));
+        for p in ["", "/transactions"] {
+            let r = tb
+                .get(
+                    Bank::Handelsbanken,
+                    &format!("/openbanking/psd2/v2/accounts/{id}{p}"),
+                    &h,
+                )
+                .await;
+            assert_no_leak(&r, &id, &iban);
+        }
+    }
+    for (id, iban) in foreign(tb, Bank::Handelsbanken, "private-2", AccountKind::Card) {
+        for p in ["", "/balances", "/transactions"] {
+            let r = tb
+                .get(
+                    Bank::Handelsbanken,
+                    &format!("/openbanking/psd2/v1/card-accounts/{id}{p}"),
+                    &h,
+                )
+                .await;
+            assert_no_leak(&r, &id, &iban);
+        }
+    }
 }

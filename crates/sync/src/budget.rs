@@ -13,6 +13,16 @@
 //! retried: the retry is refused before it is sent (the budget is spent unless failed calls
 //! are free at this bank), the listing keeps its progress, and `next_allowed` says
 //! tomorrow 00:00 UTC.
+//!
+//! Pages of a listing: the engine tells the ledger when it opens a transaction listing
+//! ([`Ledger::begin_listing`]), fresh or resumed from a stored cursor. Unless the bank's
+//! `count_continuation_pages` setting says otherwise, only a fresh listing's first request
+//! counts (and its retries, as above); once it has been answered, every further page, and
+//! every page of a resumed listing, carries the bank's continuation and is not a new
+//! access: it is sent even when the day's count is used up, but never while a 429 blocks
+//! the scope. Example (granted 4, a 90-day history in 12 pages): the first sync uses 1 of
+//! 4 and reads all 12 pages; with `count_continuation_pages` it reads pages 1 to 4 today,
+//! keeps its progress, and resumes at page 5 tomorrow.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -53,6 +63,9 @@ pub struct Ledger {
     lines: BTreeMap<(Scope, NaiveDate), BudgetDay>,
     dirty: BTreeMap<(Scope, NaiveDate), ()>,
     events: Vec<NewEvent>,
+    /// Open transaction listings by account: `true` once the next request is a
+    /// continuation (not a new access).
+    listings: BTreeMap<Option<AccountId>, bool>,
 }
 
 impl Ledger {
@@ -71,6 +84,7 @@ impl Ledger {
             lines: BTreeMap::new(),
             dirty: BTreeMap::new(),
             events: Vec::new(),
+            listings: BTreeMap::new(),
         };
         for line in lines {
             let key = ((line.account.clone(), line.resource.clone()), line.day);
@@ -103,6 +117,45 @@ impl Ledger {
         local_midnight
             .checked_sub_signed(offset)
             .unwrap_or(local_midnight)
+    }
+
+    /// A transaction listing of `account` opens: `resumed` when it starts from a stored
+    /// page cursor (its requests are continuations from the first).
+    pub fn begin_listing(&mut self, account: Option<&AccountId>, resumed: bool) {
+        self.listings.insert(account.cloned(), resumed);
+    }
+
+    /// The listing of `account` is over (complete or given up).
+    pub fn end_listing(&mut self, account: Option<&AccountId>) {
+        self.listings.remove(&account.cloned());
+    }
+
+    /// Whether a call of `resource` on `account` is a continuation page the bank does not
+    /// count (see the module docs).
+    fn is_free_continuation(&self, account: Option<&AccountId>, resource: &str) -> bool {
+        resource == "transactions"
+            && !self.settings.count_continuation_pages
+            && self
+                .listings
+                .get(&account.cloned())
+                .copied()
+                .unwrap_or(false)
+    }
+
+    /// When the next continuation page of a listing of `account` may be sent: `None` for
+    /// now, else the time. Without `count_continuation_pages` only a 429 block stops it;
+    /// otherwise it is an ordinary counted call ([`Ledger::next_allowed`]).
+    pub fn next_continuation_allowed(
+        &self,
+        account: Option<&AccountId>,
+        resource: &str,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        if resource == "transactions" && !self.settings.count_continuation_pages {
+            self.blocked(&self.scope(account, resource), now)
+        } else {
+            self.next_allowed(account, resource, now)
+        }
     }
 
     fn scope(&self, account: Option<&AccountId>, resource: &str) -> Scope {
@@ -185,7 +238,13 @@ impl Ledger {
         if call.psu_present {
             return Ok(());
         }
-        if let Some(until) = self.next_allowed(call.account, resource, now) {
+        let free = self.is_free_continuation(call.account, resource);
+        let refused_until = if free {
+            self.blocked(&self.scope(call.account, resource), now)
+        } else {
+            self.next_allowed(call.account, resource, now)
+        };
+        if let Some(until) = refused_until {
             let wait = (until - now).to_std().unwrap_or(Duration::ZERO);
             return Err(Error::new(
                 ErrorKind::AccessExceeded {
@@ -198,6 +257,9 @@ impl Ledger {
                 "the sync's access budget allows no {resource} call before {}",
                 until.to_rfc3339()
             )));
+        }
+        if free {
+            return Ok(());
         }
         let scope = self.scope(call.account, resource);
         let granted = self.granted;
@@ -236,6 +298,13 @@ impl Ledger {
         if call.psu_present {
             return;
         }
+        let free = self.is_free_continuation(call.account, resource);
+        if matches!(outcome, AttemptOutcome::Succeeded { .. }) && resource == "transactions" {
+            // The listing's first request was answered: what follows are continuations.
+            if let Some(continuing) = self.listings.get_mut(&call.account.cloned()) {
+                *continuing = true;
+            }
+        }
         let AttemptOutcome::Failed {
             kind,
             status,
@@ -266,7 +335,7 @@ impl Ledger {
                     until.to_rfc3339()
                 ),
             });
-        } else if self.settings.failed_calls_free {
+        } else if self.settings.failed_calls_free && !free {
             let line = self.line(scope, day);
             line.used = line.used.saturating_sub(1);
         }

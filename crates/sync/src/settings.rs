@@ -64,6 +64,11 @@ pub struct BankSyncSettings {
     pub day_offset_minutes: i32,
     /// Whether failed calls (errors, no answer) do not count against the limit.
     pub failed_calls_free: bool,
+    /// Whether every page of a transaction listing counts against the limit. By default
+    /// (`false`, the Berlin Group reading) only a listing's first request counts: a request
+    /// that carries the bank's continuation (a next link or continuation key, also when a
+    /// listing interrupted earlier is resumed) is not a new access.
+    pub count_continuation_pages: bool,
     /// Unattended calls per day assumed when the consent does not say.
     pub default_frequency_per_day: u32,
     /// Days before `validUntil` when `consent_expiring` is emitted.
@@ -83,6 +88,7 @@ impl Default for BankSyncSettings {
             budget_scope: BudgetScope::AccountResource,
             day_offset_minutes: 0,
             failed_calls_free: false,
+            count_continuation_pages: false,
             default_frequency_per_day: 4,
             expiring_days: 7,
             syncs_per_day: 4,

@@ -326,3 +326,26 @@ async fn entries_that_do_not_map_are_quarantined_as_events() {
     let streamed = stream.next().await.unwrap();
     assert_eq!(streamed, events[0]);
 }
+
+#[tokio::test]
+async fn run_due_syncs_what_is_due_and_schedules_four_a_day() {
+    let s = setup(IdMode::NewIdOnBooking, 100).await;
+    s.bank.add(State::Booked, "-1.00", day(9), "Shop");
+    let lease = std::time::Duration::from_secs(300);
+    let first = s.engine.run_due("w1", lease, 10).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].totals(), (1, 0, 0));
+    // 24 h / 4 syncs a day: due again in 6 hours, not before.
+    let start = s.clock.now();
+    assert_eq!(first[0].next_sync_at, Some(start + TimeDelta::hours(6)));
+    assert!(s.engine.run_due("w1", lease, 10).await.unwrap().is_empty());
+    s.clock.advance(TimeDelta::hours(6));
+    assert_eq!(s.engine.run_due("w2", lease, 10).await.unwrap().len(), 1);
+    // Released after each round.
+    let held = s.store.lease(&s.connection.id).await.unwrap();
+    assert!(
+        held.as_ref()
+            .is_none_or(|(_, until)| *until <= s.clock.now()),
+        "{held:?}"
+    );
+}

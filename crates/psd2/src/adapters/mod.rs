@@ -13,3 +13,6 @@ pub mod handelsbanken;
 pub mod openpayments;
 #[cfg(feature = "swedbank")]
 pub mod swedbank;
+
+#[cfg(all(test, feature = "adapters"))]
+mod raw_tests;

@@ -5,10 +5,26 @@
 use std::collections::HashMap;
 
 use psd2_sandbox::contract::Spec;
+use psd2_sandbox::fixtures::{Account, AccountKind};
 use psd2_sandbox::{Bank, RunningSandbox, SandboxBuilder};
 use psd2_security::{SigningHook, SigningIdentity};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
+
+// ---------- Full flows ----------
+
+/// The size of every account's history in the flow tests (the sandbox default).
+pub const FLOW_HISTORY: u64 = 10_000;
+
+/// The sandbox the flow tests start from.
+pub fn flows_builder() -> SandboxBuilder {
+    psd2_sandbox::Sandbox::builder().seed(42).page_size(1000)
+}
+
+/// A `dateFrom` before the start of every account's two-year history.
+pub fn two_years_back(tb: &Tb) -> String {
+    (tb.sb.fixtures().today() - chrono::Days::new(800)).to_string()
+}
 
 /// A request body.
 pub enum Body {
@@ -39,6 +55,13 @@ impl Resp {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     }
+    /// The string at JSON pointer `pointer` of the body (panics, naming it, when absent).
+    pub fn text_at(&self, pointer: &str) -> String {
+        match self.json().pointer(pointer).and_then(Value::as_str) {
+            Some(s) => s.to_string(),
+            None => panic!("no string at {pointer} in {}", self.json()),
+        }
+    }
     /// The query parameters of the `Location` header.
     pub fn location_query(&self) -> HashMap<String, String> {
         let loc = self.header("location").expect("no Location header");
@@ -66,6 +89,15 @@ pub struct Tb {
     wrong_signer: SigningHook,
 }
 
+/// The signing identity of the sandbox's configured test certificate.
+pub fn test_identity() -> SigningIdentity {
+    SigningIdentity::from_pem(
+        psd2_security::fixtures::TEST_SIGNING_CERT_PEM,
+        psd2_security::fixtures::TEST_SIGNING_KEY_PEM,
+    )
+    .expect("identity")
+}
+
 pub fn rid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -82,11 +114,7 @@ impl Tb {
             .into_iter()
             .map(|b| (b, Spec::for_bank(b).expect("spec loads")))
             .collect();
-        let id = SigningIdentity::from_pem(
-            psd2_security::fixtures::TEST_SIGNING_CERT_PEM,
-            psd2_security::fixtures::TEST_SIGNING_KEY_PEM,
-        )
-        .expect("identity");
+        let id = test_identity();
         let wrong = SigningIdentity::from_pem(
             psd2_security::fixtures::WRONG_SIGNING_CERT_PEM,
             psd2_security::fixtures::WRONG_SIGNING_KEY_PEM,
@@ -144,6 +172,36 @@ impl Tb {
             panic!("contract violation: {e}");
         }
         resp
+    }
+
+    /// A `GET` without body, checked against the bank's spec.
+    pub async fn get(&self, bank: Bank, path: &str, headers: &[(&'static str, String)]) -> Resp {
+        self.call(bank, "GET", path, &refs(headers), Body::None)
+            .await
+    }
+
+    /// A `DELETE` without body, checked against the bank's spec.
+    pub async fn delete(&self, bank: Bank, path: &str, headers: &[(&'static str, String)]) -> Resp {
+        self.call(bank, "DELETE", path, &refs(headers), Body::None)
+            .await
+    }
+
+    /// A `POST` of a JSON body, checked against the bank's spec.
+    pub async fn post(
+        &self,
+        bank: Bank,
+        path: &str,
+        headers: &[(&'static str, String)],
+        body: Value,
+    ) -> Resp {
+        self.call(bank, "POST", path, &refs(headers), Body::Json(body))
+            .await
+    }
+
+    /// Opens a browser page (the SCA pages, not in the specs): unsigned, no contract check.
+    pub async fn page(&self, bank: Bank, path: &str) -> Resp {
+        self.send(bank, "GET", path, &[], Body::None, Signing::None)
+            .await
     }
 
     /// Sends without contract check (browser pages that are not in the specs).
@@ -216,6 +274,13 @@ impl Tb {
     }
 }
 
+/// The payment accounts `psu` holds at `bank`, in fixture order.
+pub fn payment_accounts<'a>(tb: &'a Tb, bank: Bank, psu: &str) -> Vec<&'a Account> {
+    tb.sb
+        .fixtures()
+        .accounts_of(bank, psu, AccountKind::Payment)
+}
+
 // ---------- Handelsbanken ----------
 
 pub fn hb_headers(token: &str) -> Vec<(&'static str, String)> {
@@ -228,22 +293,44 @@ pub fn hb_headers(token: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// `headers` without the header `name`.
+pub fn without(headers: &[(&'static str, String)], name: &str) -> Vec<(&'static str, String)> {
+    headers
+        .iter()
+        .filter(|(k, _)| *k != name)
+        .cloned()
+        .collect()
+}
+
 pub fn refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     v.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
-pub async fn hb_ccg(tb: &Tb) -> String {
-    let r = tb
-        .call(
-            Bank::Handelsbanken,
-            "POST",
-            "/mlurd/oauth2/token/1.0",
-            &[],
-            Body::Form("grant_type=client_credentials&scope=AIS&client_id=client-1".into()),
-        )
-        .await;
+/// Posts `form` to Handelsbanken's token endpoint; the raw answer.
+pub async fn hb_token_request(tb: &Tb, form: String) -> Resp {
+    tb.call(
+        Bank::Handelsbanken,
+        "POST",
+        "/mlurd/oauth2/token/1.0",
+        &[],
+        Body::Form(form),
+    )
+    .await
+}
+
+/// A client credentials token of `client`.
+pub async fn hb_ccg_for(tb: &Tb, client: &str) -> String {
+    let r = hb_token_request(
+        tb,
+        format!("grant_type=client_credentials&scope=AIS&client_id={client}"),
+    )
+    .await;
     assert_eq!(r.status, 200);
-    r.json()["access_token"].as_str().unwrap().to_string()
+    r.text_at("/access_token")
+}
+
+pub async fn hb_ccg(tb: &Tb) -> String {
+    hb_ccg_for(tb, "client-1").await
 }
 
 pub async fn hb_create_consent(tb: &Tb, ccg: &str) -> String {
@@ -258,7 +345,7 @@ pub async fn hb_create_consent(tb: &Tb, ccg: &str) -> String {
         )
         .await;
     assert_eq!(r.status, 200, "{:?}", r.json());
-    r.json()["consentId"].as_str().unwrap().to_string()
+    r.text_at("/consentId")
 }
 
 /// Redirect SCA for `psu`, then the code exchange: the PSU token.
@@ -268,43 +355,51 @@ pub async fn hb_psu_token(tb: &Tb, psu: &str) -> (String, String) {
     let page = format!(
         "/openbanking/redirect/oauth2/authorize/1.0?response_type=code&scope=AIS:{cid}&client_id=client-1&state=st&redirect_uri=https://tpp.example/cb&psu_id={psu}"
     );
-    let r = tb
-        .send(
-            Bank::Handelsbanken,
-            "GET",
-            &page,
-            &[],
-            Body::None,
-            Signing::None,
-        )
-        .await;
+    let r = tb.page(Bank::Handelsbanken, &page).await;
     assert_eq!(r.status, 302);
     let q = r.location_query();
     let code = q.get("code").expect("code").clone();
     let form = format!(
         "grant_type=authorization_code&code={code}&client_id=client-1&redirect_uri=https://tpp.example/cb"
     );
-    let r = tb
-        .call(
-            Bank::Handelsbanken,
-            "POST",
-            "/mlurd/oauth2/token/1.0",
-            &[],
-            Body::Form(form),
-        )
-        .await;
+    let r = hb_token_request(tb, form).await;
     assert_eq!(r.status, 200);
-    (cid, r.json()["access_token"].as_str().unwrap().to_string())
+    (cid, r.text_at("/access_token"))
 }
 
 // ---------- Open Payments ----------
 
-pub async fn op_token(tb: &Tb) -> String {
+/// A token from Open Payments' token endpoint for `form`.
+pub async fn op_token_for(tb: &Tb, form: &str) -> String {
     let r = tb
-        .call(Bank::OpenPayments, "POST", "/connect/token", &[], Body::Form("grant_type=client_credentials&client_id=client-1&client_secret=x&scope=accountinformation%20corporate".into()))
+        .call(
+            Bank::OpenPayments,
+            "POST",
+            "/connect/token",
+            &[],
+            Body::Form(form.to_string()),
+        )
         .await;
     assert_eq!(r.status, 200);
-    r.json()["access_token"].as_str().unwrap().to_string()
+    r.text_at("/access_token")
+}
+
+pub async fn op_token(tb: &Tb) -> String {
+    op_token_for(
+        tb,
+        "grant_type=client_credentials&client_id=client-1&client_secret=x&scope=accountinformation%20corporate",
+    )
+    .await
+}
+
+/// Open Payments' account list under `consent`.
+pub async fn op_accounts(tb: &Tb, token: &str, consent: &str) -> Resp {
+    tb.get(
+        Bank::OpenPayments,
+        "/psd2/accountinformation/v1/accounts",
+        &op_headers(token, Some(consent)),
+    )
+    .await
 }
 
 pub fn op_headers(token: &str, consent: Option<&str>) -> Vec<(&'static str, String)> {
@@ -318,6 +413,16 @@ pub fn op_headers(token: &str, consent: Option<&str>) -> Vec<(&'static str, Stri
         h.push(("Consent-ID", c.to_string()));
     }
     h
+}
+
+/// The status of Open Payments consent `cid`.
+pub async fn op_consent_status(tb: &Tb, token: &str, cid: &str) -> Resp {
+    tb.get(
+        Bank::OpenPayments,
+        &format!("/psd2/consent/v1/consents/{cid}/status"),
+        &op_headers(token, None),
+    )
+    .await
 }
 
 pub fn bg_consent_body(freq: u32) -> Value {
@@ -337,7 +442,7 @@ pub async fn op_create_consent(tb: &Tb, token: &str, psu: &str, freq: u32) -> St
         )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.json());
-    r.json()["consentId"].as_str().unwrap().to_string()
+    r.text_at("/consentId")
 }
 
 /// Decoupled (mbid) SCA: polls until final; returns the final scaStatus.
@@ -353,10 +458,7 @@ pub async fn op_decoupled(tb: &Tb, token: &str, cid: &str) -> (String, u32) {
         )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.json());
-    let href = r.json()["_links"]["scaStatus"]["href"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let href = r.text_at("/_links/scaStatus/href");
     let mut polls = 0;
     loop {
         polls += 1;
@@ -370,7 +472,7 @@ pub async fn op_decoupled(tb: &Tb, token: &str, cid: &str) -> (String, u32) {
             )
             .await;
         assert_eq!(r.status, 200);
-        let s = r.json()["scaStatus"].as_str().unwrap().to_string();
+        let s = r.text_at("/scaStatus");
         if s != "started" {
             return (s, polls);
         }
@@ -415,10 +517,23 @@ pub async fn sw_post_consent(tb: &Tb, psu: Option<&str>, body: Value) -> Resp {
     .await
 }
 
+/// Posts a Swedbank "create consent" (no PSU) signed as `signing` says; the raw answer.
+pub async fn sw_post_consent_signed(tb: &Tb, signing: Signing) -> Resp {
+    tb.call_signed(
+        Bank::Swedbank,
+        "POST",
+        "/v1/consents",
+        &refs(&sw_headers(None)),
+        Body::Json(bg_consent_body(4)),
+        signing,
+    )
+    .await
+}
+
 pub async fn sw_create_consent(tb: &Tb, psu: Option<&str>, freq: u32) -> String {
     let r = sw_post_consent(tb, psu, bg_consent_body(freq)).await;
     assert_eq!(r.status, 201, "{:?}", r.json());
-    r.json()["consentId"].as_str().unwrap().to_string()
+    r.text_at("/consentId")
 }
 
 /// Redirect SCA through the sandbox's SCA page; returns the Location query.
@@ -435,14 +550,9 @@ pub async fn sw_redirect(tb: &Tb, cid: &str, psu: &str) -> HashMap<String, Strin
         )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.json());
-    let href = r.json()["_links"]["scaRedirect"]["href"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let href = r.text_at("/_links/scaRedirect/href");
     let page = format!("{href}&state=s1&psu_id={psu}");
-    let r = tb
-        .send(Bank::Swedbank, "GET", &page, &[], Body::None, Signing::None)
-        .await;
+    let r = tb.page(Bank::Swedbank, &page).await;
     assert_eq!(r.status, 302);
     r.location_query()
 }

@@ -58,7 +58,6 @@ impl<'a> Walker<'a> {
         match (&o, &n) {
             (None, None) => {}
             (Some((om, oms, _)), None) => {
-                let ty = oms.get("schema").map(|s| describe(self.old, s));
                 let p = pointers(&o, &n);
                 self.push_body(
                     scope,
@@ -66,20 +65,12 @@ impl<'a> Walker<'a> {
                     breaking,
                     kind,
                     root_label,
-                    (
-                        Some(
-                            format!("{om} {}", ty.unwrap_or_default())
-                                .trim_end()
-                                .to_string(),
-                        ),
-                        Some("no body".into()),
-                    ),
+                    (Some(media_label(self.old, om, oms)), Some("no body".into())),
                     "the body is gone; the generated type changes",
                     p,
                 );
             }
             (None, Some((nm, nms, _))) => {
-                let ty = nms.get("schema").map(|s| describe(self.new, s));
                 let p = pointers(&o, &n);
                 self.push_body(
                     scope,
@@ -87,64 +78,75 @@ impl<'a> Walker<'a> {
                     breaking,
                     kind,
                     root_label,
-                    (
-                        Some("no body".into()),
-                        Some(
-                            format!("{nm} {}", ty.unwrap_or_default())
-                                .trim_end()
-                                .to_string(),
-                        ),
-                    ),
+                    (Some("no body".into()), Some(media_label(self.new, nm, nms))),
                     "a body appears where there was none; the generated type changes",
                     p,
                 );
             }
-            (Some((om, oms, op)), Some((nm, nms, np))) => {
-                if is_json(om) != is_json(nm) {
-                    let p = pointers(&o, &n);
-                    self.push_body(
-                        scope,
-                        direction,
-                        breaking,
-                        kind,
-                        root_label,
-                        (Some(om.clone()), Some(nm.clone())),
-                        "the media type changed; the generated client (de)serializes differently",
-                        p,
-                    );
-                    return;
-                }
-                match (oms.get("schema"), nms.get("schema")) {
-                    (Some(os), Some(ns)) => {
-                        let (ro, rn) = self.root_rust(direction);
-                        let ctx = FieldCtx::root(root_label.to_string(), field_prefix.to_string())
-                            .with_rust(ro, rn);
-                        let mut walk = SchemaWalk::new(self, scope.clone(), direction);
-                        walk.top_level = direction == Direction::Response;
-                        walk.compare(
-                            &ctx,
-                            (os, format!("{op}/schema")),
-                            (ns, format!("{np}/schema")),
-                        );
-                    }
-                    (None, None) => {}
-                    (os, ns) => {
-                        let d = |doc, s: Option<&Value>| {
-                            s.map_or_else(|| "no schema".to_string(), |s| describe(doc, s))
-                        };
-                        let p = pointers(&o, &n);
-                        self.push_body(
-                            scope,
-                            direction,
-                            breaking,
-                            kind,
-                            root_label,
-                            (Some(d(self.old, os)), Some(d(self.new, ns))),
-                            "the body's schema appeared or disappeared; the generated type changes",
-                            p,
-                        );
-                    }
-                }
+            (Some(old_media), Some(new_media)) => self.both_bodies(
+                scope,
+                direction,
+                kind,
+                (root_label, field_prefix),
+                old_media,
+                new_media,
+            ),
+        }
+    }
+
+    /// Compares a body present in both documents: its media type, then its schema.
+    fn both_bodies(
+        &mut self,
+        scope: &Scope,
+        direction: Direction,
+        kind: ChangeKind,
+        (root_label, field_prefix): (&str, &str),
+        (om, oms, op): &(String, &'a Value, String),
+        (nm, nms, np): &(String, &'a Value, String),
+    ) {
+        let breaking = Verdict::Breaking;
+        let p = (Some(op.clone()), Some(np.clone()));
+        if is_json(om) != is_json(nm) {
+            self.push_body(
+                scope,
+                direction,
+                breaking,
+                kind,
+                root_label,
+                (Some(om.clone()), Some(nm.clone())),
+                "the media type changed; the generated client (de)serializes differently",
+                p,
+            );
+            return;
+        }
+        match (oms.get("schema"), nms.get("schema")) {
+            (Some(os), Some(ns)) => {
+                let (ro, rn) = self.root_rust(direction);
+                let ctx = FieldCtx::root(root_label.to_string(), field_prefix.to_string())
+                    .with_rust(ro, rn);
+                let mut walk = SchemaWalk::new(self, scope.clone(), direction);
+                walk.top_level = direction == Direction::Response;
+                walk.compare(
+                    &ctx,
+                    (os, format!("{op}/schema")),
+                    (ns, format!("{np}/schema")),
+                );
+            }
+            (None, None) => {}
+            (os, ns) => {
+                let d = |doc, s: Option<&Value>| {
+                    s.map_or_else(|| "no schema".to_string(), |s| describe(doc, s))
+                };
+                self.push_body(
+                    scope,
+                    direction,
+                    breaking,
+                    kind,
+                    root_label,
+                    (Some(d(self.old, os)), Some(d(self.new, ns))),
+                    "the body's schema appeared or disappeared; the generated type changes",
+                    p,
+                );
             }
         }
     }
@@ -334,4 +336,12 @@ impl<'a> Walker<'a> {
             (Some(old.1), Some(new.1)),
         );
     }
+}
+
+/// A body as a change line shows it: the media type and what its schema describes.
+fn media_label(doc: &Value, mime: &str, media: &Value) -> String {
+    let ty = media.get("schema").map(|s| describe(doc, s));
+    format!("{mime} {}", ty.unwrap_or_default())
+        .trim_end()
+        .to_string()
 }

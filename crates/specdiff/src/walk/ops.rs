@@ -271,6 +271,29 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Records a change of the request body itself (present, required).
+    fn push_request_body(
+        &mut self,
+        scope: &Scope,
+        verdict: Verdict,
+        states: (Option<String>, Option<String>),
+        reason: &str,
+        pointers: (Option<String>, Option<String>),
+    ) {
+        self.push(
+            Some(scope),
+            verdict,
+            ChangeKind::RequestBody,
+            Direction::Request,
+            "request body".into(),
+            None,
+            states.0,
+            states.1,
+            reason,
+            pointers,
+        );
+    }
+
     fn request_body(&mut self, scope: &Scope, old_op: &Op<'a>, new_op: &Op<'a>) {
         let body = |doc: &'a Value, op: &Op<'a>| {
             op.value.get("requestBody").map(|b| {
@@ -281,15 +304,10 @@ impl<'a> Walker<'a> {
         let required = |b: &Value| b.get("required").and_then(Value::as_bool).unwrap_or(false);
         match (body(self.old, old_op), body(self.new, new_op)) {
             (None, None) => {}
-            (Some((o, op)), None) => self.push(
-                Some(scope),
+            (Some((o, op)), None) => self.push_request_body(
+                scope,
                 Verdict::Breaking,
-                ChangeKind::RequestBody,
-                Direction::Request,
-                "request body".into(),
-                None,
-                Some(requirement(required(o))),
-                None,
+                (Some(requirement(required(o))), None),
                 "the regenerated builder loses `body`; adapter code setting it stops compiling",
                 (Some(op), None),
             ),
@@ -302,15 +320,10 @@ impl<'a> Walker<'a> {
                 } else {
                     (Verdict::Compatible, "optional; old clients simply omit it")
                 };
-                self.push(
-                    Some(scope),
+                self.push_request_body(
+                    scope,
                     verdict,
-                    ChangeKind::RequestBody,
-                    Direction::Request,
-                    "request body".into(),
-                    None,
-                    None,
-                    Some(requirement(required(n))),
+                    (None, Some(requirement(required(n)))),
                     reason,
                     (None, Some(np)),
                 );
@@ -325,15 +338,13 @@ impl<'a> Walker<'a> {
                     } else {
                         (Verdict::Compatible, "the bank no longer insists on a body")
                     };
-                    self.push(
-                        Some(scope),
+                    self.push_request_body(
+                        scope,
                         verdict,
-                        ChangeKind::RequestBody,
-                        Direction::Request,
-                        "request body".into(),
-                        None,
-                        Some(requirement(required(o))),
-                        Some(requirement(required(n))),
+                        (
+                            Some(requirement(required(o))),
+                            Some(requirement(required(n))),
+                        ),
                         reason,
                         (Some(op.clone()), Some(np.clone())),
                     );

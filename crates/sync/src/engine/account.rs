@@ -79,7 +79,15 @@ impl Engine {
                 pages_done: 0,
             },
         };
-        let next_allowed = lock(&run.ledger).next_allowed(Some(&account.id), "transactions", now);
+        let next_allowed = {
+            let ledger = lock(&run.ledger);
+            if start.resume.is_some() {
+                // A resumed listing's requests carry the bank's continuation.
+                ledger.next_continuation_allowed(Some(&account.id), "transactions", now)
+            } else {
+                ledger.next_allowed(Some(&account.id), "transactions", now)
+            }
+        };
         if let Some(until) = next_allowed {
             report.outcome = AccountOutcome::Deferred { until };
             return Ok((report, None));
@@ -89,9 +97,12 @@ impl Engine {
         loop {
             let resumed = start.resume.is_some();
             let pages_before = report.pages;
+            lock(&run.ledger).begin_listing(Some(&account.id), resumed);
             let end = self
                 .list(run, ai, account, &start, &mut report, &mut latest)
-                .await?;
+                .await;
+            lock(&run.ledger).end_listing(Some(&account.id));
+            let end = end?;
             match end {
                 ListEnd::Complete => return Ok((report, latest)),
                 ListEnd::Failed(error)
@@ -227,10 +238,15 @@ impl Engine {
                 }
             }
         }
-        for Matched { row, outcome } in matcher.match_page(entries) {
-            if row.status == TransactionStatus::Booked {
-                *latest = (*latest).max(row.booking_date.or(row.date));
+        for matched in matcher.match_page(entries) {
+            if matched.row.status == TransactionStatus::Booked {
+                *latest = (*latest).max(matched.row.booking_date.or(matched.row.date));
             }
+            if !matcher.must_store(&matched) {
+                report.unchanged = report.unchanged.saturating_add(1);
+                continue;
+            }
+            let Matched { row, outcome } = matched;
             let kind = match outcome {
                 Outcome::Added => {
                     report.added = report.added.saturating_add(1);

@@ -315,9 +315,11 @@ impl Engine {
             match (report, released) {
                 (Ok(report), Ok(_)) => reports.push(report),
                 (Err(error), _) => {
+                    tracing::warn!(connection = %id, %error, "sync failed");
                     first_error.get_or_insert(error);
                 }
                 (Ok(_), Err(error)) => {
+                    tracing::warn!(connection = %id, %error, "release failed");
                     first_error.get_or_insert(SyncError::Store(error));
                 }
             }

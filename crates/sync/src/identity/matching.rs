@@ -101,6 +101,25 @@ impl Matcher {
         &self.account
     }
 
+    /// Whether a matched row must be written. Everything but an unchanged booked entry
+    /// must; an unchanged booked entry only when it has a stored twin (same fingerprint and
+    /// status), because a listing resumed after a crash tells twins apart by the listing
+    /// id the rows carry. A unique unchanged booking is recognised again from its content
+    /// alone, so an incremental sync rewrites only what it must.
+    pub fn must_store(&self, matched: &Matched) -> bool {
+        if matched.outcome != Outcome::Unchanged || matched.row.status != TransactionStatus::Booked
+        {
+            return true;
+        }
+        let key = (
+            matched.row.fingerprint.clone(),
+            status_key(&matched.row.status),
+        );
+        self.by_fingerprint
+            .get(&key)
+            .is_some_and(|rows| rows.len() > 1)
+    }
+
     /// The listing's id.
     pub fn listing_id(&self) -> &str {
         &self.listing_id

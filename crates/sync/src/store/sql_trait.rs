@@ -378,28 +378,36 @@ macro_rules! impl_store_trait {
                 account: &AccountId,
                 query: &$crate::store::PeriodPage,
             ) -> Result<Vec<StoredTransaction>, StoreError> {
+                // One index range (connection, account, date from..=to); the previous
+                // page's last date and key narrow it, so every page costs the same.
+                let first = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN);
+                let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
+                let mut from = query.from.unwrap_or(first).max(first);
+                let to = query.to.unwrap_or(last).min(last);
                 let (after_date, after_key) = match &query.after {
-                    Some((date, key)) => (Some(*date), Some(key.as_str())),
-                    None => (None, None),
+                    Some((date, key)) => {
+                        from = from.max(*date);
+                        (*date, key.as_str())
+                    }
+                    None => (from, ""),
                 };
                 let rows = sqlx::query(concat!(
                     "SELECT ",
                     $crate::store::sql::tx_columns!($amount_out),
                     " FROM transactions WHERE connection_id = $1 AND account = $2 \
-                     AND entry_date IS NOT NULL AND ($3 IS NULL OR entry_date >= $3) \
-                     AND ($4 IS NULL OR entry_date <= $4) \
-                     AND (status = 'booked' OR ($5 AND status = 'pending')) AND ",
+                     AND entry_date >= $3 AND entry_date <= $4 \
+                     AND (entry_date > $5 OR tx_key > $6) \
+                     AND (status = 'booked' OR ($7 AND status = 'pending')) AND ",
                     $not_removed,
-                    " AND ($6 IS NULL OR entry_date > $6 OR (entry_date = $6 AND tx_key > $7)) \
-                     ORDER BY entry_date, tx_key LIMIT $8"
+                    " ORDER BY entry_date, tx_key LIMIT $8"
                 ))
                 .bind(connection.as_str())
                 .bind(account.as_str())
-                .bind(query.from)
-                .bind(query.to)
-                .bind(query.include_pending)
+                .bind(from)
+                .bind(to)
                 .bind(after_date)
                 .bind(after_key)
+                .bind(query.include_pending)
                 .bind(i64::from(query.limit))
                 .fetch_all(&self.pool)
                 .await

@@ -65,6 +65,21 @@ fn clear_encoding(media: &mut Value, report: &mut Report) {
     }
 }
 
+/// Sets `schema` of a Media Type Object (`null` counts as an empty one); false, leaving it
+/// for the document parser to refuse, when it is some other value than a mapping.
+fn set_schema(media: &mut Value, schema: Value) -> bool {
+    if media.is_null() {
+        *media = json!({});
+    }
+    match media.as_object_mut() {
+        Some(map) => {
+            map.insert("schema".into(), schema);
+            true
+        }
+        None => false,
+    }
+}
+
 /// Keeps the one request media type progenitor supports best; false when there is none.
 fn pick_request_media(content: &mut Map<String, Value>, report: &mut Report) -> bool {
     let order: [fn(&str) -> bool; 4] = [
@@ -98,12 +113,16 @@ fn pick_request_media(content: &mut Map<String, Value>, report: &mut Report) -> 
         report.add("rename-media-type");
     }
     clear_encoding(&mut media, report);
-    if canonical == "text/plain" && media.get("schema") != Some(&json!({"type": "string"})) {
-        media["schema"] = json!({"type": "string"});
+    if canonical == "text/plain"
+        && media.get("schema") != Some(&json!({"type": "string"}))
+        && set_schema(&mut media, json!({"type": "string"}))
+    {
         report.add("text-body-schema-string");
     }
-    if canonical == "application/json" && media.get("schema").is_none() {
-        media["schema"] = json!({});
+    if canonical == "application/json"
+        && media.get("schema").is_none()
+        && set_schema(&mut media, json!({}))
+    {
         report.add("add-empty-schema");
     }
     content.clear();
@@ -126,8 +145,7 @@ fn pick_response_media(content: &mut Map<String, Value>, report: &mut Report) {
             if key != "application/json" {
                 report.add("rename-media-type");
             }
-            if media.get("schema").is_none() {
-                media["schema"] = json!({});
+            if media.get("schema").is_none() && set_schema(&mut media, json!({})) {
                 report.add("add-empty-schema");
             }
             clear_encoding(&mut media, report);

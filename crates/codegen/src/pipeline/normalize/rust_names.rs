@@ -12,11 +12,11 @@ use super::reachable::schema_ref;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The Rust type name typify derives from a schema name (its `sanitize` for types).
-pub fn rust_type_name(name: &str) -> String {
-    use heck::ToPascalCase;
-    let cleaned: String = name
-        .replace('\'', "")
+/// `name` without apostrophes and with every character an identifier cannot continue
+/// with turned into a word break (`-`), as typify and progenitor clean names before
+/// changing their case.
+fn word_separated(name: &str) -> String {
+    name.replace('\'', "")
         .chars()
         .map(|c| {
             if unicode_ident::is_xid_continue(c) {
@@ -25,8 +25,13 @@ pub fn rust_type_name(name: &str) -> String {
                 '-'
             }
         })
-        .collect();
-    let out = cleaned.to_pascal_case();
+        .collect()
+}
+
+/// The Rust type name typify derives from a schema name (its `sanitize` for types).
+pub fn rust_type_name(name: &str) -> String {
+    use heck::ToPascalCase;
+    let out = word_separated(name).to_pascal_case();
     match out.chars().next() {
         None => "X".into(),
         Some(c) if unicode_ident::is_xid_start(c) => out,
@@ -38,18 +43,7 @@ pub fn rust_type_name(name: &str) -> String {
 /// case, keyword suffix aside).
 pub fn rust_method_name(operation_id: &str) -> String {
     use heck::ToSnakeCase;
-    let cleaned: String = operation_id
-        .replace('\'', "")
-        .chars()
-        .map(|c| {
-            if unicode_ident::is_xid_continue(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let out = cleaned.to_snake_case();
+    let out = word_separated(operation_id).to_snake_case();
     match out.chars().next() {
         None => "x".into(),
         Some(c) if unicode_ident::is_xid_start(c) => out,

@@ -6,7 +6,8 @@
 
 pub mod bearer;
 pub mod call;
-pub mod errors;
+pub(crate) mod convert;
+pub(crate) mod errors;
 pub mod headers;
 pub mod listing;
 pub mod redirect;
@@ -16,7 +17,8 @@ pub mod transport;
 
 pub use bearer::{BearerHook, TokenSlot};
 pub use call::{Calls, check_account_id, info};
-pub use errors::map_raw_error;
+pub(crate) use convert::{FromRaw, TryFromRaw};
+pub(crate) use errors::map_raw_error;
 pub use listing::wanted;
 pub use redirect::RedirectStates;
 pub use transport::TransportConfig;

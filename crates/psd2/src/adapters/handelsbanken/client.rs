@@ -3,6 +3,7 @@
 //! Every request goes through [`Calls::run`] (the bank's retry policy and attempt hooks),
 //! inside the token logic: a retried attempt reuses the token, a 401 renews it once.
 
+use crate::adapters::common::{FromRaw, TryFromRaw};
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -340,7 +341,7 @@ impl Handelsbanken {
                 )
             })
             .await?;
-        Ok(TokenGrant::from(&response))
+        Ok(TokenGrant::from_raw(&response))
     }
 
     fn token_body(&self, grant_type: raw::GetTokenBodyGrantType) -> raw::GetTokenBody {
@@ -513,7 +514,7 @@ impl Handelsbanken {
                 send(OP, rid, call)
             })
             .await?;
-        in_op(OP, Account::try_from(&raw))
+        in_op(OP, Account::try_from_raw(&raw))
     }
 
     async fn transactions_page(
@@ -651,16 +652,6 @@ fn next_key(operation: &'static str, href: Option<&str>) -> Result<Option<String
                 .with_detail("the next link has no continuationKey")
         }),
     }
-}
-
-/// Whether a decoupled order status is one Handelsbanken documents (`PENDING`, `COMPLETE`,
-/// `FAILED`); anything else ends polling with an error instead of being polled until the
-/// timeout.
-fn known_order_status(status: &str) -> bool {
-    matches!(
-        status.trim().to_ascii_uppercase().as_str(),
-        "PENDING" | "COMPLETE" | "FAILED"
-    )
 }
 
 impl Bank for Handelsbanken {

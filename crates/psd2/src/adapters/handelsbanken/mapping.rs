@@ -32,6 +32,7 @@ use chrono::{DateTime, Utc};
 use psd2_raw_handelsbanken::types as raw;
 
 use crate::account::{Account, AccountId, AccountReference, AccountStatus, IbanOrRaw};
+use crate::adapters::common::{FromRaw, TryFromRaw};
 use crate::api::{CreatedConsent, Session};
 use crate::balance::{Balance, BalanceType};
 use crate::card_account::CardAccount;
@@ -65,10 +66,10 @@ fn money(field: &str, a: &raw::Amount) -> Result<Money, EntryError> {
     Ok(Money::new(a.amount, currency))
 }
 
-impl TryFrom<&raw::Amount> for Money {
+impl TryFromRaw<&raw::Amount> for Money {
     type Error = Error;
 
-    fn try_from(a: &raw::Amount) -> Result<Self, Error> {
+    fn try_from_raw(a: &raw::Amount) -> Result<Self, Error> {
         money("amount", a).map_err(|e| e.into_error(BANK, MAPPING))
     }
 }
@@ -89,18 +90,18 @@ fn card_balance(b: &raw::CardBalance) -> Result<Balance, EntryError> {
     Ok(balance)
 }
 
-impl TryFrom<&raw::AccountBalance> for Balance {
+impl TryFromRaw<&raw::AccountBalance> for Balance {
     type Error = Error;
 
-    fn try_from(b: &raw::AccountBalance) -> Result<Self, Error> {
+    fn try_from_raw(b: &raw::AccountBalance) -> Result<Self, Error> {
         account_balance(b).map_err(|e| e.into_error(BANK, MAPPING))
     }
 }
 
-impl TryFrom<&raw::CardBalance> for Balance {
+impl TryFromRaw<&raw::CardBalance> for Balance {
     type Error = Error;
 
-    fn try_from(b: &raw::CardBalance) -> Result<Self, Error> {
+    fn try_from_raw(b: &raw::CardBalance) -> Result<Self, Error> {
         card_balance(b).map_err(|e| e.into_error(BANK, MAPPING))
     }
 }
@@ -142,11 +143,11 @@ fn account(a: &raw::Account) -> Result<Account, EntryError> {
     Ok(account)
 }
 
-impl TryFrom<&raw::Account> for Account {
+impl TryFromRaw<&raw::Account> for Account {
     type Error = Error;
 
     /// `accountType` becomes `product`; `clearingNumber` and `_links` are kept as sent.
-    fn try_from(a: &raw::Account) -> Result<Self, Error> {
+    fn try_from_raw(a: &raw::Account) -> Result<Self, Error> {
         account(a).map_err(|e| e.into_error(BANK, MAPPING))
     }
 }
@@ -172,10 +173,10 @@ fn card_account(c: &raw::CardAccount) -> Result<CardAccount, EntryError> {
     Ok(card)
 }
 
-impl TryFrom<&raw::CardAccount> for CardAccount {
+impl TryFromRaw<&raw::CardAccount> for CardAccount {
     type Error = Error;
 
-    fn try_from(c: &raw::CardAccount) -> Result<Self, Error> {
+    fn try_from_raw(c: &raw::CardAccount) -> Result<Self, Error> {
         card_account(c).map_err(|e| e.into_error(BANK, MAPPING))
     }
 }
@@ -273,11 +274,11 @@ pub fn transaction(t: &raw::Transaction) -> Result<Transaction, EntryError> {
     Ok(tx)
 }
 
-impl TryFrom<&raw::Transaction> for Transaction {
+impl TryFromRaw<&raw::Transaction> for Transaction {
     type Error = Error;
 
     /// [`transaction`], its error as the facade's.
-    fn try_from(t: &raw::Transaction) -> Result<Self, Error> {
+    fn try_from_raw(t: &raw::Transaction) -> Result<Self, Error> {
         transaction(t).map_err(|e| e.into_error(BANK, MAPPING))
     }
 }
@@ -305,14 +306,7 @@ pub fn transaction_entries(list: &raw::TransactionList) -> Vec<Result<Transactio
 
 /// A card transaction as a domain [`Transaction`] with [`CardDetails`]; `status` is `Booked`
 /// or `Pending` by the list the bank put it in. The amount is kept as sent (already signed).
-pub fn card_transaction(
-    t: &raw::CardTransaction,
-    status: TransactionStatus,
-) -> Result<Transaction, Error> {
-    card_entry(t, status).map_err(|e| e.into_error(BANK, MAPPING))
-}
-
-/// [`card_transaction`] with the error's path relative to the card transaction.
+/// An error's path is relative to the card transaction.
 fn card_entry(
     t: &raw::CardTransaction,
     status: TransactionStatus,
@@ -384,6 +378,7 @@ pub fn card_transaction_entries(
     out
 }
 
+#[cfg(test)]
 /// All transactions of one card transactions page: pending first, then booked; the first
 /// entry that does not map fails it (its error names the entry's path).
 pub fn card_transactions(report: &raw::CardTransactionReport) -> Result<Vec<Transaction>, Error> {
@@ -462,8 +457,8 @@ pub fn next_href(links: Option<&raw::PagingLinks>) -> Option<&str> {
         .filter(|h| !h.is_empty())
 }
 
-impl From<&raw::ScaMethodType> for ScaApproach {
-    fn from(t: &raw::ScaMethodType) -> Self {
+impl FromRaw<&raw::ScaMethodType> for ScaApproach {
+    fn from_raw(t: &raw::ScaMethodType) -> Self {
         match t.trim().to_ascii_uppercase().as_str() {
             "REDIRECT" => ScaApproach::Redirect,
             "DECOUPLED" => ScaApproach::Decoupled,
@@ -473,17 +468,17 @@ impl From<&raw::ScaMethodType> for ScaApproach {
     }
 }
 
-impl From<&raw::ConsentStatus> for ConsentStatus {
-    fn from(s: &raw::ConsentStatus) -> Self {
+impl FromRaw<&raw::ConsentStatus> for ConsentStatus {
+    fn from_raw(s: &raw::ConsentStatus) -> Self {
         ConsentStatus::from_bank_str(s)
     }
 }
 
-impl From<&raw::ScaMethod> for OfferedScaMethod {
+impl FromRaw<&raw::ScaMethod> for OfferedScaMethod {
     /// The approach from `scaMethodType`, and the `_links.authorization[]` endpoints (href,
     /// name, media type) that start it.
-    fn from(m: &raw::ScaMethod) -> Self {
-        let mut offered = OfferedScaMethod::new(ScaApproach::from(&m.sca_method_type));
+    fn from_raw(m: &raw::ScaMethod) -> Self {
+        let mut offered = OfferedScaMethod::new(ScaApproach::from_raw(&m.sca_method_type));
         offered.authorization_links = m
             .links
             .iter()
@@ -498,30 +493,34 @@ impl From<&raw::ScaMethod> for OfferedScaMethod {
     }
 }
 
-impl From<&raw::ConsentResponse> for CreatedConsent {
+impl FromRaw<&raw::ConsentResponse> for CreatedConsent {
     /// The consent (id and status), the approaches from `scaMethods` in the bank's order, and
     /// the methods with their authorization endpoints.
-    fn from(c: &raw::ConsentResponse) -> Self {
+    fn from_raw(c: &raw::ConsentResponse) -> Self {
         let consent = Consent::new(
             ConsentId::new(c.consent_id.clone()),
-            ConsentStatus::from(&c.consent_status),
+            ConsentStatus::from_raw(&c.consent_status),
         );
         let approaches = c
             .sca_methods
             .iter()
-            .map(|m| ScaApproach::from(&m.sca_method_type))
+            .map(|m| ScaApproach::from_raw(&m.sca_method_type))
             .collect();
         let mut created = CreatedConsent::new(consent, approaches);
-        created.sca_methods = c.sca_methods.iter().map(OfferedScaMethod::from).collect();
+        created.sca_methods = c
+            .sca_methods
+            .iter()
+            .map(OfferedScaMethod::from_raw)
+            .collect();
         created
     }
 }
 
-impl From<&raw::Consent> for Consent {
-    fn from(c: &raw::Consent) -> Self {
+impl FromRaw<&raw::Consent> for Consent {
+    fn from_raw(c: &raw::Consent) -> Self {
         let mut consent = Consent::new(
             ConsentId::new(c.consent_id.clone()),
-            ConsentStatus::from(&c.consent_status),
+            ConsentStatus::from_raw(&c.consent_status),
         );
         consent.valid_until = c.valid_until;
         consent.last_action_date = c.last_action_date;
@@ -570,8 +569,8 @@ fn seconds(secs: i64) -> Duration {
     Duration::from_secs(u64::try_from(secs).unwrap_or(0))
 }
 
-impl From<&raw::TokenResponse> for TokenGrant {
-    fn from(t: &raw::TokenResponse) -> Self {
+impl FromRaw<&raw::TokenResponse> for TokenGrant {
+    fn from_raw(t: &raw::TokenResponse) -> Self {
         Self {
             access_token: AccessToken::new(t.access_token.clone()),
             refresh_token: t.refresh_token.clone().map(RefreshToken::new),
@@ -587,10 +586,10 @@ fn sleep_time(ms: Option<i32>) -> Option<Duration> {
     ms.map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
 }
 
-impl From<&raw::DecoupledAuthorizationResponse> for ScaChallenge {
+impl FromRaw<&raw::DecoupledAuthorizationResponse> for ScaChallenge {
     /// A decoupled challenge: poll with `orderRef` (and the poll href) every `sleepTime` ms
     /// (the default interval when absent); `autoStartToken` opens Mobile BankID.
-    fn from(d: &raw::DecoupledAuthorizationResponse) -> Self {
+    fn from_raw(d: &raw::DecoupledAuthorizationResponse) -> Self {
         let mut handle = DecoupledHandle::new(d.order_ref.clone());
         if let Some(interval) = sleep_time(d.sleep_time) {
             handle = handle.with_poll_interval(interval);
@@ -610,8 +609,9 @@ impl From<&raw::DecoupledAuthorizationResponse> for ScaChallenge {
 
 /// One poll of a Mobile BankID order: `PENDING` → pending (hint code as hint, `sleepTime`
 /// as interval); `COMPLETE` → a session with the decoupled-grant tokens; `FAILED` → failed
-/// with the hint code as reason. An unknown status counts as pending (its text as the hint),
-/// so a new intermediate state cannot end SCA; the caller's timeout bounds the wait.
+/// with the hint code as reason. An unknown status is an error ([`ErrorKind::ScaFailed`],
+/// saying only the text's length): polling a state this crate cannot read would only end in
+/// the caller's timeout, and a final state must not pass for pending.
 pub fn decoupled_progress(
     s: &raw::DecoupledAuthorizationStatus,
     consent: &ConsentId,
@@ -645,9 +645,9 @@ pub fn decoupled_progress(
             poll_interval: sleep_time(s.sleep_time),
             hint,
         }),
-        _ => Ok(ScaProgress::Pending {
-            poll_interval: sleep_time(s.sleep_time),
-            hint: Some(hint.unwrap_or_else(|| s.status.0.clone())),
-        }),
+        _ => Err(Error::new(ErrorKind::ScaFailed, BANK, MAPPING).with_detail(format!(
+            "the bank reported an SCA order status this crate does not know ({} characters); polling stopped",
+            s.status.chars().count()
+        ))),
     }
 }

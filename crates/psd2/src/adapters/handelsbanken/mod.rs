@@ -43,12 +43,8 @@
 
 mod client;
 pub mod config;
-pub mod mapping;
+pub(crate) mod mapping;
 pub mod tokens;
 
 pub use client::Handelsbanken;
 pub use config::HandelsbankenConfig;
-/// The generated raw client. Hidden: not part of this crate's public API (kept reachable for
-/// its own tests); everything the facade offers is in the domain model.
-#[doc(hidden)]
-pub use psd2_raw_handelsbanken as raw;

@@ -1,6 +1,7 @@
 //! The adapter: request plumbing (token, headers, one retry on 401, tracing) and the trait
 //! implementations.
 
+use crate::adapters::common::{FromRaw, TryFromRaw};
 use std::future::Future;
 use std::net::IpAddr;
 
@@ -338,7 +339,7 @@ impl OpenPayments {
                 },
             )
             .await?;
-        Ok(ConsentStatus::from(&answer.consent_status))
+        Ok(ConsentStatus::from_raw(&answer.consent_status))
     }
 
     /// Polls the consent status until it is `valid` (Ok) or final (rejected, expired, ...:

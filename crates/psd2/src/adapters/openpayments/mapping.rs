@@ -40,6 +40,7 @@ use crate::account::{
     Account, AccountId, AccountReference, AccountStatus, AccountUsage, CashAccountType, Enrichment,
     IbanOrRaw,
 };
+use crate::adapters::common::{FromRaw, TryFromRaw};
 use crate::api::CreatedConsent;
 use crate::balance::{Balance, BalanceType};
 use crate::consent::{Consent, ConsentId, ConsentRequest, ConsentScope, ConsentStatus};
@@ -122,10 +123,10 @@ fn add_link(links: &mut Links, name: &str, href: Option<&raw::Href>) {
     }
 }
 
-impl TryFrom<&raw::Balance> for Balance {
+impl TryFromRaw<&raw::Balance> for Balance {
     type Error = MappingError;
 
-    fn try_from(b: &raw::Balance) -> Result<Self, Self::Error> {
+    fn try_from_raw(b: &raw::Balance) -> Result<Self, Self::Error> {
         let mut balance = Balance::new(
             BalanceType::from_bank_str(&b.balance_type.0),
             money("balanceAmount", &b.balance_amount)?,
@@ -141,14 +142,14 @@ impl TryFrom<&raw::Balance> for Balance {
 pub fn balances(list: &[raw::Balance]) -> Result<Vec<Balance>, MappingError> {
     list.iter()
         .enumerate()
-        .map(|(i, b)| Balance::try_from(b).map_err(|e| under_index(e, "balances", i)))
+        .map(|(i, b)| Balance::try_from_raw(b).map_err(|e| under_index(e, "balances", i)))
         .collect()
 }
 
-impl TryFrom<&raw::AccountDetails> for Account {
+impl TryFromRaw<&raw::AccountDetails> for Account {
     type Error = MappingError;
 
-    fn try_from(a: &raw::AccountDetails) -> Result<Self, Self::Error> {
+    fn try_from_raw(a: &raw::AccountDetails) -> Result<Self, Self::Error> {
         let mut account = Account::new(AccountId::new(a.resource_id.clone()));
         account.iban = a
             .iban
@@ -192,7 +193,7 @@ pub fn accounts(list: &raw::AccountList) -> Result<Vec<Account>, MappingError> {
     list.accounts
         .iter()
         .enumerate()
-        .map(|(i, a)| Account::try_from(a).map_err(|e| under_index(e, "accounts", i)))
+        .map(|(i, a)| Account::try_from_raw(a).map_err(|e| under_index(e, "accounts", i)))
         .collect()
 }
 
@@ -260,19 +261,19 @@ fn account_reference(
     })
 }
 
-impl TryFrom<raw::AccountReference> for AccountReference {
+impl TryFromRaw<raw::AccountReference> for AccountReference {
     type Error = MappingError;
 
-    fn try_from(r: raw::AccountReference) -> Result<Self, Self::Error> {
+    fn try_from_raw(r: raw::AccountReference) -> Result<Self, Self::Error> {
         account_reference(r, &mut IbanCache::default())
     }
 }
 
-impl TryFrom<&raw::AccountReference> for AccountReference {
+impl TryFromRaw<&raw::AccountReference> for AccountReference {
     type Error = MappingError;
 
-    fn try_from(r: &raw::AccountReference) -> Result<Self, Self::Error> {
-        Self::try_from(r.clone())
+    fn try_from_raw(r: &raw::AccountReference) -> Result<Self, Self::Error> {
+        Self::try_from_raw(r.clone())
     }
 }
 
@@ -308,8 +309,8 @@ fn reference(
     }))
 }
 
-impl From<raw::Address> for Address {
-    fn from(a: raw::Address) -> Self {
+impl FromRaw<raw::Address> for Address {
+    fn from_raw(a: raw::Address) -> Self {
         Address {
             street: a.street,
             building_number: a.building_number,
@@ -320,9 +321,9 @@ impl From<raw::Address> for Address {
     }
 }
 
-impl From<&raw::Address> for Address {
-    fn from(a: &raw::Address) -> Self {
-        Self::from(a.clone())
+impl FromRaw<&raw::Address> for Address {
+    fn from_raw(a: &raw::Address) -> Self {
+        Self::from_raw(a.clone())
     }
 }
 
@@ -351,16 +352,16 @@ fn party(
         account,
         agent,
         agent_name,
-        address: address.map(|a| Box::new(Address::from(a))),
+        address: address.map(|a| Box::new(Address::from_raw(a))),
         ultimate,
         id: None,
     })
 }
 
-impl TryFrom<&raw::CurrencyExchange> for CurrencyExchange {
+impl TryFromRaw<&raw::CurrencyExchange> for CurrencyExchange {
     type Error = MappingError;
 
-    fn try_from(x: &raw::CurrencyExchange) -> Result<Self, Self::Error> {
+    fn try_from_raw(x: &raw::CurrencyExchange) -> Result<Self, Self::Error> {
         Ok(CurrencyExchange {
             source_currency: currency("sourceCurrency", x.source_currency.as_ref())?,
             target_currency: currency("targetCurrency", x.target_currency.as_ref())?,
@@ -387,10 +388,10 @@ impl TryFrom<&raw::CurrencyExchange> for CurrencyExchange {
     }
 }
 
-impl TryFrom<raw::StructuredRemittanceInformation> for StructuredRemittance {
+impl TryFromRaw<raw::StructuredRemittanceInformation> for StructuredRemittance {
     type Error = MappingError;
 
-    fn try_from(s: raw::StructuredRemittanceInformation) -> Result<Self, Self::Error> {
+    fn try_from_raw(s: raw::StructuredRemittanceInformation) -> Result<Self, Self::Error> {
         let amounts = s
             .referred_document_amount
             .as_ref()
@@ -445,11 +446,11 @@ impl TryFrom<raw::StructuredRemittanceInformation> for StructuredRemittance {
     }
 }
 
-impl TryFrom<&raw::StructuredRemittanceInformation> for StructuredRemittance {
+impl TryFromRaw<&raw::StructuredRemittanceInformation> for StructuredRemittance {
     type Error = MappingError;
 
-    fn try_from(s: &raw::StructuredRemittanceInformation) -> Result<Self, Self::Error> {
-        Self::try_from(s.clone())
+    fn try_from_raw(s: &raw::StructuredRemittanceInformation) -> Result<Self, Self::Error> {
+        Self::try_from_raw(s.clone())
     }
 }
 
@@ -535,18 +536,18 @@ fn map_transaction(
     let remittance_structured_array = map_list(
         std::mem::take(&mut t.remittance_information_structured_array),
         "remittanceInformationStructuredArray",
-        StructuredRemittance::try_from,
+        StructuredRemittance::try_from_raw,
     )?;
     let balance_after = t
         .balance_after_transaction
         .as_ref()
-        .map(Balance::try_from)
+        .map(Balance::try_from_raw)
         .transpose()
         .map_err(|e| under(e, "balanceAfterTransaction"))?;
     let currency_exchange = map_list(
         std::mem::take(&mut t.currency_exchange),
         "currencyExchange",
-        |x| CurrencyExchange::try_from(&x),
+        |x| CurrencyExchange::try_from_raw(&x),
     )?;
     let fees = map_list(
         std::mem::take(&mut t.transaction_fees),
@@ -637,6 +638,7 @@ pub fn into_transaction(
 /// Maps one transaction; `status` is the list it came from (`booked`, `pending`, ...).
 ///
 /// Copies the text it needs; [`into_transaction`] is the same without the copies.
+#[cfg(test)]
 pub fn transaction(
     t: &raw::Transaction,
     status: TransactionStatus,
@@ -646,41 +648,38 @@ pub fn transaction(
 
 mod listing;
 
+#[cfg(test)]
+pub use listing::{BANKGIRO_STATUS, transactions_response};
 pub use listing::{
-    BANKGIRO_STATUS, MappedTransactions, into_mapped_transactions, into_transaction_page,
-    into_transactions_response, transaction_page, transactions_from_body, transactions_response,
+    MappedTransactions, into_mapped_transactions, into_transaction_page, transaction_page,
+    transactions_from_body,
 };
 
-impl From<&raw::ConsentStatus> for ConsentStatus {
-    fn from(s: &raw::ConsentStatus) -> Self {
+impl FromRaw<&raw::ConsentStatus> for ConsentStatus {
+    fn from_raw(s: &raw::ConsentStatus) -> Self {
         ConsentStatus::from_bank_str(&s.0)
     }
 }
 
-impl From<&raw::ScaStatus> for ScaStatus {
-    fn from(s: &raw::ScaStatus) -> Self {
+impl FromRaw<&raw::ScaStatus> for ScaStatus {
+    fn from_raw(s: &raw::ScaStatus) -> Self {
         ScaStatus::from_bank_str(&s.0)
     }
 }
 
-/// The consent as created: id and status from the answer, the rest from the request.
-pub fn created_consent(
-    created: &raw::ConsentCreatedResponse,
-    request: &raw::ConsentRequest,
-) -> Consent {
-    let mut consent = Consent::new(
+/// The consent as created: id and status from the answer. The create answer carries no
+/// validity, frequency or recurrence, and what was asked is not what the bank granted, so
+/// those stay unknown here; the client reads them back from the consent.
+pub fn created_consent(created: &raw::ConsentCreatedResponse) -> Consent {
+    Consent::new(
         ConsentId::new(created.consent_id.clone()),
-        ConsentStatus::from(&created.consent_status),
-    );
-    consent.valid_until = Some(request.valid_until);
-    consent.frequency_per_day = Some(request.frequency_per_day.get());
-    consent.recurring = Some(request.recurring_indicator);
-    consent
+        ConsentStatus::from_raw(&created.consent_status),
+    )
 }
 
 /// The consent from get consent.
 pub fn consent_information(id: &ConsentId, info: &raw::ConsentInformationResponse) -> Consent {
-    let mut consent = Consent::new(id.clone(), ConsentStatus::from(&info.consent_status));
+    let mut consent = Consent::new(id.clone(), ConsentStatus::from_raw(&info.consent_status));
     consent.valid_until = info.valid_until;
     consent.frequency_per_day = info.frequency_per_day.and_then(|f| u32::try_from(f).ok());
     consent.recurring = info.recurring_indicator;
@@ -743,12 +742,8 @@ pub fn consent_links(links: Option<&raw::ConsentLinks>, id: &ConsentId) -> Links
 
 /// The whole create-consent answer: the consent ([`created_consent`]), its approaches,
 /// its SCA methods and its links.
-pub fn created(
-    answer: &raw::ConsentCreatedResponse,
-    request: &raw::ConsentRequest,
-    redirect_method_id: &str,
-) -> CreatedConsent {
-    let consent = created_consent(answer, request);
+pub fn created(answer: &raw::ConsentCreatedResponse, redirect_method_id: &str) -> CreatedConsent {
+    let consent = created_consent(answer);
     let links = consent_links(answer.links.as_ref(), &consent.id);
     let mut created =
         CreatedConsent::new(consent, approaches(&answer.sca_methods, redirect_method_id));

@@ -23,9 +23,10 @@
 //! - Tracing: one `debug` span and event per attempt with bank, operation, status and
 //!   request id; never tokens, consent ids or PSU ids.
 
+pub mod answers;
 mod client;
 pub mod config;
-pub mod mapping;
+pub(crate) mod mapping;
 pub mod token;
 
 pub use client::{DEFAULT_CONSENT_DAYS, OpenPayments};

@@ -2,6 +2,8 @@
 //! the generated `psd2-raw-swedbank` client, every request signed by the signing hook.
 
 use std::fmt;
+
+use crate::adapters::common::{FromRaw, TryFromRaw};
 use std::future::Future;
 use std::net::IpAddr;
 use std::num::NonZeroU64;

@@ -17,6 +17,7 @@ use psd2_raw_swedbank::types as raw;
 use crate::account::{
     Account, AccountId, AccountReference, AccountStatus, AccountUsage, CashAccountType, IbanOrRaw,
 };
+use crate::adapters::common::{FromRaw, TryFromRaw};
 use crate::balance::{Balance, BalanceType};
 use crate::consent::{Consent, ConsentId, ConsentStatus};
 use crate::error::Error;
@@ -46,22 +47,22 @@ fn opt_currency(
     code.map(|c| currency(field, c)).transpose()
 }
 
-impl TryFrom<raw::Amount> for Money {
+impl TryFromRaw<raw::Amount> for Money {
     type Error = MappingError;
 
-    fn try_from(value: raw::Amount) -> Result<Self, Self::Error> {
+    fn try_from_raw(value: raw::Amount) -> Result<Self, Self::Error> {
         let amount = parse_decimal(&value.amount).map_err(|e| money_error("amount", e))?;
         Ok(Money::new(amount, currency("currency", &value.currency)?))
     }
 }
 
-impl TryFrom<raw::Balance> for Balance {
+impl TryFromRaw<raw::Balance> for Balance {
     type Error = MappingError;
 
-    fn try_from(value: raw::Balance) -> Result<Self, Self::Error> {
+    fn try_from_raw(value: raw::Balance) -> Result<Self, Self::Error> {
         let mut balance = Balance::new(
             BalanceType::from_bank_str(&value.balance_type),
-            Money::try_from(value.balance_amount).map_err(|e| under(e, "balanceAmount"))?,
+            Money::try_from_raw(value.balance_amount).map_err(|e| under(e, "balanceAmount"))?,
         );
         balance.credit_limit_included = value.credit_limit_included;
         balance.reference_date = value.reference_date;
@@ -74,14 +75,14 @@ impl TryFrom<raw::Balance> for Balance {
 pub fn balances(list: Vec<raw::Balance>) -> Result<Vec<Balance>, MappingError> {
     list.into_iter()
         .enumerate()
-        .map(|(i, b)| Balance::try_from(b).map_err(|e| under_index(e, "balances", i)))
+        .map(|(i, b)| Balance::try_from_raw(b).map_err(|e| under_index(e, "balances", i)))
         .collect()
 }
 
-impl TryFrom<raw::AccountDetails> for Account {
+impl TryFromRaw<raw::AccountDetails> for Account {
     type Error = MappingError;
 
-    fn try_from(value: raw::AccountDetails) -> Result<Self, Self::Error> {
+    fn try_from_raw(value: raw::AccountDetails) -> Result<Self, Self::Error> {
         let mut account = Account::new(AccountId::new(value.resource_id));
         account.iban = value.iban.as_deref().map(IbanOrRaw::parse);
         account.bban = value.bban;
@@ -114,11 +115,11 @@ pub fn links(value: raw::Links) -> Links {
         .collect()
 }
 
-impl TryFrom<raw::AccountDetailsResponse> for Account {
+impl TryFromRaw<raw::AccountDetailsResponse> for Account {
     type Error = MappingError;
 
-    fn try_from(value: raw::AccountDetailsResponse) -> Result<Self, Self::Error> {
-        Account::try_from(value.account).map_err(|e| under(e, "account"))
+    fn try_from_raw(value: raw::AccountDetailsResponse) -> Result<Self, Self::Error> {
+        Account::try_from_raw(value.account).map_err(|e| under(e, "account"))
     }
 }
 
@@ -127,14 +128,14 @@ pub fn accounts(list: raw::AccountList) -> Result<Vec<Account>, MappingError> {
     list.accounts
         .into_iter()
         .enumerate()
-        .map(|(i, a)| Account::try_from(a).map_err(|e| under_index(e, "accounts", i)))
+        .map(|(i, a)| Account::try_from_raw(a).map_err(|e| under_index(e, "accounts", i)))
         .collect()
 }
 
-impl TryFrom<raw::AccountReference> for AccountReference {
+impl TryFromRaw<raw::AccountReference> for AccountReference {
     type Error = MappingError;
 
-    fn try_from(value: raw::AccountReference) -> Result<Self, Self::Error> {
+    fn try_from_raw(value: raw::AccountReference) -> Result<Self, Self::Error> {
         Ok(AccountReference {
             iban: value.iban.as_deref().map(IbanOrRaw::parse),
             bban: value.bban,
@@ -149,7 +150,7 @@ fn reference(
     value: Option<raw::AccountReference>,
 ) -> Result<Option<AccountReference>, MappingError> {
     Ok(value
-        .map(AccountReference::try_from)
+        .map(AccountReference::try_from_raw)
         .transpose()?
         .filter(|r| !r.is_empty()))
 }
@@ -167,10 +168,10 @@ fn party(
     Ok((!party.is_empty()).then_some(party))
 }
 
-impl TryFrom<raw::ExchangeRate> for CurrencyExchange {
+impl TryFromRaw<raw::ExchangeRate> for CurrencyExchange {
     type Error = MappingError;
 
-    fn try_from(value: raw::ExchangeRate) -> Result<Self, Self::Error> {
+    fn try_from_raw(value: raw::ExchangeRate) -> Result<Self, Self::Error> {
         let rate = value
             .exchange_rate
             .as_deref()
@@ -195,7 +196,7 @@ pub fn transaction(
     status: TransactionStatus,
 ) -> Result<Transaction, MappingError> {
     let amount =
-        Money::try_from(value.transaction_amount).map_err(|e| under(e, "transactionAmount"))?;
+        Money::try_from_raw(value.transaction_amount).map_err(|e| under(e, "transactionAmount"))?;
     let mut t = Transaction::new(status, amount);
     t.transaction_id = value.transaction_id.map(TransactionId::new);
     t.entry_reference = value.entry_reference;
@@ -211,7 +212,7 @@ pub fn transaction(
     t.remittance_structured = value.remittance_information_structured;
     t.balance_after = value
         .balance_after_transaction
-        .map(Balance::try_from)
+        .map(Balance::try_from_raw)
         .transpose()
         .map_err(|e| under(e, "balanceAfterTransaction"))?;
     t.currency_exchange = value
@@ -219,7 +220,7 @@ pub fn transaction(
         .into_iter()
         .enumerate()
         .map(|(i, x)| {
-            CurrencyExchange::try_from(x).map_err(|e| under_index(e, "currencyExchange", i))
+            CurrencyExchange::try_from_raw(x).map_err(|e| under_index(e, "currencyExchange", i))
         })
         .collect::<Result<_, _>>()?;
     if value.bank_transaction_code.is_some() || value.proprietary_bank_transaction_code.is_some() {
@@ -232,6 +233,7 @@ pub fn transaction(
     Ok(t)
 }
 
+#[cfg(test)]
 /// Maps a transaction report: booked entries first, then pending, each in the bank's order;
 /// the first entry that does not map fails it.
 pub fn transaction_report(
@@ -314,15 +316,15 @@ pub fn transactions_from_body(body: &[u8]) -> Result<ListedPage, Error> {
     Ok(ListedPage::new(entries, links))
 }
 
-impl From<raw::ConsentStatus> for ConsentStatus {
-    fn from(value: raw::ConsentStatus) -> Self {
+impl FromRaw<raw::ConsentStatus> for ConsentStatus {
+    fn from_raw(value: raw::ConsentStatus) -> Self {
         ConsentStatus::from_bank_str(&value)
     }
 }
 
 /// Maps "get consent" (the answer carries no id: the caller's is used).
 pub fn consent(id: ConsentId, value: raw::ConsentInformation) -> Consent {
-    let mut consent = Consent::new(id, value.consent_status.into());
+    let mut consent = Consent::new(id, ConsentStatus::from_raw(value.consent_status));
     consent.valid_until = value.valid_until;
     consent.frequency_per_day = value.frequency_per_day.and_then(|f| u32::try_from(f).ok());
     consent.recurring = value.recurring_indicator;

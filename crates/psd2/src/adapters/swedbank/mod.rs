@@ -26,11 +26,7 @@
 
 mod client;
 mod config;
-pub mod mapping;
+pub(crate) mod mapping;
 
 pub use client::{BANK, Swedbank};
 pub use config::SwedbankConfig;
-/// The generated raw client. Hidden: not part of this crate's public API (kept reachable for
-/// its own tests); everything the facade offers is in the domain model.
-#[doc(hidden)]
-pub use psd2_raw_swedbank as raw;

@@ -50,7 +50,7 @@ impl Consents for Handelsbanken {
                 send(OP, rid, call)
             })
             .await?;
-        let mut created = CreatedConsent::from(&response);
+        let mut created = CreatedConsent::from_raw(&response);
         self.remember_flow(&response.consent_id, flow);
         // The create answer carries no validity: read what the bank granted (never what
         // was asked); unknown when that read fails.
@@ -84,7 +84,7 @@ impl Consents for Handelsbanken {
                 },
             )
             .await?;
-        Ok(ConsentStatus::from(&response.consent_status))
+        Ok(ConsentStatus::from_raw(&response.consent_status))
     }
 
     async fn consent(&self, consent: &ConsentId, psu: &Psu) -> Result<Consent, Error> {
@@ -101,7 +101,7 @@ impl Consents for Handelsbanken {
                 },
             )
             .await?;
-        Ok(Consent::from(&response))
+        Ok(Consent::from_raw(&response))
     }
 
     /// Redirect: no call; returns the authorize URL with a fresh random `state` (remembered
@@ -150,7 +150,7 @@ impl Consents for Handelsbanken {
                         send(OP, rid, call)
                     })
                     .await?;
-                Ok(ScaChallenge::from(&response))
+                Ok(ScaChallenge::from_raw(&response))
             }
         }
     }
@@ -217,12 +217,6 @@ impl Consents for Handelsbanken {
                 },
             )
             .await?;
-        if !known_order_status(&response.status) {
-            return Err(Error::new(ErrorKind::ScaFailed, BANK, OP).with_detail(format!(
-                "the bank reported an SCA order status this crate does not know ({} characters); polling stopped",
-                response.status.chars().count()
-            )));
-        }
         in_op(
             OP,
             mapping::decoupled_progress(&response, consent, Utc::now()),
@@ -286,13 +280,7 @@ impl AccountInformation for Handelsbanken {
                 send(OP, rid, call)
             })
             .await?;
-        let mut accounts = in_op(
-            OP,
-            list.accounts
-                .iter()
-                .map(Account::try_from)
-                .collect::<Result<Vec<_>, _>>(),
-        )?;
+        let mut accounts = in_op(OP, mapping::accounts(&list))?;
         let mut missing: Vec<MissingBalances> = Vec::new();
         let mut budget_spent = false;
         for account in &mut accounts {
@@ -384,13 +372,7 @@ impl CardAccountInformation for Handelsbanken {
                 send(OP, rid, call)
             })
             .await?;
-        in_op(
-            OP,
-            list.card_accounts
-                .iter()
-                .map(CardAccount::try_from)
-                .collect(),
-        )
+        in_op(OP, mapping::card_accounts(&list))
     }
 
     async fn card_account(
@@ -412,7 +394,7 @@ impl CardAccountInformation for Handelsbanken {
                 send(OP, rid, call)
             })
             .await?;
-        in_op(OP, CardAccount::try_from(&response.card_account))
+        in_op(OP, CardAccount::try_from_raw(&response.card_account))
     }
 
     async fn card_balances(
@@ -434,10 +416,7 @@ impl CardAccountInformation for Handelsbanken {
                 send(OP, rid, call)
             })
             .await?;
-        in_op(
-            OP,
-            response.balances.iter().map(Balance::try_from).collect(),
-        )
+        in_op(OP, mapping::card_balances(&response.balances))
     }
 
     /// Booked and/or pending card transactions (the `bookingStatus` query parameter), every

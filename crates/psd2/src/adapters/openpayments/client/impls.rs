@@ -18,7 +18,6 @@ impl Consents for OpenPayments {
         let body = mapping::consent_request(request, default_end)
             .map_err(|why| Error::invalid_input(BANK, OP, why))?;
         let (h, bic) = (PsuHeaders::of(psu), self.bic());
-        let sent = body.clone();
         let answer = self
             .call(
                 info(BANK, OP, psu, None),
@@ -31,7 +30,7 @@ impl Consents for OpenPayments {
                 },
             )
             .await?;
-        let mut created = mapping::created(&answer, &sent, &self.config.redirect_method_id);
+        let mut created = mapping::created(&answer, &self.config.redirect_method_id);
         // The create answer carries no validity: report what the bank granted (never what
         // was asked); unknown when that read fails.
         let granted = self.consent(&created.consent.id, psu).await;
@@ -178,7 +177,7 @@ impl Consents for OpenPayments {
                 },
             )
             .await?;
-        let sca = ScaStatus::from(&answer.sca_status);
+        let sca = ScaStatus::from_raw(&answer.sca_status);
         if sca.is_other() {
             return Err(
                 Error::new(ErrorKind::ScaFailed, BANK, "poll_decoupled").with_detail(format!(
@@ -255,14 +254,7 @@ impl AccountInformation for OpenPayments {
                 },
             )
             .await?;
-        mapped(
-            OP,
-            answer
-                .accounts
-                .iter()
-                .map(Account::try_from)
-                .collect::<Result<_, _>>(),
-        )
+        mapped(OP, mapping::accounts(&answer))
     }
 
     async fn account(
@@ -289,7 +281,7 @@ impl AccountInformation for OpenPayments {
                 },
             )
             .await?;
-        mapped(OP, Account::try_from(&answer))
+        mapped(OP, Account::try_from_raw(&answer))
     }
 
     async fn balances(

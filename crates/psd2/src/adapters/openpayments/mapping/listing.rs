@@ -157,6 +157,7 @@ pub fn into_mapped_transactions(
     ))
 }
 
+#[cfg(test)]
 /// The whole transaction list answer with per-entry results: every entry mapped or its
 /// [`MappingError`] (booked, then pending, then bankgiro), each carrying the answer's
 /// `account` reference (one shared value), and the page's links (`next`, `account`).
@@ -172,6 +173,7 @@ pub fn into_transactions_response(
     Ok(ListedPage::new(transactions.collect(), links))
 }
 
+#[cfg(test)]
 /// The whole transaction list answer with per-entry results (see
 /// [`into_transactions_response`]).
 ///

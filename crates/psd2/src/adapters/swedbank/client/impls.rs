@@ -45,7 +45,7 @@ impl Consents for Swedbank {
             })
             .await?;
         let id = ConsentId::new(created.consent_id);
-        let mut consent = Consent::new(id.clone(), created.consent_status.into());
+        let mut consent = Consent::new(id.clone(), ConsentStatus::from_raw(created.consent_status));
         match self.consent(&id, psu).await {
             Ok(granted) => {
                 consent.valid_until = granted.valid_until;
@@ -85,7 +85,7 @@ impl Consents for Swedbank {
                 },
             )
             .await?;
-        Ok(answer.consent_status.into())
+        Ok(ConsentStatus::from_raw(answer.consent_status))
     }
 
     /// Cost: 1 request.
@@ -334,7 +334,7 @@ impl AccountInformation for Swedbank {
                 },
             )
             .await?;
-        Account::try_from(details).map_err(|e| mapping_error("account", e))
+        Account::try_from_raw(details).map_err(|e| mapping_error("account", e))
     }
 
     /// Cost: 1 request.

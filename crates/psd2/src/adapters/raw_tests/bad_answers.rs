@@ -16,15 +16,14 @@
 mod check;
 #[path = "bad_answers/handelsbanken.rs"]
 mod handelsbanken;
-#[path = "bad_answers/mutate.rs"]
+#[path = "../../../tests/bad_answers/mutate.rs"]
 mod mutate;
 #[path = "bad_answers/openpayments.rs"]
 mod openpayments;
-mod openpayments_support;
 #[path = "bad_answers/swedbank.rs"]
 mod swedbank;
 
-use psd2::ErrorKind;
+use crate::ErrorKind;
 
 #[test]
 fn handelsbanken_bad_answers() {
@@ -55,23 +54,23 @@ fn the_suite_has_at_least_ten_thousand_cases() {
 /// Every listing of every bank reads an error body sent with status 200 as the error it is.
 #[test]
 fn error_bodies_with_a_success_status_are_errors_of_their_codes() {
-    type FromBody = fn(&[u8]) -> Result<psd2::transaction::ListedPage, psd2::Error>;
+    type FromBody = fn(&[u8]) -> Result<crate::transaction::ListedPage, crate::Error>;
     let listings: [(&str, FromBody); 4] = [
         (
             "handelsbanken transactions",
-            psd2::adapters::handelsbanken::mapping::transactions_from_body,
+            crate::adapters::handelsbanken::mapping::transactions_from_body,
         ),
         (
             "handelsbanken card transactions",
-            psd2::adapters::handelsbanken::mapping::card_transactions_from_body,
+            crate::adapters::handelsbanken::mapping::card_transactions_from_body,
         ),
         (
             "openpayments transactions",
-            psd2::adapters::openpayments::mapping::transactions_from_body,
+            crate::adapters::openpayments::mapping::transactions_from_body,
         ),
         (
             "swedbank transactions",
-            psd2::adapters::swedbank::mapping::transactions_from_body,
+            crate::adapters::swedbank::mapping::transactions_from_body,
         ),
     ];
     let expected = [
@@ -98,8 +97,8 @@ fn error_bodies_are_not_read_as_empty_listings() {
     use psd2_raw_handelsbanken::types as hb;
     use psd2_raw_openpayments::types as op;
     use psd2_raw_swedbank::types as sb;
-    type Decode = fn(&[u8]) -> Result<(), psd2::Error>;
-    fn listing<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<(), psd2::Error> {
+    type Decode = fn(&[u8]) -> Result<(), crate::Error>;
+    fn listing<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<(), crate::Error> {
         check::decode::<T>("bank", "listing", body).map(|_| ())
     }
     let listings: [(&str, Decode); 9] = [
@@ -142,7 +141,7 @@ fn error_bodies_are_not_read_as_empty_listings() {
     for (shape, body) in mutate::error_bodies() {
         let answer: psd2_raw_openpayments::types::TransactionsResponse =
             serde_json::from_str(&body).unwrap();
-        let err = psd2::adapters::openpayments::mapping::into_mapped_transactions(answer)
+        let err = crate::adapters::openpayments::mapping::into_mapped_transactions(answer)
             .map(|_| ())
             .unwrap_err();
         assert_eq!(err.field, "transactions", "{shape}");

@@ -3,19 +3,21 @@
 #![cfg(feature = "handelsbanken")]
 #![allow(clippy::unwrap_used)]
 
-mod seed_coverage;
+use super::seed_coverage;
+#[allow(unused_imports)]
+use crate::adapters::common::{FromRaw, TryFromRaw};
 
-use chrono::{DateTime, Utc};
-use proptest::prelude::*;
-use psd2::adapters::handelsbanken::mapping::{
+use crate::adapters::handelsbanken::mapping::{
     TokenGrant, card_transactions, card_transactions_from_body, decoupled_progress, next_href,
     transaction as map_transaction, transaction_entries, transactions_from_body,
 };
-use psd2::adapters::handelsbanken::raw::types as raw;
-use psd2::{
+use crate::{
     Account, Balance, BalanceType, CardAccount, Consent, ConsentId, ConsentStatus, CreatedConsent,
     Decimal, Money, ScaApproach, ScaChallenge, ScaProgress, Transaction, TransactionStatus,
 };
+use chrono::{DateTime, Utc};
+use proptest::prelude::*;
+use psd2_raw_handelsbanken::types as raw;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -111,7 +113,7 @@ fn grant_json(g: &TokenGrant) -> Value {
     })
 }
 
-fn session_json(s: &psd2::Session) -> Value {
+fn session_json(s: &crate::Session) -> Value {
     json!({
         "consentIdExposed": s.consent_id.expose(),
         "accessTokenExposed": s.access_token.as_ref().map(|t| t.expose()),
@@ -126,7 +128,7 @@ fn seed_001_card_account_list() {
     let cards: Vec<CardAccount> = list
         .card_accounts
         .iter()
-        .map(|c| CardAccount::try_from(c).unwrap())
+        .map(|c| CardAccount::try_from_raw(c).unwrap())
         .collect();
     let limit = cards[0].credit_limit.as_ref().unwrap();
     // `"amount": 2000` is exactly 2000, scale 0 (no float round trip).
@@ -141,7 +143,7 @@ fn seed_001_card_account_list() {
 #[test]
 fn seed_002_consent_and_token() {
     let consent: raw::ConsentResponse = parse(SEED_002_CONSENT);
-    let created = CreatedConsent::from(&consent);
+    let created = CreatedConsent::from_raw(&consent);
     assert_eq!(created.consent.status, ConsentStatus::Received);
     assert_eq!(
         created.approaches,
@@ -173,7 +175,7 @@ fn seed_002_consent_and_token() {
     seed_coverage::assert_covered(SEED_002_CONSENT, &created_json(&created));
 
     let token: raw::TokenResponse = parse(SEED_002_TOKEN);
-    let grant = TokenGrant::from(&token);
+    let grant = TokenGrant::from_raw(&token);
     assert_eq!(grant.expires_in.as_secs(), 123_456);
     insta::assert_json_snapshot!("seed_002_token", grant_json(&grant));
     seed_coverage::assert_covered(SEED_002_TOKEN, &grant_json(&grant));
@@ -182,7 +184,7 @@ fn seed_002_consent_and_token() {
 #[test]
 fn spec_accounts() {
     let account: raw::Account = example("Account");
-    let mapped = Account::try_from(&account).unwrap();
+    let mapped = Account::try_from_raw(&account).unwrap();
     assert_eq!(mapped.balances[0].amount.amount.to_string(), "12500.5");
     assert_eq!(
         mapped.balances[0].balance_type,
@@ -198,7 +200,7 @@ fn spec_accounts() {
     let mapped: Vec<Account> = list
         .accounts
         .iter()
-        .map(|a| Account::try_from(a).unwrap())
+        .map(|a| Account::try_from_raw(a).unwrap())
         .collect();
     assert!(mapped[0].balances.is_empty());
     assert_eq!(
@@ -216,12 +218,12 @@ fn spec_transactions_are_signed() {
     let mapped: Vec<Transaction> = list
         .transactions
         .iter()
-        .map(|t| Transaction::try_from(t).unwrap())
+        .map(|t| Transaction::try_from_raw(t).unwrap())
         .collect();
     // DEBIT 400 → -400.
     assert_eq!(mapped[0].amount, Money::parse("-400", "SEK").unwrap());
     assert_eq!(
-        next_href(list.links.as_ref()).and_then(psd2::pagination::continuation_key),
+        next_href(list.links.as_ref()).and_then(crate::pagination::continuation_key),
         Some("b2Zmc2V0PTUwMA".to_owned())
     );
     insta::assert_json_snapshot!("spec_transactions", mapped);
@@ -241,7 +243,7 @@ fn own_transactions_credit_and_unknown_codes() {
     let mapped: Vec<Transaction> = list
         .transactions
         .iter()
-        .map(|t| Transaction::try_from(t).unwrap())
+        .map(|t| Transaction::try_from_raw(t).unwrap())
         .collect();
     assert_eq!(mapped[0].amount.amount.to_string(), "25000.00");
     assert!(mapped[0].debtor.is_some() && mapped[0].creditor.is_none());
@@ -269,8 +271,8 @@ fn a_sign_that_cannot_be_established_is_an_error_naming_the_field() {
         let err = map_transaction(&directed(unknown, "400")).unwrap_err();
         assert_eq!(err.field, "creditDebit", "{unknown:?}");
         assert!(err.reason.contains("not CREDIT or DEBIT"), "{err}");
-        let facade = Transaction::try_from(&directed(unknown, "400")).unwrap_err();
-        assert_eq!(facade.kind, psd2::ErrorKind::UnexpectedResponse);
+        let facade = Transaction::try_from_raw(&directed(unknown, "400")).unwrap_err();
+        assert_eq!(facade.kind, crate::ErrorKind::UnexpectedResponse);
         assert!(facade.to_string().contains("creditDebit"), "{facade}");
     }
     for direction in ["CREDIT", "DEBIT"] {
@@ -304,7 +306,7 @@ fn account_list_errors_name_the_account_and_balance() {
                 {"balanceType": "CURRENT", "amount": {"currency": "Anna Andersson", "amount": 1}}]}
         ]}"#,
     );
-    let err = psd2::adapters::handelsbanken::mapping::accounts(&list).unwrap_err();
+    let err = crate::adapters::handelsbanken::mapping::accounts(&list).unwrap_err();
     let shown = format!("{err} {err:?}");
     assert!(
         shown.contains("accounts[1].balances[1].amount.currency"),
@@ -362,11 +364,11 @@ fn entries_that_do_not_decode_are_kept_apart_from_those_that_do() {
 #[test]
 fn a_listing_body_without_its_list_is_an_error_not_an_empty_page() {
     for (body, kind) in [
-        (&br#"{}"#[..], psd2::ErrorKind::UnexpectedResponse),
-        (br#"{"transactions": null}"#, psd2::ErrorKind::UnexpectedResponse),
+        (&br#"{}"#[..], crate::ErrorKind::UnexpectedResponse),
+        (br#"{"transactions": null}"#, crate::ErrorKind::UnexpectedResponse),
         (
             br#"{"httpCode":"401","httpMessage":"Unauthorized","moreInformation":"Token 1234 expired"}"#,
-            psd2::ErrorKind::Unauthorized,
+            crate::ErrorKind::Unauthorized,
         ),
     ] {
         let err = transactions_from_body(body).unwrap_err();
@@ -380,7 +382,7 @@ fn a_listing_body_without_its_list_is_an_error_not_an_empty_page() {
 #[test]
 fn spec_card_accounts_balances_and_transactions() {
     let details: raw::CardAccountDetailsResponse = example("CardAccountDetailsResponse");
-    let card = CardAccount::try_from(&details.card_account).unwrap();
+    let card = CardAccount::try_from_raw(&details.card_account).unwrap();
     assert_eq!(card.balances[1].amount.amount.to_string(), "-500");
     insta::assert_json_snapshot!("spec_card_account", card);
 
@@ -388,7 +390,7 @@ fn spec_card_accounts_balances_and_transactions() {
     let mapped: Vec<Balance> = balances
         .balances
         .iter()
-        .map(|b| Balance::try_from(b).unwrap())
+        .map(|b| Balance::try_from_raw(b).unwrap())
         .collect();
     assert_eq!(mapped[0].credit_limit_included, Some(true));
     insta::assert_json_snapshot!("spec_card_balances", mapped);
@@ -414,19 +416,19 @@ fn spec_card_accounts_balances_and_transactions() {
 #[test]
 fn spec_consent_and_status() {
     let consent: raw::Consent = example("Consent");
-    let mapped = Consent::from(&consent);
+    let mapped = Consent::from_raw(&consent);
     assert_eq!(mapped.status, ConsentStatus::Valid);
     insta::assert_json_snapshot!(
         "spec_consent",
         json!({"consent": mapped, "consentIdExposed": mapped.id.expose()})
     );
-    let created = CreatedConsent::from(&example::<raw::ConsentResponse>("ConsentResponse"));
+    let created = CreatedConsent::from_raw(&example::<raw::ConsentResponse>("ConsentResponse"));
     insta::assert_json_snapshot!("spec_consent_response", created_json(&created));
     seed_coverage::assert_covered(&example_text("ConsentResponse"), &created_json(&created));
     let odd: raw::ConsentResponse = parse(
         r#"{"consentId": "c", "consentStatus": "PARKED", "scaMethods": [{"scaMethodType": "EMBEDDED_QR"}]}"#,
     );
-    let created = CreatedConsent::from(&odd);
+    let created = CreatedConsent::from_raw(&odd);
     assert_eq!(
         created.consent.status,
         ConsentStatus::Other("PARKED".into())
@@ -441,7 +443,7 @@ fn spec_consent_and_status() {
 #[test]
 fn spec_decoupled_start_and_complete() {
     let started: raw::DecoupledAuthorizationResponse = example("DecoupledAuthorizationResponse");
-    let challenge = ScaChallenge::from(&started);
+    let challenge = ScaChallenge::from_raw(&started);
     let ScaChallenge::Decoupled {
         handle,
         auto_start_token,
@@ -492,17 +494,19 @@ fn decoupled_pending_failed_and_broken_complete() {
     );
     let unknown: raw::DecoupledAuthorizationStatus =
         parse(r#"{"orderRef": "o", "status": "WAITING_FOR_QR"}"#);
-    assert_eq!(
-        decoupled_progress(&unknown, &consent, now()).unwrap(),
-        ScaProgress::Pending {
-            poll_interval: None,
-            hint: Some("WAITING_FOR_QR".into())
-        }
+    // The spec knows PENDING, COMPLETE and FAILED only: anything else ends polling with
+    // an error that says the text's length, not the text.
+    let err = decoupled_progress(&unknown, &consent, now()).unwrap_err();
+    assert_eq!(err.kind, crate::ErrorKind::ScaFailed);
+    assert!(err.to_string().contains("(14 characters)"), "{err}");
+    assert!(
+        !format!("{err} {err:?}").contains("WAITING_FOR_QR"),
+        "{err:?}"
     );
     let broken: raw::DecoupledAuthorizationStatus =
         parse(r#"{"orderRef": "o", "status": "COMPLETE"}"#);
     let err = decoupled_progress(&broken, &consent, now()).unwrap_err();
-    assert_eq!(err.kind, psd2::ErrorKind::UnexpectedResponse);
+    assert_eq!(err.kind, crate::ErrorKind::UnexpectedResponse);
 }
 
 #[test]
@@ -510,8 +514,8 @@ fn bad_currency_is_an_error_not_a_panic() {
     let t: raw::Transaction = parse(
         r#"{"status": "BOOKED", "amount": {"currency": "kronor", "amount": 1}, "creditDebit": "DEBIT"}"#,
     );
-    let err = Transaction::try_from(&t).unwrap_err();
-    assert_eq!(err.kind, psd2::ErrorKind::UnexpectedResponse);
+    let err = Transaction::try_from_raw(&t).unwrap_err();
+    assert_eq!(err.kind, crate::ErrorKind::UnexpectedResponse);
 }
 
 // ---- property tests ----
@@ -614,7 +618,7 @@ proptest! {
     #[test]
     fn account_transactions_never_panic(t in transaction()) {
         let raw: raw::Transaction = serde_json::from_value(no_nulls(t)).unwrap();
-        if let Ok(mapped) = Transaction::try_from(&raw) {
+        if let Ok(mapped) = Transaction::try_from_raw(&raw) {
             let known = ["BOOKED", "PENDING", "INFORMATION"];
             if !known.contains(&raw.status.to_ascii_uppercase().replace(['_', '-', ' '], "").as_str()) {
                 prop_assert_eq!(mapped.status, TransactionStatus::Other(raw.status.0.clone()));
@@ -628,10 +632,10 @@ proptest! {
             prop_assert_eq!(mapped.amount.amount.abs(), raw.amount.amount.abs());
         } else {
             let direction = raw.credit_debit.trim().to_ascii_uppercase();
-            prop_assert!(psd2::Currency::new(&raw.amount.currency).is_err()
+            prop_assert!(crate::Currency::new(&raw.amount.currency).is_err()
                 || !(direction == "DEBIT" || direction == "CREDIT")
                 || (raw.amount.amount.is_sign_negative() && !raw.amount.amount.is_zero())
-                || raw.balance.as_ref().is_some_and(|b| psd2::Currency::new(&b.currency).is_err()));
+                || raw.balance.as_ref().is_some_and(|b| crate::Currency::new(&b.currency).is_err()));
         }
     }
 
@@ -648,7 +652,7 @@ proptest! {
         let account: raw::CardAccount = serde_json::from_value(no_nulls(json!({
             "accountId": "a", "currency": currency, "balances": balances, "creditLimit": limit
         }))).unwrap();
-        if let Ok(mapped) = CardAccount::try_from(&account) {
+        if let Ok(mapped) = CardAccount::try_from_raw(&account) {
             for (raw_b, b) in account.balances.iter().zip(&mapped.balances) {
                 prop_assert_eq!(&b.balance_type, &BalanceType::from_bank_str(&raw_b.balance_type));
                 prop_assert_eq!(b.amount.amount, raw_b.balance_amount.amount);
@@ -666,7 +670,7 @@ proptest! {
         let account: raw::Account = serde_json::from_value(no_nulls(json!({
             "accountId": "a", "currency": currency, "balances": balances, "status": status, "iban": iban
         }))).unwrap();
-        if let Ok(mapped) = Account::try_from(&account) {
+        if let Ok(mapped) = Account::try_from_raw(&account) {
             prop_assert_eq!(mapped.balances.len(), account.balances.len());
             if let Some(iban) = &account.iban {
                 prop_assert!(mapped.iban.is_some(), "{}", iban);

@@ -1,12 +1,14 @@
 //! Open Payments: every operation's answer, from the seed document's examples.
 
-use psd2::adapters::openpayments::mapping;
-use psd2::{Account, ConsentId, ConsentRequest, ConsentStatus, ScaStatus, TransactionStatus};
+#[allow(unused_imports)]
+use crate::adapters::common::{FromRaw, TryFromRaw};
+use crate::adapters::openpayments::mapping;
+use crate::{Account, ConsentId, ConsentStatus, ScaStatus, TransactionStatus};
 use psd2_raw_openpayments::types as raw;
 use serde_json::{Value, json};
 
-use crate::check::{self, Operation, Shape, decode, result};
-use crate::openpayments_support as seed;
+use super::super::openpayments_support as seed;
+use super::check::{self, Operation, Shape, decode, result};
 
 const BANK: &str = "openpayments";
 
@@ -16,7 +18,7 @@ const TRANSACTIONS: Shape = Shape {
 };
 
 /// A mapping error as the facade's.
-fn mapped<T>(op: &'static str, r: Result<T, mapping::MappingError>) -> Result<T, psd2::Error> {
+fn mapped<T>(op: &'static str, r: Result<T, mapping::MappingError>) -> Result<T, crate::Error> {
     mapping::mapped(op, r)
 }
 
@@ -67,7 +69,7 @@ fn accounts(body: &[u8]) -> Result<(), String> {
 fn account(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::AccountDetails>(BANK, "account", body)
-            .and_then(|a| mapped("account", Account::try_from(&a))),
+            .and_then(|a| mapped("account", Account::try_from_raw(&a))),
     )
 }
 
@@ -86,11 +88,9 @@ fn balances(body: &[u8]) -> Result<(), String> {
 }
 
 fn consent_created(body: &[u8]) -> Result<(), String> {
-    let until = chrono::NaiveDate::from_ymd_opt(2099, 12, 31).unwrap();
-    let request = mapping::consent_request(&ConsentRequest::all_accounts(), until).unwrap();
     result(
         &decode::<raw::ConsentCreatedResponse>(BANK, "create_consent", body)
-            .map(|c| mapping::created(&c, &request, "redirect")),
+            .map(|c| mapping::created(&c, "redirect")),
     )
 }
 
@@ -104,14 +104,14 @@ fn consent(body: &[u8]) -> Result<(), String> {
 fn consent_status(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::ConsentStatusResponse>(BANK, "consent_status", body)
-            .map(|c| ConsentStatus::from(&c.consent_status)),
+            .map(|c| ConsentStatus::from_raw(&c.consent_status)),
     )
 }
 
 fn sca_status(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::ScaStatusResponse>(BANK, "sca_status", body)
-            .map(|s| ScaStatus::from(&s.sca_status)),
+            .map(|s| ScaStatus::from_raw(&s.sca_status)),
     )
 }
 
@@ -123,7 +123,7 @@ fn decoded<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<(), String> {
 fn start_sca(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::StartAuthorisationResponse>(BANK, "start_sca", body)
-            .map(|s| ScaStatus::from(&s.sca_status)),
+            .map(|s| ScaStatus::from_raw(&s.sca_status)),
     )
 }
 

@@ -2,13 +2,15 @@
 //! panic, no leak of the bank's text into an error's `Display` or `Debug`, and every listing
 //! either complete (one result per entry the answer holds) or an error.
 
+#[allow(unused_imports)]
+use crate::adapters::common::{FromRaw, TryFromRaw};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use psd2::transaction::{EntryError, ListedPage};
+use crate::transaction::{EntryError, ListedPage};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::mutate::{self, Case};
+use super::mutate::{self, Case};
 
 thread_local! {
     /// Whether the case being run met an error (set by every check of an error).
@@ -90,13 +92,13 @@ pub fn decode<T: DeserializeOwned>(
     bank: &'static str,
     op: &'static str,
     body: &[u8],
-) -> Result<T, psd2::Error> {
+) -> Result<T, crate::Error> {
     serde_json::from_slice(body)
-        .map_err(|e| psd2::Error::from_invalid_payload(bank, op, Some(200), body, &e))
+        .map_err(|e| crate::Error::from_invalid_payload(bank, op, Some(200), body, &e))
 }
 
 /// An error shows none of the bank's text.
-pub fn clean(error: &psd2::Error) -> Result<(), String> {
+pub fn clean(error: &crate::Error) -> Result<(), String> {
     saw_error();
     let shown = format!("{error} {error:?}");
     if mutate::leaks(&shown) {
@@ -119,7 +121,7 @@ pub fn clean_entry(error: &EntryError) -> Result<(), String> {
 }
 
 /// Checks a mapping result: an error is clean; `Ok` is allowed.
-pub fn result<T>(result: &Result<T, psd2::Error>) -> Result<(), String> {
+pub fn result<T>(result: &Result<T, crate::Error>) -> Result<(), String> {
     match result {
         Ok(_) => Ok(()),
         Err(e) => clean(e),
@@ -159,7 +161,7 @@ pub fn expected_entries(body: &[u8], shape: &Shape) -> Option<usize> {
 
 /// A listing's per-entry results: complete (one per entry) or the page's error.
 pub fn complete(
-    entries: Result<&[Result<psd2::Transaction, EntryError>], &psd2::Error>,
+    entries: Result<&[Result<crate::Transaction, EntryError>], &crate::Error>,
     expected: Option<usize>,
 ) -> Result<(), String> {
     match (entries, expected) {
@@ -178,7 +180,7 @@ pub fn complete(
 
 /// [`complete`] for a page read from the body.
 pub fn complete_page(
-    page: &Result<ListedPage, psd2::Error>,
+    page: &Result<ListedPage, crate::Error>,
     expected: Option<usize>,
 ) -> Result<(), String> {
     complete(page.as_ref().map(|p| p.entries.as_slice()), expected)

@@ -4,16 +4,18 @@
 #![cfg(feature = "openpayments")]
 #![allow(clippy::unwrap_used)]
 
-mod openpayments_support;
+use super::openpayments_support;
+#[allow(unused_imports)]
+use crate::adapters::common::{FromRaw, TryFromRaw};
 
-use openpayments_support as seed;
-use proptest::prelude::*;
-use psd2::adapters::openpayments::mapping;
-use psd2::{
+use crate::adapters::openpayments::mapping;
+use crate::{
     Account, AccountStatus, AccountUsage, AuthenticationType, Balance, BalanceType,
     CashAccountType, ConsentId, ConsentRequest, ConsentStatus, ErrorKind, IbanOrRaw, ScaApproach,
     Transaction, TransactionStatus,
 };
+use openpayments_support as seed;
+use proptest::prelude::*;
 use psd2_raw_openpayments::types as raw;
 use serde_json::{Value, json};
 
@@ -34,16 +36,16 @@ fn assert_missing(seed: &str, domain: &Value, expected: &[&str]) {
 #[test]
 fn seed_consent_created() {
     let answer: raw::ConsentCreatedResponse = parse(seed::CONSENT_CREATED);
-    let request = mapping::consent_request(
-        &ConsentRequest::all_accounts(),
-        chrono::NaiveDate::from_ymd_opt(2099, 12, 31).unwrap(),
-    )
-    .unwrap();
-    let mapped = mapping::created(&answer, &request, "redirect");
+    let mapped = mapping::created(&answer, "redirect");
     let consent = &mapped.consent;
     let approaches = &mapped.approaches;
     assert_eq!(consent.id.expose(), "70c6d203-e1d1-43ff-9e42-07e5dda640ba");
     assert_eq!(consent.status, ConsentStatus::Received);
+    // The create answer (seed 003) carries no validity, frequency or recurrence: unknown
+    // here, never filled in from what was asked.
+    assert_eq!(consent.valid_until, None);
+    assert_eq!(consent.frequency_per_day, None);
+    assert_eq!(consent.recurring, None);
     assert_eq!(approaches, &[ScaApproach::Decoupled]);
     let methods = &mapped.sca_methods;
     assert_eq!(methods.len(), 3);
@@ -67,10 +69,10 @@ fn seed_consent_created() {
     #[derive(serde::Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Created<'a> {
-        consent: &'a psd2::Consent,
+        consent: &'a crate::Consent,
         approaches: &'a [ScaApproach],
-        sca_methods: &'a [psd2::OfferedScaMethod],
-        links: &'a psd2::Links,
+        sca_methods: &'a [crate::OfferedScaMethod],
+        links: &'a crate::Links,
     }
     let created = Created {
         consent,
@@ -96,7 +98,7 @@ fn seed_consent_created() {
 #[test]
 fn seed_consent_status() {
     let answer: raw::ConsentStatusResponse = parse(seed::CONSENT_STATUS);
-    let status = ConsentStatus::from(&answer.consent_status);
+    let status = ConsentStatus::from_raw(&answer.consent_status);
     assert_eq!(status, ConsentStatus::Valid);
     let domain = json!({"consentStatus": status});
     insta::assert_json_snapshot!("seed_consent_status", domain);
@@ -109,7 +111,7 @@ fn seed_account_list() {
     let accounts: Vec<Account> = answer
         .accounts
         .iter()
-        .map(Account::try_from)
+        .map(Account::try_from_raw)
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(accounts.len(), 2);
@@ -131,7 +133,7 @@ fn seed_account_list() {
 #[test]
 fn seed_account_details() {
     let answer: raw::AccountDetails = parse(seed::ACCOUNT_DETAILS);
-    let account = Account::try_from(&answer).unwrap();
+    let account = Account::try_from_raw(&answer).unwrap();
     assert_eq!(account.bankgiro.as_deref(), Some("12345678"));
     assert_eq!(
         account.credit_limit.as_ref().unwrap().amount.to_string(),
@@ -197,7 +199,7 @@ fn seed_transactions_page() {
     assert!(txs[0].creditor.is_none());
     let next = report.links.unwrap().next.unwrap().href;
     assert_eq!(
-        psd2::pagination::continuation_key(&next).as_deref(),
+        crate::pagination::continuation_key(&next).as_deref(),
         Some("0jrZlU66guCSgkTDQr8cuA")
     );
     // The page's account reference is on every entry, one shared value.
@@ -279,7 +281,7 @@ fn unknown_codes_become_other() {
         r#"{"resourceId":"a1","status":"frozen","cashAccountType":"XXXX","usage":"BOTH",
             "balances":[{"balanceAmount":{"currency":"NOK","amount":"1.5"},"balanceType":"previouslyClosedBooked"}]}"#,
     );
-    let account = Account::try_from(&answer).unwrap();
+    let account = Account::try_from_raw(&answer).unwrap();
     assert_eq!(account.status, Some(AccountStatus::Other("frozen".into())));
     assert_eq!(
         account.cash_account_type,
@@ -292,13 +294,13 @@ fn unknown_codes_become_other() {
     );
     let status: raw::ConsentStatusResponse = parse(r#"{"consentStatus":"suspendedByBank"}"#);
     assert_eq!(
-        ConsentStatus::from(&status.consent_status),
+        ConsentStatus::from_raw(&status.consent_status),
         ConsentStatus::Other("suspendedByBank".into())
     );
     let sca: raw::ScaStatusResponse = parse(r#"{"scaStatus":"psuAuthenticated"}"#);
     assert_eq!(
-        psd2::ScaStatus::from(&sca.sca_status),
-        psd2::ScaStatus::PsuAuthenticated
+        crate::ScaStatus::from_raw(&sca.sca_status),
+        crate::ScaStatus::PsuAuthenticated
     );
     let methods: Vec<raw::ScaMethod> = parse(
         r#"[{"authenticationMethodId":"redirect"},{"authenticationMethodId":"sms_otp"},{"authenticationMethodId":"mbid"}]"#,
@@ -316,7 +318,7 @@ fn unknown_codes_become_other() {
 #[test]
 fn missing_optionals_and_other_lists() {
     let account =
-        Account::try_from(&parse::<raw::AccountDetails>(r#"{"resourceId":"only"}"#)).unwrap();
+        Account::try_from_raw(&parse::<raw::AccountDetails>(r#"{"resourceId":"only"}"#)).unwrap();
     insta::assert_json_snapshot!("minimal_account", account);
     let report: raw::AccountReport = parse(
         r#"{"pending":[{"transactionAmount":{"currency":"EUR","amount":"-0.10"}}],
@@ -432,7 +434,7 @@ fn unreadable_amounts_fail_with_the_field_named() {
     );
     let b: raw::Balance =
         parse(r#"{"balanceAmount":{"currency":"sek","amount":"1"},"balanceType":"expected"}"#);
-    assert!(Balance::try_from(&b).is_err());
+    assert!(Balance::try_from_raw(&b).is_err());
 }
 
 #[test]
@@ -653,7 +655,7 @@ proptest! {
             if let Ok(tx) = result {
                 // Exact money: the value and the scale of the bank's text survive.
                 let text = &raw.transaction_amount.amount;
-                prop_assert_eq!(tx.amount.amount, psd2::money::parse_decimal(text).unwrap());
+                prop_assert_eq!(tx.amount.amount, crate::money::parse_decimal(text).unwrap());
                 if let Some((_, fraction)) = text.split_once('.')
                     && fraction.chars().all(|c| c.is_ascii_digit())
                 {
@@ -669,7 +671,7 @@ proptest! {
             let _ = mapping::transaction_page(&page);
         }
         if let Ok(account) = serde_json::from_value::<raw::AccountDetails>(v.clone()) {
-            let _ = Account::try_from(&account);
+            let _ = Account::try_from_raw(&account);
         }
         if let Ok(list) = serde_json::from_value::<raw::BalanceList>(v.clone()) {
             let _ = mapping::balances(&list.balances);
@@ -685,7 +687,7 @@ proptest! {
 /// drops no more memory than the raw page (the mapping benchmark of issue 8).
 #[test]
 fn domain_transaction_is_no_larger_than_the_raw_one() {
-    let domain = std::mem::size_of::<psd2::Transaction>();
+    let domain = std::mem::size_of::<crate::Transaction>();
     let raw = std::mem::size_of::<raw::Transaction>();
     assert!(
         domain <= raw,

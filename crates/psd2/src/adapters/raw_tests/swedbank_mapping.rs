@@ -2,12 +2,14 @@
 #![cfg(feature = "swedbank")]
 #![allow(clippy::unwrap_used)]
 
-mod seed_coverage;
+use super::seed_coverage;
+#[allow(unused_imports)]
+use crate::adapters::common::{FromRaw, TryFromRaw};
 
+use crate::adapters::swedbank::mapping;
+use crate::{Account, BalanceType, Error, ErrorKind, TransactionStatus};
 use proptest::prelude::*;
-use psd2::adapters::swedbank::mapping;
-use psd2::adapters::swedbank::raw::types as raw;
-use psd2::{Account, BalanceType, Error, ErrorKind, TransactionStatus};
+use psd2_raw_swedbank::types as raw;
 use serde_json::{Value, json};
 
 /// Seed 004, "Get account details", 200 example (verbatim).
@@ -73,7 +75,7 @@ struct ErrorView<'a> {
     kind: String,
     status: Option<u16>,
     codes: Vec<&'a str>,
-    messages: &'a [psd2::BankMessage],
+    messages: &'a [crate::BankMessage],
     request_id: Option<&'a str>,
     display: String,
 }
@@ -92,7 +94,7 @@ fn error_view(e: &Error) -> ErrorView<'_> {
 #[test]
 fn seed_account_details_with_balances() {
     let raw: raw::AccountDetailsResponse = serde_json::from_str(SEED_ACCOUNT_DETAILS).unwrap();
-    let account = Account::try_from(raw).unwrap();
+    let account = Account::try_from_raw(raw).unwrap();
     assert_eq!(account.balances[0].amount.amount.to_string(), "100.26");
     let own = &account.links["self"];
     assert_eq!(own.href, "https://openbanking.swedbank.no/");
@@ -241,13 +243,13 @@ fn entries_are_read_from_a_body_the_raw_types_reject() {
     assert_eq!(page.next_href(), Some("/v1/accounts/x/transactions?page=2"));
     // No `transactions` object, or an error body with a success status: an error.
     let err = mapping::transactions_from_body(br#"{"balances": []}"#).unwrap_err();
-    assert_eq!(err.kind, psd2::ErrorKind::UnexpectedResponse);
+    assert_eq!(err.kind, crate::ErrorKind::UnexpectedResponse);
     let err = mapping::transactions_from_body(
         br#"{"id":"1","system":"ERA-PSD2","status":429,"code":"ACCESS_EXCEEDED","message":"x"}"#,
     )
     .unwrap_err();
     assert!(
-        matches!(err.kind, psd2::ErrorKind::AccessExceeded { .. }),
+        matches!(err.kind, crate::ErrorKind::AccessExceeded { .. }),
         "{err}"
     );
 }
@@ -328,7 +330,7 @@ proptest! {
         let raw = serde_json::from_value::<raw::AccountDetailsResponse>(account);
         prop_assert!(raw.is_ok(), "{:?}", raw.err());
         if let Ok(raw) = raw {
-            let _ = Account::try_from(raw);
+            let _ = Account::try_from_raw(raw);
         }
         let report = json!({"transactions": {"booked": booked, "pending": pending}});
         let raw = serde_json::from_value::<raw::TransactionsResponse>(report);

@@ -1,11 +1,13 @@
 //! Swedbank: every operation's answer (shapes from seed 004 and the API description).
 
-use psd2::adapters::swedbank::mapping;
-use psd2::{Account, ConsentId, ConsentStatus, ScaStatus};
+#[allow(unused_imports)]
+use crate::adapters::common::{FromRaw, TryFromRaw};
+use crate::adapters::swedbank::mapping;
+use crate::{Account, ConsentId, ConsentStatus, ScaStatus};
 use psd2_raw_swedbank::types as raw;
 use serde_json::{Value, json};
 
-use crate::check::{self, Operation, Shape, decode, result};
+use super::check::{self, Operation, Shape, decode, result};
 
 const BANK: &str = "swedbank";
 
@@ -14,7 +16,7 @@ const TRANSACTIONS: Shape = Shape {
     lists: &["booked", "pending"],
 };
 
-fn mapped<T>(op: &'static str, r: Result<T, mapping::MappingError>) -> Result<T, psd2::Error> {
+fn mapped<T>(op: &'static str, r: Result<T, mapping::MappingError>) -> Result<T, crate::Error> {
     r.map_err(|e| e.into_error(BANK, op))
 }
 
@@ -48,7 +50,7 @@ fn accounts(body: &[u8]) -> Result<(), String> {
 fn account(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::AccountDetailsResponse>(BANK, "account", body)
-            .and_then(|a| mapped("account", Account::try_from(a))),
+            .and_then(|a| mapped("account", Account::try_from_raw(a))),
     )
 }
 
@@ -76,7 +78,7 @@ fn consent(body: &[u8]) -> Result<(), String> {
 fn consent_status(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::ConsentStatusResponse>(BANK, "consent_status", body)
-            .map(|c| ConsentStatus::from(c.consent_status)),
+            .map(|c| ConsentStatus::from_raw(c.consent_status)),
     )
 }
 
@@ -90,7 +92,7 @@ fn sca_status(body: &[u8]) -> Result<(), String> {
 fn consent_created(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::ConsentCreated>(BANK, "create_consent", body)
-            .map(|c| ConsentStatus::from(c.consent_status)),
+            .map(|c| ConsentStatus::from_raw(c.consent_status)),
     )
 }
 

@@ -1,13 +1,15 @@
 //! Handelsbanken: every operation's answer, from the API description's examples.
 
+#[allow(unused_imports)]
+use crate::adapters::common::{FromRaw, TryFromRaw};
+use crate::adapters::handelsbanken::mapping;
+use crate::{Account, CardAccount, Consent, ConsentId, ConsentStatus, CreatedConsent};
+use crate::{ScaChallenge, Transaction};
 use chrono::{DateTime, Utc};
-use psd2::adapters::handelsbanken::mapping;
-use psd2::{Account, CardAccount, Consent, ConsentId, ConsentStatus, CreatedConsent};
-use psd2::{ScaChallenge, Transaction};
 use psd2_raw_handelsbanken::types as raw;
 use serde_json::Value;
 
-use crate::check::{self, Operation, Shape, decode, result};
+use super::check::{self, Operation, Shape, decode, result};
 
 const BANK: &str = "handelsbanken";
 
@@ -46,7 +48,7 @@ fn transactions(body: &[u8]) -> Result<(), String> {
             let all: Result<Vec<Transaction>, _> = list
                 .transactions
                 .iter()
-                .map(Transaction::try_from)
+                .map(Transaction::try_from_raw)
                 .collect();
             check::all_or_nothing(&all, expected)?;
         }
@@ -86,7 +88,7 @@ fn accounts(body: &[u8]) -> Result<(), String> {
 }
 
 fn account(body: &[u8]) -> Result<(), String> {
-    result(&decode::<raw::Account>(BANK, "account", body).and_then(|a| Account::try_from(&a)))
+    result(&decode::<raw::Account>(BANK, "account", body).and_then(|a| Account::try_from_raw(&a)))
 }
 
 fn card_accounts(body: &[u8]) -> Result<(), String> {
@@ -106,7 +108,7 @@ fn card_accounts(body: &[u8]) -> Result<(), String> {
 fn card_account(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::CardAccountDetailsResponse>(BANK, "card_account", body)
-            .and_then(|a| CardAccount::try_from(&a.card_account)),
+            .and_then(|a| CardAccount::try_from_raw(&a.card_account)),
     )
 }
 
@@ -127,24 +129,24 @@ fn card_balances(body: &[u8]) -> Result<(), String> {
 fn consent_created(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::ConsentResponse>(BANK, "create_consent", body)
-            .map(|c| CreatedConsent::from(&c)),
+            .map(|c| CreatedConsent::from_raw(&c)),
     )
 }
 
 fn consent(body: &[u8]) -> Result<(), String> {
-    result(&decode::<raw::Consent>(BANK, "consent", body).map(|c| Consent::from(&c)))
+    result(&decode::<raw::Consent>(BANK, "consent", body).map(|c| Consent::from_raw(&c)))
 }
 
 fn consent_status(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::ConsentStatusResponse>(BANK, "consent_status", body)
-            .map(|c| ConsentStatus::from(&c.consent_status)),
+            .map(|c| ConsentStatus::from_raw(&c.consent_status)),
     )
 }
 
 fn token(body: &[u8]) -> Result<(), String> {
     result(&decode::<raw::TokenResponse>(BANK, "token", body).map(|t| {
-        let grant = mapping::TokenGrant::from(&t);
+        let grant = mapping::TokenGrant::from_raw(&t);
         let _ = grant.expires_at(now());
         grant.into_session(ConsentId::new("c"), now())
     }))
@@ -153,7 +155,7 @@ fn token(body: &[u8]) -> Result<(), String> {
 fn decoupled_start(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::DecoupledAuthorizationResponse>(BANK, "start_sca", body)
-            .map(|d| ScaChallenge::from(&d)),
+            .map(|d| ScaChallenge::from_raw(&d)),
     )
 }
 
