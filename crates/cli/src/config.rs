@@ -332,17 +332,28 @@ fn line_at(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// The table (`[name]` header) line `n` (1-based) is in, if any.
+/// The table (`[name]` header) whose key line `n` (1-based) holds, if any: `None` at the
+/// top level, on a header line itself, and below a header that is not a plain name.
 fn table_of_line(text: &str, n: usize) -> Option<String> {
-    text.lines()
-        .take(n)
-        .filter_map(|line| {
-            let line = line.trim();
-            let name = line.strip_prefix('[')?.split(']').next()?.trim();
+    let header = |line: &str| {
+        let line = line.trim_start();
+        line.starts_with('[').then(|| {
+            let name = line[1..].split(']').next().unwrap_or_default().trim();
             (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
                 .then(|| name.to_string())
         })
-        .last()
+    };
+    let mut lines = text.lines();
+    let mut table = None;
+    for line in lines.by_ref().take(n.checked_sub(1)?) {
+        if let Some(name) = header(line) {
+            table = name;
+        }
+    }
+    match lines.next().map(header) {
+        Some(Some(_)) => None,
+        _ => table,
+    }
 }
 
 /// Parses the file, reporting the first problem on one line with its line number. The
@@ -565,6 +576,27 @@ mod tests {
         assert!(
             !e.contains(secret) && e.contains("PSD2_TIMEOUT_SECS"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn lines_know_their_table() {
+        let text = "bank = \"swedbank\"\n[retry]\njitter = true\n\n[[other]]\nx = 1\n[retyr]\n";
+        let tables: Vec<Option<String>> = (0..=8).map(|n| table_of_line(text, n)).collect();
+        let retry = Some("retry".to_string());
+        assert_eq!(
+            tables,
+            [
+                None,
+                None,
+                None,
+                retry.clone(),
+                retry,
+                None,
+                None,
+                None,
+                None
+            ]
         );
     }
 

@@ -280,6 +280,7 @@ fn bad_retry_values_are_config_errors_naming_the_key() {
             2,
         ),
         (&format!("retry = {SECRET}\n"), "retry", 1),
+        (&format!("[retyr]\nmax_attempts = {SECRET}\n"), "retyr", 1),
     ];
     // A bank that counts what reaches it: a config error sends nothing.
     let bank = FakeBank::start(vec![]);

@@ -4,9 +4,9 @@
 //! ([`psd2_sync::store::Store::transactions_page`]), and writes them to any [`io::Write`] in
 //! one of four [`Format`]s:
 //!
-//! - [`Format::Camt053`]: ISO 20022 Bank-to-Customer Statement `camt.053.001.08` (the version
-//!   most banks and accounting packages read today, and the one the German DK and Nordic
-//!   bank guides describe), written with `quick-xml`;
+//! - [`Format::Camt053`]: ISO 20022 Bank-to-Customer Statement `camt.053.001.08` (the
+//!   widely imported version; the tests validate every export
+//!   against its XSD), written with `quick-xml`;
 //! - [`Format::Ofx`]: OFX 2.2 in its XML form (`STMTRS`, `FITID` = our stable key);
 //! - [`Format::Csv`]: one row per transaction under the fixed header [`csv_out::HEADER`];
 //! - [`Format::Jsonl`]: one domain transaction per line with its key and change cursor.

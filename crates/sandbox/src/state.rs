@@ -469,7 +469,7 @@ impl AppState {
             .update_consent(bank, consent_id, |c| {
                 let a = c.authorisations.iter_mut().find(|a| a.id == auth_id)?;
                 if a.method == ScaMethod::Decoupled && a.status == ScaStatus::Started {
-                    a.polls += 1;
+                    a.polls = a.polls.saturating_add(1);
                 }
                 let due = a.method == ScaMethod::Decoupled
                     && a.status == ScaStatus::Started

@@ -7,7 +7,6 @@ mod common;
 
 use common::*;
 use psd2_sandbox::Bank;
-use serde_json::json;
 
 #[tokio::test]
 async fn swedbank_signed_redirect_and_decoupled_flows() {
@@ -135,16 +134,7 @@ async fn swedbank_requires_valid_signatures() {
 async fn decoupled_sca_by_preference(tb: &Tb) {
     for (psu, expect) in [("corporate-1", "finalised"), ("reject-1", "failed")] {
         let cid = sw_create_consent(tb, Some(psu), 4).await;
-        let mut h = sw_headers(None);
-        h.push(("TPP-Redirect-Preferred", "false".into()));
-        let r = tb
-            .post(
-                Bank::Swedbank,
-                &format!("/v1/consents/{cid}/authorisations"),
-                &h,
-                json!({}),
-            )
-            .await;
+        let r = sw_start_authorisation(tb, &cid, ("TPP-Redirect-Preferred", "false")).await;
         assert_eq!(r.status, 201);
         assert_eq!(r.json()["scaApproach"], "DECOUPLED");
         let href = r.text_at("/_links/scaStatus/href");
@@ -160,16 +150,7 @@ async fn decoupled_sca_by_preference(tb: &Tb) {
 /// Redirect SCA the PSU rejects: `error=access_denied` back, the consent rejected.
 async fn redirect_rejected_by_the_psu(tb: &Tb) {
     let cid = sw_create_consent(tb, None, 4).await;
-    let mut h = sw_headers(None);
-    h.push(("TPP-Redirect-URI", "https://tpp.example/cb".into()));
-    let r = tb
-        .post(
-            Bank::Swedbank,
-            &format!("/v1/consents/{cid}/authorisations"),
-            &h,
-            json!({}),
-        )
-        .await;
+    let r = sw_start_authorisation(tb, &cid, ("TPP-Redirect-URI", "https://tpp.example/cb")).await;
     let href = r.text_at("/_links/scaRedirect/href");
     let r = tb
         .page(Bank::Swedbank, &format!("{href}&state=n&decision=reject"))

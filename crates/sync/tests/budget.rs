@@ -160,3 +160,53 @@ fn failed_calls_are_refunded_only_where_the_bank_does_not_count_them() {
         );
     }
 }
+
+#[test]
+fn continuation_pages_are_free_unless_the_bank_counts_them() {
+    let a1 = AccountId::new("a1");
+    let call = CallInfo::new("bank", "transactions").account(&a1);
+    let ok = AttemptOutcome::Succeeded { status: 200 };
+    let now = at("2026-12-05T08:00:00Z");
+    // (count_continuation_pages, calls left after one listing of 6 pages)
+    for (counted, left) in [(false, 3), (true, 0)] {
+        let mut l = ledger(BankSyncSettings {
+            count_continuation_pages: counted,
+            ..BankSyncSettings::default()
+        });
+        l.begin_listing(Some(&a1), false);
+        let mut sent = 0;
+        for _ in 0..6 {
+            if l.before_attempt(&call, now).is_err() {
+                break;
+            }
+            l.after_attempt(&call, &ok, now);
+            sent += 1;
+        }
+        l.end_listing(Some(&a1));
+        assert_eq!(sent, if counted { 4 } else { 6 }, "counted={counted}");
+        assert_eq!(l.remaining(Some(&a1), "transactions", now), left);
+    }
+    // A resumed listing's first request is a continuation: sent even with the day used up,
+    // but never while a 429 blocks the scope.
+    let mut l = ledger(BankSyncSettings::default());
+    for _ in 0..4 {
+        l.before_attempt(&call, now).unwrap();
+    }
+    assert!(l.before_attempt(&call, now).is_err());
+    assert_eq!(l.next_continuation_allowed(Some(&a1), "transactions", now), None);
+    l.begin_listing(Some(&a1), true);
+    l.before_attempt(&call, now).unwrap();
+    l.after_attempt(&call, &failed(429, Some(Duration::from_secs(60))), now);
+    assert!(l.before_attempt(&call, now).is_err());
+    assert_eq!(
+        l.next_continuation_allowed(Some(&a1), "transactions", now),
+        Some(at("2026-12-05T08:01:00Z"))
+    );
+    // A failed first request of a fresh listing is still counted.
+    let mut l = ledger(BankSyncSettings::default());
+    l.begin_listing(Some(&a1), false);
+    l.before_attempt(&call, now).unwrap();
+    l.after_attempt(&call, &failed(503, None), now);
+    l.before_attempt(&call, now).unwrap();
+    assert_eq!(l.remaining(Some(&a1), "transactions", now), 2);
+}

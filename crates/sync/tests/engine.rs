@@ -30,6 +30,10 @@ fn day(d: u32) -> NaiveDate {
 }
 
 async fn setup(ids: IdMode, granted: u32) -> Setup {
+    setup_with(ids, granted, BankSyncSettings::default()).await
+}
+
+async fn setup_with(ids: IdMode, granted: u32, settings: BankSyncSettings) -> Setup {
     let clock = ManualClock::new(start_of(day(10)) + TimeDelta::hours(6));
     let bank = FakeBank::new(clock.clone(), ids);
     bank.world().granted = granted;
@@ -46,7 +50,7 @@ async fn setup(ids: IdMode, granted: u32) -> Setup {
             &Session::new(ConsentId::new("consent-secret")),
             &Psu::absent(),
             None,
-            BankSyncSettings::default(),
+            settings,
         )
         .await
         .unwrap();
@@ -347,5 +351,101 @@ async fn run_due_syncs_what_is_due_and_schedules_four_a_day() {
         held.as_ref()
             .is_none_or(|(_, until)| *until <= s.clock.now()),
         "{held:?}"
+    );
+}
+
+/// The transaction lines of the connection's budget ledger from `from` on, as
+/// `(day, used)`.
+async fn used_per_day(s: &Setup, from: NaiveDate) -> Vec<(NaiveDate, u32)> {
+    s.store
+        .budget(&s.connection.id, from)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|l| l.resource == "transactions")
+        .map(|l| (l.day, l.used))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_long_first_sync_completes_on_one_access_of_four() {
+    let s = setup(IdMode::NewIdOnBooking, 4).await;
+    s.bank.world().page_size = 2;
+    for i in 0..40 {
+        s.bank
+            .add(State::Booked, &format!("-{}.00", 10 + i), day(9), "Shop");
+    }
+    // 40 entries, 2 a page: 20 pages, one access (continuations are not counted).
+    let report = s.sync().await;
+    assert_eq!(report.accounts[0].outcome, AccountOutcome::Complete);
+    assert_eq!(report.accounts[0].pages, 20);
+    assert_eq!(s.live_rows().await, 40);
+    {
+        let w = s.bank.world();
+        assert_eq!(w.requests, 20);
+        assert_eq!(w.over_limit, 0);
+        assert_eq!(w.used.get(&day(10)), Some(&1));
+    }
+    assert_eq!(used_per_day(&s, day(10)).await, [(day(10), 1)]);
+    // Three more syncs that day each cost one access; a fifth is not sent.
+    for _ in 0..4 {
+        s.clock.advance(TimeDelta::hours(1));
+        s.sync().await;
+    }
+    let w = s.bank.world();
+    assert_eq!(w.used.get(&day(10)), Some(&4));
+    assert_eq!(w.over_limit, 0);
+    assert_eq!(w.requests, 20 + 3 * 20);
+}
+
+#[tokio::test]
+async fn counted_continuation_pages_spread_a_long_history_over_days() {
+    let settings = BankSyncSettings {
+        count_continuation_pages: true,
+        ..BankSyncSettings::default()
+    };
+    let s = setup_with(IdMode::NewIdOnBooking, 4, settings).await;
+    {
+        let mut w = s.bank.world();
+        w.page_size = 2;
+        w.count_continuations = true;
+    }
+    for i in 0..20 {
+        s.bank
+            .add(State::Booked, &format!("-{}.00", 10 + i), day(9), "Shop");
+    }
+    // 10 pages, every one counted: 4 on day 10, 4 on day 11, the last 2 on day 12.
+    let report = s.sync().await;
+    assert_eq!(report.accounts[0].pages, 4);
+    assert_eq!(
+        report.accounts[0].outcome,
+        AccountOutcome::Deferred {
+            until: start_of(day(11))
+        }
+    );
+    assert_eq!(s.live_rows().await, 8);
+    // Later the same day: nothing is sent.
+    s.clock.advance(TimeDelta::hours(3));
+    let report = s.sync().await;
+    assert_eq!(report.accounts[0].pages, 0);
+    assert_eq!(s.bank.world().requests, 4);
+    s.clock.set(start_of(day(11)) + TimeDelta::hours(6));
+    let report = s.sync().await;
+    assert_eq!(report.accounts[0].pages, 4);
+    s.clock.set(start_of(day(12)) + TimeDelta::hours(6));
+    let report = s.sync().await;
+    assert_eq!(report.accounts[0].pages, 2);
+    assert_eq!(report.accounts[0].outcome, AccountOutcome::Complete);
+    assert_eq!(s.live_rows().await, 20);
+    let kinds = s.kinds_since(0).await;
+    assert_eq!(kinds.len(), 20);
+    assert!(kinds.iter().all(|(_, k)| *k == ChangeKind::Added));
+    let w = s.bank.world();
+    assert_eq!(w.over_limit, 0);
+    assert_eq!(w.requests, 10);
+    drop(w);
+    assert_eq!(
+        used_per_day(&s, day(10)).await,
+        [(day(10), 4), (day(11), 4), (day(12), 2)]
     );
 }

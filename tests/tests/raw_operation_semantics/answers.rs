@@ -32,7 +32,7 @@ parsed_answers! {
                 "iban": "SE4550000000058398257466",
                 "balances": [{"amount": {"amount": 2000, "currency": "SEK"}, "balanceType": "AVAILABLE_AMOUNT"}],
             }],
-        })), [("x-trace", "t-2")]),
+        })), [("x-trace", "t-1")]),
         |c| hb_accounts(&c),
         |answer| {
             let list = answer.into_inner();
@@ -129,7 +129,7 @@ declared_error_statuses! {
     op_delete_declared_error_status_parses_the_error_body:
         op_client,
         |c| c.delete_consent().consent_id("c-1").x_bic_fi("ESSESESS").x_request_id(REQUEST_ID),
-        [404u16, 200], |_| op_error_body(),
+        [404u16], |_| op_error_body(),
         |error, _status| {
             assert_eq!(error.tpp_messages[0].code, "CONSENT_INVALID");
         };

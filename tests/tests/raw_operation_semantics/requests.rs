@@ -147,7 +147,7 @@ request_as_sent! {
             path: "/openbanking/psd2/v2/accounts/acc%2F1%20%3F%23%25/transactions",
             query: Some("continuationKey=k+1%26x%3Dy%2F%C3%A9&dateFrom=2024-01-01"),
             params: &[("continuationKey", "k 1&x=y/é"), ("dateFrom", "2024-01-01")],
-            absent: &["dateFrom"],
+            absent: &["dateTo"],
             ..Sent::default()
         };
     op_query_parameters_and_x_bicfi_routing_header_as_sent:
@@ -386,7 +386,7 @@ hooks_run_only_for_requests_that_are_built! {
         hb_accounts(&c),
     ];
     op_hooks_run_only_for_requests_that_are_built: op_client_with, json!({"accounts": []}), |c| [
-        c.get_account_list().consent_id("consent-1") => "x_bic_fi was not initialised",
+        c.get_account_list().consent_id("consent-1") => "x_bic_fi was not initialized",
         op_accounts(&c).psu_id("psu\n"),
         op_accounts(&c),
     ];

@@ -536,19 +536,22 @@ pub async fn sw_create_consent(tb: &Tb, psu: Option<&str>, freq: u32) -> String 
     r.text_at("/consentId")
 }
 
+/// Starts an authorisation of Swedbank consent `cid` with one more header; the raw answer.
+pub async fn sw_start_authorisation(tb: &Tb, cid: &str, extra: (&'static str, &str)) -> Resp {
+    let mut h = sw_headers(None);
+    h.push((extra.0, extra.1.to_string()));
+    tb.post(
+        Bank::Swedbank,
+        &format!("/v1/consents/{cid}/authorisations"),
+        &h,
+        json!({}),
+    )
+    .await
+}
+
 /// Redirect SCA through the sandbox's SCA page; returns the Location query.
 pub async fn sw_redirect(tb: &Tb, cid: &str, psu: &str) -> HashMap<String, String> {
-    let mut h = sw_headers(None);
-    h.push(("TPP-Redirect-URI", "https://tpp.example/cb".to_string()));
-    let r = tb
-        .call(
-            Bank::Swedbank,
-            "POST",
-            &format!("/v1/consents/{cid}/authorisations"),
-            &refs(&h),
-            Body::Json(json!({})),
-        )
-        .await;
+    let r = sw_start_authorisation(tb, cid, ("TPP-Redirect-URI", "https://tpp.example/cb")).await;
     assert_eq!(r.status, 201, "{:?}", r.json());
     let href = r.text_at("/_links/scaRedirect/href");
     let page = format!("{href}&state=s1&psu_id={psu}");

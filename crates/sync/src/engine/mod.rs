@@ -286,31 +286,48 @@ impl Engine {
         self.sync(connection).await
     }
 
-    /// Claims up to `limit` due connections for `worker` and syncs them one after the
-    /// other (committing only while the lease is still `worker`'s), then releases each;
-    /// its next due time is written with the connection. A connection that fails does not
-    /// stop the others; the error is returned only when no connection was synced.
+    /// Syncs up to `limit` due connections for `worker`, claiming ONE at a time (so a
+    /// lease only ever covers the connection being synced, and other workers share the
+    /// rest of the round), committing only while the lease is still `worker`'s, then
+    /// releasing it; its next due time is written with the connection. A connection that
+    /// fails does not stop the others; the error is returned only when no connection was
+    /// synced. The round ends when nothing is due, or a connection comes round again.
     pub async fn run_due(
         &self,
         worker: &str,
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<SyncReport>, SyncError> {
-        let claimed = self
-            .store
-            .claim_due(worker, self.clock.now(), lease, limit)
-            .await?;
-        let mut reports = Vec::with_capacity(claimed.len());
+        let mut reports = Vec::new();
         let mut first_error = None;
-        for connection in claimed {
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..limit {
+            let claimed = match self.store.claim_due(worker, self.clock.now(), lease, 1).await {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    first_error.get_or_insert(SyncError::Store(error));
+                    break;
+                }
+            };
+            let Some(connection) = claimed.into_iter().next() else {
+                break;
+            };
             let id = connection.id.clone();
-            let lease = Lease {
+            if !seen.insert(id.clone()) {
+                // Synced (or failed) once this round already and still due: give it back
+                // for the next round.
+                if let Err(error) = self.store.release(worker, &id).await {
+                    first_error.get_or_insert(SyncError::Store(error));
+                }
+                break;
+            }
+            let held = Lease {
                 worker: worker.to_string(),
                 length: lease,
             };
             // One connection's failure (a store error, a lost lease) does not stop the
             // others; every claimed connection is released.
-            let report = self.sync_as(connection, Some(lease)).await;
+            let report = self.sync_as(connection, Some(held)).await;
             let released = self.store.release(worker, &id).await;
             match (report, released) {
                 (Ok(report), Ok(_)) => reports.push(report),
@@ -556,7 +573,14 @@ impl Engine {
         run.connection.session = SessionRecord::from_session(&current);
         run.connection.last_sync_at = Some(now);
         run.connection.next_sync_at = next;
-        self.store.update_connection(&run.connection).await?;
+        match &run.lease {
+            Some(lease) => {
+                self.store
+                    .update_connection_leased(&lease.worker, &run.connection)
+                    .await?;
+            }
+            None => self.store.update_connection(&run.connection).await?,
+        }
         Ok(SyncReport {
             connection: run.connection.id.clone(),
             state: run.connection.state.clone(),

@@ -79,6 +79,9 @@ pub struct World {
     pub generation: u32,
     pub page_size: usize,
     pub granted: u32,
+    /// Whether a page request carrying a cursor counts against `granted` (by default only
+    /// a listing's first request counts, as the Berlin Group reads `frequencyPerDay`).
+    pub count_continuations: bool,
     pub used: BTreeMap<NaiveDate, u32>,
     pub over_limit: u32,
     pub blocked_until: Option<DateTime<Utc>>,
@@ -108,6 +111,7 @@ impl FakeBank {
             generation: 0,
             page_size: 50,
             granted: 4,
+            count_continuations: false,
             used: BTreeMap::new(),
             over_limit: 0,
             blocked_until: None,
@@ -250,9 +254,13 @@ impl FakeBank {
         if w.blocked_until.is_some_and(|b| now < b) {
             w.calls_while_blocked += 1;
         }
+        let counted = offset == 0 || w.count_continuations;
+        let granted = w.granted;
         let used = w.used.entry(today).or_insert(0);
-        *used += 1;
-        if *used > w.granted {
+        if counted {
+            *used += 1;
+        }
+        if counted && *used > granted {
             w.over_limit += 1;
             let midnight = (today + TimeDelta::days(1))
                 .and_hms_opt(0, 0, 0)

@@ -9,7 +9,13 @@
 //! as zero. Fetches are single-flight: the lock is held while a token is fetched, so parallel
 //! calls wait for one request; a caller whose token was refused drops exactly that token
 //! ([`TokenCache::invalidate`]), so concurrent 401s cause one renewal, not one each.
+//!
+//! The customer's (PSU's) tokens, renewed with a refresh token, live in the same module
+//! under the same rule ([`UserTokenCache`]): renewed `renewal_margin(lifetime)` before
+//! expiry, or [`MAX_RENEWAL_MARGIN`] before it when only the expiry date is known (a stored
+//! session). Their renewals are single-flight too (a bank may rotate refresh tokens).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
@@ -17,8 +23,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::error::Error;
-use crate::secret::AccessToken;
+use crate::adapters::common::sync::lock;
+use crate::api::Session;
+use crate::error::{Error, ErrorKind};
+use crate::secret::{AccessToken, RefreshToken};
 
 /// The most a token is renewed ahead of its expiry.
 pub const MAX_RENEWAL_MARGIN: Duration = Duration::from_secs(60);
@@ -104,6 +112,135 @@ impl TokenCache {
     }
 }
 
+/// Sessions whose renewed tokens a [`UserTokenCache`] keeps (the oldest renewal goes first).
+const MAX_RENEWED_SESSIONS: usize = 4096;
+
+/// A customer's tokens as a call uses them.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct UserTokens {
+    pub(crate) access: AccessToken,
+    pub(crate) refresh: Option<RefreshToken>,
+    pub(crate) expires_at: Option<DateTime<Utc>>,
+    /// The lifetime granted, when the grant passed through this cache.
+    pub(crate) lifetime: Option<Duration>,
+}
+
+impl std::fmt::Debug for UserTokens {
+    /// The expiry only: the tokens are secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserTokens")
+            .field("expires_at", &self.expires_at)
+            .field("lifetime", &self.lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserTokens {
+    /// Whether the access token is due for renewal at `now`: within
+    /// [`renewal_margin`] of its lifetime before `expires_at`, or [`MAX_RENEWAL_MARGIN`]
+    /// when the lifetime is unknown. Never without `expires_at`.
+    pub(crate) fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        let margin = self.lifetime.map_or(MAX_RENEWAL_MARGIN, renewal_margin);
+        self.expires_at
+            .is_some_and(|at| is_expired(at, margin, now))
+    }
+}
+
+/// What a refresh returned: the new access token, the rotated refresh token (if the bank
+/// sent one) and the lifetime.
+pub(crate) struct Renewed {
+    pub(crate) access: AccessToken,
+    pub(crate) refresh: Option<RefreshToken>,
+    pub(crate) lifetime: Duration,
+}
+
+/// Customers' tokens renewed by an adapter, keyed by the session's original refresh token
+/// (the caller's [`Session`] is immutable; `Bank::current_session` hands the renewed tokens
+/// back), at most [`MAX_RENEWED_SESSIONS`] of them.
+#[derive(Default)]
+pub(crate) struct UserTokenCache {
+    renewed: std::sync::Mutex<HashMap<String, (u64, UserTokens)>>,
+    renewals: Mutex<u64>,
+}
+
+impl std::fmt::Debug for UserTokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UserTokenCache([REDACTED])")
+    }
+}
+
+impl UserTokenCache {
+    fn key(session: &Session) -> Option<String> {
+        session
+            .refresh_token
+            .as_ref()
+            .map(|r| r.expose().to_owned())
+    }
+
+    /// The tokens to use for `session`: renewed ones if any, else the session's own.
+    pub(crate) fn current(&self, session: &Session) -> Option<UserTokens> {
+        if let Some(key) = Self::key(session)
+            && let Some((_, tokens)) = lock(&self.renewed).get(&key)
+        {
+            return Some(tokens.clone());
+        }
+        session.access_token.as_ref().map(|access| UserTokens {
+            access: access.clone(),
+            refresh: session.refresh_token.clone(),
+            expires_at: session.expires_at,
+            lifetime: None,
+        })
+    }
+
+    /// Renews `seen` with `refresh` unless another call already did; returns the tokens to
+    /// use. `refresh` gets the refresh token to send; `bank` names the error when the session
+    /// has none.
+    pub(crate) async fn renew<F, Fut>(
+        &self,
+        bank: &'static str,
+        session: &Session,
+        seen: &UserTokens,
+        refresh: F,
+    ) -> Result<UserTokens, Error>
+    where
+        F: FnOnce(RefreshToken) -> Fut,
+        Fut: Future<Output = Result<Renewed, Error>>,
+    {
+        let (Some(key), Some(refresh_token)) = (Self::key(session), seen.refresh.clone()) else {
+            return Err(Error::new(ErrorKind::Unauthorized, bank, "refresh_token")
+                .with_detail("the session has no refresh token: a new SCA is needed"));
+        };
+        let mut generation = self.renewals.lock().await;
+        if let Some((_, current)) = lock(&self.renewed).get(&key)
+            && current.access != seen.access
+        {
+            return Ok(current.clone());
+        }
+        let now = Utc::now();
+        let renewed = refresh(refresh_token.clone()).await?;
+        let lifetime = renewed.lifetime.min(MAX_TOKEN_LIFETIME);
+        let tokens = UserTokens {
+            expires_at: Some(expires_at(now, lifetime)),
+            refresh: Some(renewed.refresh.unwrap_or(refresh_token)),
+            access: renewed.access,
+            lifetime: Some(lifetime),
+        };
+        *generation = generation.wrapping_add(1);
+        let mut map = lock(&self.renewed);
+        if map.len() >= MAX_RENEWED_SESSIONS
+            && !map.contains_key(&key)
+            && let Some(oldest) = map
+                .iter()
+                .min_by_key(|(_, (n, _))| *n)
+                .map(|(k, _)| k.clone())
+        {
+            map.remove(&oldest);
+        }
+        map.insert(key, (*generation, tokens.clone()));
+        Ok(tokens)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +313,73 @@ mod tests {
         );
         cache.invalidate(&AccessToken::new("t2")).await;
         assert_eq!(cache.get(|| fetch(100)).await.unwrap().expose(), "t3");
+    }
+
+    #[test]
+    fn user_tokens_renew_by_the_same_margin() {
+        let now = Utc::now();
+        let secs = |s: i64| now + chrono::Duration::seconds(s);
+        let tokens = |at: DateTime<Utc>, lifetime: Option<u64>| UserTokens {
+            access: AccessToken::new("a"),
+            refresh: None,
+            expires_at: Some(at),
+            lifetime: lifetime.map(Duration::from_secs),
+        };
+        // Lifetime unknown (a stored session): 60 s early.
+        assert!(tokens(secs(-1), None).is_expired(now));
+        assert!(tokens(secs(59), None).is_expired(now));
+        assert!(!tokens(secs(61), None).is_expired(now));
+        // Lifetime known: min(60 s, lifetime / 10), as for the client token.
+        assert!(tokens(secs(9), Some(100)).is_expired(now));
+        assert!(!tokens(secs(11), Some(100)).is_expired(now));
+        assert!(tokens(secs(59), Some(3600)).is_expired(now));
+        assert!(!tokens(secs(61), Some(3600)).is_expired(now));
+        assert!(tokens(DateTime::<Utc>::MIN_UTC, None).is_expired(now));
+        assert!(!tokens(DateTime::<Utc>::MAX_UTC, None).is_expired(now));
+        let no_expiry = UserTokens {
+            expires_at: None,
+            ..tokens(now, None)
+        };
+        assert!(!no_expiry.is_expired(now));
+    }
+
+    #[tokio::test]
+    async fn user_tokens_are_renewed_once_and_kept_per_session() {
+        let cache = UserTokenCache::default();
+        let session = Session::new(crate::ConsentId::new("c"))
+            .with_access_token(AccessToken::new("a0"), Some(Utc::now()))
+            .with_refresh_token(RefreshToken::new("r0"));
+        let seen = cache.current(&session).unwrap();
+        assert_eq!(seen.access.expose(), "a0");
+        let renewed = cache
+            .renew("test", &session, &seen, |r| async move {
+                assert_eq!(r.expose(), "r0");
+                Ok(Renewed {
+                    access: AccessToken::new("a1"),
+                    refresh: Some(RefreshToken::new("r1")),
+                    lifetime: Duration::from_secs(u64::MAX),
+                })
+            })
+            .await
+            .unwrap();
+        assert_eq!(renewed.refresh.as_ref().unwrap().expose(), "r1");
+        assert_eq!(renewed.lifetime, Some(MAX_TOKEN_LIFETIME));
+        // A second caller that saw the old token gets the renewed one, without a refresh.
+        let again = cache
+            .renew("test", &session, &seen, |_| async {
+                Err(Error::new(ErrorKind::Unauthorized, "test", "refresh_token"))
+            })
+            .await
+            .unwrap();
+        assert_eq!(again.access.expose(), "a1");
+        assert_eq!(cache.current(&session).unwrap().access.expose(), "a1");
+        let without =
+            Session::new(crate::ConsentId::new("c")).with_access_token(AccessToken::new("x"), None);
+        let seen = cache.current(&without).unwrap();
+        let err = cache
+            .renew("test", &without, &seen, |_| async { unreachable!() })
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Unauthorized);
     }
 }

@@ -24,7 +24,9 @@ use crate::adapters::common::errors::invalid_payload;
 use crate::adapters::common::headers::set_some;
 use crate::adapters::common::listing::{self, Entries};
 use crate::adapters::common::sync::lock;
-use crate::adapters::common::tokens::{TokenCache, lifetime_from_secs};
+use crate::adapters::common::tokens::{
+    Renewed, TokenCache, UserTokenCache, UserTokens, lifetime_from_secs,
+};
 use crate::adapters::common::{
     BearerHook, Calls, RedirectStates, check_account_id, info, map_raw_error,
 };
@@ -46,7 +48,6 @@ use crate::transaction::{BookingStatus, Transaction, TransactionQuery};
 
 use super::config::HandelsbankenConfig;
 use super::mapping::{self, BANK, TokenGrant};
-use super::tokens::{PsuTokenStore, PsuTokens};
 
 /// Consent flows (`TPP-Transaction-ID` per consent) remembered per adapter value.
 const MAX_FLOWS: usize = 4096;
@@ -60,7 +61,7 @@ pub struct Handelsbanken {
     authorize_url: Url,
     calls: Calls,
     client_token: TokenCache,
-    psu_tokens: PsuTokenStore,
+    psu_tokens: UserTokenCache,
     /// `TPP-Transaction-ID` per consent flow, keyed by consent id.
     flows: Mutex<HashMap<String, Uuid>>,
     /// Started redirect SCAs: their state and redirect URI, per consent.
@@ -289,7 +290,7 @@ impl Handelsbanken {
             raw,
             authorize_url,
             client_token: TokenCache::default(),
-            psu_tokens: PsuTokenStore::default(),
+            psu_tokens: UserTokenCache::default(),
             flows: Mutex::new(HashMap::new()),
             redirects: RedirectStates::default(),
         })
@@ -481,9 +482,16 @@ impl Handelsbanken {
         }
     }
 
-    async fn renew(&self, session: &Session, seen: &PsuTokens) -> Result<PsuTokens, Error> {
+    async fn renew(&self, session: &Session, seen: &UserTokens) -> Result<UserTokens, Error> {
         self.psu_tokens
-            .renew(session, seen, |refresh| self.refresh_psu_token(refresh))
+            .renew(BANK, session, seen, |refresh| async move {
+                let grant = self.refresh_psu_token(refresh).await?;
+                Ok(Renewed {
+                    access: grant.access_token,
+                    refresh: grant.refresh_token,
+                    lifetime: grant.expires_in,
+                })
+            })
             .await
     }
 
