@@ -51,6 +51,26 @@ struct FileConfig {
     timeout_secs: Option<u64>,
     /// The `[retry]` table (see [`retry`]).
     retry: Option<retry::RetryTable>,
+    /// The `psd2 sync` database URL (read by [`file_database_url`]).
+    database_url: Option<String>,
+}
+
+/// The `psd2 sync` database URL the config file names (`database_url`, used as written),
+/// if any: the file `explicit` (must exist), else `./psd2.toml` when present. The file is
+/// parsed as [`Config::load`] parses it; `--database` and `PSD2_DATABASE_URL` take
+/// precedence over it (the sync command decides).
+pub fn file_database_url(explicit: Option<&Path>) -> Result<Option<String>, CliError> {
+    let (path, must_exist) = match explicit {
+        Some(p) => (p.to_path_buf(), true),
+        None => (PathBuf::from(DEFAULT_CONFIG), false),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(parse_file(&path, &text)?
+            .database_url
+            .filter(|u| !u.trim().is_empty())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => Ok(None),
+        Err(e) => Err(CliError::config(&path, format!("cannot read it: {e}"))),
+    }
 }
 
 /// One environment variable and the config key it overrides.
@@ -581,23 +601,17 @@ mod tests {
 
     #[test]
     fn lines_know_their_table() {
-        let text = "bank = \"swedbank\"\n[retry]\njitter = true\n\n[[other]]\nx = 1\n[retyr]\n";
-        let tables: Vec<Option<String>> = (0..=8).map(|n| table_of_line(text, n)).collect();
-        let retry = Some("retry".to_string());
-        assert_eq!(
-            tables,
-            [
-                None,
-                None,
-                None,
-                retry.clone(),
-                retry,
-                None,
-                None,
-                None,
-                None
-            ]
-        );
+        let text =
+            "bank = \"swedbank\"\n[retry]\njitter = true\n\n[[other]]\nx = 1\n[retyr]\ny = 2\n";
+        let table = |n| table_of_line(text, n);
+        // Line 0 does not exist; the top level, a header line and a line below a header
+        // that is not a plain name have none.
+        for n in [0, 1, 2, 5, 6, 7] {
+            assert_eq!(table(n), None, "line {n}");
+        }
+        assert_eq!(table(3).as_deref(), Some("retry"));
+        assert_eq!(table(4).as_deref(), Some("retry"));
+        assert_eq!(table(8).as_deref(), Some("retyr"));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! - `sync changes --since CURSOR`: a connection's change feed (table, JSON or CSV);
 //! - `sync events --since CURSOR`: the lifecycle event outbox.
 //!
-//! The database is `--database`, else `$PSD2_DATABASE_URL`, else `sqlite:psd2.db`.
+//! The database is `--database`, else `$PSD2_DATABASE_URL`, else the config file's
+//! `database_url`, else `sqlite:psd2.db`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +32,8 @@ use crate::session::StoredSession;
 /// Options of `psd2 sync`.
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// The sync database: `sqlite:FILE` or `postgres://...` [default: sqlite:psd2.db].
+    /// The sync database: `sqlite:FILE` or `postgres://...` [default: the config file's
+    /// `database_url`, else sqlite:psd2.db].
     #[arg(long, value_name = "URL", env = "PSD2_DATABASE_URL")]
     pub database: Option<String>,
     /// What to do.
@@ -98,12 +100,15 @@ pub struct EventsArgs {
     pub limit: u32,
 }
 
-/// The database URL: the option (or `$PSD2_DATABASE_URL`), else the default SQLite file.
-pub fn database_url(args: &SyncArgs) -> String {
+/// The database URL: the option (or `$PSD2_DATABASE_URL`), else `from_file` (the config
+/// file's `database_url`), else the default SQLite file.
+pub fn database_url(args: &SyncArgs, from_file: Option<&str>) -> String {
     args.database
-        .clone()
+        .as_deref()
         .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| store::DEFAULT_DATABASE_URL.to_string())
+        .or(from_file.filter(|u| !u.trim().is_empty()))
+        .unwrap_or(store::DEFAULT_DATABASE_URL)
+        .to_string()
 }
 
 /// Opens the sync database.
@@ -124,7 +129,11 @@ pub async fn run(
     interactive: bool,
     secrets: &mut Vec<String>,
 ) -> Result<(), CliError> {
-    let store = open_store(&database_url(args)).await?;
+    let from_file = match args.database.as_deref() {
+        Some(url) if !url.trim().is_empty() => None,
+        _ => crate::config::file_database_url(global.config.as_deref())?,
+    };
+    let store = open_store(&database_url(args, from_file.as_deref())).await?;
     match &args.command {
         SyncCommand::Add => add(global, store, interactive, secrets).await,
         SyncCommand::Run(run_args) => {
@@ -495,12 +504,49 @@ mod tests {
             database: database.map(str::to_string),
             command: SyncCommand::Status,
         };
-        assert_eq!(database_url(&args(None)), "sqlite:psd2.db");
-        assert_eq!(database_url(&args(Some("  "))), "sqlite:psd2.db");
+        assert_eq!(database_url(&args(None), None), "sqlite:psd2.db");
+        assert_eq!(database_url(&args(Some("  ")), None), "sqlite:psd2.db");
         assert_eq!(
-            database_url(&args(Some("postgres://db/psd2"))),
+            database_url(&args(Some("postgres://db/psd2")), None),
             "postgres://db/psd2"
         );
+        // The config file's URL when neither the option nor the variable is set.
+        assert_eq!(
+            database_url(&args(None), Some("sqlite:/var/lib/psd2/sync.db")),
+            "sqlite:/var/lib/psd2/sync.db"
+        );
+        assert_eq!(
+            database_url(&args(Some(" ")), Some("postgres://file/db")),
+            "postgres://file/db"
+        );
+        assert_eq!(
+            database_url(
+                &args(Some("postgres://flag/db")),
+                Some("postgres://file/db")
+            ),
+            "postgres://flag/db"
+        );
+    }
+
+    #[test]
+    fn the_config_file_names_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("psd2.toml");
+        std::fs::write(
+            &path,
+            "bank = \"swedbank\"\ndatabase_url = \"postgres://psd2@db.internal/psd2\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            crate::config::file_database_url(Some(&path))
+                .unwrap()
+                .as_deref(),
+            Some("postgres://psd2@db.internal/psd2")
+        );
+        std::fs::write(&path, "bank = \"swedbank\"\n").unwrap();
+        assert_eq!(crate::config::file_database_url(Some(&path)).unwrap(), None);
+        // A named file that is missing is an error, as for every other command.
+        assert!(crate::config::file_database_url(Some(&dir.path().join("none.toml"))).is_err());
     }
 
     #[test]

@@ -185,15 +185,15 @@ fn policy_reaches_the_adapter(bank: &str) {
         "{bank}"
     );
 
-    // max_elapsed reaches the adapter too: the wait before a third attempt (600 ms) would
-    // end past it, so two attempts of the ten allowed are sent.
+    // max_elapsed reaches the adapter too: after the first wait (1 s) less than the
+    // second (2 s) is left of it, so two attempts of the ten allowed are sent.
     write_config(
         &bench,
-        "[retry]\nmax_attempts = 10\nbase_delay = \"300ms\"\njitter = false\nmax_elapsed = \"500ms\"\n",
+        "[retry]\nmax_attempts = 10\nbase_delay = \"1s\"\njitter = false\nmax_elapsed = \"3s\"\n",
     );
     let started = Instant::now();
     assert_eq!(accounts(&bench, &proxy, bank), (EXIT_BANK, 2), "{bank}");
-    assert!(started.elapsed() >= Duration::from_millis(300), "{bank}");
+    assert!(started.elapsed() >= Duration::from_secs(1), "{bank}");
 
     // Every second listing fails: the default policy sends the failed one again and the
     // command succeeds; with one attempt the same failure ends the command.
@@ -293,15 +293,19 @@ fn bad_retry_values_are_config_errors_naming_the_key() {
         .output()
         .unwrap();
     assert_eq!(other.status.code(), Some(EXIT_CONFIG));
-    for (file, key, line) in cases {
+    // Each file plainly, and with `-v` and the library's logs at their most talkative.
+    let runs = cases.iter().flat_map(|case| [(case, false), (case, true)]);
+    for ((file, key, line), verbose) in runs {
         std::fs::write(&path, file).unwrap();
-        let out = common::bare_psd2(dir.path())
-            .env("PSD2_BANK", "swedbank")
+        let mut cmd = common::bare_psd2(dir.path());
+        cmd.env("PSD2_BANK", "swedbank")
             .env("PSD2_BASE_URL", &bank.url)
             .env("PSD2_SESSION", dir.path().join("session.json"))
-            .args(["--config", path.to_str().unwrap(), "accounts"])
-            .output()
-            .unwrap();
+            .args(["--config", path.to_str().unwrap(), "accounts"]);
+        if verbose {
+            cmd.arg("-v").env("RUST_LOG", "trace");
+        }
+        let out = cmd.output().unwrap();
         let (stdout, stderr) = texts(&out);
         assert_eq!(out.status.code(), other.status.code(), "{file:?}: {stderr}");
         assert!(

@@ -17,8 +17,9 @@ use psd2::adapters::common::TransportConfig;
 use psd2::adapters::handelsbanken::{Handelsbanken, HandelsbankenConfig};
 use psd2::retry::{AttemptHook, AttemptOutcome, CallInfo, RetryPolicy, with_attempt_hook};
 use psd2::{
-    AccountId, AccountInformation, BookingStatus, ConsentId, ConsentRequest, Consents,
-    DecoupledHandle, ErrorKind, PageCursor, Psu, RefreshToken, Session, TransactionQuery,
+    AccountId, AccountInformation, BookingStatus, CardAccountInformation, ConsentId,
+    ConsentRequest, Consents, DecoupledHandle, ErrorKind, PageCursor, Psu, RefreshToken, Session,
+    TransactionQuery,
 };
 use serde_json::{Value, json};
 use url::Url;
@@ -686,4 +687,78 @@ async fn hb_an_error_body_with_status_200_ends_the_listing_with_an_error() {
         .await;
     assert_eq!(pages.len(), 2);
     assert!(pages[1].is_err(), "never an empty last page");
+}
+
+/// The account and card account lists go through the listing mapping: an error names the
+/// entry (`accounts[1]...`, `cardAccounts[1]...`) and the value's shape, never the value.
+#[tokio::test]
+async fn hb_list_errors_name_the_entry_in_the_list() {
+    let server = MockServer::start().await;
+    let balance = |currency: &str| json!([{"balanceType": "AVAILABLE_AMOUNT", "amount": {"currency": currency, "amount": 5}}]);
+    Mock::given(method("GET"))
+        .and(path(HB_ACCOUNTS))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"accounts": [
+            {"accountId": "acc-1", "currency": "SEK", "balances": balance("SEK")},
+            {"accountId": "acc-2", "currency": "SEK", "balances": balance("Anna Andersson")}]})),
+        )
+        .mount(&server)
+        .await;
+    let card = |limit_currency: &str| {
+        json!({"accountId": "card-1", "currency": "SEK", "cards": [], "balances": [],
+               "creditLimit": {"currency": limit_currency, "amount": 100}})
+    };
+    Mock::given(method("GET"))
+        .and(path("/openbanking/psd2/v1/card-accounts"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"cardAccounts": [card("SEK"), card("Anna Andersson")]})),
+        )
+        .mount(&server)
+        .await;
+    let bank = hb(&server);
+    let s = hb_session(None);
+    let err = bank.accounts(&s, &Psu::absent(), false).await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(
+        shown.contains("accounts[1].balances[0].amount.currency"),
+        "{shown}"
+    );
+    assert!(!shown.contains("Anna"), "{shown}");
+    let err = bank.card_accounts(&s, &Psu::absent()).await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(
+        shown.contains("cardAccounts[1].creditLimit.currency"),
+        "{shown}"
+    );
+    assert!(!shown.contains("Anna"), "{shown}");
+}
+
+/// An empty page without a next link after a page that had one is the bank's last page:
+/// the listing ends there, complete and without an error.
+#[tokio::test]
+async fn hb_an_empty_last_page_after_a_next_link_ends_the_listing() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(HB_TXS))
+        .and(query_param_is_missing("continuationKey"))
+        .respond_with(hb_page(vec![hb_tx("t1"), hb_tx("t2")], Some("k1")))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(HB_TXS))
+        .and(query_param("continuationKey", "k1"))
+        .respond_with(hb_page(vec![], None))
+        .mount(&server)
+        .await;
+    let bank = hb(&server);
+    let s = hb_session(None);
+    let ids: Vec<String> = bank
+        .transactions(&s, &Psu::absent(), &AccountId::new("acc-1"), &both())
+        .map_ok(|t| t.transaction_id.unwrap().as_str().to_owned())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids, ["t1", "t2"]);
+    assert_eq!(requests_to(&server, HB_TXS).await.len(), 2);
 }

@@ -412,3 +412,35 @@ async fn op_a_consent_that_stays_received_is_an_sca_timeout_not_a_network_one() 
     assert_eq!(err.kind, ErrorKind::ScaFailed);
     assert!(psd2::sca::is_sca_timeout(&err), "{err}");
 }
+
+/// Open Payments' account list goes through the listing mapping: an error names the entry
+/// (`accounts[1]...`) and the value's shape, never the value.
+#[tokio::test]
+async fn op_account_list_errors_name_the_entry_in_the_list() {
+    let server = MockServer::start().await;
+    let bank = op(&server, json!(3600)).await;
+    let account = |id: &str, currency: &str| {
+        json!({"resourceId": id, "currency": "SEK", "balances": [
+            {"balanceType": "interimAvailable",
+             "balanceAmount": {"currency": currency, "amount": "1.00"}}]})
+    };
+    Mock::given(method("GET"))
+        .and(path("/psd2/accountinformation/v1/accounts"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"accounts": [
+            account("a1", "SEK"), account("a2", "Anna Andersson")]})),
+        )
+        .mount(&server)
+        .await;
+    let session = Session::new(ConsentId::new(OP_CONSENT));
+    let err = bank
+        .accounts(&session, &Psu::absent(), true)
+        .await
+        .unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(
+        shown.contains("accounts[1].balances[0].balanceAmount.currency"),
+        "{shown}"
+    );
+    assert!(!shown.contains("Anna"), "{shown}");
+}

@@ -557,6 +557,30 @@ impl Account {
         (i < self.history && self.transaction_id(i) == id).then_some(i)
     }
 
+    /// The kind of transaction hash `h` makes on this account (a fee is never incoming).
+    fn kind_of(&self, h: u64, amount: Decimal) -> TxnKind {
+        let kind = if self.kind == AccountKind::Card {
+            if below(h >> 8, 4) == 0 {
+                TxnKind::CardAbroad
+            } else {
+                TxnKind::CardPurchase
+            }
+        } else {
+            match below(h >> 8, 10) {
+                0 => TxnKind::CardAbroad,
+                1 | 2 => TxnKind::Invoice,
+                3 => TxnKind::Fee,
+                4..=6 => TxnKind::CardPurchase,
+                _ => TxnKind::Transfer,
+            }
+        };
+        if kind == TxnKind::Fee && amount.is_sign_positive() {
+            TxnKind::Transfer
+        } else {
+            kind
+        }
+    }
+
     fn transaction_id(&self, i: u64) -> String {
         uuid_with_tail(hash(&[self.key, 0x7A, i / 4096]), i)
     }
@@ -576,38 +600,9 @@ impl Account {
             let cents = -((below(h, 90_000) as i64 + 1_000) * self.scale);
             (Decimal::new(cents, 2), fixtures.today, None)
         };
-        let kind = if self.kind == AccountKind::Card {
-            if below(h >> 8, 4) == 0 {
-                TxnKind::CardAbroad
-            } else {
-                TxnKind::CardPurchase
-            }
-        } else {
-            match below(h >> 8, 10) {
-                0 => TxnKind::CardAbroad,
-                1 | 2 => TxnKind::Invoice,
-                3 => TxnKind::Fee,
-                4..=6 => TxnKind::CardPurchase,
-                _ => TxnKind::Transfer,
-            }
-        };
-        let kind = if kind == TxnKind::Fee && amount.is_sign_positive() {
-            TxnKind::Transfer
-        } else {
-            kind
-        };
+        let kind = self.kind_of(h, amount);
         let incoming = amount.is_sign_positive() && !amount.is_zero();
-        let counterparty = match kind {
-            TxnKind::CardAbroad | TxnKind::CardPurchase if !incoming => {
-                MERCHANTS[below(h >> 16, MERCHANTS.len() as u64) as usize].to_string()
-            }
-            TxnKind::Invoice if !incoming => {
-                PAYEES[below(h >> 16, PAYEES.len() as u64) as usize].to_string()
-            }
-            TxnKind::Fee => "Bank fee".to_string(),
-            _ if incoming => PAYERS[below(h >> 16, PAYERS.len() as u64) as usize].to_string(),
-            _ => "Lars Larsson".to_string(),
-        };
+        let counterparty = counterparty(kind, incoming, h);
         let counterparty_iban = match kind {
             TxnKind::Transfer | TxnKind::Invoice => {
                 let bban = format!("{:020}", mix(h) % 10_000_000_000_000_000_000);
@@ -619,21 +614,7 @@ impl Account {
             let body = format!("{}", 10_000_000 + below(h >> 24, 89_999_999));
             format!("{body}{}", iban::luhn(&body))
         });
-        let exchange = (kind == TxnKind::CardAbroad).then(|| {
-            let (target, rate) = match below(h >> 32, 3) {
-                0 => ("EUR", Decimal::new(8_712, 5)),
-                1 => ("GBP", Decimal::new(7_683, 5)),
-                _ => ("USD", Decimal::new(9_451, 5)),
-            };
-            let target_amount = (amount * rate).round_dp(2);
-            let fee = (amount.abs() * Decimal::new(15, 3)).round_dp(2);
-            Exchange {
-                target_currency: target,
-                rate,
-                target_amount,
-                fee,
-            }
-        });
+        let exchange = (kind == TxnKind::CardAbroad).then(|| exchange(amount, h));
         let remittance = match kind {
             TxnKind::CardAbroad | TxnKind::CardPurchase => format!("Card purchase {counterparty}"),
             TxnKind::Invoice => format!(
@@ -661,6 +642,38 @@ impl Account {
             exchange,
             entry_reference: format!("ER{:010}", below(h >> 40, 10_000_000_000)),
         }
+    }
+}
+
+/// The counterparty of a transaction of `kind` with hash `h`.
+fn counterparty(kind: TxnKind, incoming: bool, h: u64) -> String {
+    match kind {
+        TxnKind::CardAbroad | TxnKind::CardPurchase if !incoming => {
+            MERCHANTS[below(h >> 16, MERCHANTS.len() as u64) as usize].to_string()
+        }
+        TxnKind::Invoice if !incoming => {
+            PAYEES[below(h >> 16, PAYEES.len() as u64) as usize].to_string()
+        }
+        TxnKind::Fee => "Bank fee".to_string(),
+        _ if incoming => PAYERS[below(h >> 16, PAYERS.len() as u64) as usize].to_string(),
+        _ => "Lars Larsson".to_string(),
+    }
+}
+
+/// The currency exchange of a card purchase abroad of `amount` with hash `h`.
+fn exchange(amount: Decimal, h: u64) -> Exchange {
+    let (target, rate) = match below(h >> 32, 3) {
+        0 => ("EUR", Decimal::new(8_712, 5)),
+        1 => ("GBP", Decimal::new(7_683, 5)),
+        _ => ("USD", Decimal::new(9_451, 5)),
+    };
+    let target_amount = (amount * rate).round_dp(2);
+    let fee = (amount.abs() * Decimal::new(15, 3)).round_dp(2);
+    Exchange {
+        target_currency: target,
+        rate,
+        target_amount,
+        fee,
     }
 }
 

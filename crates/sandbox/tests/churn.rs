@@ -50,7 +50,7 @@ async fn start(bank: Bank, scenarios: &[ChurnScenario], seed: u64) -> Tb {
 }
 
 fn account(tb: &Tb, bank: Bank) -> String {
-    payment_accounts(&tb, bank, "private-1")[1]
+    payment_accounts(tb, bank, "private-1")[1]
         .resource_id
         .clone()
 }

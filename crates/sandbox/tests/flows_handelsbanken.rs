@@ -222,7 +222,7 @@ async fn every_page(tb: &Tb, h: &[(&'static str, String)], main: &str) -> (u64, 
     );
     let (mut count, mut pages, mut pending) = (0u64, 0u64, 0usize);
     loop {
-        let r = tb.get(Bank::Handelsbanken, &url, &h).await;
+        let r = tb.get(Bank::Handelsbanken, &url, h).await;
         assert_eq!(r.status, 200, "{:?}", r.json());
         let v = r.json();
         let list = v["transactions"].as_array().unwrap();

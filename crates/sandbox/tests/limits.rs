@@ -295,7 +295,7 @@ async fn a_random_share_of_faults_is_reproducible_with_its_seed() {
 
 async fn refresh(tb: &Tb, rt: &str) -> Value {
     let r = hb_token_request(
-        &tb,
+        tb,
         format!("grant_type=refresh_token&refresh_token={rt}&client_id=client-1"),
     )
     .await;

@@ -85,19 +85,7 @@ pub(crate) fn merge(
     new_doc: &Value,
     changes: Vec<drift::Change>,
 ) -> DriftStats {
-    let mut ops: BTreeMap<String, Scope> = BTreeMap::new();
-    for doc in [new_doc, old_doc] {
-        for op in operations(doc) {
-            ops.insert(
-                op.pointer.clone(),
-                Scope {
-                    label: op.label(),
-                    id: op.id.clone(),
-                    route: op.route(),
-                },
-            );
-        }
-    }
+    let ops = operation_scopes(old_doc, new_doc);
     let mut stats = DriftStats::default();
     let mut added = Vec::new();
     for change in changes {
@@ -126,71 +114,120 @@ pub(crate) fn merge(
             }
             let op_ptr = pointer(&old_base, &info.old_subpath);
             let np_ptr = pointer(&new_base, &info.new_subpath);
-            let mut covered = false;
-            for f in findings.iter_mut() {
-                let hit = f.old_pointer.as_deref().is_some_and(|p| under(p, &op_ptr))
-                    || f.new_pointer.as_deref().is_some_and(|p| under(p, &np_ptr));
-                if hit {
-                    covered = true;
-                    if f.source == Source::Builtin {
-                        f.source = Source::Both;
-                    }
-                }
-            }
-            covered |= quiet.iter().any(|p| under(p, &op_ptr) || under(p, &np_ptr));
-            if !covered
-                && info.class == ChangeClass::Unhandled
-                && SUPERSEDED_WHEN_INSPECTED.contains(&info.message.as_str())
-                && inspected.contains(&op_ptr)
-            {
-                covered = true;
-            }
+            let covered = covered_by_walk(findings, quiet, inspected, info, (&op_ptr, &np_ptr));
             if covered {
                 stats.covered += 1;
                 continue;
             }
             stats.added += 1;
-            let mut scopes: Vec<&Scope> = Vec::new();
-            for path in &change.paths {
-                for stack in [&path.old, &path.new] {
-                    if let Some(s) = stack.endpoint_base().and_then(|b| ops.get(b))
-                        && !scopes.iter().any(|x| x.label == s.label)
-                    {
-                        scopes.push(s);
-                    }
-                }
-            }
-            let verdict = match info.class {
-                ChangeClass::BackwardIncompatible | ChangeClass::Incompatible => Verdict::Breaking,
-                ChangeClass::ForwardIncompatible | ChangeClass::Trivial => Verdict::Compatible,
-                ChangeClass::Unhandled => Verdict::Review,
-            };
-            let direction = match comparison {
-                ChangeComparison::Input => Direction::Request,
-                ChangeComparison::Output => Direction::Response,
-                ChangeComparison::Structural => Direction::Document,
-            };
-            added.push(Finding {
-                verdict,
-                kind: ChangeKind::Drift,
-                direction,
-                operations: scopes.iter().map(|s| s.label.clone()).collect(),
-                operation_ids: scopes.iter().filter_map(|s| s.id.clone()).collect(),
-                operation_routes: scopes.iter().map(|s| s.route.clone()).collect(),
-                location: readable(&op_ptr),
-                field: None,
-                old: None,
-                new: None,
-                reason: format!("drift: {}", info.message),
-                adapter: false,
-                source: Source::Drift,
-                old_pointer: Some(op_ptr),
-                new_pointer: Some(np_ptr),
-            });
+            let scopes = scopes_of(&change, &ops);
+            added.push(drift_finding(info, comparison, &scopes, op_ptr, np_ptr));
         }
     }
     findings.extend(added);
     stats
+}
+
+/// The scope (label, operationId, route) of every operation of both documents, by pointer.
+fn operation_scopes(old_doc: &Value, new_doc: &Value) -> BTreeMap<String, Scope> {
+    let mut ops: BTreeMap<String, Scope> = BTreeMap::new();
+    for doc in [new_doc, old_doc] {
+        for op in operations(doc) {
+            ops.insert(
+                op.pointer.clone(),
+                Scope {
+                    label: op.label(),
+                    id: op.id.clone(),
+                    route: op.route(),
+                },
+            );
+        }
+    }
+    ops
+}
+
+/// Does the walk already cover the change at `(old, new)` pointers? A finding under either
+/// pointer (marked as found by both), a quiet pointer, or a node the walk inspected and
+/// found unchanged where drift only notes a property-list change.
+fn covered_by_walk(
+    findings: &mut [Finding],
+    quiet: &[String],
+    inspected: &HashSet<String>,
+    info: &drift::ChangeInfo,
+    (op_ptr, np_ptr): (&str, &str),
+) -> bool {
+    let mut covered = false;
+    for f in findings.iter_mut() {
+        let hit = f.old_pointer.as_deref().is_some_and(|p| under(p, op_ptr))
+            || f.new_pointer.as_deref().is_some_and(|p| under(p, np_ptr));
+        if hit {
+            covered = true;
+            if f.source == Source::Builtin {
+                f.source = Source::Both;
+            }
+        }
+    }
+    covered |= quiet.iter().any(|p| under(p, op_ptr) || under(p, np_ptr));
+    if !covered
+        && info.class == ChangeClass::Unhandled
+        && SUPERSEDED_WHEN_INSPECTED.contains(&info.message.as_str())
+        && inspected.contains(op_ptr)
+    {
+        covered = true;
+    }
+    covered
+}
+
+/// The operations a change was reached through, each once.
+fn scopes_of<'s>(change: &drift::Change, ops: &'s BTreeMap<String, Scope>) -> Vec<&'s Scope> {
+    let mut scopes: Vec<&Scope> = Vec::new();
+    for path in &change.paths {
+        for stack in [&path.old, &path.new] {
+            if let Some(s) = stack.endpoint_base().and_then(|b| ops.get(b))
+                && !scopes.iter().any(|x| x.label == s.label)
+            {
+                scopes.push(s);
+            }
+        }
+    }
+    scopes
+}
+
+/// The finding for a change drift reports and the walk does not cover.
+fn drift_finding(
+    info: &drift::ChangeInfo,
+    comparison: ChangeComparison,
+    scopes: &[&Scope],
+    op_ptr: String,
+    np_ptr: String,
+) -> Finding {
+    let verdict = match info.class {
+        ChangeClass::BackwardIncompatible | ChangeClass::Incompatible => Verdict::Breaking,
+        ChangeClass::ForwardIncompatible | ChangeClass::Trivial => Verdict::Compatible,
+        ChangeClass::Unhandled => Verdict::Review,
+    };
+    let direction = match comparison {
+        ChangeComparison::Input => Direction::Request,
+        ChangeComparison::Output => Direction::Response,
+        ChangeComparison::Structural => Direction::Document,
+    };
+    Finding {
+        verdict,
+        kind: ChangeKind::Drift,
+        direction,
+        operations: scopes.iter().map(|s| s.label.clone()).collect(),
+        operation_ids: scopes.iter().filter_map(|s| s.id.clone()).collect(),
+        operation_routes: scopes.iter().map(|s| s.route.clone()).collect(),
+        location: readable(&op_ptr),
+        field: None,
+        old: None,
+        new: None,
+        reason: format!("drift: {}", info.message),
+        adapter: false,
+        source: Source::Drift,
+        old_pointer: Some(op_ptr),
+        new_pointer: Some(np_ptr),
+    }
 }
 
 /// `#/components/schemas/Balance/properties/x` → `schema Balance: properties/x`.

@@ -193,7 +193,10 @@ fn continuation_pages_are_free_unless_the_bank_counts_them() {
         l.before_attempt(&call, now).unwrap();
     }
     assert!(l.before_attempt(&call, now).is_err());
-    assert_eq!(l.next_continuation_allowed(Some(&a1), "transactions", now), None);
+    assert_eq!(
+        l.next_continuation_allowed(Some(&a1), "transactions", now),
+        None
+    );
     l.begin_listing(Some(&a1), true);
     l.before_attempt(&call, now).unwrap();
     l.after_attempt(&call, &failed(429, Some(Duration::from_secs(60))), now);

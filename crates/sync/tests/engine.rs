@@ -440,10 +440,11 @@ async fn counted_continuation_pages_spread_a_long_history_over_days() {
     let kinds = s.kinds_since(0).await;
     assert_eq!(kinds.len(), 20);
     assert!(kinds.iter().all(|(_, k)| *k == ChangeKind::Added));
-    let w = s.bank.world();
-    assert_eq!(w.over_limit, 0);
-    assert_eq!(w.requests, 10);
-    drop(w);
+    {
+        let w = s.bank.world();
+        assert_eq!(w.over_limit, 0);
+        assert_eq!(w.requests, 10);
+    }
     assert_eq!(
         used_per_day(&s, day(10)).await,
         [(day(10), 4), (day(11), 4), (day(12), 2)]

@@ -1,7 +1,7 @@
 //! Seed field coverage: does every field of a bank's example answer reach the domain values?
 //!
-//! Used by the `*_mapping.rs` tests (issue 3: "every field in the seeds' example responses
-//! appears in the domain values"). The check is by value, since the domain renames fields:
+//! Used by the mapping tests (the rule: every field in the seeds' example responses appears
+//! in the domain values). The check is by value, since the domain renames fields:
 //! - a string must appear as a string somewhere in the domain JSON, either exactly or as the
 //!   same code after the domain's code normalization (case, `_`, `-` and spaces ignored:
 //!   `RECEIVED` is the domain's `received`, `REDIRECT` its `redirect`);

@@ -151,8 +151,9 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Records a change of a body (request, success or error) under `root_label`.
     #[allow(clippy::too_many_arguments)]
-    fn push_body(
+    pub(super) fn push_body(
         &mut self,
         scope: &Scope,
         direction: Direction,
@@ -177,6 +178,28 @@ impl<'a> Walker<'a> {
         );
     }
 
+    /// Records that response `status` was documented before or after only.
+    fn push_status(
+        &mut self,
+        scope: &Scope,
+        (kind, verdict): (ChangeKind, Verdict),
+        status: &str,
+        states: (Option<String>, Option<String>),
+        reason: &str,
+        pointers: (Option<String>, Option<String>),
+    ) {
+        self.push_body(
+            scope,
+            Direction::Response,
+            verdict,
+            kind,
+            &format!("response {status}"),
+            states,
+            reason,
+            pointers,
+        );
+    }
+
     pub(super) fn responses(&mut self, scope: &Scope, old_op: &Op<'a>, new_op: &Op<'a>) {
         let list = |op: &Op<'a>| -> BTreeMap<String, &'a Value> {
             op.value
@@ -194,61 +217,23 @@ impl<'a> Walker<'a> {
             let np_ptr = format!("{}/responses/{}", new_op.pointer, escape(status));
             match (old.get(status), new.get(status)) {
                 (Some(_), None) => {
-                    let (kind, verdict, reason) = if !success {
-                        (
-                            ChangeKind::ErrorResponse,
-                            Verdict::Compatible,
-                            "the bank no longer documents this error",
-                        )
-                    } else if new_has_success {
-                        (
-                            ChangeKind::SuccessStatus,
-                            Verdict::Compatible,
-                            "another success status remains",
-                        )
-                    } else {
-                        (
-                            ChangeKind::SuccessStatus,
-                            Verdict::Breaking,
-                            "no success response is left",
-                        )
-                    };
-                    self.push(
-                        Some(scope),
-                        verdict,
-                        kind,
-                        Direction::Response,
-                        format!("response {status}"),
-                        None,
-                        Some("documented".into()),
-                        None,
+                    let (kind, verdict, reason) = removed_status(success, new_has_success);
+                    self.push_status(
+                        scope,
+                        (kind, verdict),
+                        status,
+                        (Some("documented".into()), None),
                         reason,
                         (Some(op_ptr), None),
                     );
                 }
                 (None, Some(_)) => {
-                    let (kind, verdict, reason) = if success {
-                        (
-                            ChangeKind::SuccessStatus,
-                            Verdict::Breaking,
-                            "deployed clients treat the new success status as an unexpected response",
-                        )
-                    } else {
-                        (
-                            ChangeKind::ErrorResponse,
-                            Verdict::Compatible,
-                            "error statuses reach the facade as errors either way",
-                        )
-                    };
-                    self.push(
-                        Some(scope),
-                        verdict,
-                        kind,
-                        Direction::Response,
-                        format!("response {status}"),
-                        None,
-                        None,
-                        Some("documented".into()),
+                    let (kind, verdict, reason) = added_status(success);
+                    self.push_status(
+                        scope,
+                        (kind, verdict),
+                        status,
+                        (None, Some("documented".into())),
                         reason,
                         (None, Some(np_ptr)),
                     );
@@ -335,6 +320,46 @@ impl<'a> Walker<'a> {
             ),
             (Some(old.1), Some(new.1)),
         );
+    }
+}
+
+/// How a response status the new document no longer documents is classified.
+fn removed_status(success: bool, new_has_success: bool) -> (ChangeKind, Verdict, &'static str) {
+    if !success {
+        (
+            ChangeKind::ErrorResponse,
+            Verdict::Compatible,
+            "the bank no longer documents this error",
+        )
+    } else if new_has_success {
+        (
+            ChangeKind::SuccessStatus,
+            Verdict::Compatible,
+            "another success status remains",
+        )
+    } else {
+        (
+            ChangeKind::SuccessStatus,
+            Verdict::Breaking,
+            "no success response is left",
+        )
+    }
+}
+
+/// How a response status only the new document documents is classified.
+fn added_status(success: bool) -> (ChangeKind, Verdict, &'static str) {
+    if success {
+        (
+            ChangeKind::SuccessStatus,
+            Verdict::Breaking,
+            "deployed clients treat the new success status as an unexpected response",
+        )
+    } else {
+        (
+            ChangeKind::ErrorResponse,
+            Verdict::Compatible,
+            "error statuses reach the facade as errors either way",
+        )
     }
 }
 

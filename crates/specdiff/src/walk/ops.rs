@@ -280,15 +280,13 @@ impl<'a> Walker<'a> {
         reason: &str,
         pointers: (Option<String>, Option<String>),
     ) {
-        self.push(
-            Some(scope),
+        self.push_body(
+            scope,
+            Direction::Request,
             verdict,
             ChangeKind::RequestBody,
-            Direction::Request,
-            "request body".into(),
-            None,
-            states.0,
-            states.1,
+            "request body",
+            states,
             reason,
             pointers,
         );

@@ -156,7 +156,8 @@ impl Engine {
         let mut pages = open_pages(run.bank, ai, account, &session, &psu, &query, resume);
         let mut pages_done = start.pages_done;
         let mut first = true;
-        while let Some(item) = pages.next().await {
+        let mut next_item = pages.next().await;
+        while let Some(item) = next_item.take() {
             let page = match item {
                 Ok(page) => page,
                 Err(error) if first && matches!(error.kind, ErrorKind::Unsupported { .. }) => {
@@ -181,7 +182,16 @@ impl Engine {
                 report,
                 latest,
             )?;
-            self.commit(run, &commit).await?;
+            if done {
+                self.commit(run, &commit).await?;
+            } else {
+                // The next page is fetched while this one commits (its progress names the
+                // next page, so an interruption in between loses nothing).
+                let (committed, following) =
+                    futures::join!(self.commit(run, &commit), pages.next());
+                committed?;
+                next_item = following;
+            }
             report.pages = report.pages.saturating_add(1);
             if let Some(observer) = &self.observer {
                 observer.page(

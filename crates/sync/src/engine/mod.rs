@@ -302,7 +302,11 @@ impl Engine {
         let mut first_error = None;
         let mut seen = std::collections::BTreeSet::new();
         for _ in 0..limit {
-            let claimed = match self.store.claim_due(worker, self.clock.now(), lease, 1).await {
+            let claimed = match self
+                .store
+                .claim_due(worker, self.clock.now(), lease, 1)
+                .await
+            {
                 Ok(claimed) => claimed,
                 Err(error) => {
                     first_error.get_or_insert(SyncError::Store(error));

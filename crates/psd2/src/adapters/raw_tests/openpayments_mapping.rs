@@ -23,8 +23,8 @@ fn parse<T: serde::de::DeserializeOwned>(body: &str) -> T {
     serde_json::from_str(body).unwrap()
 }
 
-/// Asserts that exactly `expected` seed leaves are missing from the domain JSON (issue 3:
-/// every field of the seed's examples appears in the domain values, so all tests pin none).
+/// Asserts that exactly `expected` seed leaves are missing from the domain JSON (the
+/// rule: every field of the seed's examples appears in the domain values, so all tests pin none).
 fn assert_missing(seed: &str, domain: &Value, expected: &[&str]) {
     let missing = seed::missing_leaves(seed, domain);
     assert_eq!(
@@ -684,7 +684,7 @@ proptest! {
 
 /// The domain transaction stays compact (rare parts boxed, the listing's account shared):
 /// no larger than the raw transaction it is mapped from, so a mapped page writes, moves and
-/// drops no more memory than the raw page (the mapping benchmark of issue 8).
+/// drops no more memory than the raw page (see the mapping benchmark).
 #[test]
 fn domain_transaction_is_no_larger_than_the_raw_one() {
     let domain = std::mem::size_of::<crate::Transaction>();

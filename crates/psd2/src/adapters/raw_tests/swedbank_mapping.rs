@@ -100,7 +100,7 @@ fn seed_account_details_with_balances() {
     assert_eq!(own.href, "https://openbanking.swedbank.no/");
     assert_eq!(own.verbs, ["GET"]);
     insta::assert_json_snapshot!("seed_account_details", account);
-    // Every field of the seed's example is in the domain value (issue 3).
+    // Every field of the seed's example is in the domain value.
     let domain = serde_json::to_value(&account).unwrap();
     seed_coverage::assert_covered(SEED_ACCOUNT_DETAILS, &domain);
 }
