@@ -404,7 +404,7 @@ pub async fn store_write(
                 account: account.clone(),
                 key: row.key.clone(),
                 kind: ChangeKind::Added,
-                transaction: serde_json::to_value(&tx)?,
+                transaction: tx.clone(),
                 at: Utc::now(),
             });
             commit.transactions.push(row);

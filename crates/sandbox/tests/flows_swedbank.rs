@@ -13,13 +13,7 @@ async fn swedbank_signed_redirect_and_decoupled_flows() {
     let tb = Tb::start(flows_builder()).await;
     let cid = sw_valid_consent(&tb, "private-1", 4).await;
     let h = sw_headers(Some(&cid));
-    let r = tb
-        .get(
-            Bank::Swedbank,
-            &format!("/v1/consents/{cid}/status"),
-            &sw_headers(None),
-        )
-        .await;
+    let r = sw_consent_status(&tb, &cid).await;
     assert_eq!(r.json()["consentStatus"], "valid");
     let r = tb
         .get(Bank::Swedbank, "/v1/accounts?withBalance=true", &h)

@@ -386,13 +386,7 @@ async fn consents_expire_and_get_revoked() {
     );
     tb.admin("POST", "/clock", Some(json!({"advanceSecs": 2 * 86_400})))
         .await;
-    let r = tb
-        .get(
-            Bank::Swedbank,
-            &format!("/v1/consents/{cid}/status"),
-            &sw_headers(None),
-        )
-        .await;
+    let r = sw_consent_status(&tb, &cid).await;
     assert_eq!(r.json()["consentStatus"], "expired");
     assert_eq!(
         tb.get(Bank::Swedbank, "/v1/accounts", &sw_headers(Some(&cid)))

@@ -423,8 +423,9 @@ pub struct NewChange {
     pub key: TxKey,
     /// What happened.
     pub kind: ChangeKind,
-    /// The domain transaction after the change (for `Removed`: as last seen), as JSON.
-    pub transaction: serde_json::Value,
+    /// The domain transaction after the change (for `Removed`: as last seen); the store
+    /// writes it as JSON (read back as [`Change::transaction`]).
+    pub transaction: Transaction,
     /// When the change was detected.
     pub at: DateTime<Utc>,
 }

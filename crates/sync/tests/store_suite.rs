@@ -24,7 +24,7 @@ fn change_for(t: &StoredTransaction, kind: ChangeKind) -> NewChange {
         account: t.account.clone(),
         key: t.key.clone(),
         kind,
-        transaction: serde_json::to_value(&t.transaction).unwrap(),
+        transaction: t.transaction.clone(),
         at: at(2, 9),
     }
 }

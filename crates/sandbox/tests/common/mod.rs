@@ -501,6 +501,16 @@ pub fn sw_headers(consent: Option<&str>) -> Vec<(&'static str, String)> {
     h
 }
 
+/// The status of Swedbank consent `cid`.
+pub async fn sw_consent_status(tb: &Tb, cid: &str) -> Resp {
+    tb.get(
+        Bank::Swedbank,
+        &format!("/v1/consents/{cid}/status"),
+        &sw_headers(None),
+    )
+    .await
+}
+
 /// Posts a Swedbank "create consent" with `body` (for `psu`, if given); the raw answer.
 pub async fn sw_post_consent(tb: &Tb, psu: Option<&str>, body: Value) -> Resp {
     let mut h = sw_headers(None);

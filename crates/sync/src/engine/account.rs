@@ -398,7 +398,7 @@ fn change(
         account: row.account.clone(),
         key: row.key.clone(),
         kind,
-        transaction: serde_json::to_value(&row.transaction)?,
+        transaction: row.transaction.clone(),
         at,
     })
 }

@@ -3,7 +3,7 @@
 
 use super::{METHODS, NormalizeSettings, Report};
 use crate::pipeline::refs::resolve;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// Applies every parameter rule to path items and operations.
 pub fn normalize(doc: &mut Value, settings: &NormalizeSettings, report: &mut Report) {
@@ -67,86 +67,101 @@ fn fix_list(
     doc: &Value,
     report: &mut Report,
 ) {
-    params.retain(|p| {
-        let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
-        match p.get("in").and_then(Value::as_str) {
-            Some("header")
-                if settings
-                    .drop_headers
-                    .iter()
-                    .any(|h| h.eq_ignore_ascii_case(name)) =>
-            {
-                report.add("drop-hook-header");
-                false
-            }
-            Some("cookie") => {
-                report.add("drop-cookie-parameter");
-                false
-            }
-            Some("path") if !template.iter().any(|t| t == name) => {
-                report.add("drop-path-parameter-not-in-path");
-                false
-            }
-            Some("query")
-                if p.get("style")
-                    .and_then(Value::as_str)
-                    .is_some_and(|s| s != "form") =>
-            {
-                report.add("drop-unsupported-query-style");
-                false
-            }
-            _ => true,
-        }
-    });
+    params.retain(|p| keep_parameter(p, template, settings, report));
     for p in params.iter_mut() {
-        let Some(map) = p.as_object_mut() else {
-            continue;
-        };
-        if !map.contains_key("schema")
-            && let Some(schema) = map
-                .get("content")
-                .and_then(Value::as_object)
-                .and_then(|c| c.values().next())
-                .and_then(|m| m.get("schema"))
-                .cloned()
+        if let Some(map) = p.as_object_mut() {
+            fix_parameter(map, doc, report);
+        }
+    }
+}
+
+/// False for a parameter progenitor cannot or should not send: a header a hook sets, a
+/// cookie, a path parameter the path has no slot for, a query parameter in another style
+/// than `form`.
+fn keep_parameter(
+    p: &Value,
+    template: &[String],
+    settings: &NormalizeSettings,
+    report: &mut Report,
+) -> bool {
+    let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
+    match p.get("in").and_then(Value::as_str) {
+        Some("header")
+            if settings
+                .drop_headers
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(name)) =>
         {
-            map.remove("content");
-            map.insert("schema".into(), schema);
-            report.add("parameter-content-to-schema");
+            report.add("drop-hook-header");
+            false
         }
-        match map.get("in").and_then(Value::as_str) {
-            Some("path") if map.get("required") != Some(&json!(true)) => {
-                map.insert("required".into(), json!(true));
-                report.add("path-parameter-required");
+        Some("cookie") => {
+            report.add("drop-cookie-parameter");
+            false
+        }
+        Some("path") if !template.iter().any(|t| t == name) => {
+            report.add("drop-path-parameter-not-in-path");
+            false
+        }
+        Some("query")
+            if p.get("style")
+                .and_then(Value::as_str)
+                .is_some_and(|s| s != "form") =>
+        {
+            report.add("drop-unsupported-query-style");
+            false
+        }
+        _ => true,
+    }
+}
+
+/// Turns `content` into `schema`, makes a path parameter required and a header parameter a
+/// `simple` scalar.
+fn fix_parameter(map: &mut Map<String, Value>, doc: &Value, report: &mut Report) {
+    if !map.contains_key("schema")
+        && let Some(schema) = map
+            .get("content")
+            .and_then(Value::as_object)
+            .and_then(|c| c.values().next())
+            .and_then(|m| m.get("schema"))
+            .cloned()
+    {
+        map.remove("content");
+        map.insert("schema".into(), schema);
+        report.add("parameter-content-to-schema");
+    }
+    match map.get("in").and_then(Value::as_str) {
+        Some("path") if map.get("required") != Some(&json!(true)) => {
+            map.insert("required".into(), json!(true));
+            report.add("path-parameter-required");
+        }
+        Some("header") => {
+            if map
+                .get("style")
+                .and_then(Value::as_str)
+                .is_some_and(|s| s != "simple")
+            {
+                map.insert("style".into(), json!("simple"));
+                report.add("header-style-simple");
             }
-            Some("header") => {
-                if map
-                    .get("style")
-                    .and_then(Value::as_str)
-                    .is_some_and(|s| s != "simple")
-                {
-                    map.insert("style".into(), json!("simple"));
-                    report.add("header-style-simple");
-                }
-                let scalar = map
+            let scalar = map
+                .get("schema")
+                .and_then(|s| resolve(doc, s))
+                .is_some_and(is_scalar);
+            if !scalar {
+                let description = map
                     .get("schema")
-                    .and_then(|s| resolve(doc, s))
-                    .is_some_and(is_scalar);
-                if !scalar {
-                    let description = map
-                        .get("schema")
-                        .and_then(|s| s.get("description"))
-                        .cloned();
-                    let mut schema = json!({"type": "string"});
-                    if let Some(d) = description {
-                        schema["description"] = d;
-                    }
-                    map.insert("schema".into(), schema);
-                    report.add("header-schema-to-string");
+                    .and_then(|s| s.get("description"))
+                    .cloned();
+                let mut schema = json!({"type": "string"});
+                if let Some(d) = description {
+                    schema["description"] = d;
                 }
+                map.insert("schema".into(), schema);
+                report.add("header-schema-to-string");
             }
-            _ => {}
         }
+        _ => {}
     }
 }
 
