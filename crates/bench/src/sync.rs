@@ -88,8 +88,8 @@ async fn connect(
     let ip = "192.0.2.10".parse().map_err(|e| err("ip", e))?;
     let present = Psu::present(ip, None).with_id(PsuId::new(psu));
     let mut request = ConsentRequest::all_accounts();
-    // Generous: the engine counts every page against it, and a benchmark must not stop
-    // on the budget.
+    // Generous: a benchmark must not stop on the budget (many connections share one PSU's
+    // consents at the sandbox).
     request.frequency_per_day = 100_000;
     let created = consents.create_consent(&request, &present).await?;
     let ScaChallenge::Decoupled { handle, .. } = consents

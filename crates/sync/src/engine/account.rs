@@ -193,14 +193,7 @@ impl Engine {
                 next_item = following;
             }
             report.pages = report.pages.saturating_add(1);
-            if let Some(observer) = &self.observer {
-                observer.page(
-                    &run.connection.id,
-                    &account.id,
-                    pages_done,
-                    commit.transactions.len(),
-                );
-            }
+            self.observe(run, account, pages_done, commit.transactions.len());
             if done {
                 return Ok(ListEnd::Complete);
             }
@@ -214,6 +207,13 @@ impl Engine {
             self.commit(run, &commit).await?;
         }
         Ok(ListEnd::Complete)
+    }
+
+    /// Tells the observer, if any, that a page was committed.
+    fn observe(&self, run: &Run<'_>, account: &ConnectionAccount, pages: u32, entries: usize) {
+        if let Some(observer) = &self.observer {
+            observer.page(&run.connection.id, &account.id, pages, entries);
+        }
     }
 
     /// The commit for one page (and, on the last page, the removals).
