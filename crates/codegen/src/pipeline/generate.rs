@@ -9,6 +9,7 @@ use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
 use quote::quote;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::Mutex;
 
 /// The client's calling convention (progenitor's `InterfaceStyle`).
@@ -92,14 +93,25 @@ fn settings(options: &GenerateOptions) -> GenerationSettings {
 /// Serializes panic-hook swaps between threads (tests run in parallel).
 static PANIC_HOOK: Mutex<()> = Mutex::new(());
 
+/// A panic hook, as `std::panic::take_hook` returns it.
+type PanicHook = dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static;
+
 /// Runs progenitor once; `Err(reason)` for both errors and panics.
 fn run(
     spec: &OpenAPI,
     options: &GenerateOptions,
 ) -> std::result::Result<(TokenStream, Uses), String> {
     let guard = PANIC_HOOK.lock().unwrap_or_else(|p| p.into_inner());
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    let previous: Arc<PanicHook> = Arc::from(std::panic::take_hook());
+    let forward = Arc::clone(&previous);
+    // Silent for progenitor's panics on this thread (they become an error below); any other
+    // thread's panic still reaches the previous hook, so its message is not lost.
+    let here = std::thread::current().id();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() != here {
+            forward(info);
+        }
+    }));
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let mut generator = Generator::new(&settings(options));
         generator.generate_tokens(spec).map(|tokens| {
@@ -114,7 +126,8 @@ fn run(
             (tokens, uses)
         })
     }));
-    std::panic::set_hook(previous);
+    let _ = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| previous(info)));
     drop(guard);
     match outcome {
         Ok(Ok(generated)) => Ok(generated),
