@@ -188,8 +188,15 @@ fn a_media_type_that_is_not_a_mapping_is_an_error_not_a_panic() {
     for doc in [request_body, response] {
         for media in ["application/json", "text/plain"] {
             let message = error_for("a.yaml", &doc.replace("MEDIA", media));
+            // serde_json words the number differently with its `arbitrary_precision`
+            // feature (on in workspace builds through rust_decimal): "integer `7`" or "number".
             assert!(
-                message.contains("invalid type: integer `7`"),
+                message.contains("invalid type: integer `7`")
+                    || message.contains("invalid type: number"),
+                "{media}: {message}"
+            );
+            assert!(
+                message.contains("expected struct MediaType"),
                 "{media}: {message}"
             );
         }
