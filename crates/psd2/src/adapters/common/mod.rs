@@ -2,7 +2,7 @@
 //! call wrapper with retries and attempt hooks ([`Calls`]), the token cache and lifetime
 //! arithmetic ([`tokens`]), the redirect-state store ([`RedirectStates`]), the poisoned-lock
 //! policy ([`sync`]), the bearer-token hook ([`BearerHook`]), the booking-status filter, and
-//! turning raw errors into [`crate::Error`] ([`map_raw_error`]).
+//! turning raw errors into [`crate::Error`] (`errors::map_raw_error`).
 
 pub mod bearer;
 pub mod call;

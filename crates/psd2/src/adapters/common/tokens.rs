@@ -11,7 +11,7 @@
 //! ([`TokenCache::invalidate`]), so concurrent 401s cause one renewal, not one each.
 //!
 //! The customer's (PSU's) tokens, renewed with a refresh token, live in the same module
-//! under the same rule ([`UserTokenCache`]): renewed `renewal_margin(lifetime)` before
+//! under the same rule (`UserTokenCache`): renewed `renewal_margin(lifetime)` before
 //! expiry, or [`MAX_RENEWAL_MARGIN`] before it when only the expiry date is known (a stored
 //! session). Their renewals are single-flight too (a bank may rotate refresh tokens).
 
