@@ -12,7 +12,6 @@ use futures::{StreamExt, TryStreamExt};
 use psd2::adapters::common::TransportConfig;
 use psd2::adapters::openpayments::{OpenPayments, OpenPaymentsConfig};
 use psd2::adapters::swedbank::{Swedbank, SwedbankConfig};
-use psd2::retry::RetryPolicy;
 use psd2::{
     AccountId, AccountInformation, BookingStatus, ConsentId, ConsentRequest, Consents,
     DecoupledHandle, ErrorKind, PageCursor, Psu, Session, TransactionQuery,
@@ -20,41 +19,10 @@ use psd2::{
 use serde_json::{Value, json};
 use url::Url;
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// Retries without noticeable waits.
-fn fast() -> RetryPolicy {
-    RetryPolicy {
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-        jitter: false,
-        ..RetryPolicy::default()
-    }
-}
-
-async fn requests_to(server: &MockServer, p: &str) -> Vec<Request> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.url.path() == p)
-        .collect()
-}
-
-fn key_of(r: &Request) -> Option<String> {
-    r.url
-        .query_pairs()
-        .find(|(k, _)| k == "continuationKey")
-        .map(|(_, v)| v.into_owned())
-}
-
-/// Answers `status` to the first `times` matching requests (priority over the normal mock).
-fn failing(m: wiremock::MockBuilder, status: u16, times: u64) -> Mock {
-    m.respond_with(ResponseTemplate::new(status).set_body_string("<html>busy</html>"))
-        .up_to_n_times(times)
-        .with_priority(1)
-}
+mod plumbing_support;
+use plumbing_support::{failing, fast, key_of, requests_to};
 
 fn both() -> TransactionQuery {
     TransactionQuery::new(None, None, BookingStatus::Both)
