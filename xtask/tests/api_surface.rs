@@ -32,3 +32,8 @@ fn openpayments_surface() {
 fn swedbank_surface() {
     snapshot_bank("swedbank");
 }
+
+#[test]
+fn berlingroup_surface() {
+    snapshot_bank("berlingroup");
+}

@@ -373,7 +373,7 @@ fn a_rewrite_dropping_to_zero_fails_generation() {
 #[test]
 fn no_response_type_denies_unknown_fields() {
     let mut specs: Vec<psd2_codegen::pipeline::CrateSpec> =
-        ["handelsbanken", "openpayments", "swedbank"]
+        ["berlingroup", "handelsbanken", "openpayments", "swedbank"]
             .iter()
             .map(|b| {
                 psd2_codegen::bank_crate_spec(&psd2_codegen::repo_root().join("specs").join(b))
