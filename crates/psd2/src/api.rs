@@ -25,10 +25,10 @@ use crate::link::Links;
 use crate::pagination::PageCursor;
 use crate::psu::Psu;
 use crate::sca::{
-    DecoupledHandle, OfferedScaMethod, RedirectCallback, ScaApproach, ScaChallenge, ScaMethod,
-    ScaProgress,
+    DecoupledHandle, EmbeddedHandle, OfferedScaMethod, RedirectCallback, ScaApproach, ScaChallenge,
+    ScaMethod, ScaProgress,
 };
-use crate::secret::{AccessToken, ConsentId, RefreshToken};
+use crate::secret::{AccessToken, ConsentId, RefreshToken, Secret};
 use crate::transaction::{Transaction, TransactionId, TransactionQuery};
 
 /// An authorised consent: what every account-information call needs.
@@ -304,6 +304,35 @@ pub trait Consents: Bank {
                     )))
             }
         }
+    }
+
+    /// Embedded SCA: chooses the SCA method `method_id` (an
+    /// [`OfferedScaMethod::id`] of the challenge) for the authorisation `handle`; the answer
+    /// is the method's challenge (e.g. an SMS code was sent). Cost: 1 request, never
+    /// retried. Default: [`ErrorKind::Unsupported`].
+    async fn select_sca_method(
+        &self,
+        consent: &ConsentId,
+        handle: &EmbeddedHandle,
+        method_id: &str,
+        psu: &Psu,
+    ) -> Result<ScaChallenge, Error> {
+        let _ = (consent, handle, method_id, psu);
+        Err(Error::unsupported(self.name(), "select_sca_method"))
+    }
+
+    /// Embedded SCA: sends the PSU's one-time code for the authorisation `handle`; the
+    /// session once the bank reports SCA finalised ([`ErrorKind::ScaFailed`] for a wrong
+    /// code). Cost: 1 request, never retried. Default: [`ErrorKind::Unsupported`].
+    async fn complete_embedded(
+        &self,
+        consent: &ConsentId,
+        handle: &EmbeddedHandle,
+        otp: &Secret,
+        psu: &Psu,
+    ) -> Result<Session, Error> {
+        let _ = (consent, handle, otp, psu);
+        Err(Error::unsupported(self.name(), "complete_embedded"))
     }
 
     /// Deletes (terminates) the consent.

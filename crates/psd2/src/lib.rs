@@ -14,8 +14,9 @@
 //! - [`retry`] is the retry policy every adapter applies to its calls, and the hook that sees
 //!   every attempt.
 //! - [`adapters`] has one module per bank behind the features `handelsbanken`,
-//!   `openpayments` and `swedbank` (all default); `default-features = false` gives the traits
-//!   and the model only.
+//!   `openpayments` and `swedbank`, and the generic Berlin Group adapter (`berlingroup`)
+//!   driven by a bank profile of the registry (`registry`, same feature); all default.
+//!   `default-features = false` gives the traits and the model only.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -34,6 +35,8 @@ pub mod link;
 pub mod money;
 pub mod pagination;
 pub mod psu;
+#[cfg(feature = "berlingroup")]
+pub mod registry;
 pub mod retry;
 pub mod sca;
 pub mod secret;
@@ -58,8 +61,8 @@ pub use pagination::PageCursor;
 pub use psu::{Psu, PsuContext};
 pub use retry::{AttemptHook, AttemptOutcome, CallInfo, RetryPolicy, with_attempt_hook};
 pub use sca::{
-    AuthenticationType, DecoupledHandle, OfferedScaMethod, RedirectCallback, ScaApproach,
-    ScaChallenge, ScaMethod, ScaProgress, ScaStatus,
+    AuthenticationType, DecoupledHandle, EmbeddedChallenge, EmbeddedHandle, OfferedScaMethod,
+    RedirectCallback, ScaApproach, ScaChallenge, ScaMethod, ScaProgress, ScaStatus,
 };
 pub use secret::{AccessToken, AuthorizationCode, ConsentId, PsuId, RefreshToken, Secret};
 pub use transaction::{

@@ -86,7 +86,7 @@ pub enum ScaApproach {
     Redirect,
     /// The PSU confirms on another device or app (Mobile BankID).
     Decoupled,
-    /// The TPP collects credentials (not supported by this crate).
+    /// The TPP collects the PSU's credentials and one-time code and relays them.
     Embedded,
     /// Something else, as the bank named it.
     Other(String),
@@ -159,6 +159,13 @@ pub enum ScaMethod {
     },
     /// Decoupled SCA on the PSU's device (Mobile BankID); poll for the result.
     Decoupled,
+    /// Embedded SCA: the TPP relays the PSU's password (and, after
+    /// [`Consents::select_sca_method`](crate::Consents::select_sca_method), a one-time
+    /// code) to the bank. The PSU id is the [`crate::Psu`]'s.
+    Embedded {
+        /// The PSU's password at the bank (secret).
+        password: Secret,
+    },
 }
 
 /// A bank-specific reference for polling a decoupled SCA (Handelsbanken `orderRef`, Berlin
@@ -244,6 +251,83 @@ pub enum ScaChallenge {
         /// A message for the PSU, if the bank gave one.
         message: Option<String>,
     },
+    /// Embedded SCA in progress: pick one of `methods` with
+    /// [`Consents::select_sca_method`](crate::Consents::select_sca_method) (when the bank
+    /// offered more than one), then send the one-time code of `challenge` with
+    /// [`Consents::complete_embedded`](crate::Consents::complete_embedded).
+    Embedded {
+        /// The authorisation to continue.
+        handle: EmbeddedHandle,
+        /// The SCA methods the bank offers (empty once one is chosen).
+        methods: Vec<OfferedScaMethod>,
+        /// The challenge of the chosen method, once there is one.
+        challenge: Option<EmbeddedChallenge>,
+    },
+}
+
+/// The bank's reference of an embedded SCA (Berlin Group `authorisationId` and the link to
+/// continue it), opaque to callers. Redacted in `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EmbeddedHandle {
+    reference: Secret,
+    href: Option<String>,
+}
+
+impl EmbeddedHandle {
+    /// Wraps the bank's authorisation id.
+    pub fn new(reference: impl Into<String>) -> Self {
+        Self {
+            reference: Secret::new(reference),
+            href: None,
+        }
+    }
+
+    /// Adds the link the next step is sent to (relative or absolute href).
+    pub fn with_href(mut self, href: impl Into<String>) -> Self {
+        self.href = Some(href.into());
+        self
+    }
+
+    /// The bank's authorisation id, for the adapter that made it.
+    pub fn expose(&self) -> &str {
+        self.reference.expose()
+    }
+
+    /// The link the next step is sent to, if the bank gave one.
+    pub fn href(&self) -> Option<&str> {
+        self.href.as_deref()
+    }
+}
+
+impl fmt::Debug for EmbeddedHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmbeddedHandle")
+            .field("reference", &self.reference)
+            .field("href", &self.href.as_ref().map(|_| crate::secret::REDACTED))
+            .finish()
+    }
+}
+
+/// What the PSU must enter for an embedded SCA method (Berlin Group `challengeData`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct EmbeddedChallenge {
+    /// The chosen method, as the bank described it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<OfferedScaMethod>,
+    /// Longest one-time code the bank accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp_max_length: Option<u32>,
+    /// `characters` or `integer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp_format: Option<String>,
+    /// The bank's text for the PSU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_information: Option<String>,
+    /// Challenge data to show (e.g. a code to type into a reader).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<String>,
 }
 
 impl fmt::Debug for ScaChallenge {
@@ -268,6 +352,16 @@ impl fmt::Debug for ScaChallenge {
                 .field("auto_start_token", auto_start_token)
                 .field("poll_interval", poll_interval)
                 .field("message", message)
+                .finish(),
+            Self::Embedded {
+                handle,
+                methods,
+                challenge,
+            } => f
+                .debug_struct("Embedded")
+                .field("handle", handle)
+                .field("methods", methods)
+                .field("challenge", challenge)
                 .finish(),
         }
     }

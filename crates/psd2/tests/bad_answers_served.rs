@@ -116,7 +116,10 @@ fn swedbank_listing() -> Listing {
     full["creditorAccount"] = json!({"iban": "NO9386011117947"});
     full["balanceAfterTransaction"] = json!({"balanceAmount": {"amount": "1750.00", "currency": "NOK"},
                                              "balanceType": "closingBooked"});
-    full["currencyExchange"] = json!([{"sourceCurrency": "EUR", "exchangeRate": "11.71230"}]);
+    // Served by the generic Berlin Group adapter: an exchange names its source and target
+    // currencies and the rate, as the standard requires.
+    full["currencyExchange"] =
+        json!([{"sourceCurrency": "EUR", "targetCurrency": "NOK", "exchangeRate": "11.71230"}]);
     Listing {
         path: PATH,
         first_page: json!({"transactions": {"booked": [entry("p1-a", "1.00"), entry("p1-b", "2.00")],

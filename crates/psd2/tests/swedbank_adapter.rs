@@ -509,12 +509,13 @@ async fn accounts_balances_and_details() {
 
 const TX_PATH: &str = "/swedbank/v1/accounts/acc-1/transactions";
 
+/// A month back: inside Swedbank's history (the adapter moves an older `dateFrom` up).
+fn date_from() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive() - chrono::Days::new(30)
+}
+
 fn query() -> TransactionQuery {
-    TransactionQuery::new(
-        chrono::NaiveDate::from_ymd_opt(2025, 1, 1),
-        None,
-        BookingStatus::Both,
-    )
+    TransactionQuery::new(Some(date_from()), None, BookingStatus::Both)
 }
 
 async fn mount_page(
@@ -531,7 +532,7 @@ async fn mount_page(
         .and(path(TX_PATH))
         .and(Signed)
         .and(query_param("bookingStatus", "both"))
-        .and(query_param("dateFrom", "2025-01-01"));
+        .and(query_param("dateFrom", date_from().to_string()));
     mock = match key {
         Some(k) => mock.and(query_param("continuationKey", k)),
         None => mock.and(NoKey),
@@ -643,7 +644,10 @@ async fn next_link_to_the_first_page_is_a_pagination_error() {
         &server,
         None,
         vec![tx("1", "1.00")],
-        Some(format!("{TX_PATH}?dateFrom=2025-01-01&bookingStatus=both")),
+        Some(format!(
+            "{TX_PATH}?dateFrom={}&bookingStatus=both",
+            date_from()
+        )),
     )
     .await;
     let bank = adapter(&server);

@@ -286,4 +286,10 @@ pub enum Hook {
     EntryReferenceAsTransactionId,
     /// Pending entries carry no `bookingDate`; their `valueDate` stands in for it.
     ValueDateForPending,
+    /// The bank reads `PSU-Context` (`PRIVATE` / `CORPORATE`) on every call: the adapter
+    /// sends the PSU's context, or its configured default.
+    PsuContextHeader,
+    /// A consent request without a `validUntil` asks for `9999-12-31` ("as long as the bank
+    /// allows"; the bank grants its maximum) instead of today plus `max_valid_days`.
+    OpenEndedValidUntil,
 }

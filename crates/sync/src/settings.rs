@@ -121,9 +121,52 @@ impl BankSyncSettings {
     }
 }
 
+impl BankSyncSettings {
+    /// The settings a registry bank's profile implies, on top of [`Default`]: ids trusted
+    /// only when the bank keeps an entry's id from pending to booked, its date filter as the
+    /// entry's date, its history allowance for the first sync and its largest
+    /// `frequencyPerDay` as the assumed daily budget.
+    pub fn from_profile(profile: &psd2_registry::BankProfile) -> Self {
+        let rules = &profile.transactions;
+        Self {
+            ids: if rules.ids_stable_across_booking {
+                IdStability::Stable
+            } else {
+                IdStability::Unreliable
+            },
+            date_field: match rules.date_filter {
+                psd2_registry::DateField::BookingDate => DateField::Booking,
+                psd2_registry::DateField::ValueDate => DateField::Value,
+            },
+            history_days: rules.history_days,
+            default_frequency_per_day: profile.consent.max_frequency_per_day,
+            ..Self::default()
+        }
+        .sanitized()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_registry_profile_sets_ids_dates_history_and_budget() {
+        let registry = psd2_registry::Registry::embedded().unwrap();
+        let swedbank = registry.find("swedbank").unwrap();
+        let s = BankSyncSettings::from_profile(&swedbank.profile);
+        // registry/swedbank.toml: ids kept on booking, booking date, 730 days, 4 a day.
+        assert_eq!(s.ids, IdStability::Stable);
+        assert_eq!(s.date_field, DateField::Booking);
+        assert_eq!(s.history_days, 730);
+        assert_eq!(s.default_frequency_per_day, 4);
+        let mut changing = swedbank.profile.clone();
+        changing.transactions.ids_stable_across_booking = false;
+        changing.transactions.date_filter = psd2_registry::DateField::ValueDate;
+        let s = BankSyncSettings::from_profile(&changing);
+        assert_eq!(s.ids, IdStability::Unreliable);
+        assert_eq!(s.date_field, DateField::Value);
+    }
 
     #[test]
     fn partial_config_keeps_defaults() {

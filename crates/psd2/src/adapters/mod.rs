@@ -7,6 +7,8 @@
 #[cfg(feature = "adapters")]
 pub mod common;
 
+#[cfg(feature = "berlingroup")]
+pub mod berlingroup;
 #[cfg(feature = "handelsbanken")]
 pub mod handelsbanken;
 #[cfg(feature = "openpayments")]

@@ -152,6 +152,7 @@ impl Consents for Handelsbanken {
                     .await?;
                 Ok(ScaChallenge::from_raw(&response))
             }
+            ScaMethod::Embedded { .. } => Err(Error::unsupported(BANK, "start_sca")),
         }
     }
 

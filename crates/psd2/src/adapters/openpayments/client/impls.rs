@@ -122,6 +122,7 @@ impl Consents for OpenPayments {
                 self.redirect_states.insert(consent.expose(), &state, ());
                 Ok(ScaChallenge::Redirect { url, state })
             }
+            ScaMethod::Embedded { .. } => Err(Error::unsupported(BANK, OP)),
         }
     }
 

@@ -1,13 +1,24 @@
-//! Swedbank: every operation's answer (shapes from seed 004 and the API description).
+//! Swedbank's answers (shapes from seed 004 and its API description) through the generic
+//! Berlin Group adapter's decoding and mapping (`psd2-raw-berlingroup`), which serves
+//! Swedbank.
 
+use crate::adapters::berlingroup::mapping;
 #[allow(unused_imports)]
 use crate::adapters::common::{FromRaw, TryFromRaw};
-use crate::adapters::swedbank::mapping;
-use crate::{Account, ConsentId, ConsentStatus, ScaStatus};
-use psd2_raw_swedbank::types as raw;
+use crate::{Account, ConsentStatus, ScaStatus};
+use psd2_raw_berlingroup::types as raw;
 use serde_json::{Value, json};
 
-use super::check::{self, Operation, Shape, decode, result};
+use super::check::{self, Operation, Shape, result};
+
+/// The body decoded as the generic adapter decodes it.
+fn decode<T: serde::de::DeserializeOwned>(
+    bank: &'static str,
+    op: &'static str,
+    body: &[u8],
+) -> Result<T, crate::Error> {
+    crate::adapters::berlingroup::decode(bank, op, body, 200)
+}
 
 const BANK: &str = "swedbank";
 
@@ -16,21 +27,16 @@ const TRANSACTIONS: Shape = Shape {
     lists: &["booked", "pending"],
 };
 
-fn mapped<T>(op: &'static str, r: Result<T, mapping::MappingError>) -> Result<T, crate::Error> {
+fn mapped<T>(op: &'static str, r: Result<T, crate::EntryError>) -> Result<T, crate::Error> {
     r.map_err(|e| e.into_error(BANK, op))
 }
 
 fn transactions(body: &[u8]) -> Result<(), String> {
     let expected = check::expected_entries(body, &TRANSACTIONS);
-    match decode::<raw::TransactionsResponse>(BANK, "transactions", body) {
-        Ok(answer) => {
-            let entries = mapping::transaction_entries(answer.transactions.clone());
-            check::complete(Ok(&entries), expected)?;
-            check::all_or_nothing(&mapping::transaction_report(answer.transactions), expected)?;
-        }
-        Err(e) => check::clean(&e)?,
-    }
-    check::complete_page(&mapping::transactions_from_body(body), expected)
+    let page = mapping::transactions_page(BANK, "transactions", "transactions", false, body);
+    check::complete_page(&page, expected)?;
+    let all = page.and_then(|p| mapped("transactions", p.into_transactions()));
+    check::all_or_nothing(&all, expected)
 }
 
 fn accounts(body: &[u8]) -> Result<(), String> {
@@ -50,7 +56,7 @@ fn accounts(body: &[u8]) -> Result<(), String> {
 fn account(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::AccountDetailsResponse>(BANK, "account", body)
-            .and_then(|a| mapped("account", Account::try_from_raw(a))),
+            .and_then(|a| mapped("account", Account::try_from_raw(a.account))),
     )
 }
 
@@ -62,8 +68,8 @@ fn balances(body: &[u8]) -> Result<(), String> {
             lists: &[],
         },
     );
-    let list = decode::<raw::AccountBalances>(BANK, "balances", body)
-        .and_then(|b| mapped("balances", mapping::balances(b.balances)));
+    let list = decode::<raw::BalancesResponse>(BANK, "balances", body)
+        .and_then(|b| mapped("balances", mapping::balances(b.balances, "balances")));
     check::all_or_nothing(&list, expected)?;
     result(&list)
 }
@@ -71,35 +77,35 @@ fn balances(body: &[u8]) -> Result<(), String> {
 fn consent(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::ConsentInformation>(BANK, "consent", body)
-            .map(|c| mapping::consent(ConsentId::new("c"), c)),
+            .map(|c| ConsentStatus::from_bank_str(&c.consent_status.0)),
     )
 }
 
 fn consent_status(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::ConsentStatusResponse>(BANK, "consent_status", body)
-            .map(|c| ConsentStatus::from_raw(c.consent_status)),
+            .map(|c| ConsentStatus::from_bank_str(&c.consent_status.0)),
     )
 }
 
 fn sca_status(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::ScaStatusResponse>(BANK, "sca_status", body)
-            .map(|s| ScaStatus::from_bank_str(&s.sca_status)),
+            .map(|s| ScaStatus::from_bank_str(&s.sca_status.0)),
     )
 }
 
 fn consent_created(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::ConsentCreated>(BANK, "create_consent", body)
-            .map(|c| ConsentStatus::from_raw(c.consent_status)),
+            .map(|c| ConsentStatus::from_bank_str(&c.consent_status.0)),
     )
 }
 
 fn start_sca(body: &[u8]) -> Result<(), String> {
     result(
         &decode::<raw::AuthorisationStarted>(BANK, "start_sca", body)
-            .map(|a| ScaStatus::from_bank_str(&a.sca_status)),
+            .map(|a| ScaStatus::from_bank_str(&a.sca_status.0)),
     )
 }
 
