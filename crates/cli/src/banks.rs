@@ -10,8 +10,10 @@ use url::Url;
 use crate::cli::BankName;
 use crate::config::Config;
 use crate::error::CliError;
+use crate::registry::BankChoice;
 
 use psd2::Session;
+use psd2::adapters::berlingroup::BerlinGroupConfig;
 use psd2::adapters::handelsbanken::{Handelsbanken, HandelsbankenConfig};
 use psd2::adapters::openpayments::{OpenPayments, OpenPaymentsConfig};
 use psd2::adapters::swedbank::{Swedbank, SwedbankConfig};
@@ -63,7 +65,11 @@ fn transport(config: &Config) -> Result<TransportConfig, CliError> {
 /// problems exit with code 2.
 pub fn from_config(config: &Config) -> Result<Adapter, CliError> {
     let transport = transport(config)?;
-    let adapter: Adapter = match config.bank {
+    let bank = match &config.bank {
+        BankChoice::Named(bank) => *bank,
+        BankChoice::Registry(entry) => return registry_adapter(config, entry, transport),
+    };
+    let adapter: Adapter = match bank {
         BankName::Handelsbanken => {
             let mut c = HandelsbankenConfig::new(
                 config.base_url.clone(),
@@ -114,14 +120,7 @@ pub fn from_config(config: &Config) -> Result<Adapter, CliError> {
             let mut c = SwedbankConfig::new(config.base_url.clone())
                 .with_transport(transport)
                 .with_retry(config.retry.clone());
-            if let (Some(cert), Some(key)) = (&config.signing_certificate, &config.signing_key) {
-                let identity =
-                    psd2_security::SigningIdentity::from_files(cert, key).map_err(|e| {
-                        CliError::config(
-                            &config.source,
-                            format!("signing_certificate/signing_key: {e}"),
-                        )
-                    })?;
+            if let Some(identity) = signing_identity(config)? {
                 c = c.with_signing(identity);
             }
             if let Some(uri) = &config.redirect_uri {
@@ -136,6 +135,47 @@ pub fn from_config(config: &Config) -> Result<Adapter, CliError> {
         }
     };
     Ok(adapter)
+}
+
+/// The request signing identity of the config's `signing_certificate`/`signing_key`.
+fn signing_identity(config: &Config) -> Result<Option<psd2_security::SigningIdentity>, CliError> {
+    let (Some(cert), Some(key)) = (&config.signing_certificate, &config.signing_key) else {
+        return Ok(None);
+    };
+    psd2_security::SigningIdentity::from_files(cert, key)
+        .map(Some)
+        .map_err(|e| {
+            CliError::config(
+                &config.source,
+                format!("signing_certificate/signing_key: {e}"),
+            )
+        })
+}
+
+/// The generic Berlin Group adapter for a registry bank, driven by its profile.
+fn registry_adapter(
+    config: &Config,
+    entry: &psd2_registry::RegistryEntry,
+    transport: TransportConfig,
+) -> Result<Adapter, CliError> {
+    let mut c = BerlinGroupConfig::new(config.base_url.clone())
+        .with_transport(transport)
+        .with_retry(config.retry.clone());
+    if let Some(identity) = signing_identity(config)? {
+        c = c.with_signing(identity);
+    }
+    if let Some(uri) = &config.redirect_uri {
+        c = c.with_tpp_redirect_uri(uri.clone());
+    }
+    if let Some(ip) = config.tpp_ip_address {
+        c = c.with_psu_ip_fallback(ip);
+    }
+    c = c.with_psu_context(if config.corporate_id.is_some() {
+        PsuContext::Corporate
+    } else {
+        PsuContext::Private
+    });
+    psd2::registry::adapter(entry, c).map_err(|e| config_error(config, e))
 }
 
 /// An adapter's refusal of its settings is a configuration error (exit 2) naming the file.
@@ -206,6 +246,17 @@ impl DemoSigning {
             cert_pem: read("test-signing-cert.pem")?,
             key_pem: read("test-signing-key.pem")?,
         })
+    }
+}
+
+impl DemoSigning {
+    /// The test identity, for `bank`'s adapter.
+    pub fn identity(
+        &self,
+        bank: &'static str,
+    ) -> Result<psd2_security::SigningIdentity, psd2::Error> {
+        psd2_security::SigningIdentity::from_pem(&self.cert_pem, &self.key_pem)
+            .map_err(|e| psd2::Error::invalid_input(bank, "new", e.to_string()))
     }
 }
 

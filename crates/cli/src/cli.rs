@@ -48,6 +48,24 @@ pub struct GlobalArgs {
     /// More detail on errors (the bank's message texts, the cause chain; never secrets).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// The bank: handelsbanken, openpayments, swedbank, or a registry bank's id, BIC or
+    /// name (`psd2 banks` lists them) [default: the config's `bank`, else $PSD2_BANK]. The
+    /// demo takes several (repeat or comma-separate) and walks only those named banks.
+    #[arg(long, global = true, value_name = "NAME|BIC", value_delimiter = ',')]
+    pub bank: Vec<String>,
+}
+
+impl GlobalArgs {
+    /// The one bank `--bank` names, if any (a command talks to one bank).
+    pub fn one_bank(&self) -> Result<Option<&str>, crate::error::CliError> {
+        match self.bank.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.as_str())),
+            _ => Err(crate::error::CliError::Usage(
+                "--bank names one bank for this command".into(),
+            )),
+        }
+    }
 }
 
 /// Output formats.
@@ -64,8 +82,15 @@ pub enum Format {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Walk all three sandbox banks end to end, in-process: no configuration, no network.
+    /// Walk all three sandbox banks end to end, in-process (--all-banks: every registry bank
+    /// too): no configuration, no network.
     Demo(DemoArgs),
+    /// List the registry banks (Berlin Group banks described by a file): id, name, country,
+    /// BICs, hosting platform and SCA approaches.
+    ///
+    /// Reads the registry compiled into psd2, extended by `registry_dir` (config file) or
+    /// $PSD2_REGISTRY_DIR. No bank call.
+    Banks(BanksArgs),
     /// Create, inspect or delete the consent kept in the session file.
     ///
     /// Cost: consent calls do not count against the consent's daily access limit.
@@ -113,9 +138,21 @@ pub struct DemoArgs {
     /// 5,000,000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=5_000_000))]
     pub history_size: Option<u64>,
-    /// Only these banks (repeat or comma-separate).
-    #[arg(long, value_enum, value_delimiter = ',')]
-    pub bank: Vec<BankName>,
+    /// Also walk every registry bank the sandbox serves (consent, SCA by the bank's first
+    /// approach, accounts, a page of transactions each).
+    #[arg(long)]
+    pub all_banks: bool,
+}
+
+/// Options of `psd2 banks`.
+#[derive(Debug, Args)]
+pub struct BanksArgs {
+    /// Only the banks of this country (ISO 3166-1 alpha-2, e.g. SE).
+    #[arg(long, value_name = "CC")]
+    pub country: Option<String>,
+    /// Only the bank with this BIC (8 or 11 characters).
+    #[arg(long, value_name = "BIC")]
+    pub bic: Option<String>,
 }
 
 /// The banks this build knows.
@@ -186,6 +223,42 @@ pub struct ConsentCreateArgs {
     /// A one-off consent instead of a recurring one.
     #[arg(long)]
     pub once: bool,
+    /// Authorise the new consent right away with this approach (only `embedded`: the
+    /// password comes from $PSD2_PSU_PASSWORD, the one-time code from --otp or stdin).
+    #[arg(long, value_enum, value_name = "APPROACH")]
+    pub sca: Option<InlineSca>,
+    /// Embedded SCA options.
+    #[command(flatten)]
+    pub embedded: EmbeddedArgs,
+}
+
+/// SCA done by `psd2 consent create` itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InlineSca {
+    /// The PSU's password and a one-time code, relayed to the bank.
+    Embedded,
+}
+
+/// Options of embedded SCA. `Debug` never shows the one-time code.
+#[derive(Clone, Default, Args)]
+pub struct EmbeddedArgs {
+    /// The SCA method to use, by the bank's id (e.g. sms-otp) [default: the first the bank
+    /// offers].
+    #[arg(long, value_name = "ID")]
+    pub sca_method: Option<String>,
+    /// The one-time code (for the sandbox; other callers type it on stdin when asked, so it
+    /// stays out of the shell history and the process list). Never printed.
+    #[arg(long, value_name = "CODE")]
+    pub otp: Option<String>,
+}
+
+impl std::fmt::Debug for EmbeddedArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedArgs")
+            .field("sca_method", &self.sca_method)
+            .field("otp", &self.otp.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
 }
 
 /// How to do SCA.
@@ -195,11 +268,17 @@ pub enum ScaMethodArg {
     Redirect,
     /// Confirm in the bank's app (Mobile BankID); polled with a spinner.
     Decoupled,
+    /// Relay the PSU's password ($PSD2_PSU_PASSWORD) and a one-time code (--otp or stdin)
+    /// to the bank (registry banks whose profile offers it).
+    Embedded,
 }
 
 /// Options of `psd2 sca`.
 #[derive(Debug, Args)]
 pub struct ScaArgs {
+    /// Embedded SCA options (with --method embedded).
+    #[command(flatten)]
+    pub embedded: EmbeddedArgs,
     /// The SCA approach.
     #[arg(long, value_enum, default_value_t = ScaMethodArg::Decoupled)]
     pub method: ScaMethodArg,
@@ -271,6 +350,27 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_one_time_code_is_not_in_debug_output() {
+        let cli = Cli::try_parse_from([
+            "psd2",
+            "--bank",
+            "consorsbank",
+            "consent",
+            "create",
+            "--sca",
+            "embedded",
+            "--otp",
+            "918273",
+        ])
+        .unwrap();
+        let shown = format!("{cli:?}");
+        assert!(
+            shown.contains("REDACTED") && !shown.contains("918273"),
+            "{shown}"
+        );
     }
 
     #[test]

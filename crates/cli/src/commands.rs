@@ -16,7 +16,7 @@ use crate::banks::{self, Adapter};
 use crate::callback::CallbackServer;
 use crate::cli::{
     AccountsArgs, BalancesArgs, BankName, ConsentCommand, ConsentCreateArgs, Format, GlobalArgs,
-    ScaArgs, ScaMethodArg, StatusArg, TransactionsArgs,
+    InlineSca, ScaArgs, ScaMethodArg, StatusArg, TransactionsArgs,
 };
 use crate::config::Config;
 use crate::error::CliError;
@@ -52,7 +52,7 @@ impl Context {
         secrets: &mut Vec<String>,
     ) -> Result<Self, CliError> {
         let env = |k: &str| std::env::var(k).ok();
-        let config = Config::load(global.config.as_deref(), &env)?;
+        let config = Config::load_for(global.config.as_deref(), &env, global.one_bank()?)?;
         secrets.extend(config.client_secret.clone());
         secrets.extend(config.psu_id.clone());
         if global.verbose > 0 {
@@ -71,11 +71,13 @@ impl Context {
         })
     }
 
-    fn bank(&self) -> &'static str {
+    /// The bank's name (registry banks: their id).
+    pub fn bank(&self) -> &'static str {
         self.config.bank.as_str()
     }
 
-    fn consents(&self) -> Result<&dyn Consents, CliError> {
+    /// The adapter's consent operations.
+    pub fn consents(&self) -> Result<&dyn Consents, CliError> {
         self.adapter
             .as_consents()
             .ok_or_else(|| psd2::Error::unsupported(self.bank(), "consents").into())
@@ -113,7 +115,8 @@ impl Context {
     }
 }
 
-fn print(text: &str) -> Result<(), CliError> {
+/// Writes `text` to stdout; a closed pipe is not an error.
+pub fn print(text: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
@@ -243,30 +246,38 @@ async fn consent_create(
         .valid_until(valid_until)
         .frequency_per_day(args.frequency_per_day)
         .recurring(!args.once);
-    let created = ctx.consents()?.create_consent(&request, &ctx.psu).await?;
+    if args.sca.is_some() && ctx.config.bank.named().is_some() {
+        return Err(CliError::Usage(format!(
+            "{} offers no embedded SCA; create the consent and run `psd2 sca`",
+            ctx.config.bank.display_name()
+        )));
+    }
+    let mut created = ctx.consents()?.create_consent(&request, &ctx.psu).await?;
     secrets.push(created.consent.id.expose().to_string());
-    StoredSession::new(
+    read_back(ctx, &mut created.consent).await;
+    let mut stored = StoredSession::new(
         ctx.bank(),
         ctx.config.base_url.as_str(),
         &created.consent.id,
-    )
-    .save(&ctx.session_path)?;
-    let approaches: Vec<String> = created
-        .approaches
-        .iter()
-        .map(|a| match a {
-            psd2::ScaApproach::Redirect => "redirect".to_string(),
-            psd2::ScaApproach::Decoupled => "decoupled".to_string(),
-            psd2::ScaApproach::Embedded => "embedded".to_string(),
-            psd2::ScaApproach::Other(o) => o.clone(),
-            _ => "other".to_string(),
-        })
-        .collect();
+    );
+    stored.save(&ctx.session_path)?;
+    let authorised = match args.sca {
+        Some(InlineSca::Embedded) => {
+            let session =
+                crate::embedded::authorise(ctx, &created.consent.id, &args.embedded, secrets)
+                    .await?;
+            stored.set_authorised(&session);
+            stored.save(&ctx.session_path)?;
+            true
+        }
+        None => false,
+    };
     let consent = &created.consent;
     let text = match ctx.format {
         Format::Json => output::json(&serde_json::json!({
             "consent": consent,
             "scaApproaches": created.approaches,
+            "authorised": authorised,
         }))?,
         format => key_values(
             &[
@@ -278,17 +289,67 @@ async fn consent_create(
                     granted(&consent.frequency_per_day, &args.frequency_per_day),
                 ),
                 ("recurring", granted(&consent.recurring, &!args.once)),
-                ("sca_approaches", approaches.join(" ")),
+                ("sca_approaches", approach_names(&created.approaches)),
+                ("authorised", authorised.to_string()),
             ],
             format,
         ),
     };
     print(&text)?;
-    eprintln!(
-        "psd2: consent stored in {}; next: `psd2 sca --method decoupled` (or redirect)",
-        ctx.session_path.display()
-    );
+    next_step(ctx, authorised);
     Ok(())
+}
+
+/// When the creation answer does not say what was granted (validity, accesses a day,
+/// recurring: a Berlin Group bank's answer never does), the consent as the bank reads it back
+/// (1 consent call, not counted against the daily limit). A failed read leaves `consent`
+/// as it was: what is unknown is then shown as not stated.
+async fn read_back(ctx: &Context, consent: &mut psd2::Consent) {
+    let complete = consent.valid_until.is_some()
+        && consent.frequency_per_day.is_some()
+        && consent.recurring.is_some();
+    if complete {
+        return;
+    }
+    let Ok(consents) = ctx.consents() else {
+        return;
+    };
+    if let Ok(read) = consents.consent(&consent.id, &ctx.psu).await {
+        consent.valid_until = consent.valid_until.or(read.valid_until);
+        consent.frequency_per_day = consent.frequency_per_day.or(read.frequency_per_day);
+        consent.recurring = consent.recurring.or(read.recurring);
+    }
+}
+
+/// The approaches as the CLI names them, space-separated.
+fn approach_names(approaches: &[psd2::ScaApproach]) -> String {
+    approaches
+        .iter()
+        .map(|a| match a {
+            psd2::ScaApproach::Redirect => "redirect".to_string(),
+            psd2::ScaApproach::Decoupled => "decoupled".to_string(),
+            psd2::ScaApproach::Embedded => "embedded".to_string(),
+            psd2::ScaApproach::Other(o) => o.clone(),
+            _ => "other".to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Tells on stderr where the consent is and what comes next.
+fn next_step(ctx: &Context, authorised: bool) {
+    if authorised {
+        eprintln!(
+            "psd2: consent authorised and stored in {}",
+            ctx.session_path.display()
+        );
+    } else {
+        eprintln!(
+            "psd2: consent stored in {}; next: `psd2 sca --method decoupled` (or redirect, or \
+             embedded where the bank offers it)",
+            ctx.session_path.display()
+        );
+    }
 }
 
 /// `psd2 sca`: authorises the stored consent and stores the resulting session.
@@ -298,6 +359,9 @@ pub async fn sca(ctx: &Context, args: &ScaArgs, secrets: &mut Vec<String>) -> Re
     let consents = ctx.consents()?;
     let timeout = Duration::from_secs(args.timeout);
     let session = match args.method {
+        ScaMethodArg::Embedded => {
+            crate::embedded::authorise(ctx, &consent, &args.embedded, secrets).await?
+        }
         ScaMethodArg::Decoupled => {
             let challenge = consents
                 .start_sca(&consent, &ScaMethod::Decoupled, &ctx.psu)
@@ -434,7 +498,7 @@ pub async fn accounts(
     // Handelsbanken has no "with balances" listing: one call per account, each counting
     // against the consent's daily limit. Those are read one by one, so whatever arrives is
     // shown even when the limit runs out part way.
-    let per_account = args.balances && ctx.config.bank == BankName::Handelsbanken;
+    let per_account = args.balances && ctx.config.bank.named() == Some(BankName::Handelsbanken);
     let list = ctx
         .ai()?
         .accounts(&session, &ctx.psu, args.balances && !per_account)

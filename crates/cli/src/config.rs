@@ -13,6 +13,7 @@ use url::Url;
 
 use crate::cli::BankName;
 use crate::error::CliError;
+use crate::registry::{self, BankChoice};
 
 /// The default config file, used when present and no other is named.
 pub const DEFAULT_CONFIG: &str = "psd2.toml";
@@ -53,24 +54,68 @@ struct FileConfig {
     retry: Option<retry::RetryTable>,
     /// The `psd2 sync` database URL (read by [`file_database_url`]).
     database_url: Option<String>,
+    /// A directory of registry files added to the compiled-in registry.
+    registry_dir: Option<PathBuf>,
+    /// The TPP's own address, sent as `PSU-IP-Address` for an absent PSU where a registry
+    /// bank requires the header.
+    tpp_ip_address: Option<String>,
 }
 
 /// The `psd2 sync` database URL the config file names (`database_url`, used as written),
 /// if any: the file `explicit` (must exist), else `./psd2.toml` when present. The file is
-/// parsed as [`Config::load`] parses it; `--database` and `PSD2_DATABASE_URL` take
+/// parsed as [`Config::load_for`] parses it; `--database` and `PSD2_DATABASE_URL` take
 /// precedence over it (the sync command decides).
 pub fn file_database_url(explicit: Option<&Path>) -> Result<Option<String>, CliError> {
+    Ok(read_file_config(explicit)?
+        .and_then(|(_, file)| file.database_url)
+        .filter(|u| !u.trim().is_empty()))
+}
+
+/// The registry directory for commands that need no bank (`psd2 banks`):
+/// `$PSD2_REGISTRY_DIR`, else the config file's `registry_dir` (relative to the file), if
+/// any; with where it came from, for messages.
+pub fn registry_dir(
+    explicit: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<(PathBuf, String)>, CliError> {
+    if let Some(dir) = env(registry::REGISTRY_DIR_ENV).filter(|d| !d.trim().is_empty()) {
+        return Ok(Some((
+            PathBuf::from(dir),
+            registry::REGISTRY_DIR_ENV.into(),
+        )));
+    }
+    Ok(read_file_config(explicit)?.and_then(|(path, file)| {
+        let source = format!("registry_dir of {}", path.display());
+        file.registry_dir.map(|dir| (in_dir_of(&path, dir), source))
+    }))
+}
+
+/// The file `explicit` (must exist), else `./psd2.toml` when present, parsed.
+fn read_file_config(explicit: Option<&Path>) -> Result<Option<(PathBuf, FileConfig)>, CliError> {
     let (path, must_exist) = match explicit {
         Some(p) => (p.to_path_buf(), true),
         None => (PathBuf::from(DEFAULT_CONFIG), false),
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(parse_file(&path, &text)?
-            .database_url
-            .filter(|u| !u.trim().is_empty())),
+        Ok(text) => {
+            let file = parse_file(&path, &text)?;
+            Ok(Some((path, file)))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => Ok(None),
         Err(e) => Err(CliError::config(&path, format!("cannot read it: {e}"))),
     }
+}
+
+/// `p` relative to the directory of the config file `config` (absolute paths stay).
+fn in_dir_of(config: &Path, p: PathBuf) -> PathBuf {
+    if p.is_absolute() {
+        return p;
+    }
+    config
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(p)
 }
 
 /// One environment variable and the config key it overrides.
@@ -93,6 +138,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PSD2_CORPORATE_ID", "corporate_id"),
     ("PSD2_CORPORATE_ID_TYPE", "corporate_id_type"),
     ("PSD2_TIMEOUT_SECS", "timeout_secs"),
+    ("PSD2_REGISTRY_DIR", "registry_dir"),
+    ("PSD2_TPP_IP_ADDRESS", "tpp_ip_address"),
 ];
 
 /// The client secret's environment variable (never read from a file).
@@ -102,8 +149,8 @@ pub const CLIENT_SECRET_ENV: &str = "PSD2_CLIENT_SECRET";
 pub struct Config {
     /// Where the file was (or would have been) read from, for messages.
     pub source: PathBuf,
-    /// The bank.
-    pub bank: BankName,
+    /// The bank: a named one or a registry bank.
+    pub bank: BankChoice,
     /// The bank's API base URL.
     pub base_url: Url,
     /// The TPP's client id.
@@ -140,6 +187,11 @@ pub struct Config {
     pub corporate_id_type: Option<String>,
     /// Per-request timeout in seconds.
     pub timeout_secs: Option<u64>,
+    /// The directory of registry files added to the compiled-in registry, if any.
+    pub registry_dir: Option<PathBuf>,
+    /// The TPP's own address: `PSU-IP-Address` of unattended calls at registry banks that
+    /// require the header on every call.
+    pub tpp_ip_address: Option<std::net::IpAddr>,
     /// How every call to the bank is retried: the `[retry]` table, else the library's
     /// default policy.
     pub retry: RetryPolicy,
@@ -148,11 +200,22 @@ pub struct Config {
 }
 
 impl Config {
-    /// Loads `explicit` (must exist) or `./psd2.toml` (if present), then applies the
-    /// environment (`env` is a lookup, `std::env::var` in the binary).
+    /// [`Config::load_for`] without `--bank`.
+    #[cfg(test)]
     pub fn load(
         explicit: Option<&Path>,
         env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, CliError> {
+        Self::load_for(explicit, env, None)
+    }
+
+    /// Loads `explicit` (must exist) or `./psd2.toml` (if present), then applies the
+    /// environment (`env` is a lookup, `std::env::var` in the binary); `bank_flag` (`--bank`),
+    /// when given, chooses the bank instead of the file's `bank` and `PSD2_BANK`.
+    pub fn load_for(
+        explicit: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+        bank_flag: Option<&str>,
     ) -> Result<Self, CliError> {
         let (path, must_exist) = match explicit {
             Some(p) => (p.to_path_buf(), true),
@@ -169,7 +232,7 @@ impl Config {
             }
             Err(e) => return Err(CliError::config(&path, format!("cannot read it: {e}"))),
         };
-        Self::resolve(path, file, retry, env)
+        Self::resolve(path, file, retry, env, bank_flag)
     }
 
     fn resolve(
@@ -177,6 +240,7 @@ impl Config {
         mut file: FileConfig,
         retry: RetryPolicy,
         env: &dyn Fn(&str) -> Option<String>,
+        bank_flag: Option<&str>,
     ) -> Result<Self, CliError> {
         if file.client_secret.is_some() {
             return Err(CliError::config(
@@ -197,25 +261,20 @@ impl Config {
         file.ca_certificate = in_dir(file.ca_certificate.take());
         file.signing_certificate = in_dir(file.signing_certificate.take());
         file.signing_key = in_dir(file.signing_key.take());
+        file.registry_dir = in_dir(file.registry_dir.take());
 
         let get = |var: &str| env(var).filter(|v| !v.trim().is_empty());
         let pick = |var: &str, from_file: Option<String>| get(var).or(from_file);
         let pick_path =
             |var: &str, from_file: Option<PathBuf>| get(var).map(PathBuf::from).or(from_file);
 
-        let bank_text = pick("PSD2_BANK", file.bank).ok_or_else(|| {
-            CliError::config(
-                &path,
-                "no bank configured: set `bank = \"handelsbanken|openpayments|swedbank\"` or PSD2_BANK",
-            )
-        })?;
-        let bank = BankName::parse(&bank_text).ok_or_else(|| {
-            CliError::config(
-                &path,
-                "bank is not one this psd2 knows (expected handelsbanken, openpayments or \
-                 swedbank)",
-            )
-        })?;
+        let registry_dir = pick_path(registry::REGISTRY_DIR_ENV, file.registry_dir);
+        let bank_text = bank_flag
+            .map(str::to_string)
+            .filter(|b| !b.trim().is_empty())
+            .or_else(|| pick("PSD2_BANK", file.bank));
+        let from_env = get(registry::REGISTRY_DIR_ENV).is_some();
+        let bank = choose_bank(&path, bank_text, registry_dir.as_deref(), from_env)?;
         let url_of = |key: &str, text: Option<String>| -> Result<Option<Url>, CliError> {
             text.map(|t| {
                 Url::parse(t.trim())
@@ -226,9 +285,19 @@ impl Config {
         let base_url = url_of("base_url", pick("PSD2_BASE_URL", file.base_url))?
             .map(Ok)
             .unwrap_or_else(|| {
-                Url::parse(&sandbox_default_base_url(bank))
+                Url::parse(&bank.sandbox_default_base_url())
                     .map_err(|e| CliError::config(&path, e.to_string()))
             })?;
+        let tpp_ip_address = pick("PSD2_TPP_IP_ADDRESS", file.tpp_ip_address)
+            .map(|ip| {
+                ip.trim().parse::<std::net::IpAddr>().map_err(|_| {
+                    CliError::config(
+                        &path,
+                        "tpp_ip_address (or PSD2_TPP_IP_ADDRESS) is not an IP address",
+                    )
+                })
+            })
+            .transpose()?;
         let timeout_secs = match get("PSD2_TIMEOUT_SECS") {
             Some(t) => Some(t.trim().parse::<u64>().map_err(|_| {
                 CliError::Usage("PSD2_TIMEOUT_SECS is not a whole number of seconds".into())
@@ -265,6 +334,8 @@ impl Config {
             corporate_id: pick("PSD2_CORPORATE_ID", file.corporate_id),
             corporate_id_type: pick("PSD2_CORPORATE_ID_TYPE", file.corporate_id_type),
             timeout_secs,
+            registry_dir,
+            tpp_ip_address,
             retry,
             source: path,
         };
@@ -281,8 +352,8 @@ impl Config {
         if self.signing_certificate.is_some() != self.signing_key.is_some() {
             return err("signing_certificate and signing_key must be set together".into());
         }
-        match self.bank {
-            BankName::Handelsbanken | BankName::Openpayments if self.client_id.is_none() => {
+        match self.bank.named() {
+            Some(BankName::Handelsbanken | BankName::Openpayments) if self.client_id.is_none() => {
                 return err(format!(
                     "client_id is required for {} (set it in the file or PSD2_CLIENT_ID)",
                     self.bank.as_str()
@@ -315,6 +386,9 @@ impl Config {
             psd2_security::redact::url_for_display(self.base_url.as_str()),
             self.source.display()
         );
+        if let Some(dir) = &self.registry_dir {
+            text.push_str(&format!("; registry files also from {}", dir.display()));
+        }
         if !self.env_overrides.is_empty() {
             text.push_str("; from the environment: ");
             text.push_str(&self.env_overrides.join(", "));
@@ -322,6 +396,35 @@ impl Config {
         text.push(')');
         text
     }
+}
+
+/// The bank `text` names (the `--bank` flag, else `bank` / `PSD2_BANK`): a named bank, else
+/// a registry bank of the compiled-in registry extended by `registry_dir` (`from_env`: the
+/// directory came from `PSD2_REGISTRY_DIR`). Errors name the file, never the value.
+fn choose_bank(
+    path: &Path,
+    text: Option<String>,
+    registry_dir: Option<&Path>,
+    from_env: bool,
+) -> Result<BankChoice, CliError> {
+    let text = text.ok_or_else(|| {
+        CliError::config(
+            path,
+            "no bank configured: use --bank, set `bank = \"handelsbanken|openpayments|swedbank\"` \
+             (or a registry bank: `psd2 banks` lists them) or PSD2_BANK",
+        )
+    })?;
+    if let Some(named) = BankName::parse(&text) {
+        return Ok(BankChoice::Named(named));
+    }
+    let source = if from_env {
+        registry::REGISTRY_DIR_ENV.to_string()
+    } else {
+        format!("registry_dir of {}", path.display())
+    };
+    let known = registry::load(registry_dir, &source)?;
+    registry::choose(&text, &known)
+        .ok_or_else(|| CliError::config(path, registry::unknown_bank_message()))
 }
 
 /// The policy of the file's `[retry]` table (the default without one); a value that
@@ -477,7 +580,7 @@ mod tests {
         )
         .map_err(|e| e.to_string())
         .expect("config");
-        assert_eq!(c.bank, BankName::Openpayments);
+        assert_eq!(c.bank, BankChoice::Named(BankName::Openpayments));
         assert_eq!(c.client_id.as_deref(), Some("env-id"));
         assert_eq!(c.client_secret.as_deref(), Some("s3cret"));
         assert_eq!(c.base_url.as_str(), "http://127.0.0.1:8080/openpayments");
@@ -501,7 +604,7 @@ mod tests {
         let c = Config::load(Some(path), &|_| None)
             .map_err(|e| e.to_string())
             .expect("example config");
-        assert_eq!(c.bank, BankName::Swedbank);
+        assert_eq!(c.bank, BankChoice::Named(BankName::Swedbank));
         assert!(c.signing_certificate.as_ref().is_some_and(|p| p.is_file()));
         assert!(c.signing_key.as_ref().is_some_and(|p| p.is_file()));
     }
@@ -642,6 +745,6 @@ mod tests {
         let c = Config::load(None, &env)
             .map_err(|e| e.to_string())
             .expect("env only");
-        assert_eq!(c.bank, BankName::Swedbank);
+        assert_eq!(c.bank, BankChoice::Named(BankName::Swedbank));
     }
 }

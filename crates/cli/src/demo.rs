@@ -55,8 +55,9 @@ impl BankRun {
 }
 
 /// Runs the demo; the error is the first bank failure (after printing everything).
-pub async fn run(args: &DemoArgs, interactive: bool) -> Result<(), CliError> {
+pub async fn run(args: &DemoArgs, only: &[String], interactive: bool) -> Result<(), CliError> {
     let started = Instant::now();
+    let only = named_banks(only)?;
     let signing = banks::DemoSigning::load()?;
     let mut builder = Sandbox::builder()
         .require_signatures(true)
@@ -77,12 +78,12 @@ pub async fn run(args: &DemoArgs, interactive: bool) -> Result<(), CliError> {
     println!("PSU {DEMO_PSU}; {history} transactions on the long-history account");
     println!();
 
-    let banks: Vec<BankName> = if args.bank.is_empty() {
+    let banks: Vec<BankName> = if only.is_empty() {
         BankName::ALL.to_vec()
     } else {
         BankName::ALL
             .into_iter()
-            .filter(|b| args.bank.contains(b))
+            .filter(|b| only.contains(b))
             .collect()
     };
     let board = Board::new(interactive);
@@ -102,14 +103,37 @@ pub async fn run(args: &DemoArgs, interactive: bool) -> Result<(), CliError> {
     println!();
     report(&runs);
     println!("total {}", human(started.elapsed()));
+    // The registry banks before the sync rounds, which move the sandbox clock forward.
+    let registry = if args.all_banks {
+        crate::demo_registry::run(&sandbox, &signing, &demo_psu(), interactive).await
+    } else {
+        let known = psd2_registry::Registry::embedded().map_or(0, |r| r.entries().len());
+        println!("(`psd2 demo --all-banks` also walks the {known} registry banks)");
+        Ok(())
+    };
     let synced = crate::sync_demo::run(&sandbox, &signing, &banks).await;
     sandbox.shutdown().await;
 
     let mut runs = runs;
     match runs.iter_mut().find_map(|r| r.failure.take()) {
         Some((_, e)) => Err(e),
-        None => synced,
+        None => synced.and(registry),
     }
+}
+
+/// The named banks of the demo's `--bank` (registry banks are walked by `--all-banks`).
+fn named_banks(only: &[String]) -> Result<Vec<BankName>, CliError> {
+    only.iter()
+        .map(|text| {
+            BankName::parse(text).ok_or_else(|| {
+                CliError::Usage(
+                    "the demo's --bank takes handelsbanken, openpayments or swedbank \
+                     (--all-banks adds every registry bank)"
+                        .into(),
+                )
+            })
+        })
+        .collect()
 }
 
 fn sandbox_bank(bank: BankName) -> psd2_sandbox::Bank {

@@ -1,6 +1,8 @@
 //! `psd2`: the command line of psd2-rs.
 //!
-//! - `psd2 demo` starts the sandbox in-process and walks all three banks end to end.
+//! - `psd2 demo` starts the sandbox in-process and walks all three banks end to end
+//!   (`--all-banks`: the registry banks too).
+//! - `psd2 banks` lists the registry banks (Berlin Group banks described by a file).
 //! - `psd2 consent|sca|accounts|balances|transactions|cards` work against one configured
 //!   bank (TOML file + `PSD2_*` environment; secrets from the environment only), keeping the
 //!   consent and tokens in a session file between invocations.
@@ -15,10 +17,13 @@ mod cli;
 mod commands;
 mod config;
 mod demo;
+mod demo_registry;
+mod embedded;
 mod error;
 mod export;
 mod output;
 mod progress;
+mod registry;
 mod session;
 mod sync;
 mod sync_demo;
@@ -75,12 +80,13 @@ fn main() -> ExitCode {
 async fn run(cli: &Cli, secrets: &mut Vec<String>) -> Result<(), CliError> {
     let interactive = progress::interactive();
     match &cli.command {
-        Command::Demo(args) => demo::run(args, interactive).await,
+        Command::Demo(args) => demo::run(args, &cli.global.bank, interactive).await,
         Command::Completions(args) => {
             let mut command = Cli::command();
             clap_complete::generate(args.shell, &mut command, "psd2", &mut std::io::stdout());
             Ok(())
         }
+        Command::Banks(args) => registry::run(&cli.global, args),
         Command::Consent(command) => {
             let ctx = Context::load(&cli.global, interactive, secrets)?;
             commands::consent(&ctx, command, secrets).await

@@ -209,7 +209,8 @@ impl StoredSession {
         }
         let bank = text_field(obj, "bank", MAX_ID_LEN)?
             .ok_or_else(|| "field `bank` is missing".to_string())?;
-        if BankName::parse(&bank).is_none_or(|b| b.as_str() != bank) {
+        let named = BankName::parse(&bank).is_some_and(|b| b.as_str() == bank);
+        if !named && !registry_id(&bank) {
             return Err("field `bank` is not a bank this psd2 knows".into());
         }
         let base_url = text_field(obj, "base_url", MAX_URL_LEN)?
@@ -338,6 +339,17 @@ impl StoredSession {
             ))),
         }
     }
+}
+
+/// Whether `text` has the form of a registry bank's id (1 to 40 of a-z, 0-9 and '-'),
+/// starting with a letter (so a number, e.g. a PSU id in the wrong field, is never taken for
+/// a bank and echoed in a message).
+fn registry_id(text: &str) -> bool {
+    text.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        && text.len() <= 40
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[cfg(test)]

@@ -179,7 +179,7 @@ async fn add(
             &session,
             &ctx.psu,
             consent.as_ref(),
-            BankSyncSettings::for_bank(bank),
+            sync_settings(&ctx.config.bank),
         )
         .await
         .map_err(sync_error)?;
@@ -202,6 +202,17 @@ async fn add(
         connection.accounts.len()
     );
     Ok(())
+}
+
+/// How the sync engine treats `bank`: a registry bank's from its profile (whether ids
+/// survive booking, the date field, its history and daily budget), a named bank's defaults.
+fn sync_settings(bank: &crate::registry::BankChoice) -> BankSyncSettings {
+    match bank {
+        crate::registry::BankChoice::Registry(entry) => {
+            BankSyncSettings::from_profile(&entry.profile)
+        }
+        crate::registry::BankChoice::Named(named) => BankSyncSettings::for_bank(named.as_str()),
+    }
 }
 
 /// An engine whose resolver hands out `adapter` for connections of `bank`.
@@ -497,6 +508,35 @@ async fn events(store: Arc<dyn Store>, args: &EventsArgs, format: Format) -> Res
 mod tests {
     use super::*;
     use psd2_sync::{ChangeKind, TxKey};
+
+    #[test]
+    fn a_registry_banks_sync_settings_come_from_its_profile() {
+        // The expected values are read from the registry files as plain TOML.
+        let registry = crate::registry::load(None, "test").unwrap();
+        for id in ["bankwinter", "n26"] {
+            let path = format!("{}/../../registry/{id}.toml", env!("CARGO_MANIFEST_DIR"));
+            let file: toml::Table =
+                toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            let rules = &file["profile"]["transactions"];
+            let choice = crate::registry::choose(id, &registry).unwrap();
+            let settings = sync_settings(&choice);
+            let stable = rules["ids_stable_across_booking"].as_bool().unwrap();
+            assert_eq!(
+                settings.ids,
+                if stable {
+                    psd2_sync::IdStability::Stable
+                } else {
+                    psd2_sync::IdStability::Unreliable
+                },
+                "{id}"
+            );
+            assert_eq!(
+                i64::from(settings.history_days),
+                rules["history_days"].as_integer().unwrap(),
+                "{id}"
+            );
+        }
+    }
 
     #[test]
     fn database_url_defaults_to_the_sqlite_file() {

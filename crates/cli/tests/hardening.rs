@@ -123,7 +123,8 @@ fn stderr_mentions_length(url: &str, long: &str) -> bool {
 fn a_consent_past_its_valid_until_is_not_called_usable() {
     let consent = json!({
         "access": {"allPsd2": "allAccounts"}, "recurringIndicator": true,
-        "validUntil": "2020-01-31", "frequencyPerDay": 4, "consentStatus": "valid"
+        "validUntil": "2020-01-31", "frequencyPerDay": 4, "consentStatus": "valid",
+        "lastActionDate": "2020-01-02"
     });
     let bank = FakeBank::start(vec![("/consents/", 200, consent.to_string())]);
     let dir = tempfile::tempdir().unwrap();
@@ -276,9 +277,11 @@ fn consent_create_shows_what_the_bank_granted() {
             "startAuthorisation": {"href": "/v1/consents/c-9/authorisations"}
         }
     });
+    // (`lastActionDate` is mandatory in the Berlin Group consent answer.)
     let granted = json!({
         "access": {"allPsd2": "allAccounts"}, "recurringIndicator": false,
-        "validUntil": "2026-12-31", "frequencyPerDay": 2, "consentStatus": "received"
+        "validUntil": "2026-12-31", "frequencyPerDay": 2, "consentStatus": "received",
+        "lastActionDate": "2026-11-30"
     });
     let bank = FakeBank::start(vec![
         ("/consents/", 200, granted.to_string()),
