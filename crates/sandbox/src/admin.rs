@@ -90,21 +90,28 @@ async fn clear_faults(State(state): State<Arc<AppState>>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// Sets the status of consent `id`, whether the three banks or a registry bank hold it.
 fn set_status(state: &AppState, id: &str, status: ConsentStatus) -> Response {
-    let today = state.clock.today();
-    let mut store = state.store();
-    match store.consents.get_mut(id) {
-        Some(c) => {
+    let registry = state.registry.read().map(|r| r.clone()).unwrap_or_default();
+    let holders = std::iter::once(state).chain(registry.iter().map(|b| b.state().as_ref()));
+    let mut found = false;
+    for holder in holders {
+        let today = holder.clock.today();
+        if let Some(c) = holder.store().consents.get_mut(id) {
             c.status = status;
             c.last_action_date = today;
-            StatusCode::NO_CONTENT.into_response()
+            found = true;
+            break;
         }
-        None => (
-            StatusCode::NOT_FOUND,
-            axum::Json(json!({"error": "unknown consent"})),
-        )
-            .into_response(),
     }
+    if found {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({"error": "unknown consent"})),
+    )
+        .into_response()
 }
 
 async fn expire(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
@@ -226,29 +233,51 @@ async fn truth(
 }
 
 /// The fixture accounts: per bank and PSU, ids, IBANs and history sizes.
+/// The fixture accounts of `bank` in `fixtures`, per PSU.
+fn accounts_per_psu(fixtures: &crate::fixtures::Fixtures, bank: Bank) -> Value {
+    let mut per_psu = serde_json::Map::new();
+    for p in PSUS.iter() {
+        let list: Vec<Value> = [AccountKind::Payment, AccountKind::Card]
+            .into_iter()
+            .flat_map(|k| fixtures.accounts_of(bank, p.id, k))
+            .map(|a| {
+                json!({
+                    "resourceId": a.resource_id,
+                    "kind": if a.kind == AccountKind::Card { "card" } else { "payment" },
+                    "iban": a.iban,
+                    "currency": a.currency,
+                    "name": a.name,
+                    "transactions": a.history,
+                    "pending": a.pending,
+                })
+            })
+            .collect();
+        per_psu.insert(p.id.to_string(), Value::Array(list));
+    }
+    Value::Object(per_psu)
+}
+
+/// The fixture accounts per bank (`handelsbanken`, …, and each registry bank by its
+/// sandbox path without the leading `/`, e.g. `bg/nordbank`) and PSU.
 async fn accounts(State(state): State<Arc<AppState>>) -> Response {
     let mut out = serde_json::Map::new();
     for bank in Bank::ALL {
-        let mut per_psu = serde_json::Map::new();
-        for p in PSUS.iter() {
-            let list: Vec<Value> = [AccountKind::Payment, AccountKind::Card]
-                .into_iter()
-                .flat_map(|k| state.fixtures.accounts_of(bank, p.id, k))
-                .map(|a| {
-                    json!({
-                        "resourceId": a.resource_id,
-                        "kind": if a.kind == AccountKind::Card { "card" } else { "payment" },
-                        "iban": a.iban,
-                        "currency": a.currency,
-                        "name": a.name,
-                        "transactions": a.history,
-                        "pending": a.pending,
-                    })
-                })
-                .collect();
-            per_psu.insert(p.id.to_string(), Value::Array(list));
-        }
-        out.insert(bank.prefix().to_string(), Value::Object(per_psu));
+        out.insert(
+            bank.prefix().to_string(),
+            accounts_per_psu(&state.fixtures, bank),
+        );
+    }
+    let registry = state.registry.read().map(|r| r.clone()).unwrap_or_default();
+    for rb in registry {
+        let key = rb
+            .entry()
+            .sandbox_path()
+            .trim_start_matches('/')
+            .to_string();
+        out.insert(
+            key,
+            accounts_per_psu(rb.fixtures(), crate::banks::berlingroup::HOST),
+        );
     }
     axum::Json(Value::Object(out)).into_response()
 }

@@ -100,6 +100,9 @@ pub struct SandboxConfig {
     pub max_tokens: usize,
     /// Most consents held at once; the oldest go first.
     pub max_consents: usize,
+    /// The registry banks to serve (`None`: the registry compiled into `psd2-registry`).
+    /// Every entry whose sandbox path is the generic one is served at `/bg/<id>`.
+    pub registry: Option<psd2_registry::Registry>,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -122,6 +125,10 @@ impl fmt::Debug for SandboxConfig {
             .field("refresh_grace", &self.refresh_grace)
             .field("max_tokens", &self.max_tokens)
             .field("max_consents", &self.max_consents)
+            .field(
+                "registry",
+                &self.registry.as_ref().map(|r| r.entries().len()),
+            )
             .finish()
     }
 }
@@ -144,6 +151,7 @@ impl Default for SandboxConfig {
             refresh_grace: Duration::ZERO,
             max_tokens: DEFAULT_MAX_TOKENS,
             max_consents: DEFAULT_MAX_CONSENTS,
+            registry: None,
         }
     }
 }
@@ -249,6 +257,13 @@ impl SandboxBuilder {
     /// Port to listen on (default 0: pick a free port).
     pub fn port(mut self, port: u16) -> Self {
         self.config.port = port;
+        self
+    }
+
+    /// The registry banks to serve instead of the embedded registry (e.g.
+    /// `Registry::embedded()?.with_dir(dir)?` to add a bank from a directory).
+    pub fn registry(mut self, registry: psd2_registry::Registry) -> Self {
+        self.config.registry = Some(registry);
         self
     }
 

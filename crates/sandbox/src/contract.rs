@@ -84,6 +84,12 @@ pub fn spec_path(bank: Bank) -> PathBuf {
     }
 }
 
+/// The Berlin Group spec every registry bank is served by
+/// (`specs/berlingroup/berlingroup.yaml`); check answers below the bank's sandbox path.
+pub fn berlingroup_spec_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/berlingroup/berlingroup.yaml")
+}
+
 fn segments(p: &str) -> Vec<&str> {
     p.trim_matches('/')
         .split('/')
@@ -234,10 +240,17 @@ impl Spec {
         let schema = if self.swagger2 {
             response.get("schema")
         } else {
+            let media = headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(';').next())
+                .map(str::trim)
+                .unwrap_or("application/json");
             response
                 .get("content")
                 .and_then(|c| {
-                    c.get("application/json")
+                    c.get(media)
+                        .or_else(|| c.get("application/json"))
                         .or_else(|| c.as_object().and_then(|o| o.values().next()))
                 })
                 .and_then(|c| c.get("schema"))

@@ -1,4 +1,5 @@
-//! The `psd2-sandbox` binary: serves the three sandbox banks on one port.
+//! The `psd2-sandbox` binary: serves the three sandbox banks and the registry banks on one
+//! port.
 #![forbid(unsafe_code)]
 
 use std::time::Duration;
@@ -56,6 +57,10 @@ struct Args {
     /// Faults active from the start, as JSON (one object or an array).
     #[arg(long)]
     faults: Option<String>,
+    /// A directory of registry files (`<id>.toml`) to serve next to the embedded ones (a
+    /// file with a known id replaces that bank).
+    #[arg(long)]
+    registry_dir: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -94,8 +99,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         b = b.faults(list);
     }
+    if let Some(dir) = &args.registry_dir {
+        b = b.registry(psd2_sandbox::Registry::embedded()?.with_dir(dir)?);
+    }
     let running = b.build().start().await?;
     println!("psd2-sandbox listening on {}", running.base_url());
+    for bank in running.registry_banks() {
+        println!(
+            "  registry bank {:<16} {}",
+            bank.entry().id,
+            running.registry_url(bank.entry())
+        );
+    }
     tokio::signal::ctrl_c().await?;
     running.shutdown().await;
     Ok(())

@@ -196,8 +196,8 @@ pub struct AppState {
     pub config: SandboxConfig,
     /// Generated data.
     pub fixtures: Fixtures,
-    /// Clock.
-    pub clock: Clock,
+    /// Clock (shared with the registry banks, so `/admin/clock` moves them too).
+    pub clock: Arc<Clock>,
     /// Mutable state.
     pub store: Mutex<Store>,
     /// Active faults.
@@ -208,6 +208,8 @@ pub struct AppState {
     pub verifier: Arc<dyn Verifier>,
     /// The server's own base URL (`http://127.0.0.1:PORT`), set after binding.
     pub base_url: RwLock<String>,
+    /// The registry banks served next to the three banks (set at start).
+    pub registry: RwLock<Vec<Arc<crate::banks::berlingroup::RegistryBank>>>,
 }
 
 /// What a new consent is made of.
@@ -258,7 +260,17 @@ pub struct AisRequest<'a> {
 impl AppState {
     /// Builds the state for `config`.
     pub fn new(config: SandboxConfig, verifier: Arc<dyn Verifier>) -> Self {
-        let clock = Clock::new(config.today);
+        let clock = Arc::new(Clock::new(config.today));
+        Self::with_clock(config, verifier, clock)
+    }
+
+    /// Builds the state for `config` on an existing clock (a registry bank shares the
+    /// sandbox's clock).
+    pub fn with_clock(
+        config: SandboxConfig,
+        verifier: Arc<dyn Verifier>,
+        clock: Arc<Clock>,
+    ) -> Self {
         let fixtures = Fixtures::new(config.seed, clock.today(), config.history_size);
         let faults = FaultSet::new(config.faults.clone());
         Self {
@@ -270,6 +282,7 @@ impl AppState {
             churn: Churn::default(),
             verifier,
             base_url: RwLock::new(String::new()),
+            registry: RwLock::new(Vec::new()),
         }
     }
 

@@ -128,7 +128,7 @@ async fn broken_bodies() {
 #[tokio::test]
 async fn paging_faults_empty_page_and_repeated_key() {
     let tb = Tb::start(builder()).await;
-    let cid = sw_valid_consent(&tb, "private-1", 100).await;
+    let cid = sw_valid_consent(&tb, "private-1", 4).await;
     let acc = payment_accounts(&tb, Bank::Swedbank, "private-1")[0]
         .resource_id
         .clone();

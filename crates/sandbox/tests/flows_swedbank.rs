@@ -41,7 +41,7 @@ async fn swedbank_signed_redirect_and_decoupled_flows() {
 
     let mut url = format!(
         "/v1/accounts/{main}/transactions?bookingStatus=both&dateFrom={}",
-        two_years_back(&tb)
+        tb.sb.fixtures().today() - chrono::Days::new(730)
     );
     let mut count = 0u64;
     loop {
@@ -60,6 +60,19 @@ async fn swedbank_signed_redirect_and_decoupled_flows() {
         }
     }
     assert_eq!(count, FLOW_HISTORY);
+    // One day further back than the 730 days of registry/swedbank.toml: refused.
+    let r = tb
+        .get(
+            Bank::Swedbank,
+            &format!(
+                "/v1/accounts/{main}/transactions?bookingStatus=both&dateFrom={}",
+                tb.sb.fixtures().today() - chrono::Days::new(731)
+            ),
+            &sw_headers(Some(&cid)),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["code"], "PERIOD_INVALID");
 
     // Decoupled via TPP-Redirect-Preferred: false; reject-1 fails.
     decoupled_sca_by_preference(&tb).await;

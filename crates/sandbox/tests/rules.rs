@@ -97,7 +97,7 @@ async fn a_consent_never_reaches_another_psus_accounts() {
     assert_eq!(r.json()["code"], "CONSENT_UNKNOWN");
 
     // Swedbank: private-1 against the others.
-    let cid = sw_valid_consent(&tb, "private-1", 100).await;
+    let cid = sw_valid_consent(&tb, "private-1", 4).await;
     let h = sw_headers(Some(&cid));
     for (id, iban) in foreign(&tb, Bank::Swedbank, "private-1", AccountKind::Payment) {
         for p in [

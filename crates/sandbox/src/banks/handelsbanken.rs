@@ -16,15 +16,19 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::common;
+use super::render::json_page;
 use crate::access::Scope;
 use crate::config::Bank;
 use crate::errors::{ApiError, BankError, OAuthError};
-use crate::fixtures::{Account, AccountKind, Fixtures, Txn, TxnKind};
+use crate::fixtures::{Account, AccountKind, Fixtures, Txn};
 use crate::paging::{self, TxQuery};
 use crate::state::{
     AisRequest, AppState, AuthCode, ConsentStatus, NewConsent, ScaMethod, ScaStatus, TokenKind,
 };
 use crate::util::{header, json_number, psu_present, require_header, with_query};
+use txn::HbTxn;
+
+mod txn;
 
 const BANK: Bank = Bank::Handelsbanken;
 const SLEEP_MS: u64 = 100;
@@ -523,36 +527,12 @@ fn next_href(state: &AppState, path: &str, q: &HashMap<String, String>, key: &st
     common::next_page_url(&format!("{}{path}", state.bank_url(BANK)), q, key)
 }
 
-fn txn_json(t: &Txn) -> Value {
-    let mut v = json!({
-        "transactionId": t.id,
-        "status": if t.booked { "BOOKED" } else { "PENDING" },
-        "amount": amount(t.currency, t.amount.abs()),
-        "creditDebit": if t.amount.is_sign_negative() { "DEBIT" } else { "CREDIT" },
-        "transactionDate": t.value_date.to_string(),
-        "valueDate": t.value_date.to_string(),
-        "remittanceInformation": t.remittance,
-        "counterpartyName": t.counterparty,
-        "bankTransactionCode": match t.kind {
-            TxnKind::CardAbroad | TxnKind::CardPurchase => "PURCHASE",
-            TxnKind::Invoice => "PAYMENT",
-            TxnKind::Fee => "FEE",
-            TxnKind::Transfer => "TRANSFER",
-        },
-    });
-    if let Some(m) = v.as_object_mut() {
-        if let Some(d) = t.booking_date {
-            m.insert("ledgerDate".into(), json!(d.to_string()));
-        }
-        if let Some(b) = t.balance_after {
-            m.insert("balance".into(), amount(t.currency, b));
-        }
-        if let Some(i) = &t.counterparty_iban {
-            m.insert("counterpartyAccount".into(), json!(i));
-        }
-    }
-    common::drop_empty_ids(&mut v);
-    v
+/// A transaction page.
+#[derive(serde::Serialize)]
+struct TxPage<'a> {
+    transactions: Vec<HbTxn<'a>>,
+    #[serde(rename = "_links", skip_serializing_if = "Option::is_none")]
+    links: Option<Value>,
 }
 
 async fn transactions(
@@ -575,17 +555,19 @@ async fn transactions(
     let acc = common::consented_account(&state, BANK, &cid, request, "Account").map_err(e)?;
     let path = format!("/openbanking/psd2/v2/accounts/{id}/transactions");
     let page = common::transactions_page(&state, BANK, &path, &acc, &query).map_err(e)?;
-    let list: Vec<Value> = page
-        .pending
-        .iter()
-        .chain(page.booked.iter())
-        .map(txn_json)
-        .collect();
-    let mut body = json!({"transactions": list});
-    if let Some(k) = &page.next_key {
-        body["_links"] = json!({"next": {"href": next_href(&state, &path, &q, k)}});
-    }
-    Ok(axum::Json(body).into_response())
+    let body = TxPage {
+        transactions: page
+            .pending
+            .iter()
+            .chain(page.booked.iter())
+            .map(HbTxn::new)
+            .collect(),
+        links: page
+            .next_key
+            .as_ref()
+            .map(|k| json!({"next": {"href": next_href(&state, &path, &q, k)}})),
+    };
+    Ok(json_page(&body, page.pending.len() + page.booked.len()))
 }
 
 fn card_balances_json(fixtures: &Fixtures, a: &Account) -> Value {

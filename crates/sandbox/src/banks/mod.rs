@@ -1,8 +1,10 @@
 //! One module per bank; each exposes `routes()` with the bank's paths from `specs/`.
 
+pub mod berlingroup;
 pub mod common;
 pub mod handelsbanken;
 pub mod openpayments;
+pub mod render;
 pub mod swedbank;
 
 use std::collections::HashMap;

@@ -16,14 +16,18 @@ use super::common::{
     bg_consent_json, bg_consent_status_json, consented_account, covered_accounts, created,
     next_page_url, terminate_consent, transactions_page, tx_query, with_balance,
 };
+use super::render::{IbanRef, json_page};
 use super::{bg_amount, bg_balances, parse_bg_consent};
 use crate::access::Scope;
 use crate::config::Bank;
 use crate::errors::{ApiError, BankError, OAuthError};
-use crate::fixtures::{Account, AccountKind, Txn, TxnKind};
+use crate::fixtures::{Account, AccountKind};
 use crate::paging;
 use crate::state::{AisRequest, AppState, NewConsent, ScaMethod, ScaStatus, TokenKind};
 use crate::util::{header, psu_present, require_header, valid_bic, with_query};
+use txn::OpTxn;
+
+mod txn;
 
 const BANK: Bank = Bank::OpenPayments;
 const BALANCE_TYPES: [&str; 3] = ["interimAvailable", "interimBooked", "valueDated"];
@@ -378,80 +382,20 @@ async fn balances(
     Ok(axum::Json(json!({"balances": bg_balances(&state, &acc, BALANCE_TYPES)})).into_response())
 }
 
-/// The Open Payments transaction object (list and details share it; details add a few fields).
-fn txn_json(a: &Account, t: &Txn, details: bool) -> Value {
-    let mut v = json!({
-        "transactionId": t.id,
-        "entryReference": t.entry_reference,
-        "valueDate": t.value_date.to_string(),
-        "transactionAmount": bg_amount(t.currency, t.amount),
-        "remittanceInformationUnstructured": t.remittance,
-        "proprietaryBankTransactionCodeText": match t.kind {
-            TxnKind::CardAbroad | TxnKind::CardPurchase => "Card purchase",
-            TxnKind::Invoice => "TRF",
-            TxnKind::Fee => "Fee",
-            TxnKind::Transfer => "Transfer",
-        },
-        "transactionFees": [],
-        "_links": {"transactionDetails": {"href": format!("{ACCOUNTS}/{}/transactions/{}", a.resource_id, t.id)}},
-    });
-    let party_account = match &t.counterparty_iban {
-        Some(i) => json!({"iban": i}),
-        None => json!({}),
-    };
-    if t.amount.is_sign_negative() {
-        v["creditorName"] = json!(t.counterparty);
-        v["creditorAccount"] = party_account;
-        v["debtorAccount"] = json!({"iban": a.iban});
-    } else {
-        v["debtorName"] = json!(t.counterparty);
-        v["debtorAccount"] = party_account;
-        v["creditorAccount"] = json!({"iban": a.iban});
-    }
-    if let Some(d) = t.booking_date {
-        v["bookingDate"] = json!(d.to_string());
-    }
-    if let Some(b) = t.balance_after {
-        v["balanceAfterTransaction"] =
-            json!({"balanceAmount": bg_amount(t.currency, b), "balanceType": "interimBooked"});
-    }
-    if let Some(r) = &t.structured_reference {
-        v["remittanceInformationStructured"] = json!(r);
-        v["remittanceInformationUnstructuredArray"] = json!([t.remittance, format!("OCR {r}")]);
-        v["remittanceInformationStructuredArray"] = json!([{
-            "referredDocumentInformation": [{"typeCode": "CINV", "number": format!("INV-{r}"), "relatedDate": t.value_date.to_string()}],
-            "referredDocumentAmount": {
-                "remittedAmount": bg_amount(t.currency, t.amount.abs()),
-                "duePayableAmount": bg_amount(t.currency, t.amount.abs()),
-            },
-            "creditorReferenceInformation": {"typeCode": "SCOR", "reference": r},
-        }]);
-        v["isEnriched"] = json!(true);
-        v["paymentId"] = json!(crate::rng::uuid_from(crate::rng::str_part(&t.id)));
-    }
-    if let Some(x) = &t.exchange {
-        v["currencyExchange"] = json!([{
-            "sourceCurrency": t.currency,
-            "exchangeRate": x.rate.to_string(),
-            "unitCurrency": t.currency,
-            "targetCurrency": x.target_currency,
-            "targetAmount": crate::util::money(x.target_amount),
-            "exchangeFeeCurrency": t.currency,
-            "exchangeFeeAmount": crate::util::money(x.fee),
-        }]);
-        v["transactionFees"] = json!([{"type": "EXCHANGE_FEE", "currency": t.currency, "amount": crate::util::money(x.fee)}]);
-    }
-    if t.kind == TxnKind::Fee {
-        v["transactionFees"] = json!([{"type": "ACCOUNT_FEE", "currency": t.currency, "amount": crate::util::money(t.amount.abs())}]);
-    }
-    if details {
-        v["purposeCode"] = json!("OTHR");
-        if t.kind == TxnKind::Transfer || t.kind == TxnKind::Invoice {
-            v["creditorAgent"] = json!("HANDSESS");
-        }
-    }
-    super::common::drop_empty_ids(&mut v);
-    v
+/// A transaction page.
+#[derive(serde::Serialize)]
+struct TxPage<'a> {
+    account: IbanRef<'a>,
+    transactions: TxReport<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct TxReport<'a> {
+    booked: Vec<OpTxn<'a>>,
+    pending: Vec<OpTxn<'a>>,
+    bankgiro: &'static [u8],
+    #[serde(rename = "_links")]
+    links: Value,
 }
 
 async fn transactions(
@@ -479,16 +423,27 @@ async fn transactions(
     if let Some(k) = &page.next_key {
         links["next"] = json!({"href": next_page_url(&path, &q, k)});
     }
-    let body = json!({
-        "account": {"iban": acc.iban},
-        "transactions": {
-            "booked": page.booked.iter().map(|t| txn_json(&acc, t, false)).collect::<Vec<_>>(),
-            "pending": page.pending.iter().map(|t| txn_json(&acc, t, false)).collect::<Vec<_>>(),
-            "bankgiro": [],
-            "_links": links,
-        }
-    });
-    Ok(axum::Json(body).into_response())
+    let entries = page.booked.len() + page.pending.len();
+    let body = TxPage {
+        account: IbanRef {
+            iban: acc.iban.as_deref(),
+        },
+        transactions: TxReport {
+            booked: page
+                .booked
+                .iter()
+                .map(|t| OpTxn::new(&acc, t, false))
+                .collect(),
+            pending: page
+                .pending
+                .iter()
+                .map(|t| OpTxn::new(&acc, t, false))
+                .collect(),
+            bankgiro: &[],
+            links,
+        },
+    };
+    Ok(json_page(&body, entries))
 }
 
 async fn transaction_details(
@@ -507,5 +462,5 @@ async fn transaction_details(
             .map(|i| acc.transaction(&state.fixtures, i)),
     }
     .ok_or_else(|| e(ApiError::resource_unknown("Transaction")))?;
-    Ok(axum::Json(txn_json(&acc, &t, true)).into_response())
+    Ok(json_page(&OpTxn::new(&acc, &t, true), 1))
 }

@@ -17,16 +17,29 @@ use super::common::{
     bg_consent_json, bg_consent_status_json, consented_account, covered_accounts, created,
     next_page_url, terminate_consent, transactions_page, tx_query, with_balance,
 };
-use super::{bg_amount, bg_balances, parse_bg_consent};
+use super::render::json_page;
+use super::{bg_balances, parse_bg_consent};
 use crate::access::Scope;
 use crate::config::Bank;
 use crate::errors::{ApiError, BankError};
-use crate::fixtures::{Account, AccountKind, Txn};
+use crate::fixtures::{Account, AccountKind};
 use crate::paging;
 use crate::state::{AisRequest, AppState, NewConsent, ScaMethod, ScaStatus};
 use crate::util::{header, psu_present, require_header, with_query};
+use txn::SwTxn;
+
+mod txn;
 
 const BANK: Bank = Bank::Swedbank;
+/// The largest `frequencyPerDay` Swedbank grants, as `registry/swedbank.toml` says; more is
+/// 400 `FORMAT_ERROR`.
+pub const MAX_FREQUENCY_PER_DAY: u32 = 4;
+/// The longest consent Swedbank grants, in days from today, as `registry/swedbank.toml`
+/// says; a later `validUntil` is shortened to it.
+pub const MAX_VALID_DAYS: u64 = 180;
+/// How many days back `dateFrom` may reach, as `registry/swedbank.toml` says; further is
+/// 400 `PERIOD_INVALID`.
+pub const HISTORY_DAYS: u64 = 730;
 const BALANCE_TYPES: [&str; 3] = ["interimAvailable", "closingBooked", "expected"];
 
 type R = Result<Response, BankError>;
@@ -137,9 +150,17 @@ fn check_all_psd2(access: &Value) -> Result<(), ApiError> {
 
 async fn create_consent(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> R {
     require_header(&headers, "x-request-id").map_err(e)?;
-    let (access, recurring, valid_until, freq) =
-        parse_bg_consent(BANK, &body, state.clock.today()).map_err(e)?;
+    let today = state.clock.today();
+    let (access, recurring, valid_until, freq) = parse_bg_consent(BANK, &body, today).map_err(e)?;
     check_all_psd2(&access).map_err(e)?;
+    if freq > MAX_FREQUENCY_PER_DAY {
+        return Err(e(ApiError::format(format!(
+            "frequencyPerDay {freq} is above the maximum of {MAX_FREQUENCY_PER_DAY}."
+        ))));
+    }
+    let valid_until = today
+        .checked_add_days(chrono::Days::new(MAX_VALID_DAYS))
+        .map_or(valid_until, |latest| valid_until.min(latest));
     let psu = super::common::psu_id(&headers).map_err(e)?;
     let id = state.create_consent(
         BANK,
@@ -377,49 +398,27 @@ async fn balances(
     .into_response())
 }
 
-fn txn_json(a: &Account, t: &Txn) -> Value {
-    let party = match &t.counterparty_iban {
-        Some(i) => json!({"iban": i}),
-        None => json!({}),
-    };
-    let mut v = json!({
-        "transactionId": t.id,
-        "entryReference": t.entry_reference,
-        "valueDate": t.value_date.to_string(),
-        "transactionAmount": bg_amount(t.currency, t.amount),
-        "remittanceInformationUnstructured": t.remittance,
-        "proprietaryBankTransactionCode": format!("{:?}", t.kind).to_uppercase(),
-    });
-    if t.amount.is_sign_negative() {
-        v["creditorName"] = json!(t.counterparty);
-        v["creditorAccount"] = party;
-        v["debtorAccount"] = json!({"iban": a.iban});
-    } else {
-        v["debtorName"] = json!(t.counterparty);
-        v["debtorAccount"] = party;
-        v["creditorAccount"] = json!({"iban": a.iban});
-    }
-    if let Some(d) = t.booking_date {
-        v["bookingDate"] = json!(d.to_string());
-    }
-    if let Some(b) = t.balance_after {
-        v["balanceAfterTransaction"] =
-            json!({"balanceAmount": bg_amount(t.currency, b), "balanceType": "closingBooked"});
-    }
-    if let Some(r) = &t.structured_reference {
-        v["remittanceInformationStructured"] = json!(r);
-    }
-    if let Some(x) = &t.exchange {
-        v["currencyExchange"] = json!([{
-            "sourceCurrency": t.currency,
-            "exchangeRate": x.rate.to_string(),
-            "unitCurrency": t.currency,
-            "targetCurrency": x.target_currency,
-            "quotationDate": t.value_date.to_string(),
-        }]);
-    }
-    super::common::drop_empty_ids(&mut v);
-    v
+/// A transaction page.
+#[derive(serde::Serialize)]
+struct TxPage<'a> {
+    account: AccountRef<'a>,
+    transactions: TxReport<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    balances: Option<Value>,
+}
+
+#[derive(serde::Serialize)]
+struct AccountRef<'a> {
+    iban: Option<&'a str>,
+    currency: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct TxReport<'a> {
+    booked: Vec<SwTxn<'a>>,
+    pending: Vec<SwTxn<'a>>,
+    #[serde(rename = "_links")]
+    links: Value,
 }
 
 async fn transactions(
@@ -433,6 +432,14 @@ async fn transactions(
     require_header(&headers, "consent-id").map_err(e)?;
     let booking = paging::booking_status(q.get("bookingStatus"), None).map_err(e)?;
     let query = tx_query(&q, today, booking).map_err(e)?;
+    let earliest = today.checked_sub_days(chrono::Days::new(HISTORY_DAYS));
+    if earliest.is_some_and(|first| query.date_from < first) {
+        return Err(e(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "PERIOD_INVALID",
+            format!("dateFrom is more than {HISTORY_DAYS} days back."),
+        )));
+    }
     let acc = account_access(
         &state,
         &headers,
@@ -447,19 +454,21 @@ async fn transactions(
     if let Some(k) = &page.next_key {
         links["next"] = link(next_page_url(&url(&state, &path), &q, k));
     }
-    let mut body = json!({
-        "account": {"iban": acc.iban, "currency": acc.currency},
-        "transactions": {
-            "booked": page.booked.iter().map(|t| txn_json(&acc, t)).collect::<Vec<_>>(),
-            "pending": page.pending.iter().map(|t| txn_json(&acc, t)).collect::<Vec<_>>(),
-            "_links": links,
-        },
-    });
     let balances_granted = state
         .consent(BANK, header(&headers, "consent-id").unwrap_or_default())
         .is_ok_and(|c| crate::access::allows(&c.access, &acc, Scope::Balances));
-    if with_balance(&q) && balances_granted {
-        body["balances"] = bg_balances(&state, &acc, BALANCE_TYPES);
-    }
-    Ok(axum::Json(body).into_response())
+    let body = TxPage {
+        account: AccountRef {
+            iban: acc.iban.as_deref(),
+            currency: acc.currency,
+        },
+        transactions: TxReport {
+            booked: page.booked.iter().map(|t| SwTxn::new(&acc, t)).collect(),
+            pending: page.pending.iter().map(|t| SwTxn::new(&acc, t)).collect(),
+            links,
+        },
+        balances: (with_balance(&q) && balances_granted)
+            .then(|| bg_balances(&state, &acc, BALANCE_TYPES)),
+    };
+    Ok(json_page(&body, page.booked.len() + page.pending.len()))
 }
