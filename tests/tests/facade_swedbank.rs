@@ -149,7 +149,8 @@ async fn flow(sandbox: &RunningSandbox, pages: Arc<AtomicUsize>) -> (String, See
 
     // Every transaction of the long-history account, over every page.
     let today = sandbox.fixtures().today();
-    let from = today.checked_sub_days(Days::new(800)).unwrap();
+    // Swedbank keeps 730 days of history (registry/swedbank.toml): the whole window.
+    let from = today.checked_sub_days(Days::new(730)).unwrap();
     let query = TransactionQuery::new(Some(from), None, BookingStatus::Both);
     let list: Vec<_> = ai
         .transactions(&session, &psu, &id, &query)
@@ -171,6 +172,16 @@ async fn flow(sandbox: &RunningSandbox, pages: Arc<AtomicUsize>) -> (String, See
     assert!(total > 10 * PAGE, "{total}");
     let ids: HashSet<_> = list.iter().map(|t| t.transaction_id.clone()).collect();
     assert_eq!(ids.len(), list.len(), "no transaction twice");
+    // Further back than the bank keeps: the adapter moves dateFrom up to the window's
+    // first day (the bank itself refuses such a dateFrom), so the same entries arrive.
+    let earlier = today.checked_sub_days(Days::new(800)).unwrap();
+    let query = TransactionQuery::new(Some(earlier), None, BookingStatus::Both);
+    let clamped: Vec<_> = ai
+        .transactions(&session, &psu, &id, &query)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(clamped, list, "dateFrom 800 days back is moved up to 730");
     seen.add(&list[..5].to_vec());
 
     // Errors.
