@@ -57,9 +57,11 @@ impl fmt::Display for ConnectionId {
 pub struct TxKey(String);
 
 impl TxKey {
-    /// A fresh random key.
+    /// A fresh key: a UUID version 7 (a millisecond timestamp, then random bits; keys
+    /// made by one process also grow), so the keys of one sync sort together and its
+    /// inserts land at the end of the key index instead of all over it.
     pub fn random() -> Self {
-        Self(uuid::Uuid::new_v4().to_string())
+        Self(uuid::Uuid::now_v7().to_string())
     }
 
     /// Wraps a key read back from a store.
@@ -657,6 +659,28 @@ impl PageCommit {
         }
     }
 
+    /// Appends `later`, a commit of the same connection that follows this one, so both
+    /// are written as one: its transactions, changes and events after these, its progress
+    /// instead of this one's (unless it keeps it), its ledger lines replacing the lines of
+    /// the same account, resource and day (a later line is the newer count).
+    pub fn absorb(&mut self, later: PageCommit) {
+        self.transactions.extend(later.transactions);
+        self.changes.extend(later.changes);
+        self.events.extend(later.events);
+        if later.progress != ProgressUpdate::Keep {
+            self.progress = later.progress;
+        }
+        for line in later.budget {
+            let same = |b: &BudgetDay| {
+                b.account == line.account && b.resource == line.resource && b.day == line.day
+            };
+            match self.budget.iter_mut().find(|b| same(b)) {
+                Some(slot) => *slot = line,
+                None => self.budget.push(line),
+            }
+        }
+    }
+
     /// Whether the commit writes nothing.
     pub fn is_empty(&self) -> bool {
         self.transactions.is_empty()
@@ -722,6 +746,58 @@ mod tests {
             serde_json::to_string(&EventKind::BudgetExhausted).unwrap(),
             "\"budget_exhausted\""
         );
+    }
+
+    #[test]
+    fn absorbing_a_later_commit_keeps_order_and_the_newest_progress_and_counts() {
+        let c = ConnectionId::new("c-1");
+        let line = |used: u32, resource: &str| BudgetDay {
+            connection: c.clone(),
+            account: Some(AccountId::new("a-1")),
+            resource: resource.to_string(),
+            day: chrono::NaiveDate::from_ymd_opt(2026, 12, 6).unwrap(),
+            used,
+            granted: 4,
+            blocked_until: None,
+        };
+        let progress = |pages: u32| {
+            ProgressUpdate::Save(Progress {
+                connection: c.clone(),
+                account: AccountId::new("a-1"),
+                window_from: chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+                window_to: chrono::NaiveDate::from_ymd_opt(2026, 12, 6).unwrap(),
+                next_page: Some(ResumeCursor::new(format!("page-{}", pages + 1))),
+                pages_done: pages,
+                listing_id: "l-1".into(),
+            })
+        };
+        let event = |detail: &str| NewEvent {
+            connection: c.clone(),
+            account: None,
+            kind: EventKind::EntryQuarantined,
+            at: Utc::now(),
+            error_kind: None,
+            detail: detail.into(),
+        };
+        let mut first = PageCommit::new(c.clone());
+        first.progress = progress(1);
+        first.budget = vec![line(1, "transactions")];
+        first.events = vec![event("one")];
+        let mut second = PageCommit::new(c.clone());
+        second.progress = progress(2);
+        second.budget = vec![line(2, "transactions"), line(1, "balances")];
+        second.events = vec![event("two")];
+        first.absorb(second);
+        assert_eq!(first.progress, progress(2));
+        assert_eq!(
+            first.budget,
+            vec![line(2, "transactions"), line(1, "balances")]
+        );
+        let details: Vec<_> = first.events.iter().map(|e| e.detail.as_str()).collect();
+        assert_eq!(details, ["one", "two"]);
+        // A later commit that keeps the progress does not erase the earlier one's.
+        first.absorb(PageCommit::new(c.clone()));
+        assert_eq!(first.progress, progress(2));
     }
 
     #[test]

@@ -13,8 +13,8 @@ use super::{AccountOutcome, AccountReport, Engine, Run, SyncError};
 use crate::budget::lock;
 use crate::identity::{Matched, Matcher, Outcome};
 use crate::model::{
-    ChangeKind, ConnectionAccount, EventKind, NewChange, NewEvent, PageCommit, Progress,
-    ProgressUpdate, ResumeCursor, StoredTransaction,
+    ChangeKind, CommitCursors, ConnectionAccount, EventKind, NewChange, NewEvent, PageCommit,
+    Progress, ProgressUpdate, ResumeCursor, StoredTransaction,
 };
 use crate::window::Window;
 
@@ -23,6 +23,38 @@ struct Start {
     window: Window,
     listing_id: String,
     resume: Option<ResumeCursor>,
+    pages_done: u32,
+}
+
+/// Pages read from the bank ahead of the one being matched (besides the one being read).
+const READ_AHEAD: usize = 2;
+
+/// What one listing attempt reads.
+struct Listing<'a> {
+    ai: &'a dyn AccountInformation,
+    account: &'a ConnectionAccount,
+    start: &'a Start,
+    session: &'a Session,
+    psu: &'a Psu,
+    query: &'a TransactionQuery,
+}
+
+/// Transactions one commit gathers at most from pages that waited for the store.
+const MAX_BATCH: usize = 5_000;
+
+/// A commit running as its own task: `pages` pages, the last one the listing's
+/// `pages_done`-th, `entries` transactions.
+struct InFlight {
+    handle: tokio::task::JoinHandle<(Vec<NewEvent>, Result<CommitCursors, SyncError>)>,
+    pages: u32,
+    pages_done: u32,
+    entries: usize,
+}
+
+/// The commit of pages matched while the previous commit was still being written.
+struct Queued {
+    commit: PageCommit,
+    pages: u32,
     pages_done: u32,
 }
 
@@ -129,6 +161,13 @@ impl Engine {
     }
 
     /// One listing attempt from `start`, committing page by page.
+    ///
+    /// Three things overlap: the bank's next pages are read ahead (up to [`READ_AHEAD`]
+    /// pages waiting; the first ones while the stored entries load), the current page is
+    /// matched, and the previous page's commit runs as its own task (pages matched while it
+    /// runs are committed together next, up to [`MAX_BATCH`] transactions). Commits still happen one after another, in page order, each naming the
+    /// page after it as the progress: a process killed at any point resumes after the last
+    /// commit, and pages read ahead but not committed are simply read again.
     async fn list(
         &self,
         run: &mut Run<'_>,
@@ -138,10 +177,24 @@ impl Engine {
         report: &mut AccountReport,
         latest: &mut Option<NaiveDate>,
     ) -> Result<ListEnd, SyncError> {
-        let stored = self
-            .store
-            .load_account_state(&run.connection.id, &account.id, Some(start.window.from))
-            .await?;
+        let query = start.window.query();
+        let session = run.session.clone();
+        let psu = run.psu.clone();
+        let resume = start.resume.as_ref().map(|c| PageCursor::new(c.as_str()));
+        let bank = run.bank;
+        let pages = open_pages(bank, ai, account, &session, &psu, &query, resume);
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
+        // The reader never ends on its own: the listing ends when the consumer does, and
+        // dropping the reader then stops any read still under way.
+        let mut reader = std::pin::pin!(read_ahead(pages, sender));
+        // The bank's first pages are read while the stored entries load.
+        let load =
+            self.store
+                .load_account_state(&run.connection.id, &account.id, Some(start.window.from));
+        let stored = match futures::future::select(load, reader.as_mut()).await {
+            futures::future::Either::Left((stored, _)) => stored?,
+            futures::future::Either::Right((never, _)) => match never {},
+        };
         let mut matcher = Matcher::new(
             run.connection.id.clone(),
             account.id.clone(),
@@ -149,64 +202,161 @@ impl Engine {
             start.listing_id.clone(),
             stored,
         );
-        let query = start.window.query();
-        let session = run.session.clone();
-        let psu = run.psu.clone();
-        let resume = start.resume.as_ref().map(|c| PageCursor::new(c.as_str()));
-        let mut pages = open_pages(run.bank, ai, account, &session, &psu, &query, resume);
+        let listing = Listing {
+            ai,
+            account,
+            start,
+            session: &session,
+            psu: &psu,
+            query: &query,
+        };
+        let mut inflight = None;
+        let end = {
+            let consumer = std::pin::pin!(self.consume(
+                run,
+                &listing,
+                &mut matcher,
+                &mut receiver,
+                &mut inflight,
+                report,
+                latest,
+            ));
+            match futures::future::select(consumer, reader).await {
+                futures::future::Either::Left((end, _)) => end,
+                futures::future::Either::Right((never, _)) => match never {},
+            }
+        };
+        // Whatever happened, the last commit finishes before anything else is written.
+        let settled = self.settle(run, account, report, &mut inflight).await;
+        let end = end?;
+        settled?;
+        Ok(end)
+    }
+
+    /// Matches the pages as they arrive and commits each (see [`Engine::list`]).
+    #[allow(clippy::too_many_arguments)]
+    async fn consume(
+        &self,
+        run: &mut Run<'_>,
+        listing: &Listing<'_>,
+        matcher: &mut Matcher,
+        receiver: &mut tokio::sync::mpsc::Receiver<Result<TransactionPage, Error>>,
+        inflight: &mut Option<InFlight>,
+        report: &mut AccountReport,
+        latest: &mut Option<NaiveDate>,
+    ) -> Result<ListEnd, SyncError> {
+        let (account, start) = (listing.account, listing.start);
         let mut pages_done = start.pages_done;
         let mut first = true;
-        let mut next_item = pages.next().await;
-        while let Some(item) = next_item.take() {
+        let mut queued: Option<Queued> = None;
+        let end = loop {
+            let Some(item) = receiver.recv().await else {
+                break ListEnd::Complete;
+            };
             let page = match item {
                 Ok(page) => page,
                 Err(error) if first && matches!(error.kind, ErrorKind::Unsupported { .. }) => {
                     // No resumable listing: the all-or-nothing stream as one page.
-                    match all_at_once(run.bank, ai, account, &session, &psu, &query).await {
+                    match all_at_once(run.bank, listing).await {
                         Ok(page) => page,
-                        Err(error) => return Ok(ListEnd::Failed(error)),
+                        Err(error) => break ListEnd::Failed(error),
                     }
                 }
-                Err(error) => return Ok(ListEnd::Failed(error)),
+                Err(error) => break ListEnd::Failed(error),
             };
             first = false;
             pages_done = pages_done.saturating_add(1);
             let done = page.next.is_none();
             let commit = self.page_commit(
-                run,
-                &mut matcher,
-                account,
-                start,
-                page,
-                pages_done,
-                report,
-                latest,
+                run, matcher, account, start, page, pages_done, report, latest,
             )?;
+            let batch = match queued.as_mut() {
+                Some(batch) => {
+                    batch.commit.absorb(commit);
+                    batch.pages = batch.pages.saturating_add(1);
+                    batch.pages_done = pages_done;
+                    batch
+                }
+                None => queued.insert(Queued {
+                    commit,
+                    pages: 1,
+                    pages_done,
+                }),
+            };
             if done {
-                self.commit(run, &commit).await?;
-            } else {
-                // The next page is fetched while this one commits (its progress names the
-                // next page, so an interruption in between loses nothing).
-                let (committed, following) =
-                    futures::join!(self.commit(run, &commit), pages.next());
-                committed?;
-                next_item = following;
+                break ListEnd::Complete;
             }
-            report.pages = report.pages.saturating_add(1);
-            self.observe(run, account, pages_done, commit.transactions.len());
-            if done {
-                return Ok(ListEnd::Complete);
+            // While the store is still busy with the previous commit, the pages matched
+            // meanwhile wait and go into one commit (up to a size).
+            let busy = inflight.as_ref().is_some_and(|f| !f.handle.is_finished());
+            if !busy || batch.commit.transactions.len() >= MAX_BATCH {
+                self.flush(run, account, report, inflight, &mut queued)
+                    .await?;
             }
-        }
+        };
+        self.flush(run, account, report, inflight, &mut queued)
+            .await?;
         // The stream ended without a page saying it is the last. With nothing read at all,
         // the listing is empty and complete; otherwise the saved progress stays and the next
         // sync resumes from it.
-        if first {
+        if first && matches!(end, ListEnd::Complete) {
             let mut commit = PageCommit::new(run.connection.id.clone());
-            self.finish_listing(run, &mut matcher, start, &mut commit, report)?;
+            self.finish_listing(run, matcher, start, &mut commit, report)?;
             self.commit(run, &commit).await?;
         }
-        Ok(ListEnd::Complete)
+        Ok(end)
+    }
+
+    /// Starts the queued commit, if any, as its own task once the one in flight is done
+    /// (one commit at a time, in page order).
+    async fn flush(
+        &self,
+        run: &mut Run<'_>,
+        account: &ConnectionAccount,
+        report: &mut AccountReport,
+        inflight: &mut Option<InFlight>,
+        queued: &mut Option<Queued>,
+    ) -> Result<(), SyncError> {
+        self.settle(run, account, report, inflight).await?;
+        let Some(batch) = queued.take() else {
+            return Ok(());
+        };
+        let entries = batch.commit.transactions.len();
+        let committer = self.committer(run);
+        let commit = batch.commit;
+        let handle = tokio::spawn(async move {
+            let written = committer.write(&commit).await;
+            (commit.events, written)
+        });
+        *inflight = Some(InFlight {
+            handle,
+            pages: batch.pages,
+            pages_done: batch.pages_done,
+            entries,
+        });
+        Ok(())
+    }
+
+    /// Waits for the page commit in flight, if any, and publishes its events.
+    async fn settle(
+        &self,
+        run: &mut Run<'_>,
+        account: &ConnectionAccount,
+        report: &mut AccountReport,
+        inflight: &mut Option<InFlight>,
+    ) -> Result<(), SyncError> {
+        let Some(job) = inflight.take() else {
+            return Ok(());
+        };
+        let (events, written) = job
+            .handle
+            .await
+            .map_err(|e| SyncError::CommitTask(e.to_string()))?;
+        let cursors = written?;
+        self.publish(run, &events, &cursors);
+        report.pages = report.pages.saturating_add(job.pages);
+        self.observe(run, account, job.pages_done, job.entries);
+        Ok(())
     }
 
     /// Tells the observer, if any, that a page was committed.
@@ -361,14 +511,9 @@ fn open_pages<'a>(
 }
 
 /// The whole listing from the all-or-nothing stream, as one last page.
-async fn all_at_once(
-    bank: &dyn Bank,
-    ai: &dyn AccountInformation,
-    account: &ConnectionAccount,
-    session: &Session,
-    psu: &Psu,
-    query: &TransactionQuery,
-) -> Result<TransactionPage, Error> {
+async fn all_at_once(bank: &dyn Bank, listing: &Listing<'_>) -> Result<TransactionPage, Error> {
+    let (account, session, psu, query) =
+        (listing.account, listing.session, listing.psu, listing.query);
     let all: Vec<Transaction> = if account.card {
         match bank.as_card_account_information() {
             Some(card) => {
@@ -379,7 +524,9 @@ async fn all_at_once(
             None => return Err(Error::unsupported(bank.name(), "card_transactions")),
         }
     } else {
-        ai.transactions(session, psu, &account.id, query)
+        listing
+            .ai
+            .transactions(session, psu, &account.id, query)
             .try_collect()
             .await?
     };
@@ -387,6 +534,22 @@ async fn all_at_once(
         all.into_iter().map(Ok).collect(),
         None,
     ))
+}
+
+/// Reads the listing's pages into `sender` ahead of their matching, stopping after an
+/// error or when the receiver is gone; then waits forever (the caller drops it).
+async fn read_ahead(
+    mut pages: BoxStream<'_, Result<TransactionPage, Error>>,
+    sender: tokio::sync::mpsc::Sender<Result<TransactionPage, Error>>,
+) -> std::convert::Infallible {
+    while let Some(item) = pages.next().await {
+        let failed = item.is_err();
+        if sender.send(item).await.is_err() || failed {
+            break;
+        }
+    }
+    drop(sender);
+    futures::future::pending().await
 }
 
 fn change(

@@ -52,6 +52,10 @@ pub enum SyncError {
     /// A value could not be written as JSON.
     #[error("could not serialize a transaction: {0}")]
     Json(#[from] serde_json::Error),
+    /// A page's commit, run as its own task, ended without an answer (it panicked or the
+    /// runtime shut down); whether it was written is unknown until the next sync reads it.
+    #[error("a page commit ended abnormally: {0}")]
+    CommitTask(String),
 }
 
 /// Gives the bank adapter for a connection.
@@ -191,6 +195,40 @@ struct Run<'a> {
 struct Lease {
     worker: String,
     length: Duration,
+}
+
+/// Writes one connection's commits: under the worker's lease when there is one (renewing
+/// it after each commit), else plainly.
+struct Committer {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    connection: ConnectionId,
+    lease: Option<Lease>,
+}
+
+impl Committer {
+    /// Commits `commit`; fails with [`StoreError::LeaseLost`] when the lease is gone.
+    async fn write(&self, commit: &PageCommit) -> Result<CommitCursors, SyncError> {
+        let Some(lease) = &self.lease else {
+            return Ok(self.store.commit_page(commit).await?);
+        };
+        let cursors = self.store.commit_page_leased(&lease.worker, commit).await?;
+        let renewed = self
+            .store
+            .renew_lease(
+                &lease.worker,
+                &self.connection,
+                self.clock.now(),
+                lease.length,
+            )
+            .await?;
+        if !renewed {
+            return Err(SyncError::Store(StoreError::LeaseLost {
+                connection: self.connection.to_string(),
+            }));
+        }
+        Ok(cursors)
+    }
 }
 
 impl Engine {
@@ -471,28 +509,24 @@ impl Engine {
         run: &mut Run<'_>,
         commit: &PageCommit,
     ) -> Result<CommitCursors, SyncError> {
-        let cursors = match &run.lease {
-            Some(lease) => {
-                let cursors = self.store.commit_page_leased(&lease.worker, commit).await?;
-                let renewed = self
-                    .store
-                    .renew_lease(
-                        &lease.worker,
-                        &run.connection.id,
-                        self.clock.now(),
-                        lease.length,
-                    )
-                    .await?;
-                if !renewed {
-                    return Err(SyncError::Store(StoreError::LeaseLost {
-                        connection: run.connection.id.to_string(),
-                    }));
-                }
-                cursors
-            }
-            None => self.store.commit_page(commit).await?,
-        };
-        for (event, cursor) in commit.events.iter().zip(&cursors.events) {
+        let cursors = self.committer(run).write(commit).await?;
+        self.publish(run, &commit.events, &cursors);
+        Ok(cursors)
+    }
+
+    /// What writes `run`'s commits, owned (so a page's commit can run as its own task).
+    fn committer(&self, run: &Run<'_>) -> Committer {
+        Committer {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            connection: run.connection.id.clone(),
+            lease: run.lease.clone(),
+        }
+    }
+
+    /// Sends committed events to subscribers and counts them.
+    fn publish(&self, run: &mut Run<'_>, events: &[NewEvent], cursors: &CommitCursors) {
+        for (event, cursor) in events.iter().zip(&cursors.events) {
             run.events = run.events.saturating_add(1);
             let _ = self.events.send(Event {
                 cursor: *cursor,
@@ -504,7 +538,6 @@ impl Engine {
                 detail: event.detail.clone(),
             });
         }
-        Ok(cursors)
     }
 
     async fn sync_accounts(&self, run: &mut Run<'_>) -> Result<Vec<AccountReport>, SyncError> {

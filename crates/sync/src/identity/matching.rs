@@ -6,7 +6,9 @@ use chrono::NaiveDate;
 use psd2::{AccountId, Transaction, TransactionStatus};
 use rust_decimal::Decimal;
 
-use super::{bank_id, comparable, counterparty, entry_date, fingerprint, remittance};
+use super::{
+    bank_id, comparable, counterparty, entry_date, fingerprint, remittance, same_movement,
+};
 use crate::model::{ConnectionId, StoredTransaction, TxKey};
 use crate::settings::{BankSyncSettings, IdStability};
 
@@ -49,15 +51,13 @@ pub struct Matcher {
     listing_id: String,
     rows: Vec<StoredTransaction>,
     claimed: Vec<bool>,
-    by_fingerprint: HashMap<(String, String), Vec<usize>>,
-    by_id: HashMap<(String, String), Vec<usize>>,
+    /// Row indexes by fingerprint (any status; callers filter by status).
+    by_fingerprint: HashMap<String, Vec<usize>>,
+    /// Row indexes by the bank's id (any status; callers filter by status).
+    by_id: HashMap<String, Vec<usize>>,
     next_occurrence: HashMap<String, u32>,
     /// Indexes of stored pending rows not claimed at the start (fuzzy candidates).
     open_pending: Vec<usize>,
-}
-
-fn status_key(status: &TransactionStatus) -> String {
-    status.as_str().to_string()
 }
 
 impl Matcher {
@@ -111,13 +111,10 @@ impl Matcher {
         {
             return true;
         }
-        let key = (
-            matched.row.fingerprint.clone(),
-            status_key(&matched.row.status),
-        );
+        let status = &matched.row.status;
         self.by_fingerprint
-            .get(&key)
-            .is_some_and(|rows| rows.len() > 1)
+            .get(matched.row.fingerprint.as_str())
+            .is_some_and(|rows| self.with_status(rows, status).nth(1).is_some())
     }
 
     /// The listing's id.
@@ -127,16 +124,12 @@ impl Matcher {
 
     fn push(&mut self, row: StoredTransaction, claimed: bool) {
         let index = self.rows.len();
-        let status = status_key(&row.status);
         self.by_fingerprint
-            .entry((row.fingerprint.clone(), status.clone()))
+            .entry(row.fingerprint.clone())
             .or_default()
             .push(index);
         if let Some(id) = &row.bank_id {
-            self.by_id
-                .entry((id.clone(), status))
-                .or_default()
-                .push(index);
+            self.by_id.entry(id.clone()).or_default().push(index);
         }
         let next = self
             .next_occurrence
@@ -197,11 +190,25 @@ impl Matcher {
             .collect()
     }
 
-    fn claim_first(&mut self, candidates: Option<&Vec<usize>>) -> Option<usize> {
-        let index = candidates?
+    /// The rows among `indexes` whose status is `status`.
+    fn with_status<'s>(
+        &'s self,
+        indexes: &'s [usize],
+        status: &'s TransactionStatus,
+    ) -> impl Iterator<Item = usize> + 's {
+        indexes
             .iter()
             .copied()
-            .find(|&i| !self.claimed.get(i).copied().unwrap_or(true))?;
+            .filter(move |&i| self.rows.get(i).is_some_and(|row| &row.status == status))
+    }
+
+    /// Whether row `index` is still unclaimed by this listing.
+    fn free(&self, index: usize) -> bool {
+        !self.claimed.get(index).copied().unwrap_or(true)
+    }
+
+    fn claim_first(&mut self, index: Option<usize>) -> Option<usize> {
+        let index = index?;
         if let Some(flag) = self.claimed.get_mut(index) {
             *flag = true;
         }
@@ -209,22 +216,22 @@ impl Matcher {
     }
 
     fn exact(&mut self, entry: &Listed) -> Option<usize> {
-        let status = status_key(&entry.tx.status);
+        let status = &entry.tx.status;
         if self.settings.ids == IdStability::Stable
             && let Some(id) = &entry.bank_id
         {
-            let candidates = self.by_id.get(&(id.clone(), status.clone())).cloned();
-            if let Some(index) = self.claim_first(candidates.as_ref()) {
+            let found = self
+                .by_id
+                .get(id.as_str())
+                .and_then(|rows| self.with_status(rows, status).find(|&i| self.free(i)));
+            if let Some(index) = self.claim_first(found) {
                 return Some(index);
             }
         }
-        let candidates = self
-            .by_fingerprint
-            .get(&(entry.fingerprint.clone(), status))
-            .cloned()?;
-        let free: Vec<usize> = candidates
-            .into_iter()
-            .filter(|&i| !self.claimed.get(i).copied().unwrap_or(true))
+        let candidates = self.by_fingerprint.get(entry.fingerprint.as_str())?;
+        let free: Vec<usize> = self
+            .with_status(candidates, status)
+            .filter(|&i| self.free(i))
             .collect();
         // Several free rows of this fingerprint (twins, or entries that differ only in
         // fields outside it, such as the value date): the one equal in every field first,
@@ -256,7 +263,8 @@ impl Matcher {
             entry.tx.status,
             TransactionStatus::Booked | TransactionStatus::Pending
         );
-        if !is_movement {
+        // Nothing to compare with (e.g. a first sync): none of the work below.
+        if !is_movement || !self.open_pending.iter().any(|&i| self.free(i)) {
             return None;
         }
         let party = counterparty(&entry.tx);
@@ -329,7 +337,7 @@ impl Matcher {
         Some(index)
     }
 
-    fn update(&mut self, index: usize, entry: Listed) -> Matched {
+    fn update(&mut self, index: usize, mut entry: Listed) -> Matched {
         let unreliable = self.settings.ids == IdStability::Unreliable;
         // A claimed row is never looked at again in this listing, so the row in memory
         // stays as it was stored; only what the new row needs is taken from it.
@@ -337,7 +345,7 @@ impl Matcher {
             return self.add(entry);
         };
         let changed = old.status != entry.tx.status
-            || comparable(&old.transaction, unreliable) != comparable(&entry.tx, unreliable);
+            || !same_movement(&old.transaction, &mut entry.tx, unreliable);
         let same_fingerprint = old.fingerprint == entry.fingerprint;
         let (key, connection, account) =
             (old.key.clone(), old.connection.clone(), old.account.clone());

@@ -89,10 +89,19 @@ pub fn remittance(tx: &Transaction) -> String {
 }
 
 fn normalise(text: &str) -> String {
-    text.split_whitespace()
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if word.is_ascii() {
+            out.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            // `str::to_lowercase` (not per char): a final sigma lowers as a whole word does.
+            out.push_str(&word.to_lowercase());
+        }
+    }
+    out
 }
 
 /// Hex SHA-256 over what identifies an entry's content: date, amount (normalised, so
@@ -128,6 +137,28 @@ pub fn comparable(tx: &Transaction, ids_unreliable: bool) -> Transaction {
     }
     tx.balance_after = None;
     tx
+}
+
+/// Whether `comparable(stored) == comparable(listed)`, without copying either entry: the
+/// listed entry's ignored fields are set to the stored entry's for the comparison and put
+/// back afterwards.
+pub fn same_movement(stored: &Transaction, listed: &mut Transaction, ids_unreliable: bool) -> bool {
+    let balance = std::mem::replace(&mut listed.balance_after, stored.balance_after.clone());
+    let ids = ids_unreliable.then(|| {
+        (
+            std::mem::replace(&mut listed.transaction_id, stored.transaction_id.clone()),
+            std::mem::replace(&mut listed.entry_reference, stored.entry_reference.clone()),
+            std::mem::replace(&mut listed.details_href, stored.details_href.clone()),
+        )
+    });
+    let same = stored == &*listed;
+    listed.balance_after = balance;
+    if let Some((id, reference, href)) = ids {
+        listed.transaction_id = id;
+        listed.entry_reference = reference;
+        listed.details_href = href;
+    }
+    same
 }
 
 #[cfg(test)]
@@ -195,6 +226,32 @@ mod tests {
         );
         tx.value_date = None;
         assert_eq!(entry_date(&tx, DateField::Transaction), None);
+    }
+
+    #[test]
+    fn same_movement_ignores_balance_and_unreliable_ids_and_restores_the_entry() {
+        let stored = coffee("-35.00");
+        let mut listed = coffee("-35.00");
+        listed.balance_after = Some(
+            serde_json::from_value(serde_json::json!({
+                "balanceType": "interimBooked",
+                "amount": {"amount": "120.00", "currency": "SEK"}
+            }))
+            .unwrap(),
+        );
+        listed.transaction_id = Some(TransactionId::new("2026-11-03-7"));
+        let before = listed.clone();
+        // The running balance never counts; an id only where ids are reliable.
+        assert!(same_movement(&stored, &mut listed, true));
+        assert!(!same_movement(&stored, &mut listed, false));
+        assert_eq!(listed, before, "the listed entry is put back as it was");
+        let mut other = coffee("-36.00");
+        assert!(!same_movement(&stored, &mut other, true));
+        // Lower case words: ASCII, and a final sigma lowered as the whole word is.
+        assert_eq!(
+            normalise("  Café\tLUND  ΟΔΟΣ "),
+            format!("café lund {}", "ΟΔΟΣ".to_lowercase())
+        );
     }
 
     #[test]

@@ -16,18 +16,32 @@ use super::StoreError;
 type Embedded = (i64, &'static str, &'static str);
 
 /// SQLite's migrations, oldest first.
-pub(crate) const SQLITE: &[Embedded] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
+pub(crate) const SQLITE: &[Embedded] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "lean writes",
+        include_str!("../../migrations/sqlite/0002_lean_writes.sql"),
+    ),
+];
 
 /// PostgreSQL's migrations, oldest first.
-pub(crate) const POSTGRES: &[Embedded] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/postgres/0001_init.sql"),
-)];
+pub(crate) const POSTGRES: &[Embedded] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "lean writes",
+        include_str!("../../migrations/postgres/0002_lean_writes.sql"),
+    ),
+];
 
 /// A list of embedded migrations as an sqlx migration source.
 #[derive(Debug, Clone, Copy)]

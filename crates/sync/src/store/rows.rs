@@ -3,6 +3,8 @@
 //! Every conversion that can fail on a stored value (a number out of range, a JSON document
 //! that no longer parses) returns [`StoreError::Corrupt`] naming the column, never the value.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use psd2::{AccountId, TransactionStatus};
 use rust_decimal::Decimal;
@@ -12,7 +14,7 @@ use serde::de::DeserializeOwned;
 use super::StoreError;
 use crate::model::{
     BudgetDay, Change, ChangeKind, Connection, ConnectionId, ConnectionState, Event, EventKind,
-    NewChange, NewEvent, Progress, ResumeCursor, StoredTransaction, TxKey,
+    NewChange, NewEvent, PageCommit, Progress, ResumeCursor, StoredTransaction, TxKey,
 };
 
 /// A time as stored: whole microseconds (PostgreSQL's precision), so both engines read
@@ -188,7 +190,8 @@ impl TxRow {
     }
 }
 
-/// One row of `changes`.
+/// One row of `changes`. `tx_json` is `None` while the change shares its transaction row's
+/// JSON (written: the change is the latest about its transaction; read: neither has one).
 #[derive(Debug)]
 pub(crate) struct ChangeRow {
     pub connection_id: String,
@@ -196,15 +199,17 @@ pub(crate) struct ChangeRow {
     pub account: String,
     pub tx_key: String,
     pub kind: String,
-    pub tx_json: String,
+    pub tx_json: Option<String>,
     pub at: DateTime<Utc>,
 }
 
 impl ChangeRow {
+    /// The row of a new change; `shared`: its JSON is its transaction row's (not written).
     pub fn from_new(
         connection: &ConnectionId,
         cursor: u64,
         c: &NewChange,
+        shared: bool,
     ) -> Result<Self, StoreError> {
         Ok(Self {
             connection_id: connection.as_str().to_string(),
@@ -212,12 +217,20 @@ impl ChangeRow {
             account: c.account.as_str().to_string(),
             tx_key: c.key.as_str().to_string(),
             kind: c.kind.as_str().to_string(),
-            tx_json: to_json(&c.transaction, "changes.tx_json")?,
+            tx_json: if shared {
+                None
+            } else {
+                Some(to_json(&c.transaction, "changes.tx_json")?)
+            },
             at: micros(c.at),
         })
     }
 
+    /// The change as read back (`tx_json`: the change's own, else its row's).
     pub fn into_model(self) -> Result<Change, StoreError> {
+        let json = self.tx_json.ok_or_else(|| {
+            StoreError::corrupt("changes.tx_json", "no JSON and no transaction row")
+        })?;
         Ok(Change {
             cursor: to_u64(self.cursor, "changes.cursor")?,
             connection: ConnectionId::new(self.connection_id),
@@ -225,10 +238,59 @@ impl ChangeRow {
             key: TxKey::new(self.tx_key),
             kind: ChangeKind::parse(&self.kind)
                 .ok_or_else(|| StoreError::corrupt("changes.kind", "unknown change kind"))?,
-            transaction: from_json(&self.tx_json, "changes.tx_json")?,
+            transaction: from_json(&json, "changes.tx_json")?,
             at: self.at,
         })
     }
+}
+
+/// The rows one commit writes: one per change (with the cursor given for it, in order) and
+/// one per transaction key (the last row about a key wins: one statement may not touch a row
+/// twice), its `last_cursor` the cursor of the last change about the key in the commit, else
+/// kept as given. A change is written without JSON (sharing its row's) when it is the last
+/// change about its key in the commit and the row written for the key holds the same
+/// transaction: a first sync writes each transaction's JSON once.
+pub(crate) fn commit_rows(
+    commit: &PageCommit,
+    cursors: &[u64],
+) -> Result<(Vec<ChangeRow>, Vec<TxRow>), StoreError> {
+    let mut last_change: HashMap<&str, (usize, u64)> = HashMap::new();
+    for (index, (change, cursor)) in commit.changes.iter().zip(cursors).enumerate() {
+        last_change.insert(change.key.as_str(), (index, *cursor));
+    }
+    let mut position: HashMap<&str, usize> = HashMap::with_capacity(commit.transactions.len());
+    for (index, t) in commit.transactions.iter().enumerate() {
+        position.insert(t.key.as_str(), index);
+    }
+    let changes = commit
+        .changes
+        .iter()
+        .zip(cursors)
+        .enumerate()
+        .map(|(index, (change, cursor))| {
+            let key = change.key.as_str();
+            let latest = last_change.get(key).is_some_and(|(i, _)| *i == index);
+            let shared = latest
+                && position
+                    .get(key)
+                    .and_then(|&row| commit.transactions.get(row))
+                    .is_some_and(|row| row.transaction == change.transaction);
+            ChangeRow::from_new(&commit.connection, *cursor, change, shared)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let transactions = commit
+        .transactions
+        .iter()
+        .enumerate()
+        .filter(|(index, t)| position.get(t.key.as_str()) == Some(index))
+        .map(|(_, t)| {
+            let cursor = last_change
+                .get(t.key.as_str())
+                .map_or(t.last_cursor, |(_, cursor)| *cursor);
+            TxRow::from_model(t, cursor)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((changes, transactions))
 }
 
 /// One row of `events`.

@@ -2,13 +2,11 @@
 //! implementation for one sqlx database type. Both engines accept the same statements
 //! (`$N` parameters, `ON CONFLICT ... DO UPDATE`, `RETURNING`); the few dialect words that
 //! differ (amount cast, the open-entry predicate that matches the partial index, row locks
-//! when claiming) are the macro's literal arguments.
+//! when claiming) are the macro's literal arguments. The bulk writes of a page (its changes
+//! and transactions) are each engine's own `write_changes` / `write_transactions`: multi-row
+//! `VALUES` in SQLite, one `UNNEST` of column arrays in PostgreSQL.
 //!
 //! [`Store`]: super::Store
-
-/// Rows per multi-row `INSERT`: 16 columns x 1000 stays under SQLite's 32766 variables and
-/// PostgreSQL's 65535 parameters.
-pub(crate) const INSERT_CHUNK: usize = 1000;
 
 /// The columns of `connections` that make a [`crate::model::Connection`].
 macro_rules! connection_columns {
@@ -30,6 +28,20 @@ macro_rules! tx_columns {
     };
 }
 
+/// What an upsert of `transactions` sets when the key is already stored: every column.
+macro_rules! tx_on_conflict {
+    () => {
+        " ON CONFLICT (connection_id, tx_key) DO UPDATE SET \
+         account = excluded.account, bank_id = excluded.bank_id, \
+         status = excluded.status, fingerprint = excluded.fingerprint, \
+         occurrence = excluded.occurrence, entry_date = excluded.entry_date, \
+         booking_date = excluded.booking_date, value_date = excluded.value_date, \
+         amount = excluded.amount, currency = excluded.currency, \
+         tx_json = excluded.tx_json, removed = excluded.removed, \
+         last_listing = excluded.last_listing, last_cursor = excluded.last_cursor"
+    };
+}
+
 /// Expands to `impl Store for $store` (a struct with a `pool: sqlx::Pool<$db>` field) and
 /// the row readers it needs.
 macro_rules! impl_store {
@@ -37,7 +49,6 @@ macro_rules! impl_store {
         store = $store:ident,
         db = $db:ty,
         engine = $engine:expr,
-        amount_in = $amount_in:literal,
         amount_out = $amount_out:literal,
         open_entry = $open_entry:literal,
         not_removed = $not_removed:literal,
@@ -52,9 +63,9 @@ macro_rules! impl_store {
             Progress, ProgressUpdate, StoredTransaction,
         };
         use $crate::store::rows::{
-            BudgetRow, ChangeRow, ConnectionRow, EventRow, ProgressRow, TxRow, micros, to_i64, to_u64,
+            BudgetRow, ChangeRow, ConnectionRow, EventRow, ProgressRow, TxRow, commit_rows, micros,
+            to_i64, to_u64,
         };
-        use $crate::store::sql::INSERT_CHUNK;
         use $crate::store::{Store, StoreEngine, StoreError};
 
         type DbRow = <$db as sqlx::Database>::Row;
@@ -236,8 +247,9 @@ macro_rules! impl_store {
                 let change_cursors: Vec<u64> =
                     (0..commit.changes.len() as u64).map(|i| first_change + i).collect();
 
-                self.insert_changes(&mut tx, commit, &change_cursors).await?;
-                self.upsert_transactions(&mut tx, commit, &change_cursors).await?;
+                let (change_rows, tx_rows) = commit_rows(commit, &change_cursors)?;
+                Self::write_changes(&mut tx, change_rows).await?;
+                Self::write_transactions(&mut tx, tx_rows).await?;
                 apply_progress(&mut tx, commit).await?;
                 for line in &commit.budget {
                     upsert_budget(&mut tx, &BudgetRow::from_model(line)).await?;
@@ -304,108 +316,6 @@ macro_rules! impl_store {
                 } else {
                     StoreError::NotFound { what: "connection", id: row.id }
                 })
-            }
-
-            async fn insert_changes(
-                &self,
-                tx: &mut sqlx::Transaction<'_, $db>,
-                commit: &PageCommit,
-                cursors: &[u64],
-            ) -> Result<(), StoreError> {
-                let rows = commit
-                    .changes
-                    .iter()
-                    .zip(cursors)
-                    .map(|(change, cursor)| ChangeRow::from_new(&commit.connection, *cursor, change))
-                    .collect::<Result<Vec<_>, _>>()?;
-                for chunk in rows.chunks(INSERT_CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO changes (connection_id, cursor, account, tx_key, kind, tx_json, at) ",
-                    );
-                    qb.push_values(chunk, |mut b, r| {
-                        b.push_bind(r.connection_id.as_str())
-                            .push_bind(r.cursor)
-                            .push_bind(r.account.as_str())
-                            .push_bind(r.tx_key.as_str())
-                            .push_bind(r.kind.as_str())
-                            .push_bind(r.tx_json.as_str())
-                            .push_bind(r.at);
-                    });
-                    qb.build()
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(|e| StoreError::db("commit_page: changes", e))?;
-                }
-                Ok(())
-            }
-
-            async fn upsert_transactions(
-                &self,
-                tx: &mut sqlx::Transaction<'_, $db>,
-                commit: &PageCommit,
-                cursors: &[u64],
-            ) -> Result<(), StoreError> {
-                // The cursor of the last change about each key; the last row per key wins
-                // (one statement may not touch a row twice).
-                let mut last_cursor = std::collections::HashMap::new();
-                for (change, cursor) in commit.changes.iter().zip(cursors) {
-                    last_cursor.insert(change.key.as_str(), *cursor);
-                }
-                let mut position = std::collections::HashMap::new();
-                for (index, t) in commit.transactions.iter().enumerate() {
-                    position.insert(t.key.as_str(), index);
-                }
-                let rows = commit
-                    .transactions
-                    .iter()
-                    .enumerate()
-                    .filter(|(index, t)| position.get(t.key.as_str()) == Some(index))
-                    .map(|(_, t)| {
-                        let cursor = last_cursor.get(t.key.as_str()).copied().unwrap_or(t.last_cursor);
-                        TxRow::from_model(t, cursor)
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                for chunk in rows.chunks(INSERT_CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(concat!(
-                        "INSERT INTO transactions (",
-                        $crate::store::sql::tx_columns!("amount"),
-                        ") "
-                    ));
-                    qb.push_values(chunk, |mut b, r| {
-                        b.push_bind(r.connection_id.as_str())
-                            .push_bind(r.tx_key.as_str())
-                            .push_bind(r.account.as_str())
-                            .push_bind(r.bank_id.as_deref())
-                            .push_bind(r.status.as_str())
-                            .push_bind(r.fingerprint.as_str())
-                            .push_bind(r.occurrence)
-                            .push_bind(r.entry_date)
-                            .push_bind(r.booking_date)
-                            .push_bind(r.value_date)
-                            .push_bind(r.amount.as_str())
-                            .push_unseparated($amount_in)
-                            .push_bind(r.currency.as_str())
-                            .push_bind(r.tx_json.as_str())
-                            .push_bind(r.removed)
-                            .push_bind(r.last_listing.as_deref())
-                            .push_bind(r.last_cursor);
-                    });
-                    qb.push(
-                        " ON CONFLICT (connection_id, tx_key) DO UPDATE SET \
-                         account = excluded.account, bank_id = excluded.bank_id, \
-                         status = excluded.status, fingerprint = excluded.fingerprint, \
-                         occurrence = excluded.occurrence, entry_date = excluded.entry_date, \
-                         booking_date = excluded.booking_date, value_date = excluded.value_date, \
-                         amount = excluded.amount, currency = excluded.currency, \
-                         tx_json = excluded.tx_json, removed = excluded.removed, \
-                         last_listing = excluded.last_listing, last_cursor = excluded.last_cursor",
-                    );
-                    qb.build()
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(|e| StoreError::db("commit_page: transactions", e))?;
-                }
-                Ok(())
             }
         }
 
@@ -516,4 +426,4 @@ macro_rules! impl_store {
     };
 }
 
-pub(crate) use {connection_columns, impl_store, tx_columns};
+pub(crate) use {connection_columns, impl_store, tx_columns, tx_on_conflict};

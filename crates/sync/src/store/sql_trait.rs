@@ -191,9 +191,13 @@ macro_rules! impl_store_trait {
                 after: u64,
                 limit: u32,
             ) -> Result<Vec<Change>, StoreError> {
+                // A change without JSON of its own shares its transaction row's.
                 let rows = sqlx::query(
-                    "SELECT connection_id, cursor, account, tx_key, kind, tx_json, at FROM changes \
-                     WHERE connection_id = $1 AND cursor > $2 ORDER BY cursor LIMIT $3",
+                    "SELECT c.connection_id, c.cursor, c.account, c.tx_key, c.kind, \
+                     COALESCE(c.tx_json, t.tx_json) AS tx_json, c.at FROM changes c \
+                     LEFT JOIN transactions t \
+                     ON t.connection_id = c.connection_id AND t.tx_key = c.tx_key \
+                     WHERE c.connection_id = $1 AND c.cursor > $2 ORDER BY c.cursor LIMIT $3",
                 )
                 .bind(connection.as_str())
                 .bind(to_i64(after, "changes.cursor")?)
