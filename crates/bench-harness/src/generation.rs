@@ -24,7 +24,8 @@ fn ours_dir(ctx: &Ctx) -> PathBuf {
     ctx.bench_dir.join("gen").join("ours-bg")
 }
 
-fn oag_dir(ctx: &Ctx) -> PathBuf {
+/// Where openapi-generator's crate of the compared spec lands.
+pub(crate) fn oag_dir(ctx: &Ctx) -> PathBuf {
     ctx.bench_dir.join("gen").join("oag-bg")
 }
 
@@ -132,6 +133,7 @@ pub fn generation_rows(ctx: &mut Ctx) -> Result<Vec<Row>> {
             }
             match (failure, Stats::of(&base), ours_stats) {
                 (None, Some(b), Some(o)) => {
+                    ctx.oag_made = Some(spec.clone());
                     let r = ratio(b.median, o.median);
                     rows.push(Row {
                         what,

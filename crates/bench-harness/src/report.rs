@@ -36,7 +36,23 @@ impl Stats {
             n,
         })
     }
+
+    /// The spread of the samples relative to their median: `(max - min) / median`
+    /// (0 for one sample, infinite for a zero median with a spread).
+    pub fn spread(&self) -> f64 {
+        let width = self.max - self.min;
+        if width == 0.0 {
+            0.0
+        } else if self.median == 0.0 {
+            f64::INFINITY
+        } else {
+            (width / self.median).abs()
+        }
+    }
 }
+
+/// A row whose figures spread more than this share of their median is "noisy".
+pub const NOISY_SPREAD: f64 = 0.20;
 
 /// Whether a row meets its target.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +65,14 @@ pub enum Verdict {
     Skipped(String),
     /// A figure without a target of its own.
     Info,
+    /// Met or missed, but a figure's spread (in percent of its median, the largest of the
+    /// row's figures) is above [`NOISY_SPREAD`]: the verdict would not be repeatable.
+    Noisy {
+        /// Whether the medians met the target.
+        met: bool,
+        /// The largest spread, in percent.
+        spread_pct: f64,
+    },
 }
 
 /// One line of the report table.
@@ -83,6 +107,38 @@ impl Row {
             verdict: Verdict::Skipped(reason),
         }
     }
+}
+
+impl Row {
+    /// The largest spread of the row's figures (ours and the baseline's).
+    pub fn spread(&self) -> f64 {
+        let ours = self.ours.map_or(0.0, |s| s.spread());
+        let base = self.baseline.as_ref().map_or(0.0, |(_, s)| s.spread());
+        ours.max(base)
+    }
+
+    /// Whether the row is noisy (see [`Verdict::Noisy`]).
+    pub fn is_noisy(&self) -> bool {
+        matches!(self.verdict, Verdict::Noisy { .. })
+    }
+}
+
+/// Turns a met or missed verdict into [`Verdict::Noisy`] when a figure of the row spreads
+/// more than [`NOISY_SPREAD`] of its median.
+pub fn mark_noisy(row: &mut Row) {
+    let spread = row.spread();
+    if spread <= NOISY_SPREAD {
+        return;
+    }
+    let met = match row.verdict {
+        Verdict::Met => true,
+        Verdict::Missed => false,
+        _ => return,
+    };
+    row.verdict = Verdict::Noisy {
+        met,
+        spread_pct: spread * 100.0,
+    };
 }
 
 /// Verdict of "`ratio` must be at least `min`".
@@ -134,10 +190,11 @@ fn stats_cell(s: &Stats, unit: &str) -> String {
         format!("{} {unit}", num(s.median))
     } else {
         format!(
-            "{} {unit} ({}–{}, n={})",
+            "{} {unit} ({}–{}, spread {:.0}%, n={})",
             num(s.median),
             num(s.min),
             num(s.max),
+            s.spread() * 100.0,
             s.n
         )
     }
@@ -181,10 +238,13 @@ pub fn render(header: &Header, rows: &[Row], notes: &[String]) -> String {
     let _ = writeln!(
         md,
         "- whole run: {:.1} s, of which {:.1} s installing and building, {:.1} s measuring\n\n\
-         Figures are `median (min–max, n=samples)`.\n",
+         Figures are `median (min–max, spread, n=samples)`, the spread being \
+         `(max − min) / median`; a row whose spread is above {:.0}% is marked noisy instead \
+         of met or missed (`--repeat N` runs it again, up to N times).\n",
         header.total_secs,
         header.setup_secs,
-        header.total_secs - header.setup_secs
+        header.total_secs - header.setup_secs,
+        NOISY_SPREAD * 100.0
     );
     let _ = writeln!(
         md,
@@ -215,7 +275,15 @@ pub fn render(header: &Header, rows: &[Row], notes: &[String]) -> String {
             Verdict::Met => format!("met{smoke}"),
             Verdict::Missed => format!("**missed**{smoke}"),
             Verdict::Skipped(why) => format!("skipped: {why}"),
+            Verdict::Info if r.spread() > NOISY_SPREAD => {
+                format!("info (noisy: spread {:.0}%)", r.spread() * 100.0)
+            }
             Verdict::Info => "info".to_string(),
+            Verdict::Noisy { met, spread_pct } => format!(
+                "noisy (spread {spread_pct:.0}% > {:.0}%; the medians {}){smoke}",
+                NOISY_SPREAD * 100.0,
+                if *met { "meet it" } else { "miss it" }
+            ),
         };
         let _ = writeln!(
             md,
@@ -282,7 +350,7 @@ mod tests {
         assert!(md.contains("cores: **2**"), "{md}");
         assert!(
             md.contains(
-                "| gen | 2.00 s (1.00–3.00, n=3) | other: 30.0 s | 15.0x | ≥ 10x | met (smoke) |"
+                "| gen | 2.00 s (1.00–3.00, spread 100%, n=3) | other: 30.0 s | 15.0x | ≥ 10x | met (smoke) |"
             ),
             "{md}"
         );
@@ -292,5 +360,55 @@ mod tests {
         );
         assert!(md.contains("- a note"), "{md}");
         assert_eq!(at_most(0.6, 0.5), Verdict::Missed);
+    }
+
+    fn row(ours: &[f64], base: &[f64], verdict: Verdict) -> Row {
+        Row {
+            what: "r".into(),
+            unit: "tx/s",
+            ours: Stats::of(ours),
+            baseline: Some(("b".into(), Stats::of(base).unwrap())),
+            ratio: Some(1.0),
+            target: "t".into(),
+            verdict,
+        }
+    }
+
+    #[test]
+    fn a_wide_spread_makes_a_verdict_noisy() {
+        // 90..110 around 100: a spread of exactly 20%, not above it.
+        let mut r = row(&[90.0, 100.0, 110.0], &[100.0], Verdict::Met);
+        mark_noisy(&mut r);
+        assert_eq!(r.verdict, Verdict::Met);
+        // The baseline 80..125 around 100 spreads 45%: the row is noisy, whatever ours does.
+        let mut r = row(&[100.0], &[80.0, 100.0, 125.0], Verdict::Missed);
+        mark_noisy(&mut r);
+        match r.verdict {
+            Verdict::Noisy { met, spread_pct } => {
+                assert!(!met);
+                assert!((spread_pct - 45.0).abs() < 1e-9, "{spread_pct}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A row without a target stays informational.
+        let mut r = row(&[50.0, 100.0, 150.0], &[100.0], Verdict::Info);
+        mark_noisy(&mut r);
+        assert_eq!(r.verdict, Verdict::Info);
+        let header = Header {
+            mode: "full",
+            cores: 2,
+            cpu: None,
+            rustc: None,
+            profile: "release",
+            total_secs: 1.0,
+            setup_secs: 0.5,
+        };
+        let mut r = row(&[100.0], &[80.0, 100.0, 125.0], Verdict::Met);
+        mark_noisy(&mut r);
+        let md = render(&header, &[r], &[]);
+        assert!(
+            md.contains("| b: 100 tx/s (80.0–125, spread 45%, n=3) | 1.00x | t | noisy (spread 45% > 20%; the medians meet it) |"),
+            "{md}"
+        );
     }
 }

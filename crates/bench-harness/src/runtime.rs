@@ -155,7 +155,9 @@ pub fn streaming_rows(ctx: &Ctx, bin: &Path, sizes: &Sizes) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut facade_rss: Vec<Option<Stats>> = Vec::new();
     for (history, reps) in sizes.histories.into_iter().zip(sizes.stream_reps) {
-        println!("streaming {history} transactions (facade, raw, floor)...");
+        println!(
+            "end to end: streaming {history} transactions from the sandbox (facade, raw, floor)..."
+        );
         let modes = ["facade", "raw", "floor"];
         let mut modes = stream_modes(ctx, bin, &modes, history, reps, sizes);
         let floor = modes.pop().unwrap_or_else(|| Err("not run".into()));
@@ -163,7 +165,7 @@ pub fn streaming_rows(ctx: &Ctx, bin: &Path, sizes: &Sizes) -> Vec<Row> {
         let facade = modes.pop().unwrap_or_else(|| Err("not run".into()));
         let label = |who: &str| {
             format!(
-                "streaming: {} tx, pages of {}, {who} (tx/s, loopback sandbox)",
+                "end to end (sandbox-bound): streaming {} tx, pages of {}, {who} (tx/s, in-process sandbox over loopback)",
                 super::report::num(history as f64),
                 sizes.page_size
             )

@@ -2,8 +2,11 @@
 //! binary (`crates/bench/src/sync.rs`) against the in-process sandbox:
 //!
 //! - sync throughput into SQLite and into PostgreSQL against the facade's plain stream of
-//!   the same account (≥ 0.7x);
-//! - the incremental cost of a second sync after new entries (< 1% of the first);
+//!   the same account (≥ 0.7x), the pages built by the sandbox, and again with the pages
+//!   served from memory (`psd2_bench::page_server`), which times the client and the store
+//!   alone;
+//! - the incremental cost of a second sync after new entries (< 1% of the first), from the
+//!   sandbox and from served pages;
 //! - scale-out: 4 workers against 1 on one PostgreSQL store with latency per bank call
 //!   (≥ 3.5x).
 //!
@@ -33,7 +36,9 @@ const FULL: SyncSizes = SyncSizes {
     throughput: 100_000,
     incremental: 1_000_000,
     new_entries: 100,
-    connections: 40,
+    // 80 connections: 20 per worker, so the last connection's sync (the tail a round
+    // cannot share) is a small part of a round.
+    connections: 80,
     latency_ms: 50,
     reps: 3,
 };
@@ -63,23 +68,52 @@ pub fn sync_rows(ctx: &Ctx) -> Vec<Row> {
     let postgres = std::env::var("PSD2_TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.trim().is_empty());
-    let mut rows = vec![throughput_row(
-        ctx,
-        &bin,
-        "sqlite",
-        Some("sqlite".into()),
-        &sizes,
-    )];
-    rows.push(throughput_row(
-        ctx,
-        &bin,
-        "PostgreSQL",
-        postgres.clone(),
-        &sizes,
-    ));
-    rows.push(incremental_row(ctx, &bin, &sizes));
+    let mut rows = Vec::new();
+    for pages in [Pages::Sandbox, Pages::Served] {
+        rows.push(throughput_row(
+            ctx,
+            &bin,
+            ("SQLite", Some("sqlite".into())),
+            pages,
+            &sizes,
+        ));
+        rows.push(throughput_row(
+            ctx,
+            &bin,
+            ("PostgreSQL", postgres.clone()),
+            pages,
+            &sizes,
+        ));
+    }
+    rows.push(incremental_row(ctx, &bin, Pages::Sandbox, &sizes));
+    rows.push(incremental_row(ctx, &bin, Pages::Served, &sizes));
     rows.push(scale_out_row(ctx, &bin, postgres, &sizes));
     rows
+}
+
+/// Where a row's bank pages come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pages {
+    /// The in-process sandbox builds them.
+    Sandbox,
+    /// A page server answers them from memory.
+    Served,
+}
+
+impl Pages {
+    fn arg(self) -> &'static str {
+        match self {
+            Pages::Sandbox => "sandbox",
+            Pages::Served => "served",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Pages::Sandbox => "pages from the sandbox",
+            Pages::Served => "pages served from memory",
+        }
+    }
 }
 
 fn build(ctx: &Ctx) -> Result<PathBuf> {
@@ -125,23 +159,32 @@ fn args(list: &[&str]) -> Vec<String> {
 fn throughput_row(
     ctx: &Ctx,
     bin: &Path,
-    label: &str,
-    database: Option<String>,
+    (label, database): (&str, Option<String>),
+    pages: Pages,
     sizes: &SyncSizes,
 ) -> Row {
     let what = format!(
-        "sync throughput into {label}: one account of {} transactions, first sync vs the facade's plain stream of the same account and window",
+        "sync throughput into {label}, {}: one account of {} transactions, first sync vs the facade's plain stream of the same account and window",
+        pages.label(),
         sizes.throughput
     );
     let target = "≥ 0.7x the plain stream";
     let Some(database) = database else {
         return Row::skipped(what, target, "PSD2_TEST_DATABASE_URL is not set".into());
     };
-    println!("sync throughput into {label}...");
+    println!("sync throughput into {label}, {}...", pages.label());
     let (mut sync, mut plain) = (Vec::new(), Vec::new());
     for _ in 0..sizes.reps {
         let n = sizes.throughput.to_string();
-        let list = ["--database", &database, "throughput", "--transactions", &n];
+        let list = [
+            "--database",
+            &database,
+            "throughput",
+            "--transactions",
+            &n,
+            "--pages",
+            pages.arg(),
+        ];
         match run_json(ctx, bin, &args(&list)) {
             Ok(v) => {
                 sync.push(field(&v, "sync_per_sec"));
@@ -167,14 +210,20 @@ fn throughput_row(
     }
 }
 
-fn incremental_row(ctx: &Ctx, bin: &Path, sizes: &SyncSizes) -> Row {
+fn incremental_row(ctx: &Ctx, bin: &Path, pages: Pages, sizes: &SyncSizes) -> Row {
+    // Served pages are held in memory: the throughput size, not the million.
+    let size = match pages {
+        Pages::Sandbox => sizes.incremental,
+        Pages::Served => sizes.throughput,
+    };
     let what = format!(
-        "sync incremental: second sync of a {}-transaction account after {} new entries vs the first sync (SQLite, wall time)",
-        sizes.incremental, sizes.new_entries
+        "sync incremental, {}: second sync of a {size}-transaction account after {} new entries vs the first sync (SQLite, wall time)",
+        pages.label(),
+        sizes.new_entries
     );
     let target = "< 1% of the first sync";
-    println!("sync incremental...");
-    let (n, new) = (sizes.incremental.to_string(), sizes.new_entries.to_string());
+    println!("sync incremental, {}...", pages.label());
+    let (n, new) = (size.to_string(), sizes.new_entries.to_string());
     let list = [
         "--database",
         "sqlite",
@@ -183,6 +232,8 @@ fn incremental_row(ctx: &Ctx, bin: &Path, sizes: &SyncSizes) -> Row {
         &n,
         "--new",
         &new,
+        "--pages",
+        pages.arg(),
     ];
     match run_json(ctx, bin, &args(&list)) {
         Ok(v) => match (

@@ -7,6 +7,8 @@
 
 pub mod concurrency;
 pub mod memory;
+pub mod page_server;
+pub mod served;
 pub mod setup;
 pub mod stream;
 pub mod sync;

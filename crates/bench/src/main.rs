@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use psd2_bench::setup::{self, Settings};
-use psd2_bench::{BenchError, concurrency, memory, stream};
+use psd2_bench::{BenchError, concurrency, memory, served, stream};
 use psd2_sandbox::{Bank, FaultConfig};
 use serde_json::{Value, json};
 
@@ -30,6 +30,39 @@ enum Command {
         /// Transactions per page.
         #[arg(long, default_value_t = 500)]
         page_size: u64,
+        /// Pull from this Open Payments base URL (a `serve` process) instead of starting a
+        /// sandbox; needs the `--consent-id`, `--account`, `--date-from`, `--date-to` that
+        /// `serve` printed.
+        #[arg(long, requires_all = ["consent_id", "account", "date_from", "date_to"])]
+        at: Option<String>,
+        /// Access token sent to `--at` (recorded pages ignore it).
+        #[arg(long, default_value = "none")]
+        token: String,
+        /// Consent of `--at`.
+        #[arg(long)]
+        consent_id: Option<String>,
+        /// Account of `--at`.
+        #[arg(long)]
+        account: Option<String>,
+        /// First day asked for at `--at`.
+        #[arg(long)]
+        date_from: Option<chrono::NaiveDate>,
+        /// Last day asked for at `--at`.
+        #[arg(long)]
+        date_to: Option<chrono::NaiveDate>,
+    },
+    /// Record the long account's pages from the sandbox and serve them from memory until
+    /// standard input ends; prints where (one JSON line) and, at the end, what was served.
+    Serve {
+        /// History length of the long account.
+        #[arg(long, default_value_t = 100_000)]
+        transactions: u64,
+        /// Transactions per page.
+        #[arg(long, default_value_t = 500)]
+        page_size: u64,
+        /// Times the sandbox serves the recorded pages again, timed (its own rate).
+        #[arg(long, default_value_t = 3)]
+        sandbox_passes: usize,
     },
     /// List all transactions of `--accounts` accounts with added latency per call.
     Concurrency {
@@ -57,6 +90,32 @@ async fn run(cli: Cli) -> Result<Value, BenchError> {
             mode,
             transactions,
             page_size,
+            at: Some(base_url),
+            token,
+            consent_id: Some(consent_id),
+            account: Some(account),
+            date_from: Some(from),
+            date_to: Some(to),
+        } => {
+            let target = stream::Target {
+                base_url,
+                token,
+                consent_id,
+                account,
+                transactions,
+                page_size,
+                dates: (from, to),
+            };
+            let outcome = stream::run_at(&target, mode).await?;
+            let mut v = serde_json::to_value(outcome)?;
+            v["vm_hwm_kib"] = json!(memory::vm_hwm_kib());
+            Ok(v)
+        }
+        Command::Stream {
+            mode,
+            transactions,
+            page_size,
+            ..
         } => {
             let env = setup::start(&Settings {
                 history_size: transactions,
@@ -69,6 +128,13 @@ async fn run(cli: Cli) -> Result<Value, BenchError> {
             v["vm_hwm_kib"] = json!(memory::vm_hwm_kib());
             Ok(v)
         }
+        Command::Serve {
+            transactions,
+            page_size,
+            sandbox_passes,
+        } => Ok(serde_json::to_value(
+            served::serve(transactions, page_size, sandbox_passes).await?,
+        )?),
         Command::Concurrency {
             mode,
             accounts,

@@ -153,9 +153,15 @@ pub fn facade_psu() -> psd2::Psu {
 
 /// The Open Payments adapter pointed at the sandbox.
 pub fn facade(env: &Env) -> Result<psd2::adapters::openpayments::OpenPayments, BenchError> {
+    facade_at(&env.base_url)
+}
+
+/// The Open Payments adapter pointed at `base_url` (the sandbox's Open Payments base, or a
+/// page server in front of it).
+pub fn facade_at(base_url: &str) -> Result<psd2::adapters::openpayments::OpenPayments, BenchError> {
     use psd2::adapters::common::TransportConfig;
     use psd2::adapters::openpayments::{OpenPayments, OpenPaymentsConfig};
-    let url = url_of(&env.base_url)?;
+    let url = url_of(base_url)?;
     let config = OpenPaymentsConfig::new(url, "psd2-bench", BIC)
         .with_transport(TransportConfig::with_client(reqwest::Client::new()));
     Ok(OpenPayments::new(config)?)

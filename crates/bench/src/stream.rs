@@ -1,8 +1,12 @@
-//! Streaming all transactions of the long account three ways: through the facade, with the
-//! raw generated client, and with plain `reqwest` + `serde_json::from_slice` (the floor).
+//! Streaming all transactions of the long account: through the facade, with the raw
+//! generated client, with plain `reqwest` + `serde_json::from_slice` (the floor), and
+//! `serde_json::from_slice` alone over pages already in memory (the limit on one core).
+//! The pages come from the in-process sandbox or from a page server in front of one
+//! ([`crate::page_server`], started by `psd2-bench serve`).
 
 use std::time::Instant;
 
+use chrono::NaiveDate;
 use futures::StreamExt;
 use psd2::AccountInformation;
 use psd2::pagination::continuation_key;
@@ -22,6 +26,10 @@ pub enum Mode {
     Raw,
     /// `reqwest` + `serde_json::from_slice` into the raw types.
     Floor,
+    /// Every page fetched first (not timed), then only `serde_json::from_slice` into the raw
+    /// types, page after page from memory (each page read once, untimed, just before its
+    /// parse, so it is in the cache as a body just received is).
+    Parse,
 }
 
 /// What one run measured.
@@ -35,8 +43,70 @@ pub struct Outcome {
     pub items: u64,
     /// Pages fetched.
     pub pages: u64,
-    /// Wall time from the first request to the last transaction.
+    /// JSON body bytes received (not known in facade mode).
+    pub bytes: Option<u64>,
+    /// Wall time from the first request to the last transaction (parse mode: of the
+    /// parsing alone).
     pub secs: f64,
+}
+
+/// Where the pages come from and what to ask for.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The Open Payments base URL (sandbox or page server).
+    pub base_url: String,
+    /// A client-credentials access token.
+    pub token: String,
+    /// The authorised consent.
+    pub consent_id: String,
+    /// The long account's resource id.
+    pub account: String,
+    /// Transactions it holds.
+    pub transactions: u64,
+    /// Transactions per page.
+    pub page_size: u64,
+    /// First and last day asked for.
+    pub dates: (NaiveDate, NaiveDate),
+}
+
+impl Target {
+    /// The long account of a sandbox environment.
+    pub fn of(env: &Env) -> Result<Target, BenchError> {
+        let (account, transactions) = env
+            .accounts
+            .first()
+            .cloned()
+            .ok_or_else(|| BenchError::Unexpected("no accounts".into()))?;
+        Ok(Target {
+            base_url: env.base_url.clone(),
+            token: env.token.clone(),
+            consent_id: env.consent_id.clone(),
+            account,
+            transactions,
+            page_size: env.sandbox.config().page_size,
+            dates: env.dates,
+        })
+    }
+
+    /// The first page's path and query, relative to the base URL, as the clients ask for it.
+    pub fn first_page(&self) -> String {
+        let (from, to) = self.dates;
+        format!(
+            "/psd2/accountinformation/v1/accounts/{}/transactions?bookingStatus=both&dateFrom={from}&dateTo={to}",
+            self.account
+        )
+    }
+
+    /// The headers a transactions call sends (with one fixed `X-Request-ID`).
+    pub fn headers(&self) -> Result<reqwest::header::HeaderMap, BenchError> {
+        crate::page_server::headers(&[
+            ("Authorization", &format!("Bearer {}", self.token)),
+            ("X-Request-ID", &uuid::Uuid::new_v4().to_string()),
+            ("Consent-ID", &self.consent_id),
+            ("X-BicFi", BIC),
+            ("PSU-IP-Address", &PSU_IP.to_string()),
+        ])
+    }
 }
 
 /// One page as the raw and floor clients see it.
@@ -58,9 +128,9 @@ fn page_of(resp: raw::TransactionsResponse) -> Result<RawPage, BenchError> {
 }
 
 /// An HTTP client that sends the bearer token on every request.
-fn authorized_http(env: &Env) -> Result<reqwest::Client, BenchError> {
+fn authorized_http(token: &str) -> Result<reqwest::Client, BenchError> {
     let mut headers = reqwest::header::HeaderMap::new();
-    let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", env.token))
+    let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
         .map_err(|e| BenchError::Unexpected(e.to_string()))?;
     headers.insert(reqwest::header::AUTHORIZATION, value);
     Ok(reqwest::Client::builder()
@@ -68,117 +138,170 @@ fn authorized_http(env: &Env) -> Result<reqwest::Client, BenchError> {
         .build()?)
 }
 
-/// Pulls every transaction of the long account in `mode`.
+/// Pulls every transaction of the long account of `env` in `mode`.
 pub async fn run(env: &Env, mode: Mode) -> Result<Outcome, BenchError> {
-    let (account, transactions) = env
-        .accounts
-        .first()
-        .cloned()
-        .ok_or_else(|| BenchError::Unexpected("no accounts".into()))?;
-    let (from, to) = env.dates;
-    let mut items = 0u64;
-    let mut pages = 0u64;
-    let start;
-    match mode {
-        Mode::Facade => {
-            let adapter = crate::setup::facade(env)?;
-            let session = crate::setup::session(env);
-            let psu = crate::setup::facade_psu();
-            let id = psd2::AccountId::new(account);
-            let query =
-                psd2::TransactionQuery::new(Some(from), Some(to), psd2::BookingStatus::Both);
-            start = Instant::now();
-            let mut stream = adapter.transactions(&session, &psu, &id, &query);
-            while let Some(tx) = stream.next().await {
-                let tx = tx?;
-                items += 1;
-                std::hint::black_box(&tx);
-            }
-            pages = items.div_ceil(env.sandbox.config().page_size);
-        }
-        Mode::Raw => {
-            let client = psd2_raw_openpayments::Client::new_with_client(
-                &env.base_url,
-                authorized_http(env)?,
-                psd2_hooks::Hooks::new(),
-            );
-            start = Instant::now();
-            let mut key: Option<String> = None;
-            loop {
-                let mut b = client
-                    .get_transaction_list()
-                    .account_id(account.as_str())
-                    .booking_status(raw::BookingStatus::Both)
-                    .date_from(from)
-                    .date_to(to)
-                    .consent_id(env.consent_id.as_str())
-                    .x_bic_fi(BIC)
-                    .x_request_id(uuid::Uuid::new_v4())
-                    .psu_ip_address(PSU_IP);
-                if let Some(k) = &key {
-                    b = b.continuation_key(k.as_str());
-                }
-                let resp = b
-                    .send()
-                    .await
-                    .map_err(|e| BenchError::Raw(e.to_string()))?
-                    .into_inner();
-                let page = page_of(resp)?;
-                items += page.items;
-                pages += 1;
-                match page.next {
-                    Some(next) => key = Some(next),
-                    None => break,
-                }
-            }
-        }
-        Mode::Floor => {
-            let http = authorized_http(env)?;
-            let url = format!(
-                "{}/psd2/accountinformation/v1/accounts/{account}/transactions",
-                env.base_url
-            );
-            let (from, to) = (from.to_string(), to.to_string());
-            start = Instant::now();
-            let mut key: Option<String> = None;
-            loop {
-                let mut query = vec![
-                    ("bookingStatus", "both"),
-                    ("dateFrom", from.as_str()),
-                    ("dateTo", to.as_str()),
-                ];
-                if let Some(k) = &key {
-                    query.push(("continuationKey", k.as_str()));
-                }
-                let bytes = http
-                    .get(&url)
-                    .query(&query)
-                    .header("Consent-ID", env.consent_id.as_str())
-                    .header("X-BicFi", BIC)
-                    .header("X-Request-ID", uuid::Uuid::new_v4().to_string())
-                    .header("PSU-IP-Address", PSU_IP.to_string())
-                    .send()
-                    .await?
-                    .error_for_status()?
-                    .bytes()
-                    .await?;
-                let page = page_of(serde_json::from_slice(&bytes)?)?;
-                items += page.items;
-                pages += 1;
-                match page.next {
-                    Some(next) => key = Some(next),
-                    None => break,
-                }
-            }
-        }
-    }
+    run_at(&Target::of(env)?, mode).await
+}
+
+/// Pulls every transaction of `target`'s account in `mode`.
+pub async fn run_at(target: &Target, mode: Mode) -> Result<Outcome, BenchError> {
+    let (items, pages, bytes, secs) = match mode {
+        Mode::Facade => facade(target).await?,
+        Mode::Raw => raw_client(target).await?,
+        Mode::Floor => floor(target).await?,
+        Mode::Parse => parse(target).await?,
+    };
     Ok(Outcome {
         mode,
-        transactions,
+        transactions: target.transactions,
         items,
         pages,
-        secs: start.elapsed().as_secs_f64(),
+        bytes,
+        secs,
     })
+}
+
+/// Items, pages, bytes (when known) and seconds of one run.
+type Counts = (u64, u64, Option<u64>, f64);
+
+async fn facade(target: &Target) -> Result<Counts, BenchError> {
+    let adapter = crate::setup::facade_at(&target.base_url)?;
+    let session = psd2::Session::new(psd2::ConsentId::new(target.consent_id.clone()));
+    let psu = crate::setup::facade_psu();
+    let id = psd2::AccountId::new(target.account.clone());
+    let (from, to) = target.dates;
+    let query = psd2::TransactionQuery::new(Some(from), Some(to), psd2::BookingStatus::Both);
+    let mut items = 0u64;
+    let start = Instant::now();
+    let mut stream = adapter.transactions(&session, &psu, &id, &query);
+    while let Some(tx) = stream.next().await {
+        let tx = tx?;
+        items += 1;
+        std::hint::black_box(&tx);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let pages = items.div_ceil(target.page_size.max(1));
+    Ok((items, pages, None, secs))
+}
+
+async fn raw_client(target: &Target) -> Result<Counts, BenchError> {
+    let client = psd2_raw_openpayments::Client::new_with_client(
+        &target.base_url,
+        authorized_http(&target.token)?,
+        psd2_hooks::Hooks::new(),
+    );
+    let (from, to) = target.dates;
+    let (mut items, mut pages) = (0u64, 0u64);
+    let start = Instant::now();
+    let mut key: Option<String> = None;
+    loop {
+        let mut b = client
+            .get_transaction_list()
+            .account_id(target.account.as_str())
+            .booking_status(raw::BookingStatus::Both)
+            .date_from(from)
+            .date_to(to)
+            .consent_id(target.consent_id.as_str())
+            .x_bic_fi(BIC)
+            .x_request_id(uuid::Uuid::new_v4())
+            .psu_ip_address(PSU_IP);
+        if let Some(k) = &key {
+            b = b.continuation_key(k.as_str());
+        }
+        let resp = b
+            .send()
+            .await
+            .map_err(|e| BenchError::Raw(e.to_string()))?
+            .into_inner();
+        let page = page_of(resp)?;
+        items += page.items;
+        pages += 1;
+        match page.next {
+            Some(next) => key = Some(next),
+            None => break,
+        }
+    }
+    Ok((items, pages, None, start.elapsed().as_secs_f64()))
+}
+
+/// GETs one page of `target`'s account (after `key`) with plain `reqwest`.
+async fn fetch_page(
+    http: &reqwest::Client,
+    target: &Target,
+    key: Option<&str>,
+) -> Result<bytes::Bytes, BenchError> {
+    let (from, to) = (target.dates.0.to_string(), target.dates.1.to_string());
+    let url = format!(
+        "{}/psd2/accountinformation/v1/accounts/{}/transactions",
+        target.base_url, target.account
+    );
+    let mut query = vec![
+        ("bookingStatus", "both"),
+        ("dateFrom", from.as_str()),
+        ("dateTo", to.as_str()),
+    ];
+    if let Some(k) = key {
+        query.push(("continuationKey", k));
+    }
+    Ok(http
+        .get(&url)
+        .query(&query)
+        .header("Consent-ID", target.consent_id.as_str())
+        .header("X-BicFi", BIC)
+        .header("X-Request-ID", uuid::Uuid::new_v4().to_string())
+        .header("PSU-IP-Address", PSU_IP.to_string())
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?)
+}
+
+async fn floor(target: &Target) -> Result<Counts, BenchError> {
+    let http = authorized_http(&target.token)?;
+    let (mut items, mut pages, mut bytes) = (0u64, 0u64, 0u64);
+    let start = Instant::now();
+    let mut key: Option<String> = None;
+    loop {
+        let body = fetch_page(&http, target, key.as_deref()).await?;
+        bytes += body.len() as u64;
+        let page = page_of(serde_json::from_slice(&body)?)?;
+        items += page.items;
+        pages += 1;
+        match page.next {
+            Some(next) => key = Some(next),
+            None => break,
+        }
+    }
+    Ok((items, pages, Some(bytes), start.elapsed().as_secs_f64()))
+}
+
+async fn parse(target: &Target) -> Result<Counts, BenchError> {
+    let http = authorized_http(&target.token)?;
+    let mut bodies = Vec::new();
+    let mut key: Option<String> = None;
+    loop {
+        let body = fetch_page(&http, target, key.as_deref()).await?;
+        let page = page_of(serde_json::from_slice(&body)?)?;
+        bodies.push(body);
+        match page.next {
+            Some(next) => key = Some(next),
+            None => break,
+        }
+    }
+    let bytes = bodies.iter().map(|b| b.len() as u64).sum();
+    let mut items = 0u64;
+    let mut secs = 0.0;
+    for body in &bodies {
+        // Read the page once first (not timed), so it is in the cache as a body just
+        // received is: the figure is the parse alone.
+        std::hint::black_box(body.iter().fold(0u8, |a, b| a.wrapping_add(*b)));
+        let start = Instant::now();
+        let resp: raw::TransactionsResponse = serde_json::from_slice(std::hint::black_box(body))?;
+        items += page_of(resp)?.items;
+        secs += start.elapsed().as_secs_f64();
+    }
+    Ok((items, bodies.len() as u64, Some(bytes), secs))
 }
 
 /// The bytes of the long account's first page (for the mapping bench).
@@ -189,7 +312,7 @@ pub async fn first_page_bytes(env: &Env) -> Result<Vec<u8>, BenchError> {
         .cloned()
         .ok_or_else(|| BenchError::Unexpected("no accounts".into()))?;
     let (from, to) = env.dates;
-    let bytes = authorized_http(env)?
+    let bytes = authorized_http(&env.token)?
         .get(format!(
             "{}/psd2/accountinformation/v1/accounts/{account}/transactions",
             env.base_url

@@ -31,6 +31,7 @@ use serde_json::{Value, json};
 use sqlx::Connection as _;
 
 use crate::BenchError;
+use crate::page_server::{self, PageServer};
 
 const PSU: &str = "private-1";
 /// Days the first sync reads: the sandbox's whole two-year history.
@@ -74,14 +75,25 @@ fn engine(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Engine {
     Engine::new(store, banks, clock)
 }
 
-/// An authorised consent of `psu` with ample unattended accesses a day, as a connection.
+/// An authorised consent of `psu` with ample unattended accesses a day, as a connection to
+/// the sandbox's Open Payments bank.
 async fn connect(
     engine: &Engine,
     sandbox: &RunningSandbox,
     psu: &str,
 ) -> Result<(Connection, Session), BenchError> {
-    let base = sandbox.bank_url(Bank::OpenPayments);
-    let bank = adapter(&base)?;
+    connect_at(engine, sandbox, psu, &sandbox.bank_url(Bank::OpenPayments)).await
+}
+
+/// [`connect`], the connection reading the bank at `base` (the sandbox's, or a page
+/// server in front of it).
+async fn connect_at(
+    engine: &Engine,
+    sandbox: &RunningSandbox,
+    psu: &str,
+    base: &str,
+) -> Result<(Connection, Session), BenchError> {
+    let bank = adapter(&sandbox.bank_url(Bank::OpenPayments))?;
     let consents = bank
         .as_consents()
         .ok_or_else(|| err("consents", "missing"))?;
@@ -112,7 +124,7 @@ async fn connect(
     let connection = engine
         .add_connection(
             "openpayments",
-            &base,
+            base,
             &session,
             &Psu::absent().with_id(PsuId::new(psu)),
             Some(&consent),
@@ -179,8 +191,76 @@ fn per_second(count: u64, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64().max(1e-9)
 }
 
-/// Sync throughput into the store at `url` against the facade's plain stream.
+/// Where the bank's pages come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pages {
+    /// The in-process sandbox builds every page on request.
+    Sandbox,
+    /// A page server answers the listing's pages from memory (recorded from the sandbox
+    /// beforehand); everything else still goes to the sandbox.
+    Served,
+}
+
+/// The path and query of the first page of `account`'s listing from `from` to `to`, as the
+/// facade asks for it (what a page server must have recorded).
+fn listing_path(account: &AccountId, from: chrono::NaiveDate, to: chrono::NaiveDate) -> String {
+    format!(
+        "/psd2/accountinformation/v1/accounts/{}/transactions?bookingStatus=both&dateFrom={from}&dateTo={to}",
+        account.as_str()
+    )
+}
+
+/// Records the listing of `account` from `from` to `to` (every page) into `server`.
+async fn record_listing(
+    server: &mut PageServer,
+    sandbox: &RunningSandbox,
+    session: &Session,
+    account: &AccountId,
+    (from, to): (chrono::NaiveDate, chrono::NaiveDate),
+) -> Result<u64, BenchError> {
+    let base = sandbox.bank_url(Bank::OpenPayments);
+    let http = reqwest::Client::new();
+    let token: Value = http
+        .post(format!("{base}/connect/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "psd2-bench"),
+        ])
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let token = token
+        .get("access_token")
+        .and_then(Value::as_str)
+        .ok_or_else(|| err("token", "no access_token"))?;
+    let headers = page_server::headers(&[
+        ("Authorization", &format!("Bearer {token}")),
+        ("X-Request-ID", &uuid::Uuid::new_v4().to_string()),
+        ("Consent-ID", session.consent_id.expose()),
+        ("X-BicFi", Bank::OpenPayments.bic()),
+        ("PSU-IP-Address", "192.0.2.10"),
+    ])?;
+    let crawl = server
+        .crawl(&http, &listing_path(account, from, to), &headers)
+        .await?;
+    Ok(crawl.pages)
+}
+
+/// Sync throughput into the store at `url` against the facade's plain stream, both reading
+/// the sandbox's pages.
 pub async fn throughput(url: &str, transactions: u64, page_size: u64) -> Result<Value, BenchError> {
+    throughput_from(url, transactions, page_size, Pages::Sandbox).await
+}
+
+/// [`throughput`], the listing's pages coming from `pages`.
+pub async fn throughput_from(
+    url: &str,
+    transactions: u64,
+    page_size: u64,
+    pages: Pages,
+) -> Result<Value, BenchError> {
     let dir = tempfile::tempdir()?;
     let sandbox = start(transactions, page_size, Vec::new()).await?;
     let today = sandbox.fixtures().today();
@@ -188,16 +268,29 @@ pub async fn throughput(url: &str, transactions: u64, page_size: u64) -> Result<
     let store = fresh_store(url, dir.path()).await?;
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(Utc::now()));
     let engine = engine(store.clone(), clock);
-    let (connection, session) = connect(&engine, &sandbox, PSU).await?;
-    only_account(store.as_ref(), &connection, &account).await?;
-
-    let bank = adapter(&sandbox.bank_url(Bank::OpenPayments))?;
-    let ai = bank
-        .as_account_information()
-        .ok_or_else(|| err("ai", "missing"))?;
     let from = today
         .checked_sub_days(Days::new(u64::from(HISTORY_DAYS)))
         .unwrap_or(today);
+    let (connection, session, server) = match pages {
+        Pages::Sandbox => {
+            let (c, s) = connect(&engine, &sandbox, PSU).await?;
+            (c, s, None)
+        }
+        Pages::Served => {
+            let (_, session) = connect(&engine, &sandbox, PSU).await?;
+            let mut recorded = PageServer::new(&sandbox.bank_url(Bank::OpenPayments))?;
+            record_listing(&mut recorded, &sandbox, &session, &account, (from, today)).await?;
+            let server = recorded.start().await?;
+            let (c, s) = connect_at(&engine, &sandbox, PSU, server.base_url()).await?;
+            (c, s, Some(server))
+        }
+    };
+    only_account(store.as_ref(), &connection, &account).await?;
+
+    let bank = adapter(&connection.base_url)?;
+    let ai = bank
+        .as_account_information()
+        .ok_or_else(|| err("ai", "missing"))?;
     let query = TransactionQuery::new(Some(from), Some(today), BookingStatus::Both);
     let absent = Psu::absent().with_id(PsuId::new(PSU));
     let started = Instant::now();
@@ -217,9 +310,14 @@ pub async fn throughput(url: &str, transactions: u64, page_size: u64) -> Result<
         .transaction_count(&connection.id)
         .await
         .map_err(|e| err("count", e))?;
+    let served = server.as_ref().map(|s| s.stats());
+    drop(server);
     sandbox.shutdown().await;
     Ok(json!({
         "store": store.engine().as_str(),
+        "pages_from": if pages == Pages::Served { "page server" } else { "sandbox" },
+        "served_requests": served.map(|s| s.served),
+        "forwarded_requests": served.map(|s| s.forwarded),
         "transactions": transactions,
         "plain_count": plain,
         "stored": stored,
@@ -239,14 +337,40 @@ pub async fn incremental(
     page_size: u64,
     new: u32,
 ) -> Result<Value, BenchError> {
+    incremental_from(url, transactions, page_size, new, Pages::Sandbox).await
+}
+
+/// [`incremental`], each sync's listing coming from `pages` (served: each sync's window is
+/// recorded from the sandbox just before that sync).
+pub async fn incremental_from(
+    url: &str,
+    transactions: u64,
+    page_size: u64,
+    new: u32,
+    pages: Pages,
+) -> Result<Value, BenchError> {
     let dir = tempfile::tempdir()?;
     let sandbox = start(transactions, page_size, Vec::new()).await?;
     let account = long_account(&sandbox, transactions)?;
     let store = fresh_store(url, dir.path()).await?;
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let engine = engine(store.clone(), clock.clone());
-    let (connection, _) = connect(&engine, &sandbox, PSU).await?;
+    let (mut connection, session) = connect(&engine, &sandbox, PSU).await?;
     only_account(store.as_ref(), &connection, &account).await?;
+    let mut served = Vec::new();
+    if pages == Pages::Served {
+        let server = serve_window(
+            &sandbox,
+            &session,
+            &account,
+            &connection,
+            store.as_ref(),
+            clock.as_ref(),
+        )
+        .await?;
+        connection = point_at(store.as_ref(), &connection.id, server.base_url()).await?;
+        served.push(server);
+    }
 
     let started = Instant::now();
     engine
@@ -271,6 +395,19 @@ pub async fn incremental(
         .change_cursor(&connection.id)
         .await
         .map_err(|e| err("cursor", e))?;
+    if pages == Pages::Served {
+        let server = serve_window(
+            &sandbox,
+            &session,
+            &account,
+            &connection,
+            store.as_ref(),
+            clock.as_ref(),
+        )
+        .await?;
+        point_at(store.as_ref(), &connection.id, server.base_url()).await?;
+        served.push(server);
+    }
     let started = Instant::now();
     let report = engine
         .sync_connection(&connection.id)
@@ -283,9 +420,14 @@ pub async fn incremental(
         .map_err(|e| err("cursor", e))?
         - cursor;
     let (added, modified, removed) = report.totals();
+    let stats: Vec<_> = served.iter().map(|s| s.stats()).collect();
+    drop(served);
     sandbox.shutdown().await;
     Ok(json!({
         "store": store.engine().as_str(),
+        "pages_from": if pages == Pages::Served { "page server" } else { "sandbox" },
+        "served_requests": stats.iter().map(|s| s.served).collect::<Vec<_>>(),
+        "forwarded_requests": stats.iter().map(|s| s.forwarded).collect::<Vec<_>>(),
         "transactions": first_stored,
         "new_per_day": new,
         "first_secs": first.as_secs_f64(),
@@ -296,6 +438,54 @@ pub async fn incremental(
         "second_removed": removed,
         "ratio": second.as_secs_f64() / first.as_secs_f64().max(1e-9),
     }))
+}
+
+/// A page server answering the window the next sync of `connection` reads (as the engine
+/// computes it from the store and the clock), recorded from the sandbox now.
+async fn serve_window(
+    sandbox: &RunningSandbox,
+    session: &Session,
+    account: &AccountId,
+    connection: &Connection,
+    store: &dyn Store,
+    clock: &dyn Clock,
+) -> Result<page_server::RunningPageServer, BenchError> {
+    let latest = store
+        .latest_booked_date(&connection.id, account)
+        .await
+        .map_err(|e| err("latest booked", e))?;
+    let settings = connection.settings.clone().sanitized();
+    let window =
+        psd2_sync::window::Window::for_account(&settings, clock.now().date_naive(), latest);
+    let mut recorded = PageServer::new(&sandbox.bank_url(Bank::OpenPayments))?;
+    record_listing(
+        &mut recorded,
+        sandbox,
+        session,
+        account,
+        (window.from, window.to),
+    )
+    .await?;
+    recorded.start().await
+}
+
+/// Points the stored connection `id` at the bank base `base`; returns it.
+async fn point_at(
+    store: &dyn Store,
+    id: &psd2_sync::ConnectionId,
+    base: &str,
+) -> Result<Connection, BenchError> {
+    let mut c = store
+        .connection(id)
+        .await
+        .map_err(|e| err("connection", e))?
+        .ok_or_else(|| err("connection", "gone"))?;
+    c.base_url = base.to_string();
+    store
+        .update_connection(&c)
+        .await
+        .map_err(|e| err("update connection", e))?;
+    Ok(c)
 }
 
 /// `connections` connections synced by `workers` workers sharing the store at `url`, with

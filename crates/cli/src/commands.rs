@@ -263,9 +263,14 @@ async fn consent_create(
     stored.save(&ctx.session_path)?;
     let authorised = match args.sca {
         Some(InlineSca::Embedded) => {
-            let session =
-                crate::embedded::authorise(ctx, &created.consent.id, &args.embedded, secrets)
-                    .await?;
+            let session = crate::embedded::authorise(
+                ctx,
+                &created.consent.id,
+                &args.embedded,
+                secrets,
+                &created.sca_methods,
+            )
+            .await?;
             stored.set_authorised(&session);
             stored.save(&ctx.session_path)?;
             true
@@ -360,7 +365,7 @@ pub async fn sca(ctx: &Context, args: &ScaArgs, secrets: &mut Vec<String>) -> Re
     let timeout = Duration::from_secs(args.timeout);
     let session = match args.method {
         ScaMethodArg::Embedded => {
-            crate::embedded::authorise(ctx, &consent, &args.embedded, secrets).await?
+            crate::embedded::authorise(ctx, &consent, &args.embedded, secrets, &[]).await?
         }
         ScaMethodArg::Decoupled => {
             let challenge = consents

@@ -20,7 +20,7 @@ use crate::banks::{self, Adapter};
 use crate::error::CliError;
 use crate::output::Table;
 use crate::progress::{Board, Line, human};
-use crate::registry::intern;
+use crate::registry::{approach_name, intern};
 
 /// How long the demo waits for a decoupled SCA.
 const SCA_TIMEOUT: Duration = Duration::from_secs(60);
@@ -334,45 +334,22 @@ async fn follow_sca_page(url: &Url, state: &str) -> Result<Url, CliError> {
 }
 
 async fn embedded(consents: &dyn Consents, consent: &ConsentId, psu: &Psu) -> Step<Session> {
-    let method = ScaMethod::Embedded {
-        password: Secret::new(psd2_sandbox::EMBEDDED_PASSWORD),
-    };
-    let started = at("sca", consents.start_sca(consent, &method, psu).await)?;
-    let ScaChallenge::Embedded {
-        handle,
-        methods,
-        challenge,
-    } = started
-    else {
-        return Err(wrong_answer("embedded"));
-    };
-    if challenge.is_none() {
-        let Some(id) = methods.iter().find_map(|m| m.id.clone()) else {
-            return Err((
-                "sca",
-                CliError::Local("the bank offered no SCA method".into()),
-            ));
-        };
-        at(
-            "sca",
-            consents.select_sca_method(consent, &handle, &id, psu).await,
-        )?;
-    }
-    let otp = Secret::new(psd2_sandbox::EMBEDDED_OTP);
-    at(
-        "sca",
-        consents
-            .complete_embedded(consent, &handle, &otp, psu)
-            .await,
+    crate::embedded::relay(
+        consents,
+        "the bank",
+        consent,
+        psu,
+        Secret::new(psd2_sandbox::EMBEDDED_PASSWORD),
+        |offered| {
+            offered
+                .iter()
+                .find_map(|m| m.id.clone())
+                .ok_or_else(|| CliError::Local("the bank offered no SCA method".into()))
+        },
+        |_| Ok(Secret::new(psd2_sandbox::EMBEDDED_OTP)),
     )
-}
-
-fn approach_name(approach: ScaApproachKind) -> &'static str {
-    match approach {
-        ScaApproachKind::Redirect => "redirect",
-        ScaApproachKind::Decoupled => "decoupled",
-        ScaApproachKind::Embedded => "embedded",
-    }
+    .await
+    .map_err(|e| ("sca", e))
 }
 
 fn report(runs: &[Run]) {

@@ -6,7 +6,9 @@
 
 use std::io::{BufRead as _, Write as _};
 
-use psd2::{ConsentId, EmbeddedChallenge, OfferedScaMethod, ScaChallenge, ScaMethod, Secret};
+use psd2::{
+    ConsentId, Consents, EmbeddedChallenge, OfferedScaMethod, Psu, ScaChallenge, ScaMethod, Secret,
+};
 
 use crate::cli::EmbeddedArgs;
 use crate::commands::Context;
@@ -19,23 +21,30 @@ pub const PASSWORD_ENV: &str = "PSD2_PSU_PASSWORD";
 /// The longest one-time code accepted from the command line or stdin.
 const MAX_OTP_LEN: usize = 64;
 
+/// The longest SCA method id: the standard's `authenticationMethodId` is `Max35Text`.
+const MAX_METHOD_ID_LEN: usize = 35;
+
 /// Runs embedded SCA for `consent`; the session once the bank reports it finalised.
+///
+/// Everything that can be checked is checked before the password leaves: the PSU id, the
+/// form of `--sca-method` and `--otp`, and `--sca-method` against `known` (the methods the
+/// consent creation answer listed, if any).
 pub async fn authorise(
     ctx: &Context,
     consent: &ConsentId,
     args: &EmbeddedArgs,
     secrets: &mut Vec<String>,
+    known: &[OfferedScaMethod],
 ) -> Result<psd2::Session, CliError> {
-    let password = std::env::var(PASSWORD_ENV)
-        .ok()
-        .filter(|p| !p.is_empty())
-        .ok_or_else(|| {
-            CliError::Usage(format!(
-                "embedded SCA needs the PSU's password in ${PASSWORD_ENV} (never on the command \
-                 line or in the config file)"
-            ))
-        })?;
-    secrets.push(password.clone());
+    let wanted = args.sca_method.as_deref().map(method_id).transpose()?;
+    if let Some(otp) = &args.otp {
+        check_otp(otp, &EmbeddedChallenge::default())?;
+    }
+    if let Some(wanted) = wanted
+        && !known.is_empty()
+    {
+        pick_method(known, Some(wanted))?;
+    }
     if ctx.psu.id.is_none() {
         return Err(CliError::Usage(
             "embedded SCA needs the PSU's login id: set psu_id in the config file or \
@@ -43,51 +52,111 @@ pub async fn authorise(
                 .into(),
         ));
     }
-    let consents = ctx.consents()?;
-    let method = ScaMethod::Embedded {
-        password: Secret::new(password),
+    let password = std::env::var(PASSWORD_ENV)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(Secret::new)
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "embedded SCA needs the PSU's password in ${PASSWORD_ENV} (never on the command \
+                 line or in the config file)"
+            ))
+        })?;
+    secrets.push(password.expose().to_owned());
+    let bank = ctx.bank();
+    let pick = |offered: &[OfferedScaMethod]| {
+        pick_method(offered, wanted).map_err(|e| match e {
+            CliError::Usage(text) => CliError::Usage(format!(
+                "{text}; the authorisation just started stays unfinished at the bank (it \
+                 expires there): run `psd2 sca --method embedded --sca-method ID` with one of \
+                 those"
+            )),
+            other => other,
+        })
     };
-    let started = consents.start_sca(consent, &method, &ctx.psu).await?;
+    let code = |challenge: &EmbeddedChallenge| {
+        describe(bank, challenge);
+        let otp = match &args.otp {
+            Some(otp) => Secret::new(otp.as_str()),
+            None => read_otp()?,
+        };
+        secrets.push(otp.expose().to_owned());
+        check_otp(otp.expose(), challenge)?;
+        Ok(otp)
+    };
+    relay(
+        ctx.consents()?,
+        bank,
+        consent,
+        &ctx.psu,
+        password,
+        pick,
+        code,
+    )
+    .await
+}
+
+/// The embedded steps against `consents`: start with `password`, choose one of the offered
+/// methods with `pick` (unless the bank chose already), then send the code `code` gives for
+/// the challenge. Used by `psd2 consent create --sca embedded`, `psd2 sca` and the demo.
+pub async fn relay(
+    consents: &dyn Consents,
+    bank: &str,
+    consent: &ConsentId,
+    psu: &Psu,
+    password: Secret,
+    pick: impl FnOnce(&[OfferedScaMethod]) -> Result<String, CliError>,
+    code: impl FnOnce(&EmbeddedChallenge) -> Result<Secret, CliError>,
+) -> Result<psd2::Session, CliError> {
+    let method = ScaMethod::Embedded { password };
+    let started = consents.start_sca(consent, &method, psu).await?;
+    drop(method);
+    let other = |step: &str| {
+        CliError::Local(format!(
+            "{bank} answered {step} with another approach; use `psd2 sca --method redirect` \
+             or `--method decoupled`"
+        ))
+    };
     let ScaChallenge::Embedded {
         handle,
         methods,
         challenge,
     } = started
     else {
-        return Err(CliError::Local(format!(
-            "{} answered an embedded SCA request with another approach; use `psd2 sca --method \
-             redirect` or `--method decoupled`",
-            ctx.bank()
-        )));
+        return Err(other("an embedded SCA request"));
     };
     let challenge = match challenge {
         Some(challenge) => challenge,
         None => {
-            let id = pick_method(&methods, args.sca_method.as_deref())?;
+            let id = pick(&methods)?;
             match consents
-                .select_sca_method(consent, &handle, &id, &ctx.psu)
+                .select_sca_method(consent, &handle, &id, psu)
                 .await?
             {
                 ScaChallenge::Embedded { challenge, .. } => challenge.unwrap_or_default(),
-                _ => {
-                    return Err(CliError::Local(format!(
-                        "{} answered the choice of an SCA method with another approach",
-                        ctx.bank()
-                    )));
-                }
+                _ => return Err(other("the choice of an SCA method")),
             }
         }
     };
-    describe(ctx.bank(), &challenge);
-    let otp = match &args.otp {
-        Some(otp) => otp.clone(),
-        None => read_otp()?,
-    };
-    secrets.push(otp.clone());
-    check_otp(&otp, &challenge)?;
+    let otp = code(&challenge)?;
     Ok(consents
-        .complete_embedded(consent, &handle, &Secret::new(otp), &ctx.psu)
+        .complete_embedded(consent, &handle, &otp, psu)
         .await?)
+}
+
+/// A `--sca-method` id as given, if it can be one (refused before anything is sent).
+fn method_id(id: &str) -> Result<&str, CliError> {
+    let id = id.trim();
+    if id.is_empty()
+        || id.chars().count() > MAX_METHOD_ID_LEN
+        || id.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(CliError::Usage(format!(
+            "--sca-method takes the id of a method the bank offers (at most \
+             {MAX_METHOD_ID_LEN} characters, no spaces), e.g. sms-otp"
+        )));
+    }
+    Ok(id)
 }
 
 /// The method to use: the one asked for (which the bank must offer), else the first offered.
@@ -133,16 +202,16 @@ fn describe(bank: &str, challenge: &EmbeddedChallenge) {
     }
 }
 
-/// Reads one line from stdin: the one-time code.
-fn read_otp() -> Result<String, CliError> {
+/// Reads one line from stdin: the one-time code (the line is held as a [`Secret`], so it
+/// is wiped when dropped).
+fn read_otp() -> Result<Secret, CliError> {
     eprint!("one-time code: ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| CliError::Local(format!("cannot read the one-time code from stdin: {e}")))?;
-    Ok(line.trim().to_string())
+    let read = std::io::stdin().lock().read_line(&mut line);
+    let line = Secret::new(line);
+    read.map_err(|e| CliError::Local(format!("cannot read the one-time code from stdin: {e}")))?;
+    Ok(Secret::new(line.expose().trim()))
 }
 
 /// Refuses a code that cannot be right before it is sent (a failed try may count against
@@ -192,6 +261,15 @@ mod tests {
         let e = pick_method(&methods, Some("push")).unwrap_err().to_string();
         assert!(e.contains("sms-otp, chip-otp"), "{e}");
         assert!(pick_method(&[], None).is_err());
+    }
+
+    #[test]
+    fn a_method_id_must_fit_the_standards_max35text() {
+        assert_eq!(method_id(" sms-otp ").unwrap(), "sms-otp");
+        assert_eq!(method_id(&"m".repeat(35)).unwrap().len(), 35);
+        for bad in ["", "  ", "sms otp", "sms\u{1b}[2J", &"m".repeat(36)] {
+            assert!(method_id(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

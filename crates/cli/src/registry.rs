@@ -5,9 +5,7 @@
 //! registry is the one compiled into psd2, extended (or overridden, file by file) by the
 //! directory `registry_dir` of the config file or `$PSD2_REGISTRY_DIR`.
 
-use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
 
 use psd2_registry::{Registry, RegistryEntry, ScaApproachKind};
 use serde::Serialize;
@@ -64,21 +62,9 @@ impl BankChoice {
     }
 }
 
-/// `id` as a `&'static str`, allocated once per distinct id for the life of the process
-/// (the facade and the sync engine name banks with static strings).
-pub fn intern(id: &str) -> &'static str {
-    static IDS: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
-    let mut ids = IDS
-        .get_or_init(|| Mutex::new(BTreeSet::new()))
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(known) = ids.get(id) {
-        return known;
-    }
-    let leaked: &'static str = Box::leak(id.to_string().into_boxed_str());
-    ids.insert(leaked);
-    leaked
-}
+/// `id` as a `&'static str`, shared with the facade (a registry adapter's
+/// [`psd2::Bank::name`] is the same string).
+pub use psd2::registry::intern;
 
 /// The registry: the compiled-in banks, extended by the files in `dir` (if any). `source`
 /// names where `dir` came from, for the message of a directory that does not load.
@@ -111,7 +97,8 @@ pub fn unknown_bank_message() -> String {
         .into()
 }
 
-fn approach_name(approach: ScaApproachKind) -> &'static str {
+/// The CLI's name of an SCA approach of a profile.
+pub(crate) fn approach_name(approach: ScaApproachKind) -> &'static str {
     match approach {
         ScaApproachKind::Redirect => "redirect",
         ScaApproachKind::Decoupled => "decoupled",
@@ -222,14 +209,6 @@ pub fn run(global: &GlobalArgs, args: &BanksArgs) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn interned_ids_are_shared() {
-        let a = intern("nordbank-test");
-        let b = intern(&String::from("nordbank-test"));
-        assert!(std::ptr::eq(a, b));
-        assert_eq!(a, "nordbank-test");
-    }
 
     #[test]
     fn named_banks_come_before_the_registry() {

@@ -381,11 +381,54 @@ fn bank_by_bic_runs_embedded_sca_and_reads_the_accounts() {
     let (_, err) = texts(&output);
     assert_eq!(output.status.code(), Some(2), "{err}");
     assert!(err.contains("sms-otp, chip-otp"), "{err}");
+    assert!(err.contains("--sca-method ID"), "{err}");
+    // What cannot be right is refused before the password leaves: with a wrong password in
+    // the environment the answer is still the usage error, never the bank's refusal.
+    let wrong_password = |method: &str, otp: &str| {
+        registry_cmd(
+            &bench,
+            "consorsbank",
+            &bic,
+            &[
+                "sca",
+                "--method",
+                "embedded",
+                "--sca-method",
+                method,
+                "--otp",
+                otp,
+            ],
+        )
+        .env("PSD2_PSU_PASSWORD", "not-the-password")
+        .output()
+        .unwrap()
+    };
+    let too_long = "m".repeat(36);
+    for (method, otp) in [
+        ("sms otp", psd2_sandbox::EMBEDDED_OTP),
+        (too_long.as_str(), psd2_sandbox::EMBEDDED_OTP),
+        ("sms-otp", "12 34"),
+    ] {
+        let output = wrong_password(method, otp);
+        let (_, err) = texts(&output);
+        assert_eq!(output.status.code(), Some(2), "{method} {otp}: {err}");
+        assert!(!err.contains("PSU_CREDENTIALS_INVALID"), "{err}");
+    }
     let output = sca("chip-otp");
     let (out, err) = texts(&output);
     assert!(output.status.success(), "{err}");
     assert!(!out.contains(psd2_sandbox::EMBEDDED_OTP) && !err.contains(psd2_sandbox::EMBEDDED_OTP));
     assert_eq!(bench.session()["authorised"], true);
+
+    // The same wrong password with usable arguments does reach the bank (which refuses it,
+    // failing that consent's SCA): the refusals above were the CLI's own.
+    let output = registry_psd2(&bench, "consorsbank", &bic, &["consent", "create"]);
+    assert!(output.status.success(), "{}", texts(&output).1);
+    let output = wrong_password("sms-otp", psd2_sandbox::EMBEDDED_OTP);
+    let (_, err) = texts(&output);
+    assert_ne!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("PSU_CREDENTIALS_INVALID"), "{err}");
+    assert!(!err.contains("not-the-password"), "{err}");
 }
 
 #[test]

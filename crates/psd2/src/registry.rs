@@ -19,6 +19,9 @@ pub use psd2_registry::{
     Requirement, ScaApproachKind, Security, TransactionRules, parse_entry,
 };
 
+use std::collections::BTreeSet;
+use std::sync::{Mutex, OnceLock};
+
 use crate::adapters::berlingroup::{BerlinGroup, BerlinGroupConfig};
 use crate::api::Bank;
 use crate::error::Error;
@@ -27,4 +30,32 @@ use crate::error::Error;
 /// entry's id). See [`BerlinGroup::new`] for the errors.
 pub fn adapter(entry: &RegistryEntry, config: BerlinGroupConfig) -> Result<Box<dyn Bank>, Error> {
     Ok(Box::new(BerlinGroup::new(entry.clone(), config)?))
+}
+
+/// `id` as a `&'static str`, allocated once per distinct id for the life of the process
+/// (banks are named with static strings: [`Bank::name`], errors, sync connections). A
+/// registry bank's adapter is named with this, so callers naming the same bank share it.
+pub fn intern(id: &str) -> &'static str {
+    static IDS: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
+    let mut ids = crate::adapters::common::sync::lock(IDS.get_or_init(Default::default));
+    if let Some(known) = ids.get(id) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(id.to_owned().into_boxed_str());
+    ids.insert(leaked);
+    leaked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_id_is_one_static_string() {
+        let a = intern("nordbank-intern-test");
+        let b = intern(&String::from("nordbank-intern-test"));
+        assert!(std::ptr::eq(a, b));
+        assert_eq!(a, "nordbank-intern-test");
+        assert!(!std::ptr::eq(a, intern("nordbank-intern-other")));
+    }
 }

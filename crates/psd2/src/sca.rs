@@ -309,7 +309,8 @@ impl fmt::Debug for EmbeddedHandle {
 }
 
 /// What the PSU must enter for an embedded SCA method (Berlin Group `challengeData`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `Debug` leaves out the bank's text and the challenge data (only their sizes show).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct EmbeddedChallenge {
@@ -328,6 +329,28 @@ pub struct EmbeddedChallenge {
     /// Challenge data to show (e.g. a code to type into a reader).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<String>,
+}
+
+impl fmt::Debug for EmbeddedChallenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmbeddedChallenge")
+            .field("method", &self.method)
+            .field("otp_max_length", &self.otp_max_length)
+            // The standard's two formats; anything else is the bank's own text.
+            .field(
+                "otp_format",
+                &self.otp_format.as_deref().map(|f| match f {
+                    "characters" | "integer" => f,
+                    _ => "other",
+                }),
+            )
+            .field(
+                "additional_information_len",
+                &self.additional_information.as_ref().map(String::len),
+            )
+            .field("data_len", &self.data.len())
+            .finish()
+    }
 }
 
 impl fmt::Debug for ScaChallenge {
@@ -450,6 +473,33 @@ pub enum ScaProgress<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embedded_challenge_debug_leaves_out_bank_text_and_challenge_data() {
+        let challenge = EmbeddedChallenge {
+            otp_max_length: Some(6),
+            otp_format: Some("call 0800 4711 now".into()),
+            additional_information: Some("Your TAN for consent c-77 is on its way".into()),
+            data: vec!["photo-tan-4711".into()],
+            ..EmbeddedChallenge::default()
+        };
+        let wrapped = ScaChallenge::Embedded {
+            handle: EmbeddedHandle::new("auth-1234"),
+            methods: Vec::new(),
+            challenge: Some(challenge.clone()),
+        };
+        for shown in [format!("{challenge:?}"), format!("{wrapped:?}")] {
+            for hidden in ["0800", "c-77", "photo-tan-4711", "auth-1234"] {
+                assert!(!shown.contains(hidden), "{hidden} in {shown}");
+            }
+            assert!(shown.contains("otp_max_length: Some(6)"), "{shown}");
+        }
+        let integer = EmbeddedChallenge {
+            otp_format: Some("integer".into()),
+            ..EmbeddedChallenge::default()
+        };
+        assert!(format!("{integer:?}").contains("\"integer\""));
+    }
 
     #[test]
     fn callback_from_url() {

@@ -26,6 +26,9 @@ enum Command {
         transactions: u64,
         #[arg(long, default_value_t = 500)]
         page_size: u64,
+        /// Where the listing's pages come from.
+        #[arg(long, value_enum, default_value_t = PagesArg::Sandbox)]
+        pages: PagesArg,
     },
     /// The store alone: synthetic pages committed as a first sync commits them.
     StoreWrite {
@@ -42,6 +45,9 @@ enum Command {
         page_size: u64,
         #[arg(long, default_value_t = 100)]
         new: u32,
+        /// Where the listings' pages come from.
+        #[arg(long, value_enum, default_value_t = PagesArg::Sandbox)]
+        pages: PagesArg,
     },
     /// Connections synced by `--workers` workers with `--latency-ms` per bank call.
     ScaleOut {
@@ -52,6 +58,24 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         latency_ms: u64,
     },
+}
+
+/// Where the listing's pages come from.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum PagesArg {
+    /// The in-process sandbox builds each page on request.
+    Sandbox,
+    /// A page server answers from memory (recorded from the sandbox first).
+    Served,
+}
+
+impl From<PagesArg> for sync::Pages {
+    fn from(p: PagesArg) -> Self {
+        match p {
+            PagesArg::Sandbox => sync::Pages::Sandbox,
+            PagesArg::Served => sync::Pages::Served,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -75,7 +99,8 @@ fn main() -> ExitCode {
             Command::Throughput {
                 transactions,
                 page_size,
-            } => sync::throughput(&url, transactions, page_size).await,
+                pages,
+            } => sync::throughput_from(&url, transactions, page_size, pages.into()).await,
             Command::StoreWrite {
                 transactions,
                 page_size,
@@ -84,7 +109,8 @@ fn main() -> ExitCode {
                 transactions,
                 page_size,
                 new,
-            } => sync::incremental(&url, transactions, page_size, new).await,
+                pages,
+            } => sync::incremental_from(&url, transactions, page_size, new, pages.into()).await,
             Command::ScaleOut {
                 workers,
                 connections,

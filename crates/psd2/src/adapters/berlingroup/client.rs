@@ -122,7 +122,7 @@ impl BerlinGroup {
     /// profile requires mTLS, the base URL is https and the transport has neither a client
     /// nor a client identity, or when an `extra_headers` entry is not a valid header.
     pub fn new(entry: RegistryEntry, config: BerlinGroupConfig) -> Result<Self, Error> {
-        let name = super::intern(&entry.id);
+        let name = crate::registry::intern(&entry.id);
         let BerlinGroupConfig {
             base_url,
             signing,

@@ -66,9 +66,6 @@ mod sca;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeSet;
-use std::sync::{Mutex, OnceLock};
-
 pub use client::BerlinGroup;
 #[cfg(test)]
 pub(crate) use client::decode;
@@ -76,18 +73,6 @@ pub use config::BerlinGroupConfig;
 pub use listing::VALUE_DATE_MARGIN_DAYS;
 
 use crate::api::{AccountInformation, Bank, CardAccountInformation, Consents};
-
-/// `id` as a `&'static str`, leaked once per distinct id (registry ids are few).
-pub(crate) fn intern(id: &str) -> &'static str {
-    static IDS: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
-    let mut ids = crate::adapters::common::sync::lock(IDS.get_or_init(Default::default));
-    if let Some(known) = ids.get(id) {
-        return known;
-    }
-    let leaked: &'static str = Box::leak(id.to_owned().into_boxed_str());
-    ids.insert(leaked);
-    leaked
-}
 
 impl Bank for BerlinGroup {
     fn name(&self) -> &'static str {

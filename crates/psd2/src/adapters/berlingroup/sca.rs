@@ -57,7 +57,8 @@ pub(super) fn created(
     operation: &'static str,
     answer: raw::ConsentCreated,
 ) -> Result<Created, Error> {
-    if answer.consent_id.is_empty() {
+    // The id goes back to the bank in the `Consent-ID` header: visible ASCII only.
+    if answer.consent_id.is_empty() || !answer.consent_id.chars().all(|c| c.is_ascii_graphic()) {
         return Err(missing(bank, operation, "consentId"));
     }
     let id = ConsentId::new(answer.consent_id.clone());

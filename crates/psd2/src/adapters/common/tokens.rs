@@ -113,9 +113,11 @@ impl TokenCache {
 }
 
 /// Sessions whose renewed tokens a [`UserTokenCache`] keeps (the oldest renewal goes first).
+#[cfg_attr(not(feature = "handelsbanken"), allow(dead_code))] // used by the Handelsbanken adapter only
 const MAX_RENEWED_SESSIONS: usize = 4096;
 
 /// A customer's tokens as a call uses them.
+#[cfg_attr(not(feature = "handelsbanken"), allow(dead_code))] // used by the Handelsbanken adapter only
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct UserTokens {
     pub(crate) access: AccessToken,
@@ -135,6 +137,7 @@ impl std::fmt::Debug for UserTokens {
     }
 }
 
+#[cfg_attr(not(feature = "handelsbanken"), allow(dead_code))] // used by the Handelsbanken adapter only
 impl UserTokens {
     /// Whether the access token is due for renewal at `now`: within
     /// [`renewal_margin`] of its lifetime before `expires_at`, or [`MAX_RENEWAL_MARGIN`]
@@ -148,6 +151,7 @@ impl UserTokens {
 
 /// What a refresh returned: the new access token, the rotated refresh token (if the bank
 /// sent one) and the lifetime.
+#[cfg_attr(not(feature = "handelsbanken"), allow(dead_code))] // used by the Handelsbanken adapter only
 pub(crate) struct Renewed {
     pub(crate) access: AccessToken,
     pub(crate) refresh: Option<RefreshToken>,
@@ -157,6 +161,7 @@ pub(crate) struct Renewed {
 /// Customers' tokens renewed by an adapter, keyed by the session's original refresh token
 /// (the caller's [`Session`] is immutable; `Bank::current_session` hands the renewed tokens
 /// back), at most [`MAX_RENEWED_SESSIONS`] of them.
+#[cfg_attr(not(feature = "handelsbanken"), allow(dead_code))] // used by the Handelsbanken adapter only
 #[derive(Default)]
 pub(crate) struct UserTokenCache {
     renewed: std::sync::Mutex<HashMap<String, (u64, UserTokens)>>,
@@ -169,6 +174,7 @@ impl std::fmt::Debug for UserTokenCache {
     }
 }
 
+#[cfg_attr(not(feature = "handelsbanken"), allow(dead_code))] // used by the Handelsbanken adapter only
 impl UserTokenCache {
     fn key(session: &Session) -> Option<String> {
         session

@@ -4,6 +4,7 @@
 //! implementation guidelines (header, parameter and field names, codes), not from the code.
 
 mod errors;
+mod hostile;
 mod listing;
 mod requests;
 mod sca;
