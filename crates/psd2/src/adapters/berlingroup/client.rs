@@ -325,9 +325,9 @@ impl BerlinGroup {
         let operation = info.operation;
         self.calls
             .run(info, mode, |rid| async move {
-                let result = self.attempt(operation, call, rid).await;
-                let status = result.as_ref().map_or(0, |(_, s)| *s);
-                result.map(|answer| (answer, status))
+                let (answer, status) = self.attempt(operation, call, rid).await?;
+                readable(self.name, operation, &answer, status, rid)?;
+                Ok(((answer, status), status))
             })
             .await
     }
@@ -497,6 +497,25 @@ fn psu_context(context: Option<&PsuContext>) -> Option<&'static str> {
         PsuContext::Corporate => Some("CORPORATE"),
         PsuContext::Other(_) => None,
     }
+}
+
+/// Refuses a success answer whose body is not complete JSON (cut off on the way, or not
+/// JSON at all) inside the retry loop, so an idempotent call sends it again; an empty body
+/// (e.g. `204`) is fine. Only the syntax is checked here; [`decode`] reads the shape.
+fn readable(
+    bank: &'static str,
+    operation: &'static str,
+    body: &[u8],
+    status: u16,
+    rid: Uuid,
+) -> Result<(), Error> {
+    if body.is_empty() || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+        return Ok(());
+    }
+    Err(Error::new(ErrorKind::UnexpectedResponse, bank, operation)
+        .with_status(status)
+        .with_detail(crate::retry::UNREADABLE_ANSWER)
+        .with_request_id(rid.to_string()))
 }
 
 /// Decodes a success answer into `T`; see [`Error::from_invalid_payload`] for failures

@@ -227,3 +227,52 @@ async fn a_consent_id_that_cannot_go_back_in_a_header_is_refused_at_creation() {
         assert_eq!(server.received_requests().await.unwrap().len(), 1);
     }
 }
+
+#[tokio::test]
+async fn a_page_cut_off_on_the_way_is_fetched_again_not_ended() {
+    let server = MockServer::start().await;
+    let full = json!({"transactions": {"booked": [tx("t1", "-1.00", Some("2026-01-01"), None)]}})
+        .to_string();
+    // The first answer stops halfway through the JSON (status 200, headers fine).
+    let half = full.get(..full.len() / 2).unwrap().to_string();
+    Mock::given(method("GET"))
+        .and(path(TX_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(half, "application/json"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(TX_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(full, "application/json"))
+        .mount(&server)
+        .await;
+    let retry = RetryPolicy {
+        max_attempts: 3,
+        base_delay: std::time::Duration::from_millis(1),
+        jitter: false,
+        ..RetryPolicy::default()
+    };
+    let bank = BerlinGroup::new(entry(|_| {}), config(&server).with_retry(retry)).unwrap();
+    let entries = listed(&bank).await.unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+
+    // Without retries the cut-off answer is the listing's error, never an empty list.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(TX_PATH))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw("{\"transactions\": {\"boo", "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let error = listed(&bank_at(&server)).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::UnexpectedResponse, "{error}");
+    assert!(crate::retry::is_transient(&error), "{error}");
+}
+
+fn bank_at(server: &MockServer) -> BerlinGroup {
+    bank(server, |_| {})
+}
