@@ -14,7 +14,10 @@
 //! A page is either ready ([`Page`]: a `Vec` of items) or lazy ([`LazyPage`]: an iterator
 //! whose items are produced as the consumer pulls them, e.g. mapped from the bank's raw page
 //! one at a time, [`Paginator::stream_lazy`]); a lazy page holds only the raw page, and a
-//! consumer that stops early never pays for the rest of it.
+//! consumer that stops early never pays for the rest of it. Items go from the page's iterator
+//! to the consumer through one layer, and a spent page is dropped only when the next one has
+//! arrived, so the memory it held is reused by the next page rather than returned to the
+//! operating system and faulted in again between pages.
 //!
 //! [`Paginator::pages`] yields whole pages with their next cursor instead, and can start at a
 //! stored cursor: the resumable listings ([`PageCursor`]) are built on it.
@@ -32,8 +35,10 @@ use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::hash::Hash;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use futures::stream::{self, BoxStream};
+use futures::stream::{self, BoxStream, Stream};
 use futures::{FutureExt, StreamExt, future};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -294,7 +299,7 @@ impl Paginator {
             pages: 0,
             pending_error: None,
         };
-        stream::unfold(state, move |mut st| async move {
+        let pages = stream::unfold(state, move |mut st| async move {
             if let Some(error) = st.pending_error.take() {
                 return Some((Err(error), st));
             }
@@ -321,25 +326,78 @@ impl Paginator {
                 }
             }
         })
-        .flat_map(|page: Result<I, Error>| {
-            // Yield the page's items in place (no second collection per page).
-            let (items, error) = match page {
-                Ok(items) => (Some(items), None),
-                Err(error) => (None, Some(error)),
-            };
-            stream::iter(items.into_iter().flatten().chain(error.map(Err)))
-        })
-        // The first error is the stream's last item: nothing after it is fetched or mapped.
-        .scan(false, |failed, item| {
-            let out = if *failed {
-                None
-            } else {
-                *failed = item.is_err();
-                Some(item)
-            };
-            future::ready(out)
-        })
+        .boxed();
+        Items {
+            pages,
+            current: None,
+            spent: None,
+            done: false,
+        }
         .boxed()
+    }
+}
+
+/// The items of a stream of pages, yielded straight from each page's iterator (one layer
+/// between the page and the consumer, so a large item is moved as few times as possible).
+/// The first error is the last item: nothing after it is fetched or produced.
+///
+/// The previous page's spent iterator is dropped only once the next page has arrived, so
+/// the memory it still holds (e.g. the raw page's buffer) is reused by the next page's
+/// allocations instead of being handed back to the operating system in between.
+struct Items<'a, I> {
+    pages: BoxStream<'a, Result<I, Error>>,
+    current: Option<I>,
+    spent: Option<I>,
+    done: bool,
+}
+
+// `Items` never pins its iterators (they are only used through `&mut`), and `pages` is boxed.
+impl<I> Unpin for Items<'_, I> {}
+
+impl<T, I> Stream for Items<'_, I>
+where
+    I: Iterator<Item = Result<T, Error>>,
+{
+    type Item = Result<T, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if this.done {
+                return Poll::Ready(None);
+            }
+            if let Some(items) = this.current.as_mut() {
+                match items.next() {
+                    Some(Ok(item)) => return Poll::Ready(Some(Ok(item))),
+                    Some(Err(error)) => {
+                        this.finish();
+                        return Poll::Ready(Some(Err(error)));
+                    }
+                    None => this.spent = this.current.take(),
+                }
+            }
+            match this.pages.poll_next_unpin(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(items))) => {
+                    this.spent = None;
+                    this.current = Some(items);
+                }
+                Poll::Ready(Some(Err(error))) => {
+                    this.finish();
+                    return Poll::Ready(Some(Err(error)));
+                }
+                Poll::Ready(None) => this.finish(),
+            }
+        }
+    }
+}
+
+impl<I> Items<'_, I> {
+    /// Ends the stream and lets go of what it holds.
+    fn finish(&mut self) {
+        self.done = true;
+        self.current = None;
+        self.spent = None;
     }
 }
 

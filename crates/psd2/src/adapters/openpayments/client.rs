@@ -46,9 +46,6 @@ use super::token::PlatformToken;
 /// A page's entries, mapped one by one as they are pulled (or already mapped).
 type EntryItems = Box<dyn Iterator<Item = Result<Transaction, EntryError>> + Send>;
 
-/// A page of the all-or-nothing transaction stream.
-type TransactionItems = Box<dyn Iterator<Item = Result<Transaction, Error>> + Send>;
-
 /// Decodes an answer from its body.
 type Decode<U> = fn(&[u8]) -> Result<U, Error>;
 
