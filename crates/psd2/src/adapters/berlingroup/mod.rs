@@ -3,7 +3,7 @@
 //!
 //! Build it with [`BerlinGroup::new`] (or [`crate::registry::adapter`]) from a
 //! [`RegistryEntry`](psd2_registry::RegistryEntry) and a [`BerlinGroupConfig`]. Its
-//! [`Bank::name`](crate::Bank::name) is the entry's id. What each profile setting does on the
+//! [`Bank::name`] is the entry's id. What each profile setting does on the
 //! client side:
 //!
 //! - `sca_approaches`: the approaches [`CreatedConsent::approaches`](crate::CreatedConsent)

@@ -60,7 +60,7 @@ impl Swedbank {
     /// Builds the adapter: [`BerlinGroup`] with Swedbank's registry profile, every request
     /// signed by `config.signing`.
     ///
-    /// Fails with [`ErrorKind::InvalidInput`] for a base URL that is not http(s), or when no
+    /// Fails with [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a base URL that is not http(s), or when no
     /// signing identity is given for a base URL that is not a loopback address (a local
     /// sandbox that does not check signatures).
     pub fn new(config: SwedbankConfig) -> Result<Self, Error> {
