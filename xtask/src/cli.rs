@@ -61,6 +61,10 @@ pub struct GenerateArgs {
     /// Serde derives of the crate written for --spec: `used` (default) or `both`.
     #[arg(long, value_enum, default_value_t, requires = "spec")]
     pub serde_directions: crate::pipeline::serde_dirs::SerdeDirections,
+    /// operationIds whose builder also gets `send_bytes()`, for --spec (banks use
+    /// bank.toml's `bytes_operations`).
+    #[arg(long, value_delimiter = ',', requires = "spec")]
+    pub bytes_operations: Vec<String>,
 }
 
 /// Arguments of `surface`.

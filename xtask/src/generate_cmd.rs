@@ -21,6 +21,7 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
                     struct_builders: args.struct_builders,
                     operation_code: args.operation_code.unwrap_or_default(),
                     serde_directions: args.serde_directions,
+                    bytes_operations: args.bytes_operations.clone(),
                     ..GenerateOptions::default()
                 },
                 ..spec_crate_spec(document, &args.drop_headers)

@@ -70,6 +70,11 @@ pub struct GenerateSection {
     /// behind a crate feature (`pipeline::serde_dirs`); `"both"`: both on every type.
     #[serde(default)]
     pub serde_directions: SerdeDirections,
+    /// operationIds whose operation builder also gets `send_bytes()`: the request as
+    /// `send()` makes it, a success answer's body returned undecoded
+    /// (`pipeline::bytes_ops`). Empty by default.
+    #[serde(default)]
+    pub bytes_operations: Vec<String>,
 }
 
 impl BankConfig {
@@ -203,6 +208,27 @@ drop_headers = ["Digest", "Signature"]
             err.to_string().contains("unknown variant `serialize`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn bytes_operations_are_read_and_empty_by_default() {
+        let c = BankConfig::parse(GOOD, Path::new("bank.toml")).unwrap();
+        assert!(c.generate.bytes_operations.is_empty());
+        let text = GOOD.replace(
+            "[generate]",
+            "[generate]\nbytes_operations = [\"getTransactionList\", \"getBalances\"]",
+        );
+        let c = BankConfig::parse(&text, Path::new("bank.toml")).unwrap();
+        assert_eq!(
+            c.generate.bytes_operations,
+            ["getTransactionList", "getBalances"]
+        );
+        let text = GOOD.replace(
+            "[generate]",
+            "[generate]\nbytes_operations = \"getBalances\"",
+        );
+        let err = BankConfig::parse(&text, Path::new("bank.toml")).unwrap_err();
+        assert!(err.to_string().contains("expected a sequence"), "{err}");
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub fn bank_crate_spec(dir: &Path) -> Result<CrateSpec> {
             struct_builders: c.generate.struct_builders,
             operation_code: c.generate.operation_code,
             serde_directions: c.generate.serde_directions,
+            bytes_operations: c.generate.bytes_operations.clone(),
         },
         mode: CrateMode::Workspace,
     })

@@ -107,6 +107,19 @@ pub enum Error {
         /// progenitor's message or panic text.
         reason: String,
     },
+    /// `[generate] bytes_operations` in `bank.toml` lists an operation that cannot get a
+    /// `send_bytes()`.
+    #[error(
+        "bank `{bank}`: `[generate] bytes_operations` in bank.toml lists `{operation}`: {reason}"
+    )]
+    BytesOperation {
+        /// The bank (or spec file stem).
+        bank: String,
+        /// The operationId as listed.
+        operation: String,
+        /// Why it cannot be served.
+        reason: String,
+    },
     /// A rewrite of progenitor's output that applied in the last generation applies
     /// nowhere now: progenitor's output changed shape.
     #[error(

@@ -2,10 +2,10 @@
 //!
 //! An OpenAPI 3.0 or Swagger 2.0 document goes through a chain of small stages
 //! ([`pipeline`]): load → upgrade → overlay → normalize → progenitor → prune → serde
-//! directions → lean → format → write (or check). [`surface`] renders the compact API
-//! surface reviewers read. [`pipeline::prepare`] gives other tools (e.g. a spec differ) the
-//! normalized `openapiv3::OpenAPI` of a document. The `xtask` crate is a thin command line
-//! over this one.
+//! directions → lean → bytes operations → format → write (or check). [`surface`] renders
+//! the compact API surface reviewers read. [`pipeline::prepare`] gives other tools (e.g. a
+//! spec differ) the normalized `openapiv3::OpenAPI` of a document. The `xtask` crate is a
+//! thin command line over this one.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 

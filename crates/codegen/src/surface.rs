@@ -89,7 +89,12 @@ pub fn render_surface(doc: &Value, code: &str) -> Result<String> {
             let (ok, err) = builder
                 .map(|b| (b.ok.as_str(), b.err.as_str()))
                 .unwrap_or(("?", "?"));
-            let _ = writeln!(out, "  -> {ok}\n  !> {err}\n");
+            let _ = writeln!(out, "  -> {ok}");
+            // The undecoded variant `bytes_operations` adds (its error type is `send()`'s).
+            if let Some(bytes) = builder.and_then(|b| b.bytes.as_deref()) {
+                let _ = writeln!(out, "  send_bytes -> {bytes}");
+            }
+            let _ = writeln!(out, "  !> {err}\n");
         }
     }
     out.push_str("# types\n\n");
@@ -151,6 +156,7 @@ fn type_text(ty: &impl ToTokens) -> String {
         ("::serde_json::", "serde_json::"),
         ("::chrono::", "chrono::"),
         ("::uuid::", "uuid::"),
+        ("::bytes::", "bytes::"),
         ("types::", ""),
         ("super::", ""),
         ("::std::num::", ""),
@@ -165,6 +171,8 @@ struct Builder {
     fields: BTreeMap<String, String>,
     ok: String,
     err: String,
+    /// The success type of `send_bytes()`, when the builder has one.
+    bytes: Option<String>,
 }
 
 fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
@@ -192,6 +200,7 @@ fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
                     fields,
                     ok: "?".into(),
                     err: "?".into(),
+                    bytes: None,
                 },
             );
         }
@@ -211,13 +220,16 @@ fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
             continue;
         };
         for it in &imp.items {
-            if let syn::ImplItem::Fn(f) = it
-                && f.sig.ident == "send"
-                && let syn::ReturnType::Type(_, ty) = &f.sig.output
-            {
+            let syn::ImplItem::Fn(f) = it else { continue };
+            let syn::ReturnType::Type(_, ty) = &f.sig.output else {
+                continue;
+            };
+            if f.sig.ident == "send" {
                 let (ok, err) = split_result(ty);
                 b.ok = ok;
                 b.err = err;
+            } else if f.sig.ident == crate::pipeline::bytes_ops::METHOD {
+                b.bytes = Some(split_result(ty).0);
             }
         }
     }

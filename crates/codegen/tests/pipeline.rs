@@ -162,6 +162,39 @@ fn bad_inputs_give_one_clear_error_each() {
             ),
             "unknown field `foo`",
         ),
+        (
+            "unknown bytes operation",
+            bank_error(
+                &BANK_TOML.replace(
+                    "[generate]\n",
+                    "[generate]\nbytes_operations = [\"getAccount\", \"getAcount\"]\n",
+                ),
+                "",
+            ),
+            "bank `tiny`: `[generate] bytes_operations` in bank.toml lists `getAcount`: the document has no operation with this operationId (it has: delete_v1_accounts_account_id, getAccount)",
+        ),
+        (
+            "bytes operation without a JSON success body",
+            bank_error(
+                &BANK_TOML.replace(
+                    "[generate]\n",
+                    "[generate]\nbytes_operations = [\"delete_v1_accounts_account_id\"]\n",
+                ),
+                "",
+            ),
+            "bank `tiny`: `[generate] bytes_operations` in bank.toml lists `delete_v1_accounts_account_id`: its success answer `204u16` is not a JSON body",
+        ),
+        (
+            "bytes operation on the positional interface",
+            bank_error(
+                &BANK_TOML.replace(
+                    "[generate]\n",
+                    "[generate]\ninterface = \"positional\"\nbytes_operations = [\"getAccount\"]\n",
+                ),
+                "",
+            ),
+            "bank `tiny`: `[generate] bytes_operations` in bank.toml lists `getAccount`: `send_bytes()` is added to operation builders, and this bank has `interface = \"positional\"`",
+        ),
     ];
     for (kind, message, expected) in cases {
         assert!(
@@ -237,6 +270,75 @@ fn generation_is_deterministic_and_check_detects_drift() {
     assert_eq!(emit(&spec, &out, true).unwrap(), 1);
     emit(&spec, &out, false).unwrap();
     assert!(!out.join("src/stale.rs").exists());
+}
+
+/// `bytes_operations` absent or empty leaves every generated file as it was; listing an
+/// operation adds `send_bytes()` to its builder only, the `bytes` dependency, and one row
+/// of the generation report, on lean and on as-generated operation code.
+#[test]
+fn bytes_operations_add_only_send_bytes_and_its_dependency() {
+    use psd2_codegen::pipeline::lean::OperationCode;
+    for code in [OperationCode::Lean, OperationCode::AsGenerated] {
+        let mut spec = spec_crate_spec(&fixture("tiny.yaml"), &["Digest".into()]);
+        spec.generate.operation_code = code;
+        let plain = render(&spec).unwrap();
+        spec.generate.bytes_operations = Vec::new();
+        assert_eq!(
+            render(&spec).unwrap().files,
+            plain.files,
+            "{code:?}: empty = absent"
+        );
+        for file in &plain.files {
+            assert!(
+                !file.content.contains("send_bytes"),
+                "{code:?}: {}",
+                file.path.display()
+            );
+            assert!(
+                !file.content.contains("bytes ="),
+                "{code:?}: {}",
+                file.path.display()
+            );
+        }
+        spec.generate.bytes_operations = vec!["getAccount".into()];
+        let with = render(&spec).unwrap();
+        let client = &with.files[2].content;
+        assert_eq!(
+            client.matches("pub async fn send_bytes(").count(),
+            1,
+            "{code:?}"
+        );
+        assert!(
+            client.contains("-> Result<ResponseValue<::bytes::Bytes>, Error<types::Error>>"),
+            "{code:?}: {client}"
+        );
+        assert!(
+            client.contains("200u16 => super::psd2_support::bytes_of(response).await,"),
+            "{code:?}: {client}"
+        );
+        let cargo_lines = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter(|l| !l.starts_with('#'))
+                .map(String::from)
+                .collect()
+        };
+        let added: Vec<String> = cargo_lines(&with.files[0].content)
+            .into_iter()
+            .filter(|l| !cargo_lines(&plain.files[0].content).contains(l))
+            .collect();
+        assert_eq!(added, ["bytes = \"1\""], "{code:?}");
+        assert_eq!(
+            with.files[1].content, plain.files[1].content,
+            "{code:?}: lib.rs"
+        );
+        assert!(
+            with.files[3]
+                .content
+                .contains("| bytes | send-bytes-method | 1 |"),
+            "{code:?}: {}",
+            with.files[3].content
+        );
+    }
 }
 
 #[test]

@@ -2,7 +2,7 @@
 // Change the spec, overlay.yaml or bank.toml and regenerate instead.
 //   specs/berlingroup/berlingroup.yaml  sha256:570dfd751cedc38a8714b9add3ca48fc271f9745fd02cf9075d9be3d6cc87a9f
 //   specs/berlingroup/overlay.yaml  sha256:51f2f456930b9b5cb065f207f92ce96d81d31da0e42a3db578c7632eb9fd4d3d
-//   specs/berlingroup/bank.toml  sha256:d540d868efcebe444354843b023f687cc37e3540cd4bee559f18a4f3d9bbdf91
+//   specs/berlingroup/bank.toml  sha256:7cf6d7e6d44504f15831417cedbd01bfd48608cb865abcb75a4627ba346facd1
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
@@ -3532,6 +3532,163 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Sends the request like `send()`; a success answer's body is returned undecoded.
+        pub async fn send_bytes(
+            self,
+        ) -> Result<ResponseValue<::bytes::Bytes>, Error<types::ErrorResponse>> {
+            let Self {
+                client,
+                account_id,
+                booking_status,
+                date_from,
+                date_to,
+                delta_list,
+                entry_reference_from,
+                with_balance,
+                consent_id,
+                psu_ip_address,
+                x_request_id,
+            } = self;
+            let (
+                account_id,
+                booking_status,
+                date_from,
+                date_to,
+                delta_list,
+                entry_reference_from,
+                with_balance,
+                consent_id,
+                psu_ip_address,
+                x_request_id,
+            ) = match (
+                account_id,
+                booking_status,
+                date_from,
+                date_to,
+                delta_list,
+                entry_reference_from,
+                with_balance,
+                consent_id,
+                psu_ip_address,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(account_id),
+                    ::std::result::Result::Ok(booking_status),
+                    ::std::result::Result::Ok(date_from),
+                    ::std::result::Result::Ok(date_to),
+                    ::std::result::Result::Ok(delta_list),
+                    ::std::result::Result::Ok(entry_reference_from),
+                    ::std::result::Result::Ok(with_balance),
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        account_id,
+                        booking_status,
+                        date_from,
+                        date_to,
+                        delta_list,
+                        entry_reference_from,
+                        with_balance,
+                        consent_id,
+                        psu_ip_address,
+                        x_request_id,
+                    )
+                }
+                (
+                    account_id,
+                    booking_status,
+                    date_from,
+                    date_to,
+                    delta_list,
+                    entry_reference_from,
+                    with_balance,
+                    consent_id,
+                    psu_ip_address,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                account_id.err(),
+                                booking_status.err(),
+                                date_from.err(),
+                                date_to.err(),
+                                delta_list.err(),
+                                entry_reference_from.err(),
+                                with_balance.err(),
+                                consent_id.err(),
+                                psu_ip_address.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
+            let url = format!(
+                "{}/v1/accounts/{}/transactions", client.baseurl, encode_path(&
+                account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            for (name, value) in [
+                ("Consent-ID", ::std::option::Option::Some(consent_id.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("bookingStatus", &booking_status),
+                )
+                .query(&progenitor_client::QueryParam::new("dateFrom", &date_from))
+                .query(&progenitor_client::QueryParam::new("dateTo", &date_to))
+                .query(&progenitor_client::QueryParam::new("deltaList", &delta_list))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "entryReferenceFrom",
+                        &entry_reference_from,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("withBalance", &with_balance))
+                .headers(header_map)
+                .build()?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_transaction_list",
+                )
+                .await?;
+            match response.status().as_u16() {
+                200u16 => super::psd2_support::bytes_of(response).await,
+                400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
     }
     /**Builder for [`Client::get_transaction_details`]
 
@@ -6067,5 +6224,22 @@ mod psd2_support {
         value
             .try_into()
             .map_err(|e| format!("error converting supplied value for {field}: {e}"))
+    }
+    /// Reads a success answer's body undecoded, with its status and headers: what
+    /// `send_bytes()` returns where `send()` decodes JSON (a failed read is the same
+    /// `Error::ResponseBodyError` as there).
+    pub(super) async fn bytes_of<E>(
+        response: ::reqwest::Response,
+    ) -> ::std::result::Result<
+        progenitor_client::ResponseValue<::bytes::Bytes>,
+        progenitor_client::Error<E>,
+    > {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let inner = response
+            .bytes()
+            .await
+            .map_err(progenitor_client::Error::ResponseBodyError)?;
+        Ok(progenitor_client::ResponseValue::new(inner, status, headers))
     }
 }

@@ -2,7 +2,7 @@
 // Change the spec, overlay.yaml or bank.toml and regenerate instead.
 //   specs/openpayments/openpayments.yaml  sha256:b0ee0fbf95fbcf3c89412cf3ff9ca3c208b193024ee60fec9b48398a7ec4bb44
 //   specs/openpayments/overlay.yaml  sha256:7316d2f914db58a2f6d8806272ccea4d94cfa3d31d9f61b9bc28001dd381709f
-//   specs/openpayments/bank.toml  sha256:4515281928ddfa561ea360ea89e2d71b8251fcf6d0ad45992787a42b2fab41b0
+//   specs/openpayments/bank.toml  sha256:b9d10e44cff573a5375975d7cf59284b4c7333619ead7d674d2ee7caf924d805
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
@@ -3682,6 +3682,199 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /// Sends the request like `send()`; a success answer's body is returned undecoded.
+        pub async fn send_bytes(
+            self,
+        ) -> Result<ResponseValue<::bytes::Bytes>, Error<types::ErrorResponse>> {
+            let Self {
+                client,
+                account_id,
+                booking_status,
+                continuation_key,
+                date_from,
+                date_to,
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_feature_flags,
+                x_request_id,
+            } = self;
+            let (
+                account_id,
+                booking_status,
+                continuation_key,
+                date_from,
+                date_to,
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_feature_flags,
+                x_request_id,
+            ) = match (
+                account_id,
+                booking_status,
+                continuation_key,
+                date_from,
+                date_to,
+                consent_id,
+                psu_corporate_id,
+                psu_id,
+                psu_ip_address,
+                psu_user_agent,
+                tpp_redirect_preferred,
+                x_bic_fi,
+                x_feature_flags,
+                x_request_id,
+            ) {
+                (
+                    ::std::result::Result::Ok(account_id),
+                    ::std::result::Result::Ok(booking_status),
+                    ::std::result::Result::Ok(continuation_key),
+                    ::std::result::Result::Ok(date_from),
+                    ::std::result::Result::Ok(date_to),
+                    ::std::result::Result::Ok(consent_id),
+                    ::std::result::Result::Ok(psu_corporate_id),
+                    ::std::result::Result::Ok(psu_id),
+                    ::std::result::Result::Ok(psu_ip_address),
+                    ::std::result::Result::Ok(psu_user_agent),
+                    ::std::result::Result::Ok(tpp_redirect_preferred),
+                    ::std::result::Result::Ok(x_bic_fi),
+                    ::std::result::Result::Ok(x_feature_flags),
+                    ::std::result::Result::Ok(x_request_id),
+                ) => {
+                    (
+                        account_id,
+                        booking_status,
+                        continuation_key,
+                        date_from,
+                        date_to,
+                        consent_id,
+                        psu_corporate_id,
+                        psu_id,
+                        psu_ip_address,
+                        psu_user_agent,
+                        tpp_redirect_preferred,
+                        x_bic_fi,
+                        x_feature_flags,
+                        x_request_id,
+                    )
+                }
+                (
+                    account_id,
+                    booking_status,
+                    continuation_key,
+                    date_from,
+                    date_to,
+                    consent_id,
+                    psu_corporate_id,
+                    psu_id,
+                    psu_ip_address,
+                    psu_user_agent,
+                    tpp_redirect_preferred,
+                    x_bic_fi,
+                    x_feature_flags,
+                    x_request_id,
+                ) => {
+                    return ::std::result::Result::Err(
+                        Error::InvalidRequest(
+                            super::psd2_support::first_error([
+                                account_id.err(),
+                                booking_status.err(),
+                                continuation_key.err(),
+                                date_from.err(),
+                                date_to.err(),
+                                consent_id.err(),
+                                psu_corporate_id.err(),
+                                psu_id.err(),
+                                psu_ip_address.err(),
+                                psu_user_agent.err(),
+                                tpp_redirect_preferred.err(),
+                                x_bic_fi.err(),
+                                x_feature_flags.err(),
+                                x_request_id.err(),
+                            ]),
+                        ),
+                    );
+                }
+            };
+            let url = format!(
+                "{}/psd2/accountinformation/v1/accounts/{}/transactions", client.baseurl,
+                encode_path(& account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(10usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            for (name, value) in [
+                ("Consent-ID", ::std::option::Option::Some(consent_id.to_string())),
+                ("PSU-Corporate-ID", psu_corporate_id.map(|value| value.to_string())),
+                ("PSU-ID", psu_id.map(|value| value.to_string())),
+                ("PSU-IP-Address", psu_ip_address.map(|value| value.to_string())),
+                ("PSU-User-Agent", psu_user_agent.map(|value| value.to_string())),
+                (
+                    "TPP-Redirect-Preferred",
+                    tpp_redirect_preferred.map(|value| value.to_string()),
+                ),
+                ("X-BicFi", ::std::option::Option::Some(x_bic_fi.to_string())),
+                ("X-Feature-Flags", x_feature_flags.map(|value| value.to_string())),
+                ("X-Request-ID", ::std::option::Option::Some(x_request_id.to_string())),
+            ] {
+                if let ::std::option::Option::Some(value) = value {
+                    header_map.append(name, value.try_into()?);
+                }
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("bookingStatus", &booking_status),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "continuationKey",
+                        &continuation_key,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("dateFrom", &date_from))
+                .query(&progenitor_client::QueryParam::new("dateTo", &date_to))
+                .headers(header_map)
+                .build()?;
+            let response = super::psd2_support::execute(
+                    client,
+                    request,
+                    "get_transaction_list",
+                )
+                .await?;
+            match response.status().as_u16() {
+                200u16 => super::psd2_support::bytes_of(response).await,
+                400u16 | 401u16 | 403u16 | 404u16 | 405u16 | 406u16 | 409u16 | 429u16
+                | 500u16 | 503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
     }
     /**Builder for [`Client::get_transaction_details`]
 
@@ -5631,5 +5824,22 @@ mod psd2_support {
         value
             .try_into()
             .map_err(|e| format!("error converting supplied value for {field}: {e}"))
+    }
+    /// Reads a success answer's body undecoded, with its status and headers: what
+    /// `send_bytes()` returns where `send()` decodes JSON (a failed read is the same
+    /// `Error::ResponseBodyError` as there).
+    pub(super) async fn bytes_of<E>(
+        response: ::reqwest::Response,
+    ) -> ::std::result::Result<
+        progenitor_client::ResponseValue<::bytes::Bytes>,
+        progenitor_client::Error<E>,
+    > {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let inner = response
+            .bytes()
+            .await
+            .map_err(progenitor_client::Error::ResponseBodyError)?;
+        Ok(progenitor_client::ResponseValue::new(inner, status, headers))
     }
 }

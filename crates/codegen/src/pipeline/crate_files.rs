@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// Every crate a generated client may depend on, with the version requirement a standalone
 /// crate writes (a workspace member takes `workspace = true`; the workspace's
 /// `[workspace.dependencies]` must agree, which a test checks).
-pub const DEPENDENCIES: [(&str, &str); 9] = [
+pub const DEPENDENCIES: [(&str, &str); 10] = [
     ("progenitor-client", "\"0.15.1\""),
     (
         "reqwest",
@@ -33,18 +33,20 @@ pub const DEPENDENCIES: [(&str, &str); 9] = [
         "{ version = \"1\", features = [\"serde-with-str\", \"serde-with-arbitrary-precision\"] }",
     ),
     ("futures", "\"0.3\""),
+    ("bytes", "\"1\""),
 ];
 
 /// The crates a client needs, in [`DEPENDENCIES`] order: the four every client uses, then
-/// those typify and progenitor report (`uses`), and `rust_decimal` when the document has
-/// exact numbers.
-pub fn needed_crates(uses: &Uses, decimal: bool) -> Vec<&'static str> {
+/// those typify and progenitor report (`uses`), `rust_decimal` when the document has
+/// exact numbers, and `bytes` when an operation has `send_bytes()`.
+pub fn needed_crates(uses: &Uses, decimal: bool, bytes: bool) -> Vec<&'static str> {
     let optional = [
         ("chrono", uses.chrono),
         ("uuid", uses.uuid),
         ("regress", uses.regress),
         ("rust_decimal", decimal),
         ("futures", uses.futures),
+        ("bytes", bytes),
     ];
     DEPENDENCIES
         .iter()

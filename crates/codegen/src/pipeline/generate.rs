@@ -41,6 +41,8 @@ pub struct GenerateOptions {
     pub operation_code: crate::pipeline::lean::OperationCode,
     /// Which serde derives the types carry (see `pipeline::serde_dirs`).
     pub serde_directions: crate::pipeline::serde_dirs::SerdeDirections,
+    /// operationIds whose builder also gets `send_bytes()` (see `pipeline::bytes_ops`).
+    pub bytes_operations: Vec<String>,
 }
 
 /// Output of progenitor for one document.

@@ -1,5 +1,6 @@
 //! The generator pipeline: load → upgrade → overlay → normalize → generate → format → write.
 
+pub mod bytes_ops;
 pub mod check;
 pub mod crate_files;
 pub mod format;
@@ -123,7 +124,7 @@ pub struct CrateSpec {
 /// How often one rewrite of a stage that works on progenitor's output applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rewrite {
-    /// The stage: `prune`, `serde-directions` or `lean`.
+    /// The stage: `prune`, `serde-directions`, `lean` or `bytes`.
     pub stage: &'static str,
     /// The rewrite, e.g. `header-loop`.
     pub rewrite: &'static str,
@@ -151,6 +152,7 @@ pub struct Rendered {
 pub fn render(spec: &CrateSpec) -> Result<Rendered> {
     let start = Instant::now();
     let prepared = prepare_full(&spec.document, spec.overlay.as_deref(), &spec.normalize)?;
+    check_bytes_operations(spec, &prepared.openapi)?;
     let generated = generate::generate(
         &prepared.openapi,
         &spec.generate,
@@ -158,7 +160,8 @@ pub fn render(spec: &CrateSpec) -> Result<Rendered> {
         &spec.document,
     )?;
     let mut file = format::parse(generated.tokens)?;
-    let rewrites = rewrite_stages(&spec.generate, &mut file);
+    let mut rewrites = rewrite_stages(&spec.generate, &mut file);
+    rewrites.extend(bytes_stage(spec, &mut file)?);
     let mut report = prepared.report.clone();
     for r in rewrites.iter().filter(|r| r.count > 0) {
         report.counts.insert(r.rewrite, r.count);
@@ -180,7 +183,8 @@ pub fn render(spec: &CrateSpec) -> Result<Rendered> {
         .components
         .as_ref()
         .is_some_and(|c| c.schemas.contains_key(normalize::DECIMAL_SCHEMA));
-    let needs = crate_files::needed_crates(&generated.uses, uses_decimal);
+    let uses_bytes = !spec.generate.bytes_operations.is_empty();
+    let needs = crate_files::needed_crates(&generated.uses, uses_decimal, uses_bytes);
     let cargo = format!(
         "{}{}",
         comment("#"),
@@ -211,6 +215,46 @@ pub fn render(spec: &CrateSpec) -> Result<Rendered> {
         prepared,
         elapsed: start.elapsed(),
     })
+}
+
+/// The `bytes_operations` setting against the document, before anything is generated.
+fn check_bytes_operations(spec: &CrateSpec, openapi: &openapiv3::OpenAPI) -> Result<()> {
+    let listed = &spec.generate.bytes_operations;
+    let refuse = |(operation, reason): bytes_ops::Refusal| Error::BytesOperation {
+        bank: spec.bank.clone(),
+        operation,
+        reason,
+    };
+    if let Some(first) = listed.first()
+        && spec.generate.interface != generate::Interface::Builder
+    {
+        return Err(refuse((
+            first.clone(),
+            "`send_bytes()` is added to operation builders, and this bank has `interface = \"positional\"`".into(),
+        )));
+    }
+    bytes_ops::check_listed(openapi, listed).map_err(refuse)
+}
+
+/// The bytes stage (after lean, on either operation code), reported only when the bank
+/// lists operations, so other banks' reports stay as they were.
+fn bytes_stage(spec: &CrateSpec, file: &mut syn::File) -> Result<Option<Rewrite>> {
+    let listed = &spec.generate.bytes_operations;
+    if listed.is_empty() {
+        return Ok(None);
+    }
+    let count = bytes_ops::add_send_bytes(file, listed).map_err(|(operation, reason)| {
+        Error::BytesOperation {
+            bank: spec.bank.clone(),
+            operation,
+            reason,
+        }
+    })?;
+    Ok(Some(Rewrite {
+        stage: bytes_ops::STAGE,
+        rewrite: bytes_ops::REWRITE,
+        count,
+    }))
 }
 
 /// Runs the stages that rewrite progenitor's output (those turned on), each counting
