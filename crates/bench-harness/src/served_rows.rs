@@ -143,6 +143,9 @@ enum Client {
 struct Sample {
     tps: f64,
     mbps: Option<f64>,
+    /// Microseconds of CPU (user + system, all threads) per transaction, where the client
+    /// reports its CPU time.
+    cpu_us: Option<f64>,
 }
 
 fn sample_once(
@@ -187,9 +190,15 @@ fn sample_once(
         .get("bytes")
         .and_then(Value::as_f64)
         .map(|b| b / 1e6 / secs);
+    let cpu_us = v
+        .get("cpu_secs")
+        .and_then(Value::as_f64)
+        .filter(|c| *c > 0.0 && items > 0)
+        .map(|c| c * 1e6 / items as f64);
     Ok(Sample {
         tps: items as f64 / secs,
         mbps,
+        cpu_us,
     })
 }
 
@@ -205,7 +214,7 @@ struct Figures {
     stats: Result<Value, String>,
 }
 
-const MODES: [&str; 4] = ["facade", "raw", "floor", "parse"];
+const MODES: [&str; 5] = ["facade", "raw", "floor", "parse", "facade-sequential"];
 
 fn measure(
     ctx: &Ctx,
@@ -307,7 +316,8 @@ fn compare(
 fn rows_of(f: &Figures) -> Vec<Row> {
     let tps = |i: usize| stats_of(&f.samples[i], |s| Some(s.tps));
     let mbps = |i: usize| stats_of(&f.samples[i], |s| s.mbps);
-    let (facade, raw, floor, parse, peer) = (0, 1, 2, 3, 4);
+    let cpu = |i: usize| stats_of(&f.samples[i], |s| s.cpu_us);
+    let (facade, raw, floor, parse, sequential, peer) = (0, 1, 2, 3, 4, 5);
     let size = format!("{} tx, pages of {}", num(f.history as f64), f.page_size);
     let label = |who: &str, unit: &str| {
         format!(
@@ -326,6 +336,30 @@ fn rows_of(f: &Figures) -> Vec<Row> {
             tps(floor),
             "facade ≥ 0.9x of the floor",
             |x| at_least(x, 0.9),
+        ),
+        compare(
+            label(
+                "facade with read-ahead off (one page at a time) vs floor",
+                "tx/s",
+            ),
+            "tx/s",
+            tps(sequential),
+            floor_name,
+            tps(floor),
+            "report",
+            info,
+        ),
+        compare(
+            label(
+                "CPU per transaction, all threads: facade vs floor",
+                "µs of CPU per tx; ratio above 1: the facade spends more",
+            ),
+            "µs",
+            cpu(facade),
+            floor_name,
+            cpu(floor),
+            "report",
+            info,
         ),
         compare(
             label("raw client vs floor", "tx/s"),

@@ -106,9 +106,14 @@ async fn run(cli: Cli) -> Result<Value, BenchError> {
                 page_size,
                 dates: (from, to),
             };
+            let cpu_before = memory::cpu_secs();
             let outcome = stream::run_at(&target, mode).await?;
+            let cpu = memory::cpu_secs()
+                .zip(cpu_before)
+                .map(|(after, before)| after - before);
             let mut v = serde_json::to_value(outcome)?;
             v["vm_hwm_kib"] = json!(memory::vm_hwm_kib());
+            v["cpu_secs"] = json!(cpu);
             Ok(v)
         }
         Command::Stream {

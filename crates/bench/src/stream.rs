@@ -20,8 +20,12 @@ use crate::setup::{BIC, Env, PSU_IP};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
-    /// `AccountInformation::transactions` of the Open Payments adapter.
+    /// `AccountInformation::transactions` of the Open Payments adapter (it reads ahead: the
+    /// PSU is present).
     Facade,
+    /// The same stream with read-ahead off: one page at a time, decoded where it is used.
+    #[serde(rename = "facade-sequential")]
+    FacadeSequential,
     /// The generated `psd2-raw-openpayments` client, page by page.
     Raw,
     /// `reqwest` + `serde_json::from_slice` into the raw types.
@@ -146,7 +150,8 @@ pub async fn run(env: &Env, mode: Mode) -> Result<Outcome, BenchError> {
 /// Pulls every transaction of `target`'s account in `mode`.
 pub async fn run_at(target: &Target, mode: Mode) -> Result<Outcome, BenchError> {
     let (items, pages, bytes, secs) = match mode {
-        Mode::Facade => facade(target).await?,
+        Mode::Facade => facade(target, None).await?,
+        Mode::FacadeSequential => facade(target, Some(false)).await?,
         Mode::Raw => raw_client(target).await?,
         Mode::Floor => floor(target).await?,
         Mode::Parse => parse(target).await?,
@@ -164,13 +169,16 @@ pub async fn run_at(target: &Target, mode: Mode) -> Result<Outcome, BenchError> 
 /// Items, pages, bytes (when known) and seconds of one run.
 type Counts = (u64, u64, Option<u64>, f64);
 
-async fn facade(target: &Target) -> Result<Counts, BenchError> {
+async fn facade(target: &Target, read_ahead: Option<bool>) -> Result<Counts, BenchError> {
     let adapter = crate::setup::facade_at(&target.base_url)?;
     let session = psd2::Session::new(psd2::ConsentId::new(target.consent_id.clone()));
     let psu = crate::setup::facade_psu();
     let id = psd2::AccountId::new(target.account.clone());
     let (from, to) = target.dates;
-    let query = psd2::TransactionQuery::new(Some(from), Some(to), psd2::BookingStatus::Both);
+    let mut query = psd2::TransactionQuery::new(Some(from), Some(to), psd2::BookingStatus::Both);
+    if let Some(read_ahead) = read_ahead {
+        query = query.read_ahead(read_ahead);
+    }
     let mut items = 0u64;
     let start = Instant::now();
     let mut stream = adapter.transactions(&session, &psu, &id, &query);

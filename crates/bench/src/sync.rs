@@ -187,6 +187,18 @@ async fn only_account(
         .map_err(|e| err("update connection", e))
 }
 
+/// CPU time this process has used so far (all threads, user and system; see
+/// [`crate::memory::cpu_secs`]). A measurement's CPU time is what contention from other
+/// processes does not change much, unlike its wall time.
+fn process_cpu() -> Option<Duration> {
+    crate::memory::cpu_secs().and_then(|s| Duration::try_from_secs_f64(s).ok())
+}
+
+/// CPU seconds used since `start` (see [`process_cpu`]).
+fn cpu_since(start: Option<Duration>) -> Option<f64> {
+    Some(process_cpu()?.checked_sub(start?)?.as_secs_f64())
+}
+
 fn per_second(count: u64, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64().max(1e-9)
 }
@@ -294,18 +306,22 @@ pub async fn throughput_from(
     let query = TransactionQuery::new(Some(from), Some(today), BookingStatus::Both);
     let absent = Psu::absent().with_id(PsuId::new(PSU));
     let started = Instant::now();
+    let plain_cpu = process_cpu();
     let plain = ai
         .transactions(&session, &absent, &account, &query)
         .try_fold(0u64, |n, _| async move { Ok(n + 1) })
         .await?;
     let plain_time = started.elapsed();
+    let plain_cpu = cpu_since(plain_cpu);
 
     let started = Instant::now();
+    let sync_cpu = process_cpu();
     engine
         .sync_connection(&connection.id)
         .await
         .map_err(|e| err("sync", e))?;
     let sync_time = started.elapsed();
+    let sync_cpu = cpu_since(sync_cpu);
     let stored = store
         .transaction_count(&connection.id)
         .await
@@ -323,6 +339,9 @@ pub async fn throughput_from(
         "stored": stored,
         "plain_secs": plain_time.as_secs_f64(),
         "sync_secs": sync_time.as_secs_f64(),
+        "plain_cpu_secs": plain_cpu,
+        "sync_cpu_secs": sync_cpu,
+        "sync_cpu_us_per_tx": sync_cpu.map(|c| c * 1e6 / stored.max(1) as f64),
         "plain_per_sec": per_second(plain, plain_time),
         "sync_per_sec": per_second(stored, sync_time),
         "ratio": per_second(stored, sync_time) / per_second(plain, plain_time).max(1e-9),
@@ -563,7 +582,9 @@ pub async fn store_write(
     let account = AccountId::new("bench-account");
     let day = Utc::now().date_naive();
     let started = Instant::now();
+    let cpu = process_cpu();
     let mut written = 0u64;
+    let mut json = Vec::new();
     while written < transactions {
         let mut commit = PageCommit::new(connection.id.clone());
         for i in 0..page_size.min(transactions - written) {
@@ -585,7 +606,7 @@ pub async fn store_write(
                 value_date: None,
                 amount: amount.amount,
                 currency: "SEK".into(),
-                transaction: tx.clone(),
+                transaction: tx,
                 removed: false,
                 last_listing: None,
                 last_cursor: 0,
@@ -594,11 +615,15 @@ pub async fn store_write(
                 account: account.clone(),
                 key: row.key.clone(),
                 kind: ChangeKind::Added,
-                transaction: tx.clone(),
+                transaction: None,
                 at: Utc::now(),
             });
             commit.transactions.push(row);
         }
+        // As the engine does, before the commit.
+        commit
+            .encode_transactions(&mut json)
+            .map_err(|e| err("json", e))?;
         written += commit.transactions.len() as u64;
         store
             .commit_page(&commit)
@@ -606,11 +631,13 @@ pub async fn store_write(
             .map_err(|e| err("commit", e))?;
     }
     let elapsed = started.elapsed();
+    let cpu = cpu_since(cpu);
     sandbox.shutdown().await;
     Ok(json!({
         "store": store.engine().as_str(),
         "transactions": written,
         "secs": elapsed.as_secs_f64(),
+        "cpu_secs": cpu,
         "per_sec": per_second(written, elapsed),
     }))
 }

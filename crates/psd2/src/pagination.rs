@@ -22,6 +22,20 @@
 //! [`Paginator::pages`] yields whole pages with their next cursor instead, and can start at a
 //! stored cursor: the resumable listings ([`PageCursor`]) are built on it.
 //!
+//! # Pipelined listings
+//!
+//! [`Paginator::stream_pipelined`] and [`Paginator::pages_pipelined`] take a page source in
+//! two stages: a fetch that gets a page's payload (e.g. its body bytes) and reads only its
+//! next cursor, run one page after the other in the stream (inside the adapter's retry
+//! loop), and a decode that turns a payload into the page's items on a spawned tokio task.
+//! As soon as a page's next cursor is known, the next page may be requested (read ahead)
+//! while the page is still decoding: at most one request ahead of the page the consumer is
+//! on, at most two pages decoding, items strictly in page order, and the first page's items
+//! are never held back. Dropping the stream drops the request in flight and aborts the
+//! decoding tasks. Without read ahead, a page is requested only when the consumer has used
+//! up the one before, and is decoded in place, in the stream (a task would have nothing to
+//! run beside); a stream without a tokio runtime decodes in place too.
+//!
 //! # When a listing ends
 //!
 //! Only with the bank's last page (a page without a next link) or with an error. A page that
@@ -44,6 +58,8 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::error::{Error, ErrorKind};
+
+mod pipeline;
 
 /// Default bound on pages per listing (10,000 transactions at 100 per page is 100 pages).
 pub const DEFAULT_MAX_PAGES: usize = 100_000;

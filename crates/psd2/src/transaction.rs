@@ -582,6 +582,7 @@ impl Transaction {
 mod listing;
 
 pub use listing::ListedPage;
+#[cfg(feature = "adapters")]
 pub(crate) use listing::{
     decode_entry, entry_bank_id, listing_list, listing_root, under, under_index,
 };
@@ -600,6 +601,11 @@ pub struct TransactionQuery {
     /// Booked, pending or both.
     #[serde(default)]
     pub booking_status: BookingStatus,
+    /// Whether the listing may request the next page while the current one is still being
+    /// read (see [`TransactionQuery::read_ahead`]); `None` (the default): only when the PSU
+    /// is present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_ahead: Option<bool>,
 }
 
 impl TransactionQuery {
@@ -613,7 +619,30 @@ impl TransactionQuery {
             date_from,
             date_to,
             booking_status,
+            read_ahead: None,
         }
+    }
+
+    /// Sets whether the listing reads ahead: requests the next page as soon as the current
+    /// page's next link is known, while the current page is decoded and used.
+    ///
+    /// By default an adapter that can read ahead does so only when the PSU is present (it
+    /// sends `PSU-IP-Address`), because such calls do not count against the consent's
+    /// `frequencyPerDay`; for an absent PSU every page is a call of the day's budget, so it
+    /// reads ahead only when asked with `read_ahead(true)`. A consumer that stops before the
+    /// end of a listing that reads ahead may have caused one more call than it used (the
+    /// page after the one it stopped in). `read_ahead(false)` never requests a page before
+    /// the consumer has used up the one before.
+    pub fn read_ahead(mut self, read_ahead: bool) -> Self {
+        self.read_ahead = Some(read_ahead);
+        self
+    }
+
+    /// Whether a listing of this query reads ahead for a PSU that is present (`psu_present`:
+    /// `PSU-IP-Address` is sent) or not: as set by [`TransactionQuery::read_ahead`], else
+    /// only when present.
+    pub fn reads_ahead(&self, psu_present: bool) -> bool {
+        self.read_ahead.unwrap_or(psu_present)
     }
 }
 
@@ -754,5 +783,29 @@ mod tests {
             serde_json::to_string(&BookingStatus::Pending).unwrap(),
             "\"pending\""
         );
+    }
+
+    #[test]
+    fn read_ahead_defaults_to_a_present_psu_and_is_stored_only_when_set() {
+        let query = TransactionQuery::new(None, None, BookingStatus::Both);
+        assert!(query.reads_ahead(true));
+        assert!(!query.reads_ahead(false));
+        assert_eq!(
+            serde_json::to_value(&query).unwrap(),
+            serde_json::json!({"bookingStatus": "both"}),
+            "a stored query without the setting is as before"
+        );
+        let always = query.clone().read_ahead(true);
+        assert!(always.reads_ahead(false));
+        let never = query.read_ahead(false);
+        assert!(!never.reads_ahead(true));
+        assert_eq!(
+            serde_json::to_value(&never).unwrap(),
+            serde_json::json!({"bookingStatus": "both", "readAhead": false})
+        );
+        let back: TransactionQuery =
+            serde_json::from_value(serde_json::json!({"bookingStatus": "both", "readAhead": true}))
+                .unwrap();
+        assert_eq!(back, always);
     }
 }

@@ -116,6 +116,7 @@ pub(crate) fn join_path(prefix: &str, rest: &str) -> String {
 
 /// Renders a `serde_path_to_error` path in this crate's form (`a.b[3].c`), keys checked as in
 /// [`push_key`].
+#[cfg_attr(not(feature = "adapters"), allow(dead_code))]
 pub(crate) fn render_path(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::new();
@@ -131,6 +132,7 @@ pub(crate) fn render_path(path: &serde_path_to_error::Path) -> String {
 }
 
 /// The value at a `serde_path_to_error` path inside `root`, if it is there.
+#[cfg_attr(not(feature = "adapters"), allow(dead_code))]
 pub(crate) fn value_at<'a>(root: &'a Value, path: &serde_path_to_error::Path) -> Option<&'a Value> {
     use serde_path_to_error::Segment;
     let mut here = root;

@@ -1,6 +1,8 @@
 //! What the adapters' listing mappings share: a page of per-entry results, entry errors put
 //! under their path in the answer, entries decoded one by one from a body, and the checks
 //! that a listing answer holds its listing (never read as an empty page).
+// Without the adapters, only `ListedPage` is used.
+#![cfg_attr(not(feature = "adapters"), allow(dead_code))]
 
 use super::{EntryError, Transaction, TransactionId};
 use crate::link::Links;

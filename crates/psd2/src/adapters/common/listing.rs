@@ -59,6 +59,41 @@ where
         .boxed()
 }
 
+/// [`pages`] through a two-stage page source (see
+/// [pipelined listings](crate::pagination#pipelined-listings)): `fetch(position)` gets a
+/// page's payload and next position in the stream, `decode(payload)` makes its entries (on
+/// a spawned task while the next page is requested, when `read_ahead`). Entries outside
+/// `booking` are dropped (entries that did not map are kept).
+pub fn pages_pipelined<'a, P, F, Fut, D>(
+    bank: &'static str,
+    operation: &'static str,
+    booking: BookingStatus,
+    resume: Option<PageCursor>,
+    read_ahead: bool,
+    fetch: F,
+    decode: D,
+) -> BoxStream<'a, Result<(Entries, Option<String>), Error>>
+where
+    P: Send + 'static,
+    F: FnMut(Option<String>) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<(P, Option<String>), Error>> + Send + 'a,
+    D: Fn(P) -> Result<Entries, Error> + Send + Sync + 'static,
+{
+    let start = match resume
+        .as_ref()
+        .map(|c| c.position(bank, operation))
+        .transpose()
+    {
+        Ok(position) => position.map(str::to_owned),
+        Err(error) => return stream::iter([Err(error)]).boxed(),
+    };
+    Paginator::new(bank, operation).pages_pipelined(start, read_ahead, fetch, move |payload| {
+        let mut entries = decode(payload)?;
+        entries.retain(|e| e.as_ref().map_or(true, |t| wanted(booking, &t.status)));
+        Ok(entries)
+    })
+}
+
 /// The pages as [`TransactionPage`]s with this bank's [`PageCursor`]s.
 pub fn transaction_pages<'a>(
     bank: &'static str,

@@ -248,25 +248,29 @@ impl OpenPayments {
         F: Fn(uuid::Uuid) -> Fut,
         Fut: Future<Output = RawResult<T>>,
     {
-        self.call_as(info, mode, secrets, send, |value| value, None)
+        self.call_as(info, mode, secrets, send, |value, _| Ok(value), None)
             .await
     }
 
-    /// [`OpenPayments::call`] with the answer wrapped by `wrap`; with `fallback`, an answer the
-    /// raw client cannot decode because a value has the wrong type or form is handed to it as
-    /// the body (listings decode such an answer entry by entry).
-    async fn call_as<T, U, F, Fut>(
+    /// [`OpenPayments::call`] with the answer taken by `accept` (given the attempt's request
+    /// id) inside the retry loop, so an answer it refuses as unreadable is sent again like
+    /// any transient failure (its error gets the call's secrets hidden and the request id);
+    /// with `fallback`, an answer the raw client cannot decode because a value has the wrong
+    /// type or form is handed to it as the body (listings decode such an answer entry by
+    /// entry).
+    async fn call_as<T, U, F, Fut, A>(
         &self,
         info: CallInfo<'_>,
         mode: RetryMode,
         secrets: Secrets<'_>,
         send: F,
-        wrap: fn(T) -> U,
+        accept: A,
         fallback: Option<Decode<U>>,
     ) -> Result<U, Error>
     where
         F: Fn(uuid::Uuid) -> Fut,
         Fut: Future<Output = RawResult<T>>,
+        A: Fn(T, &str) -> Result<U, Error>,
     {
         let operation = info.operation;
         let mut renewed = false;
@@ -278,11 +282,15 @@ impl OpenPayments {
                 .run(info, mode, |rid| {
                     let span = tracing::debug_span!("psd2_call", bank = BANK, operation, request_id = %rid);
                     let attempt = send(rid).instrument(span);
+                    let accept = &accept;
                     async move {
                         match attempt.await {
                             Ok(value) => {
                                 let status = value.status().as_u16();
-                                Ok((wrap(value.into_inner()), status))
+                                let rid = rid.to_string();
+                                accept(value.into_inner(), &rid)
+                                    .map(|value| (value, status))
+                                    .map_err(|e| scrub(e, secrets).with_request_id(rid))
                             }
                             Err(progenitor_client::Error::InvalidResponsePayload(body, cause))
                                 if fallback.is_some()
@@ -428,11 +436,7 @@ impl OpenPayments {
     ) -> Result<(EntryItems, Option<String>), Error> {
         const OP: &str = "transactions";
         let (cid, h, bic) = (session.consent_id.expose(), PsuHeaders::of(psu), self.bic());
-        let booking = match query.booking_status {
-            BookingStatus::Booked => raw::BookingStatus::Booked,
-            BookingStatus::Pending => raw::BookingStatus::Pending,
-            BookingStatus::Both => raw::BookingStatus::Both,
-        };
+        let booking = pipelined::raw_booking(query.booking_status);
         let key = cursor.as_deref();
         let answer = self
             .call_as(
@@ -452,7 +456,7 @@ impl OpenPayments {
                     )
                     .send()
                 },
-                Listed::Typed,
+                |answer, _| Ok(Listed::Typed(answer)),
                 Some(|body| mapping::transactions_from_body(body).map(Listed::Body)),
             )
             .await?;
@@ -535,3 +539,4 @@ impl Bank for OpenPayments {
 }
 
 mod impls;
+mod pipelined;

@@ -310,9 +310,16 @@ impl AccountInformation for OpenPayments {
         mapped(OP, mapping::balances(&answer.balances))
     }
 
-    /// Every page (`continuationKey`), entries mapped as they are pulled; entries outside
-    /// the query's booking status dropped even when the platform sends them. Cost: one
-    /// request per page (plus one per transaction with `fetch_transaction_details`).
+    /// Every page (`continuationKey`); entries outside the query's booking status dropped
+    /// even when the platform sends them. Cost: one request per page (plus one per
+    /// transaction with `fetch_transaction_details`).
+    ///
+    /// When reading ahead (see [`TransactionQuery::read_ahead`]), each page's body is
+    /// decoded and mapped on a spawned task while the next page is requested; by default
+    /// only when the PSU is present (`PSU-IP-Address` is sent, IPv4 only), whose calls do not count
+    /// against the consent's `frequencyPerDay`. A consumer that stops before the end may so
+    /// have caused one request more than it used. With `fetch_transaction_details`, pages
+    /// are fetched one after the other and mapped as they are pulled.
     fn transactions<'a>(
         &'a self,
         session: &'a Session,
@@ -324,6 +331,16 @@ impl AccountInformation for OpenPayments {
         if let Err(error) = check_account_id(BANK, OP, account) {
             return stream::iter([Err(error)]).boxed();
         }
+        if !self.config.fetch_transaction_details {
+            let held = pipelined::Held::new(session, psu, query.booking_status);
+            return Paginator::new(BANK, OP).stream_pipelined(
+                Self::reads_ahead(psu, query),
+                move |cursor| self.fetch_page(session, psu, account, query, cursor),
+                move |fetched, buffer| {
+                    pipelined::decode_page(fetched, &held, pipelined::stream_entry, buffer)
+                },
+            );
+        }
         Paginator::new(BANK, OP).stream_lazy(move |cursor: Option<String>| async move {
             let (entries, next) = self
                 .transaction_page(session, psu, account, query, cursor)
@@ -334,6 +351,9 @@ impl AccountInformation for OpenPayments {
         })
     }
 
+    /// The pages of [`AccountInformation::transactions`], with per-entry results and a
+    /// cursor each, read ahead in the same way: a consumer that stores a cursor and stops
+    /// may have caused one request more than it used (the page after it).
     fn transaction_pages<'a>(
         &'a self,
         session: &'a Session,
@@ -345,6 +365,21 @@ impl AccountInformation for OpenPayments {
         const OP: &str = "transactions";
         if let Err(error) = check_account_id(BANK, OP, account) {
             return stream::iter([Err(error)]).boxed();
+        }
+        if !self.config.fetch_transaction_details {
+            let held = pipelined::Held::new(session, psu, query.booking_status);
+            let pages = listing::pages_pipelined(
+                BANK,
+                OP,
+                query.booking_status,
+                resume,
+                Self::reads_ahead(psu, query),
+                move |cursor| self.fetch_page(session, psu, account, query, cursor),
+                move |fetched| {
+                    pipelined::decode_page(fetched, &held, pipelined::page_entry, Vec::new())
+                },
+            );
+            return listing::transaction_pages(BANK, pages);
         }
         let pages = listing::pages(
             BANK,
