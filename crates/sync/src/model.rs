@@ -426,8 +426,11 @@ pub struct NewChange {
     /// What happened.
     pub kind: ChangeKind,
     /// The domain transaction after the change (for `Removed`: as last seen); the store
-    /// writes it as JSON (read back as [`Change::transaction`]).
-    pub transaction: Transaction,
+    /// writes it as JSON (read back as [`Change::transaction`]). `None`: the transaction of
+    /// the same commit's row with this key, as that row holds it (what the engine sends,
+    /// so a change costs no second copy of the transaction); a commit without such a row
+    /// is refused.
+    pub transaction: Option<Transaction>,
     /// When the change was detected.
     pub at: DateTime<Utc>,
 }
@@ -644,6 +647,10 @@ pub struct PageCommit {
     pub budget: Vec<BudgetDay>,
     /// Events for the outbox, in order.
     pub events: Vec<NewEvent>,
+    /// The JSON text of the first `json.len()` of `transactions`' domain transactions,
+    /// encoded ahead by [`PageCommit::encode_transactions`] (the store encodes the rest).
+    #[serde(skip)]
+    pub(crate) json: Vec<String>,
 }
 
 impl PageCommit {
@@ -656,17 +663,43 @@ impl PageCommit {
             progress: ProgressUpdate::Keep,
             budget: Vec::new(),
             events: Vec::new(),
+            json: Vec::new(),
         }
+    }
+
+    /// Encodes the JSON the store writes for each transaction not encoded yet, through
+    /// `buffer` (reused between calls, so each text is one allocation of its exact size).
+    /// Optional: the store encodes whatever is not encoded. The engine calls it while the
+    /// previous commit is written, so the commit does not. Call it after the last change to
+    /// `transactions`: an encoded transaction changed later is written as it was encoded.
+    pub fn encode_transactions(&mut self, buffer: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        let done = self.json.len();
+        self.json
+            .reserve(self.transactions.len().saturating_sub(done));
+        for row in self.transactions.iter().skip(done) {
+            buffer.clear();
+            serde_json::to_writer(&mut *buffer, &row.transaction)?;
+            // serde_json writes UTF-8 only; the check cannot fail but costs little.
+            let text = std::str::from_utf8(buffer)
+                .map_err(<serde_json::Error as serde::ser::Error>::custom)?;
+            self.json.push(text.to_owned());
+        }
+        Ok(())
     }
 
     /// Appends `later`, a commit of the same connection that follows this one, so both
     /// are written as one: its transactions, changes and events after these, its progress
     /// instead of this one's (unless it keeps it), its ledger lines replacing the lines of
     /// the same account, resource and day (a later line is the newer count).
-    pub fn absorb(&mut self, later: PageCommit) {
-        self.transactions.extend(later.transactions);
-        self.changes.extend(later.changes);
-        self.events.extend(later.events);
+    pub fn absorb(&mut self, mut later: PageCommit) {
+        // The encoded JSON stays a prefix of the transactions: the later commit's counts
+        // only when all of this one's is encoded.
+        if self.json.len() == self.transactions.len() {
+            self.json.append(&mut later.json);
+        }
+        self.transactions.append(&mut later.transactions);
+        self.changes.append(&mut later.changes);
+        self.events.append(&mut later.events);
         if later.progress != ProgressUpdate::Keep {
             self.progress = later.progress;
         }

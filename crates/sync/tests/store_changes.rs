@@ -9,6 +9,7 @@ mod store_support;
 
 use psd2::{AccountId, Money, TransactionStatus};
 use psd2_sync::model::{ChangeKind, NewChange, PageCommit, StoredTransaction};
+use psd2_sync::store::StoreError;
 use store_support::{TestDb, at, connection, date, stored};
 
 fn change_for(t: &StoredTransaction, kind: ChangeKind) -> NewChange {
@@ -16,7 +17,7 @@ fn change_for(t: &StoredTransaction, kind: ChangeKind) -> NewChange {
         account: t.account.clone(),
         key: t.key.clone(),
         kind,
-        transaction: t.transaction.clone(),
+        transaction: Some(t.transaction.clone()),
         at: at(2, 9),
     }
 }
@@ -143,7 +144,111 @@ async fn two_changes_about_one_key_in_one_commit(db: TestDb) {
     assert_eq!(cursors, vec![2, 3]);
 }
 
+/// A change as the engine sends it: no transaction of its own (its row's).
+fn change_of_row(t: &StoredTransaction, kind: ChangeKind) -> NewChange {
+    NewChange {
+        transaction: None,
+        ..change_for(t, kind)
+    }
+}
+
+/// The JSON each change reads back with, in cursor order.
+async fn change_json(db: &TestDb, c: &psd2_sync::ConnectionId) -> Vec<serde_json::Value> {
+    db.store
+        .changes_since(c, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|ch| ch.transaction)
+        .collect()
+}
+
+async fn changes_without_a_transaction_read_their_rows(db: TestDb) {
+    let s = &db.store;
+    let c = connection("swedbank");
+    s.add_connection(&c).await.unwrap();
+    let a = stored(&c.id, "acc-1", TransactionStatus::Booked, Some(3), "-10");
+    let b = edited(
+        &stored(&c.id, "acc-1", TransactionStatus::Pending, Some(4), "-7"),
+        "bus ticket",
+        "-7",
+    );
+    // Encoded ahead, as the engine does.
+    let mut first = PageCommit::new(c.id.clone());
+    first.changes.push(change_of_row(&a, ChangeKind::Added));
+    first.transactions.push(a.clone());
+    let mut buffer = Vec::new();
+    first.encode_transactions(&mut buffer).unwrap();
+    // Not encoded: the store encodes it. Absorbed, so one commit holds both kinds.
+    let mut second = PageCommit::new(c.id.clone());
+    second.changes.push(change_of_row(&b, ChangeKind::Added));
+    second.transactions.push(b.clone());
+    first.absorb(second);
+    s.commit_page(&first).await.unwrap();
+    assert_eq!(change_json(&db, &c.id).await, vec![json(&a), json(&b)]);
+
+    // A commit not encoded absorbing an encoded one: every row still as it is.
+    let a2 = edited(&a, "refunded", "10");
+    let b2 = edited(&b, "bus ticket, booked", "-7.5");
+    let mut third = PageCommit::new(c.id.clone());
+    third.changes.push(change_of_row(&a2, ChangeKind::Modified));
+    third.transactions.push(a2.clone());
+    let mut fourth = PageCommit::new(c.id.clone());
+    fourth
+        .changes
+        .push(change_of_row(&b2, ChangeKind::Modified));
+    fourth.transactions.push(b2.clone());
+    fourth.encode_transactions(&mut buffer).unwrap();
+    third.absorb(fourth);
+    s.commit_page(&third).await.unwrap();
+    assert_eq!(
+        change_json(&db, &c.id).await,
+        vec![json(&a), json(&b), json(&a2), json(&b2)],
+        "the earlier changes keep their versions, the new ones read the rows"
+    );
+    let state = s
+        .load_account_state(&c.id, &AccountId::new("acc-1"), None)
+        .await
+        .unwrap();
+    let mut got: Vec<_> = state.iter().map(|t| t.transaction.clone()).collect();
+    got.sort_by_key(|t| t.booking_date);
+    assert_eq!(got, vec![a2.transaction, b2.transaction]);
+}
+
+async fn a_change_without_a_transaction_needs_its_row(db: TestDb) {
+    let s = &db.store;
+    let c = connection("handelsbanken");
+    s.add_connection(&c).await.unwrap();
+    let a = stored(&c.id, "acc-1", TransactionStatus::Booked, Some(3), "-10");
+    let mut commit = PageCommit::new(c.id.clone());
+    commit.changes.push(change_of_row(&a, ChangeKind::Added));
+    let refused = s.commit_page(&commit).await;
+    assert!(
+        matches!(refused, Err(StoreError::InvalidCommit(_))),
+        "{refused:?}"
+    );
+    assert_eq!(s.change_cursor(&c.id).await.unwrap(), 0, "nothing written");
+    assert!(change_json(&db, &c.id).await.is_empty());
+
+    // Two changes about one key, the earlier one without a transaction: it reads the
+    // commit's row, as documented (the row as the commit writes it).
+    let later = edited(&a, "corrected", "-12");
+    let mut commit = PageCommit::new(c.id.clone());
+    commit.changes.push(change_of_row(&a, ChangeKind::Added));
+    commit
+        .changes
+        .push(change_for(&later, ChangeKind::Modified));
+    commit.transactions.push(later.clone());
+    s.commit_page(&commit).await.unwrap();
+    assert_eq!(
+        change_json(&db, &c.id).await,
+        vec![json(&later), json(&later)]
+    );
+}
+
 on_both_engines!(
     older_changes_keep_their_transaction,
     two_changes_about_one_key_in_one_commit,
+    changes_without_a_transaction_read_their_rows,
+    a_change_without_a_transaction_needs_its_row,
 );

@@ -45,7 +45,7 @@ const MAX_BATCH: usize = 5_000;
 /// A commit running as its own task: `pages` pages, the last one the listing's
 /// `pages_done`-th, `entries` transactions.
 struct InFlight {
-    handle: tokio::task::JoinHandle<(Vec<NewEvent>, Result<CommitCursors, SyncError>)>,
+    handle: tokio::task::JoinHandle<(PageCommit, Result<CommitCursors, SyncError>)>,
     pages: u32,
     pages_done: u32,
     entries: usize,
@@ -227,7 +227,13 @@ impl Engine {
             }
         };
         // Whatever happened, the last commit finishes before anything else is written.
-        let settled = self.settle(run, account, report, &mut inflight).await;
+        let (settled, written) = match self.settle(run, account, report, &mut inflight).await {
+            Ok(written) => (Ok(()), written),
+            Err(error) => (Err(error), None),
+        };
+        // The window's stored entries (the matcher) and the last commit are freed on
+        // another thread: the next account's listing need not wait for it.
+        tokio::task::spawn_blocking(move || drop((matcher, written)));
         let end = end?;
         settled?;
         Ok(end)
@@ -249,6 +255,9 @@ impl Engine {
         let mut pages_done = start.pages_done;
         let mut first = true;
         let mut queued: Option<Queued> = None;
+        // Reused for every transaction's JSON, encoded here while the previous commit is
+        // being written rather than in the commit.
+        let mut json = Vec::with_capacity(4096);
         let end = loop {
             let Some(item) = receiver.recv().await else {
                 break ListEnd::Complete;
@@ -267,11 +276,20 @@ impl Engine {
             first = false;
             pages_done = pages_done.saturating_add(1);
             let done = page.next.is_none();
-            let commit = self.page_commit(
+            let mut commit = self.page_commit(
                 run, matcher, account, start, page, pages_done, report, latest,
             )?;
+            commit.encode_transactions(&mut json)?;
             let batch = match queued.as_mut() {
                 Some(batch) => {
+                    // Room for a whole batch at the first page absorbed, so absorbing never
+                    // regrows the vectors again (each regrowth copies every row so far).
+                    let rows = &mut batch.commit.transactions;
+                    if rows.capacity() < MAX_BATCH {
+                        rows.reserve(MAX_BATCH.saturating_add(commit.transactions.len()));
+                        let changes = &mut batch.commit.changes;
+                        changes.reserve(MAX_BATCH.saturating_add(commit.changes.len()));
+                    }
                     batch.commit.absorb(commit);
                     batch.pages = batch.pages.saturating_add(1);
                     batch.pages_done = pages_done;
@@ -317,7 +335,7 @@ impl Engine {
         inflight: &mut Option<InFlight>,
         queued: &mut Option<Queued>,
     ) -> Result<(), SyncError> {
-        self.settle(run, account, report, inflight).await?;
+        let written = self.settle(run, account, report, inflight).await?;
         let Some(batch) = queued.take() else {
             return Ok(());
         };
@@ -325,8 +343,8 @@ impl Engine {
         let committer = self.committer(run);
         let commit = batch.commit;
         let handle = tokio::spawn(async move {
-            let written = committer.write(&commit).await;
-            (commit.events, written)
+            let result = committer.write(&commit).await;
+            (commit, result)
         });
         *inflight = Some(InFlight {
             handle,
@@ -334,29 +352,35 @@ impl Engine {
             pages_done: batch.pages_done,
             entries,
         });
+        // The written commit (thousands of transactions) is freed on another thread,
+        // while the next one is being written and the next pages matched.
+        if let Some(written) = written {
+            tokio::task::spawn_blocking(move || drop(written));
+        }
         Ok(())
     }
 
-    /// Waits for the page commit in flight, if any, and publishes its events.
+    /// Waits for the page commit in flight, if any, and publishes its events; returns the
+    /// written commit (for the caller to free when it suits it).
     async fn settle(
         &self,
         run: &mut Run<'_>,
         account: &ConnectionAccount,
         report: &mut AccountReport,
         inflight: &mut Option<InFlight>,
-    ) -> Result<(), SyncError> {
+    ) -> Result<Option<PageCommit>, SyncError> {
         let Some(job) = inflight.take() else {
-            return Ok(());
+            return Ok(None);
         };
-        let (events, written) = job
+        let (commit, written) = job
             .handle
             .await
             .map_err(|e| SyncError::CommitTask(e.to_string()))?;
         let cursors = written?;
-        self.publish(run, &events, &cursors);
+        self.publish(run, &commit.events, &cursors);
         report.pages = report.pages.saturating_add(job.pages);
         self.observe(run, account, job.pages_done, job.entries);
-        Ok(())
+        Ok(Some(commit))
     }
 
     /// Tells the observer, if any, that a page was committed.
@@ -422,7 +446,7 @@ impl Engine {
                 }
             };
             if let Some(kind) = kind {
-                commit.changes.push(change(&row, kind, now)?);
+                commit.changes.push(change(&row, kind, now));
             }
             commit.transactions.push(row);
         }
@@ -458,7 +482,7 @@ impl Engine {
         let now = self.clock.now();
         for row in matcher.finish(start.window.from) {
             report.removed = report.removed.saturating_add(1);
-            commit.changes.push(change(&row, ChangeKind::Removed, now)?);
+            commit.changes.push(change(&row, ChangeKind::Removed, now));
             commit.transactions.push(row);
         }
         let _ = run;
@@ -552,16 +576,18 @@ async fn read_ahead(
     futures::future::pending().await
 }
 
+/// The change about `row`, which goes into the same commit: its transaction is the row's
+/// (not copied).
 fn change(
     row: &StoredTransaction,
     kind: ChangeKind,
     at: chrono::DateTime<chrono::Utc>,
-) -> Result<NewChange, SyncError> {
-    Ok(NewChange {
+) -> NewChange {
+    NewChange {
         account: row.account.clone(),
         key: row.key.clone(),
         kind,
-        transaction: row.transaction.clone(),
+        transaction: None,
         at,
-    })
+    }
 }

@@ -27,6 +27,11 @@ pub(crate) const SQLITE: &[Embedded] = &[
         "lean writes",
         include_str!("../../migrations/sqlite/0002_lean_writes.sql"),
     ),
+    (
+        3,
+        "changes without rowid",
+        include_str!("../../migrations/sqlite/0003_changes_without_rowid.sql"),
+    ),
 ];
 
 /// PostgreSQL's migrations, oldest first.

@@ -88,7 +88,7 @@ impl PgStore {
     /// prepared statement for every page.
     async fn write_changes(
         tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-        rows: Vec<ChangeRow>,
+        rows: Vec<ChangeWrite<'_>>,
     ) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
@@ -136,7 +136,7 @@ impl PgStore {
     /// ON CONFLICT DO UPDATE` over column arrays.
     async fn write_transactions(
         tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-        rows: Vec<TxRow>,
+        rows: Vec<TxWrite<'_>>,
     ) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
@@ -177,28 +177,29 @@ impl PgStore {
     }
 }
 
-/// `transactions` rows as one array per column (what `UNNEST` takes).
+/// `transactions` rows as one array per column (what `UNNEST` takes), borrowing from the
+/// commit: each value is copied once, into the statement's arguments.
 #[derive(Default)]
-struct TxColumns {
-    connection: Vec<String>,
-    key: Vec<String>,
-    account: Vec<String>,
-    bank_id: Vec<Option<String>>,
-    status: Vec<String>,
-    fingerprint: Vec<String>,
+struct TxColumns<'a> {
+    connection: Vec<&'a str>,
+    key: Vec<&'a str>,
+    account: Vec<&'a str>,
+    bank_id: Vec<Option<&'a str>>,
+    status: Vec<&'a str>,
+    fingerprint: Vec<&'a str>,
     occurrence: Vec<i64>,
     entry_date: Vec<Option<NaiveDate>>,
     booking_date: Vec<Option<NaiveDate>>,
     value_date: Vec<Option<NaiveDate>>,
     amount: Vec<String>,
-    currency: Vec<String>,
-    json: Vec<String>,
+    currency: Vec<&'a str>,
+    json: Vec<std::borrow::Cow<'a, str>>,
     removed: Vec<bool>,
-    last_listing: Vec<Option<String>>,
+    last_listing: Vec<Option<&'a str>>,
     last_cursor: Vec<i64>,
 }
 
-impl TxColumns {
+impl<'a> TxColumns<'a> {
     fn with_capacity(n: usize) -> Self {
         Self {
             connection: Vec::with_capacity(n),
@@ -220,7 +221,7 @@ impl TxColumns {
         }
     }
 
-    fn push(&mut self, r: TxRow) {
+    fn push(&mut self, r: TxWrite<'a>) {
         self.connection.push(r.connection_id);
         self.key.push(r.tx_key);
         self.account.push(r.account);

@@ -3,9 +3,10 @@
 //! Every conversion that can fail on a stored value (a number out of range, a JSON document
 //! that no longer parses) returns [`StoreError::Corrupt`] naming the column, never the value.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
 use psd2::{AccountId, TransactionStatus};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -14,13 +15,42 @@ use serde::de::DeserializeOwned;
 use super::StoreError;
 use crate::model::{
     BudgetDay, Change, ChangeKind, Connection, ConnectionId, ConnectionState, Event, EventKind,
-    NewChange, NewEvent, PageCommit, Progress, ResumeCursor, StoredTransaction, TxKey,
+    NewEvent, PageCommit, Progress, ResumeCursor, StoredTransaction, TxKey,
 };
 
 /// A time as stored: whole microseconds (PostgreSQL's precision), so both engines read
 /// back exactly what the other would.
 pub(crate) fn micros(time: DateTime<Utc>) -> DateTime<Utc> {
     time.trunc_subsecs(6)
+}
+
+/// A date as sqlx writes it to SQLite (chrono's `%F`, `YYYY-MM-DD` for years 0 to 9999),
+/// without chrono's format-string machinery (a first sync writes three per transaction).
+pub(crate) fn iso_date(date: NaiveDate) -> String {
+    let year = date.year();
+    let Ok(year) = u32::try_from(year) else {
+        return date.format("%F").to_string();
+    };
+    if year > 9999 {
+        return date.format("%F").to_string();
+    }
+    let digit = |n: u32| char::from_digit(n % 10, 10).unwrap_or('0');
+    let mut text = String::with_capacity(10);
+    for n in [year / 1000, year / 100, year / 10, year] {
+        text.push(digit(n));
+    }
+    text.push('-');
+    text.push(digit(date.month() / 10));
+    text.push(digit(date.month()));
+    text.push('-');
+    text.push(digit(date.day() / 10));
+    text.push(digit(date.day()));
+    text
+}
+
+/// A time as sqlx writes it to SQLite (RFC 3339, as many fraction digits as needed).
+pub(crate) fn sqlite_time(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
 }
 
 /// The `account` column's value for a ledger line that counts the whole consent.
@@ -122,7 +152,7 @@ impl ConnectionRow {
     }
 }
 
-/// One row of `transactions`.
+/// One row of `transactions` as read back.
 #[derive(Debug)]
 pub(crate) struct TxRow {
     pub connection_id: String,
@@ -144,27 +174,6 @@ pub(crate) struct TxRow {
 }
 
 impl TxRow {
-    pub fn from_model(t: &StoredTransaction, last_cursor: u64) -> Result<Self, StoreError> {
-        Ok(Self {
-            connection_id: t.connection.as_str().to_string(),
-            tx_key: t.key.as_str().to_string(),
-            account: t.account.as_str().to_string(),
-            bank_id: t.bank_id.clone(),
-            status: t.status.as_str().to_string(),
-            fingerprint: t.fingerprint.clone(),
-            occurrence: i64::from(t.occurrence),
-            entry_date: t.date,
-            booking_date: t.booking_date,
-            value_date: t.value_date,
-            amount: t.amount.to_string(),
-            currency: t.currency.clone(),
-            tx_json: to_json(&t.transaction, "transactions.tx_json")?,
-            removed: t.removed,
-            last_listing: t.last_listing.clone(),
-            last_cursor: to_i64(last_cursor, "transactions.last_cursor")?,
-        })
-    }
-
     pub fn into_model(self) -> Result<StoredTransaction, StoreError> {
         Ok(StoredTransaction {
             key: TxKey::new(self.tx_key),
@@ -190,8 +199,8 @@ impl TxRow {
     }
 }
 
-/// One row of `changes`. `tx_json` is `None` while the change shares its transaction row's
-/// JSON (written: the change is the latest about its transaction; read: neither has one).
+/// One row of `changes` as read back. `tx_json` is `None` when neither the change nor its
+/// transaction row has JSON.
 #[derive(Debug)]
 pub(crate) struct ChangeRow {
     pub connection_id: String,
@@ -204,28 +213,6 @@ pub(crate) struct ChangeRow {
 }
 
 impl ChangeRow {
-    /// The row of a new change; `shared`: its JSON is its transaction row's (not written).
-    pub fn from_new(
-        connection: &ConnectionId,
-        cursor: u64,
-        c: &NewChange,
-        shared: bool,
-    ) -> Result<Self, StoreError> {
-        Ok(Self {
-            connection_id: connection.as_str().to_string(),
-            cursor: to_i64(cursor, "changes.cursor")?,
-            account: c.account.as_str().to_string(),
-            tx_key: c.key.as_str().to_string(),
-            kind: c.kind.as_str().to_string(),
-            tx_json: if shared {
-                None
-            } else {
-                Some(to_json(&c.transaction, "changes.tx_json")?)
-            },
-            at: micros(c.at),
-        })
-    }
-
     /// The change as read back (`tx_json`: the change's own, else its row's).
     pub fn into_model(self) -> Result<Change, StoreError> {
         let json = self.tx_json.ok_or_else(|| {
@@ -244,17 +231,79 @@ impl ChangeRow {
     }
 }
 
+/// One row of `transactions` as a commit writes it, borrowing from the commit (no `Debug`:
+/// it holds bank text).
+pub(crate) struct TxWrite<'a> {
+    pub connection_id: &'a str,
+    pub tx_key: &'a str,
+    pub account: &'a str,
+    pub bank_id: Option<&'a str>,
+    pub status: &'a str,
+    pub fingerprint: &'a str,
+    pub occurrence: i64,
+    pub entry_date: Option<NaiveDate>,
+    pub booking_date: Option<NaiveDate>,
+    pub value_date: Option<NaiveDate>,
+    pub amount: String,
+    pub currency: &'a str,
+    pub tx_json: Cow<'a, str>,
+    pub removed: bool,
+    pub last_listing: Option<&'a str>,
+    pub last_cursor: i64,
+}
+
+impl<'a> TxWrite<'a> {
+    fn new(
+        t: &'a StoredTransaction,
+        json: Cow<'a, str>,
+        last_cursor: u64,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            connection_id: t.connection.as_str(),
+            tx_key: t.key.as_str(),
+            account: t.account.as_str(),
+            bank_id: t.bank_id.as_deref(),
+            status: t.status.as_str(),
+            fingerprint: &t.fingerprint,
+            occurrence: i64::from(t.occurrence),
+            entry_date: t.date,
+            booking_date: t.booking_date,
+            value_date: t.value_date,
+            amount: t.amount.to_string(),
+            currency: &t.currency,
+            tx_json: json,
+            removed: t.removed,
+            last_listing: t.last_listing.as_deref(),
+            last_cursor: to_i64(last_cursor, "transactions.last_cursor")?,
+        })
+    }
+}
+
+/// One row of `changes` as a commit writes it. `tx_json` is `None` when the change shares
+/// its transaction row's JSON (it is the latest change about that transaction). No `Debug`.
+pub(crate) struct ChangeWrite<'a> {
+    pub connection_id: &'a str,
+    pub cursor: i64,
+    pub account: &'a str,
+    pub tx_key: &'a str,
+    pub kind: &'static str,
+    pub tx_json: Option<Cow<'a, str>>,
+    pub at: DateTime<Utc>,
+}
+
 /// The rows one commit writes: one per change (with the cursor given for it, in order) and
 /// one per transaction key (the last row about a key wins: one statement may not touch a row
 /// twice), its `last_cursor` the cursor of the last change about the key in the commit, else
 /// kept as given. A change is written without JSON (sharing its row's) when it is the last
 /// change about its key in the commit and the row written for the key holds the same
-/// transaction: a first sync writes each transaction's JSON once.
-pub(crate) fn commit_rows(
-    commit: &PageCommit,
+/// transaction: a first sync writes each transaction's JSON once. A transaction's JSON is
+/// the commit's own encoding where it has one ([`PageCommit::encode_transactions`]), else
+/// encoded here.
+pub(crate) fn commit_rows<'a>(
+    commit: &'a PageCommit,
     cursors: &[u64],
-) -> Result<(Vec<ChangeRow>, Vec<TxRow>), StoreError> {
-    let mut last_change: HashMap<&str, (usize, u64)> = HashMap::new();
+) -> Result<(Vec<ChangeWrite<'a>>, Vec<TxWrite<'a>>), StoreError> {
+    let mut last_change: HashMap<&str, (usize, u64)> = HashMap::with_capacity(commit.changes.len());
     for (index, (change, cursor)) in commit.changes.iter().zip(cursors).enumerate() {
         last_change.insert(change.key.as_str(), (index, *cursor));
     }
@@ -262,34 +311,74 @@ pub(crate) fn commit_rows(
     for (index, t) in commit.transactions.iter().enumerate() {
         position.insert(t.key.as_str(), index);
     }
-    let changes = commit
-        .changes
-        .iter()
-        .zip(cursors)
-        .enumerate()
-        .map(|(index, (change, cursor))| {
-            let key = change.key.as_str();
-            let latest = last_change.get(key).is_some_and(|(i, _)| *i == index);
-            let shared = latest
-                && position
-                    .get(key)
-                    .and_then(|&row| commit.transactions.get(row))
-                    .is_some_and(|row| row.transaction == change.transaction);
-            ChangeRow::from_new(&commit.connection, *cursor, change, shared)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let transactions = commit
-        .transactions
-        .iter()
-        .enumerate()
-        .filter(|(index, t)| position.get(t.key.as_str()) == Some(index))
-        .map(|(_, t)| {
-            let cursor = last_change
-                .get(t.key.as_str())
-                .map_or(t.last_cursor, |(_, cursor)| *cursor);
-            TxRow::from_model(t, cursor)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    // More texts than transactions: rows were taken out after the encoding, so no text
+    // can be trusted to belong to its row; encode them all here.
+    let encoded: &[String] = if commit.json.len() <= commit.transactions.len() {
+        &commit.json
+    } else {
+        &[]
+    };
+    let row_json = |index: usize| -> Result<Cow<'a, str>, StoreError> {
+        if let Some(text) = encoded.get(index) {
+            return Ok(Cow::Borrowed(text.as_str()));
+        }
+        let row = commit
+            .transactions
+            .get(index)
+            .ok_or(StoreError::InvalidCommit(
+                "a change names no row of the commit",
+            ))?;
+        Ok(Cow::Owned(to_json(
+            &row.transaction,
+            "transactions.tx_json",
+        )?))
+    };
+    let mut changes = Vec::with_capacity(commit.changes.len());
+    for (index, (change, cursor)) in commit.changes.iter().zip(cursors).enumerate() {
+        let key = change.key.as_str();
+        let latest = last_change.get(key).is_some_and(|(i, _)| *i == index);
+        let row = position.get(key).copied();
+        let tx_json = match (&change.transaction, row) {
+            // The row's transaction: shared while the change is the latest about it.
+            (None, Some(_)) if latest => None,
+            (None, Some(row)) => Some(row_json(row)?),
+            (None, None) => {
+                return Err(StoreError::InvalidCommit(
+                    "a change without a transaction has no row in the commit",
+                ));
+            }
+            (Some(tx), row) => {
+                let same = latest
+                    && row
+                        .and_then(|row| commit.transactions.get(row))
+                        .is_some_and(|row| &row.transaction == tx);
+                if same {
+                    None
+                } else {
+                    Some(Cow::Owned(to_json(tx, "changes.tx_json")?))
+                }
+            }
+        };
+        changes.push(ChangeWrite {
+            connection_id: commit.connection.as_str(),
+            cursor: to_i64(*cursor, "changes.cursor")?,
+            account: change.account.as_str(),
+            tx_key: key,
+            kind: change.kind.as_str(),
+            tx_json,
+            at: micros(change.at),
+        });
+    }
+    let mut transactions = Vec::with_capacity(position.len());
+    for (index, t) in commit.transactions.iter().enumerate() {
+        if position.get(t.key.as_str()) != Some(&index) {
+            continue;
+        }
+        let cursor = last_change
+            .get(t.key.as_str())
+            .map_or(t.last_cursor, |(_, cursor)| *cursor);
+        transactions.push(TxWrite::new(t, row_json(index)?, cursor)?);
+    }
     Ok((changes, transactions))
 }
 
@@ -407,5 +496,41 @@ impl ProgressRow {
             pages_done: to_u32(self.pages_done, "progress.pages_done")?,
             listing_id: self.listing_id,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Days, NaiveDate, TimeZone, Utc};
+
+    use super::{iso_date, sqlite_time};
+
+    #[test]
+    fn dates_and_times_are_written_as_sqlx_writes_them() {
+        // chrono's own formatting (what sqlx's encoder calls) is the oracle.
+        let mut day = NaiveDate::from_ymd_opt(1999, 12, 25).unwrap();
+        for _ in 0..800 {
+            assert_eq!(iso_date(day), day.format("%F").to_string());
+            day = day.checked_add_days(Days::new(1)).unwrap();
+        }
+        for (y, m, d) in [
+            (0, 1, 1),
+            (7, 3, 9),
+            (999, 10, 31),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-1, 6, 15),
+        ] {
+            let day = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(iso_date(day), day.format("%F").to_string(), "{y}-{m}-{d}");
+        }
+        assert_eq!(
+            iso_date(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()),
+            "2026-01-05"
+        );
+        let time = Utc.with_ymd_and_hms(2026, 12, 6, 5, 4, 3).unwrap();
+        assert_eq!(sqlite_time(time), "2026-12-06T05:04:03+00:00");
+        let micros = time + chrono::TimeDelta::microseconds(120);
+        assert_eq!(sqlite_time(micros), "2026-12-06T05:04:03.000120+00:00");
     }
 }

@@ -63,8 +63,8 @@ macro_rules! impl_store {
             Progress, ProgressUpdate, StoredTransaction,
         };
         use $crate::store::rows::{
-            BudgetRow, ChangeRow, ConnectionRow, EventRow, ProgressRow, TxRow, commit_rows, micros,
-            to_i64, to_u64,
+            BudgetRow, ChangeRow, ChangeWrite, ConnectionRow, EventRow, ProgressRow, TxRow, TxWrite,
+            commit_rows, micros, to_i64, to_u64,
         };
         use $crate::store::{Store, StoreEngine, StoreError};
 
