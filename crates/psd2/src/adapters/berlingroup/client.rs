@@ -529,13 +529,14 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
 ) -> Result<T, Error> {
     let failed =
         |e: &serde_json::Error| Error::from_invalid_payload(bank, operation, Some(status), body, e);
-    if std::str::from_utf8(body).is_err() {
+    let Ok(text) = std::str::from_utf8(body) else {
         return Err(match serde_json::from_slice::<serde_json::Value>(body) {
             Err(e) => failed(&e),
             Ok(_) => Error::new(ErrorKind::UnexpectedResponse, bank, operation)
                 .with_status(status)
                 .with_detail(crate::retry::UNREADABLE_ANSWER),
         });
-    }
-    serde_json::from_slice(body).map_err(|e| failed(&e))
+    };
+    // Checked once as a whole above: decoding from text spares each string its own check.
+    serde_json::from_str(text).map_err(|e| failed(&e))
 }

@@ -9,6 +9,7 @@ pub mod call;
 pub(crate) mod convert;
 pub(crate) mod errors;
 pub mod headers;
+pub(crate) mod json;
 pub mod listing;
 pub mod redirect;
 pub mod sync;

@@ -26,7 +26,7 @@ impl DecodedTransactions {
     /// error (never an empty page).
     pub fn decode(body: &[u8]) -> Result<Self, Error> {
         const OP: &str = "transactions";
-        let answer: raw::TransactionsResponse = serde_json::from_slice(body)
+        let answer: raw::TransactionsResponse = crate::adapters::common::json::from_body(body)
             .map_err(|e| Error::from_invalid_payload(BANK, OP, None, body, &e))?;
         answer.transactions.map(Self).ok_or_else(|| {
             Error::new(ErrorKind::UnexpectedResponse, BANK, OP)

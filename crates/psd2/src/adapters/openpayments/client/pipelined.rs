@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::*;
 use crate::adapters::common::errors::invalid_payload;
+use crate::adapters::common::json::from_body;
 use crate::secret::PsuId;
 
 const OP: &str = "transactions";
@@ -84,10 +85,10 @@ impl Held {
 /// entry by entry when a value has the wrong type or form, or the error of a body that is
 /// cut off or not JSON (transient: the page is requested again).
 fn peek(body: Bytes, request_id: &str) -> Result<(Body, Option<String>, String), Error> {
-    if std::str::from_utf8(&body).is_err() {
+    let Ok(text) = std::str::from_utf8(&body) else {
         return decoded_whole(body, request_id);
-    }
-    match serde_json::from_slice::<Peek>(&body) {
+    };
+    match serde_json::from_str::<Peek>(text) {
         Ok(peek) => {
             let next = peek
                 .transactions
@@ -210,7 +211,7 @@ pub(super) fn decode_page<E>(
             let (transactions, _) = mapped(OP, mapping::into_mapped_transactions(*answer))?;
             entries.extend(transactions.filter(keep).map(entry));
         }
-        Body::Bytes(body) => match serde_json::from_slice::<raw::TransactionsResponse>(&body) {
+        Body::Bytes(body) => match from_body::<raw::TransactionsResponse>(&body) {
             Ok(answer) => {
                 let (transactions, _) = mapped(OP, mapping::into_mapped_transactions(answer))?;
                 // Sized once: growing a vector of 500 large entries copies it again and again.
