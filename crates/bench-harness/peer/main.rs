@@ -4,7 +4,8 @@
 //! page through its generated operation `get_transaction_list`, mapped to nothing.
 //!
 //! Arguments: `--at URL --consent-id ID --account ID --date-from DAY --date-to DAY
-//! [--token T]`. Prints one JSON line: `items`, `pages`, `secs`.
+//! [--token T] [--passes N]`. Prints one JSON line: `items`, `pages`, `secs` (with
+//! `--passes N`, the sums of N listings one after the other).
 //!
 //! Compiled by `cargo xtask bench` in its own project under `target/bench/peer/` (this
 //! file is its `src/main.rs`); not part of the workspace.
@@ -56,7 +57,31 @@ fn page_of(page: TransactionsResponse) -> Res<(u64, Option<String>)> {
     Ok((items as u64, next))
 }
 
+/// Lists the account `--passes` times (default 1, at most 100), one listing after the other.
 async fn run(args: &[String]) -> Res<Pulled> {
+    let passes: u32 = match arg(args, "--passes") {
+        Ok(n) => n.parse()?,
+        Err(_) => 1,
+    };
+    if !(1..=100).contains(&passes) {
+        return Err(format!("--passes {passes}: from 1 to 100").into());
+    }
+    let mut total = Pulled {
+        items: 0,
+        pages: 0,
+        secs: 0.0,
+    };
+    for _ in 0..passes {
+        let one = list(args).await?;
+        total.items = total.items.checked_add(one.items).ok_or("items overflow")?;
+        total.pages = total.pages.checked_add(one.pages).ok_or("pages overflow")?;
+        total.secs += one.secs;
+    }
+    Ok(total)
+}
+
+/// One listing of the account.
+async fn list(args: &[String]) -> Res<Pulled> {
     let base = arg(args, "--at")?;
     let consent = arg(args, "--consent-id")?;
     let account = arg(args, "--account")?;

@@ -27,6 +27,10 @@ pub struct Sizes {
     /// Samples per streaming figure, per history length: a short run (about 2 s at
     /// 100,000) is noisier, so it gets more samples.
     pub stream_reps: [usize; 2],
+    /// Listings per served-pages sample, per history length: a listing of 100,000 served
+    /// transactions takes about 0.4 s, too short for a steady figure, so each of its samples
+    /// lists the account several times in one process.
+    pub served_passes: [u32; 2],
     /// Criterion: warm-up seconds, measurement seconds, samples.
     pub criterion: (f64, f64, usize),
 }
@@ -40,6 +44,7 @@ pub const FULL: Sizes = Sizes {
     limit: 10,
     reps: 3,
     stream_reps: [7, 3],
+    served_passes: [4, 1],
     criterion: (2.0, 5.0, 50),
 };
 
@@ -52,6 +57,7 @@ pub const SMOKE: Sizes = Sizes {
     limit: 10,
     reps: 1,
     stream_reps: [1, 1],
+    served_passes: [1, 1],
     criterion: (0.2, 0.5, 10),
 };
 

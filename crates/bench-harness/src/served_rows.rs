@@ -154,6 +154,7 @@ fn sample_once(
     client: &Client,
     serve: &ServeProcess,
     history: u64,
+    listings: u32,
     page_size: u64,
 ) -> Result<Sample, String> {
     let mut cmd = match client {
@@ -171,7 +172,8 @@ fn sample_once(
         }
         Client::Peer(peer) => Command::new(peer),
     };
-    cmd.args(serve.client_args());
+    cmd.args(serve.client_args())
+        .args(["--passes", &listings.to_string()]);
     let out = exec::output(&mut cmd, &ctx.log).map_err(|e| e.to_string())?;
     let line = out
         .lines()
@@ -180,9 +182,10 @@ fn sample_once(
         .unwrap_or("");
     let v: Value = serde_json::from_str(line).map_err(|e| format!("{line:?}: {e}"))?;
     let items = v.get("items").and_then(Value::as_u64).unwrap_or(0);
-    if items != history {
+    let expected = history.saturating_mul(u64::from(listings));
+    if items != expected {
         return Err(format!(
-            "{client:?} pulled {items} of {history} transactions"
+            "{client:?} pulled {items} of {expected} transactions ({listings} listings of {history})"
         ));
     }
     let secs = v.get("secs").and_then(Value::as_f64).unwrap_or(f64::NAN);
@@ -206,6 +209,8 @@ fn sample_once(
 struct Figures {
     history: u64,
     page_size: u64,
+    /// Listings per sample.
+    passes: u32,
     /// Samples per client, in the order of the clients.
     samples: Vec<Result<Vec<Sample>, String>>,
     /// The sandbox's passes: (pages/s, tx/s).
@@ -216,6 +221,7 @@ struct Figures {
 
 const MODES: [&str; 5] = ["facade", "raw", "floor", "parse", "facade-sequential"];
 
+#[allow(clippy::too_many_arguments)]
 fn measure(
     ctx: &Ctx,
     bin: &Path,
@@ -223,6 +229,7 @@ fn measure(
     history: u64,
     reps: usize,
     passes: usize,
+    listings: u32,
     page_size: u64,
 ) -> Result<Figures, String> {
     let serve = ServeProcess::start(ctx, bin, history, page_size, passes)?;
@@ -256,12 +263,13 @@ fn measure(
         }
     }
     let samples = exec::interleaved(&clients, slots, reps, |client| {
-        sample_once(ctx, bin, client, &serve, history, page_size)
+        sample_once(ctx, bin, client, &serve, history, listings, page_size)
     });
     let stats = serve.finish();
     Ok(Figures {
         history,
         page_size,
+        passes: listings,
         samples,
         sandbox,
         stats,
@@ -318,7 +326,11 @@ fn rows_of(f: &Figures) -> Vec<Row> {
     let mbps = |i: usize| stats_of(&f.samples[i], |s| s.mbps);
     let cpu = |i: usize| stats_of(&f.samples[i], |s| s.cpu_us);
     let (facade, raw, floor, parse, sequential, peer) = (0, 1, 2, 3, 4, 5);
-    let size = format!("{} tx, pages of {}", num(f.history as f64), f.page_size);
+    let base_size = format!("{} tx, pages of {}", num(f.history as f64), f.page_size);
+    let size = match f.passes {
+        1 => base_size.clone(),
+        n => format!("{base_size}, {n} listings per sample"),
+    };
     let label = |who: &str, unit: &str| {
         format!(
             "served pages: {size}, {who} ({unit}, pre-rendered pages from memory over loopback)"
@@ -401,7 +413,7 @@ fn rows_of(f: &Figures) -> Vec<Row> {
             |x| at_least(x, 1.0),
         ),
     ];
-    rows.extend(sandbox_rows(f, &size, tps(facade)));
+    rows.extend(sandbox_rows(f, &base_size, tps(facade)));
     rows
 }
 
@@ -463,17 +475,27 @@ pub fn served_rows(ctx: &Ctx, bin: &Path, sizes: &Sizes) -> (Vec<Row>, Vec<Strin
     let mut notes = Vec::new();
     // Smoke mode: the shorter history only (the rows exist; the figures mean nothing).
     let histories = if ctx.smoke { 1 } else { sizes.histories.len() };
-    for ((history, reps), passes) in sizes
+    for (((history, reps), passes), listings) in sizes
         .histories
         .into_iter()
         .zip(sizes.stream_reps)
         .zip(passes(ctx))
+        .zip(sizes.served_passes)
         .take(histories)
     {
         println!(
             "served pages: {history} transactions (recording, then facade, raw, floor, parse, peer)..."
         );
-        match measure(ctx, bin, &peer, history, reps, passes, sizes.page_size) {
+        match measure(
+            ctx,
+            bin,
+            &peer,
+            history,
+            reps,
+            passes,
+            listings,
+            sizes.page_size,
+        ) {
             Ok(f) => {
                 rows.extend(rows_of(&f));
                 notes.push(note_of(&f));

@@ -50,6 +50,10 @@ enum Command {
         /// Last day asked for at `--at`.
         #[arg(long)]
         date_to: Option<chrono::NaiveDate>,
+        /// Listings of the account at `--at`, one after the other in this process; the
+        /// figures are their sums.
+        #[arg(long, default_value_t = 1, requires = "at", value_parser = clap::value_parser!(u32).range(1..=100))]
+        passes: u32,
     },
     /// Record the long account's pages from the sandbox and serve them from memory until
     /// standard input ends; prints where (one JSON line) and, at the end, what was served.
@@ -96,6 +100,7 @@ async fn run(cli: Cli) -> Result<Value, BenchError> {
             account: Some(account),
             date_from: Some(from),
             date_to: Some(to),
+            passes,
         } => {
             let target = stream::Target {
                 base_url,
@@ -107,7 +112,7 @@ async fn run(cli: Cli) -> Result<Value, BenchError> {
                 dates: (from, to),
             };
             let cpu_before = memory::cpu_secs();
-            let outcome = stream::run_at(&target, mode).await?;
+            let outcome = stream::run_at_passes(&target, mode, passes).await?;
             let cpu = memory::cpu_secs()
                 .zip(cpu_before)
                 .map(|(after, before)| after - before);

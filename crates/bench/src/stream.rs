@@ -166,6 +166,32 @@ pub async fn run_at(target: &Target, mode: Mode) -> Result<Outcome, BenchError> 
     })
 }
 
+/// Pulls every transaction of `target`'s account `passes` times in one process, one
+/// listing after the other: the items, pages, bytes and seconds of all of them together
+/// (a longer sample of the same work, so a short history's rate is less noisy).
+pub async fn run_at_passes(
+    target: &Target,
+    mode: Mode,
+    passes: u32,
+) -> Result<Outcome, BenchError> {
+    let mut total = run_at(target, mode).await?;
+    for _ in 1..passes {
+        let next = run_at(target, mode).await?;
+        let sum = |a: u64, b: u64, what: &str| {
+            a.checked_add(b)
+                .ok_or_else(|| BenchError::Unexpected(format!("{what} overflow over passes")))
+        };
+        total.items = sum(total.items, next.items, "items")?;
+        total.pages = sum(total.pages, next.pages, "pages")?;
+        total.bytes = match (total.bytes, next.bytes) {
+            (Some(a), Some(b)) => Some(sum(a, b, "bytes")?),
+            _ => None,
+        };
+        total.secs += next.secs;
+    }
+    Ok(total)
+}
+
 /// Items, pages, bytes (when known) and seconds of one run.
 type Counts = (u64, u64, Option<u64>, f64);
 
