@@ -93,6 +93,20 @@ async fn transactions_path_requests(server: &MockServer) -> usize {
         .count()
 }
 
+/// The transactions requests made, once there are `at_least` of them or after five seconds
+/// (a loaded machine may take a while to send a read-ahead request; a listing that never
+/// sends it still fails the caller's assertions, only later).
+async fn requests_once_at_least(server: &MockServer, at_least: usize) -> usize {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let n = transactions_path_requests(server).await;
+        if n >= at_least || tokio::time::Instant::now() >= deadline {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 fn session() -> Session {
     Session::new(ConsentId::new("consent-1"))
 }
@@ -245,6 +259,9 @@ async fn reads_at_most_one_page_ahead_of_the_consumer() {
         let id = tx.transaction_id.unwrap();
         let expected = format!("{on_page}-{}", if n % 2 == 1 { "a" } else { "b" });
         assert_eq!(id.as_str(), expected, "in page order");
+        // The page after this one (if any) is asked for while this one is consumed...
+        requests_once_at_least(&server, (on_page + 1).min(5)).await;
+        // ...and no page beyond it, however long the consumer takes.
         tokio::time::sleep(Duration::from_millis(30)).await;
         let requested = transactions_path_requests(&server).await;
         assert!(
@@ -261,8 +278,9 @@ async fn reads_at_most_one_page_ahead_of_the_consumer() {
     );
 }
 
-/// Requests made when the consumer drops the stream after its first item.
-async fn requests_after_first_item(psu: &Psu, query: &TransactionQuery) -> usize {
+/// Requests made when the consumer drops the stream after its first item (`expected`: how
+/// many the listing should have made by then, waited for before the stream is dropped).
+async fn requests_after_first_item(psu: &Psu, query: &TransactionQuery, expected: usize) -> usize {
     let server = MockServer::start().await;
     mount_five_pages(&server).await;
     let bank = OpenPayments::new(config(&server, RetryPolicy::none())).unwrap();
@@ -270,6 +288,8 @@ async fn requests_after_first_item(psu: &Psu, query: &TransactionQuery) -> usize
     let mut stream = bank.transactions(&s, psu, &account, query);
     let first = stream.next().await.unwrap().unwrap();
     assert_eq!(first.transaction_id.unwrap().as_str(), "1-a");
+    requests_once_at_least(&server, expected).await;
+    // Time for a request the listing should not make to show.
     tokio::time::sleep(Duration::from_millis(100)).await;
     drop(stream);
     let before = transactions_path_requests(&server).await;
@@ -300,7 +320,7 @@ async fn reads_ahead_only_for_a_present_psu_unless_the_query_says() {
         // The platform takes IPv4 only: no `PSU-IP-Address` is sent, the call counts.
         ("present with IPv6", v6, both(), 1),
     ] {
-        let requested = requests_after_first_item(&psu, &query).await;
+        let requested = requests_after_first_item(&psu, &query, expected).await;
         assert_eq!(requested, expected, "{what}");
     }
 }

@@ -647,6 +647,7 @@ pub fn transaction(
 }
 
 mod listing;
+mod streamed;
 
 #[cfg(test)]
 pub use listing::{BANKGIRO_STATUS, transactions_response};
@@ -654,6 +655,7 @@ pub use listing::{
     MappedTransactions, into_mapped_transactions, into_transaction_page, transaction_page,
     transactions_from_body,
 };
+pub(crate) use streamed::decode_mapped;
 
 impl FromRaw<&raw::ConsentStatus> for ConsentStatus {
     fn from_raw(s: &raw::ConsentStatus) -> Self {

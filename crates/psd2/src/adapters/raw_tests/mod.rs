@@ -22,5 +22,7 @@ mod bad_answers;
 mod handelsbanken_mapping;
 #[cfg(feature = "openpayments")]
 mod openpayments_mapping;
+#[cfg(feature = "openpayments")]
+mod openpayments_streamed;
 #[cfg(feature = "swedbank")]
 mod swedbank_mapping;

@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use super::*;
 use crate::adapters::common::errors::invalid_payload;
-use crate::adapters::common::json::from_body;
 use crate::secret::PsuId;
 
 const OP: &str = "transactions";
@@ -211,14 +210,11 @@ pub(super) fn decode_page<E>(
             let (transactions, _) = mapped(OP, mapping::into_mapped_transactions(*answer))?;
             entries.extend(transactions.filter(keep).map(entry));
         }
-        Body::Bytes(body) => match from_body::<raw::TransactionsResponse>(&body) {
-            Ok(answer) => {
-                let (transactions, _) = mapped(OP, mapping::into_mapped_transactions(answer))?;
-                // Sized once: growing a vector of 500 large entries copies it again and again.
-                entries.reserve(transactions.remaining());
-                entries.extend(transactions.filter(keep).map(entry));
-            }
+        Body::Bytes(body) => match decoded_mapped(&body, &mut entries, keep, entry) {
+            Ok(page) => mapped(OP, page)?,
             Err(cause) => {
+                // Entries mapped before the decoding failed: the page is read again below.
+                entries.clear();
                 let rid = fetched.request_id.as_str();
                 let hide = |e: Error| scrub(e, held.secrets()).with_request_id(rid);
                 if cause.classify() != serde_json::error::Category::Data {
@@ -234,6 +230,27 @@ pub(super) fn decode_page<E>(
             .with_detail("a next link without a continuationKey"));
     }
     Ok(entries)
+}
+
+/// Decodes a page's body and maps its entries into `entries` in one pass (see
+/// [`mapping::decode_mapped`]); a body that is not UTF-8 is decoded as bytes (its error).
+fn decoded_mapped<E>(
+    body: &[u8],
+    entries: &mut Vec<E>,
+    mut keep: impl FnMut(&Result<Transaction, EntryError>) -> bool,
+    make: fn(Result<Transaction, EntryError>) -> E,
+) -> serde_json::Result<Result<(), EntryError>> {
+    match std::str::from_utf8(body) {
+        Ok(text) => mapping::decode_mapped(text, entries, keep, make),
+        Err(_) => {
+            let answer = serde_json::from_slice::<raw::TransactionsResponse>(body)?;
+            Ok(
+                mapping::into_mapped_transactions(answer).map(|(transactions, _)| {
+                    entries.extend(transactions.filter(|e| keep(e)).map(make));
+                }),
+            )
+        }
+    }
 }
 
 /// An entry of the all-or-nothing stream: one that did not map is the stream's error.

@@ -45,7 +45,7 @@ impl MappedTransactions {
         Self::with_cache(report, IbanCache::default(), None)
     }
 
-    fn with_cache(
+    pub(super) fn with_cache(
         report: raw::AccountReport,
         ibans: IbanCache,
         account: Option<Arc<AccountReference>>,
@@ -102,7 +102,12 @@ impl ExactSizeIterator for MappedTransactions {}
 
 /// An entry's error with its full path (`transactions.<list>[index].field`) and its id.
 #[cold]
-fn entry_error(e: MappingError, list: &str, index: usize, id: Option<String>) -> MappingError {
+pub(super) fn entry_error(
+    e: MappingError,
+    list: &str,
+    index: usize,
+    id: Option<String>,
+) -> MappingError {
     under_index(e, &format!("transactions.{list}"), index)
         .with_bank_id(id.filter(|id| !id.is_empty()).map(TransactionId::new))
 }
