@@ -278,17 +278,47 @@ async fn reads_at_most_one_page_ahead_of_the_consumer() {
     );
 }
 
-/// Requests made when the consumer drops the stream after its first item (`expected`: how
-/// many the listing should have made by then, waited for before the stream is dropped).
-async fn requests_after_first_item(psu: &Psu, query: &TransactionQuery, expected: usize) -> usize {
+/// A first page of 200 entries (`1-0` ... `1-199`), then four pages of two.
+async fn mount_long_first_page(server: &MockServer) {
+    mount_token(server).await;
+    let first: Vec<String> = (0..200).map(|i| format!("1-{i}")).collect();
+    mount_page(
+        server,
+        None,
+        ResponseTemplate::new(200).set_body_json(page(&first, Some("k2"))),
+    )
+    .await;
+    for p in 2..=5u32 {
+        let next = (p < 5).then(|| format!("k{}", p + 1));
+        let ids = [format!("{p}-a"), format!("{p}-b")];
+        let key = format!("k{p}");
+        mount_page(
+            server,
+            Some(&key),
+            ResponseTemplate::new(200).set_body_json(page(&ids, next.as_deref())),
+        )
+        .await;
+    }
+}
+
+/// Requests made while the consumer reads the first page, and none after it drops the
+/// stream there. The read-ahead request moves on when the consumer polls the stream, so
+/// the consumer reads the first page's entries one by one (never its last) until
+/// `expected` requests were made, then waits and drops the stream.
+async fn requests_on_the_first_page(psu: &Psu, query: &TransactionQuery, expected: usize) -> usize {
     let server = MockServer::start().await;
-    mount_five_pages(&server).await;
+    mount_long_first_page(&server).await;
     let bank = OpenPayments::new(config(&server, RetryPolicy::none())).unwrap();
     let (s, account) = (session(), AccountId::new("acc-1"));
     let mut stream = bank.transactions(&s, psu, &account, query);
-    let first = stream.next().await.unwrap().unwrap();
-    assert_eq!(first.transaction_id.unwrap().as_str(), "1-a");
-    requests_once_at_least(&server, expected).await;
+    for i in 0..199 {
+        let tx = stream.next().await.unwrap().unwrap();
+        assert_eq!(tx.transaction_id.unwrap().as_str(), format!("1-{i}"));
+        if transactions_path_requests(&server).await >= expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
     // Time for a request the listing should not make to show.
     tokio::time::sleep(Duration::from_millis(100)).await;
     drop(stream);
@@ -320,7 +350,7 @@ async fn reads_ahead_only_for_a_present_psu_unless_the_query_says() {
         // The platform takes IPv4 only: no `PSU-IP-Address` is sent, the call counts.
         ("present with IPv6", v6, both(), 1),
     ] {
-        let requested = requests_after_first_item(&psu, &query, expected).await;
+        let requested = requests_on_the_first_page(&psu, &query, expected).await;
         assert_eq!(requested, expected, "{what}");
     }
 }

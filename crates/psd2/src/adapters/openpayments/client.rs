@@ -235,6 +235,30 @@ impl OpenPayments {
         &self.config.bic
     }
 
+    /// The transaction list request for the page at `key` (`None`: the first page), as
+    /// both listings send it (decoded by the raw types, or read as bytes).
+    fn transactions_request<'a>(
+        &'a self,
+        session: &'a Session,
+        psu: &'a Psu,
+        account: &'a AccountId,
+        query: &TransactionQuery,
+        key: Option<&'a str>,
+        rid: uuid::Uuid,
+    ) -> psd2_raw_openpayments::builder::GetTransactionList<'a> {
+        let (cid, h, bic) = (session.consent_id.expose(), PsuHeaders::of(psu), self.bic());
+        let b = headers!(self.raw.get_transaction_list(), bic, h, rid, ua)
+            .consent_id(cid)
+            .account_id(account.as_str())
+            .booking_status(pipelined::raw_booking(query.booking_status));
+        set_some!(
+            b,
+            date_from = query.date_from,
+            date_to = query.date_to,
+            continuation_key = key,
+        )
+    }
+
     /// Sends one API call with the platform token under the retry policy, each attempt with
     /// a fresh `X-Request-ID`; on a 401 renews the token once and sends again, never more.
     async fn call<T, F, Fut>(
@@ -435,8 +459,6 @@ impl OpenPayments {
         cursor: Option<String>,
     ) -> Result<(EntryItems, Option<String>), Error> {
         const OP: &str = "transactions";
-        let (cid, h, bic) = (session.consent_id.expose(), PsuHeaders::of(psu), self.bic());
-        let booking = pipelined::raw_booking(query.booking_status);
         let key = cursor.as_deref();
         let answer = self
             .call_as(
@@ -444,17 +466,8 @@ impl OpenPayments {
                 RetryMode::Idempotent,
                 Secrets::of(Some(&session.consent_id), psu),
                 move |rid| {
-                    let b = headers!(self.raw.get_transaction_list(), bic, h, rid, ua)
-                        .consent_id(cid)
-                        .account_id(account.as_str())
-                        .booking_status(booking);
-                    set_some!(
-                        b,
-                        date_from = query.date_from,
-                        date_to = query.date_to,
-                        continuation_key = key,
-                    )
-                    .send()
+                    self.transactions_request(session, psu, account, query, key, rid)
+                        .send()
                 },
                 |answer, _| Ok(Listed::Typed(answer)),
                 Some(|body| mapping::transactions_from_body(body).map(Listed::Body)),

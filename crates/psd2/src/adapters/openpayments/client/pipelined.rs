@@ -145,8 +145,6 @@ impl OpenPayments {
         query: &TransactionQuery,
         cursor: Option<String>,
     ) -> Result<(Fetched, Option<String>), Error> {
-        let (cid, h, bic) = (session.consent_id.expose(), PsuHeaders::of(psu), self.bic());
-        let booking = raw_booking(query.booking_status);
         let key = cursor.as_deref();
         let (body, href, request_id) = self
             .call_as(
@@ -154,17 +152,8 @@ impl OpenPayments {
                 RetryMode::Idempotent,
                 Secrets::of(Some(&session.consent_id), psu),
                 move |rid| {
-                    let b = headers!(self.raw.get_transaction_list(), bic, h, rid, ua)
-                        .consent_id(cid)
-                        .account_id(account.as_str())
-                        .booking_status(booking);
-                    set_some!(
-                        b,
-                        date_from = query.date_from,
-                        date_to = query.date_to,
-                        continuation_key = key,
-                    )
-                    .send_bytes()
+                    self.transactions_request(session, psu, account, query, key, rid)
+                        .send_bytes()
                 },
                 peek,
                 None,
