@@ -633,6 +633,10 @@ impl TransactionQuery {
     /// end of a listing that reads ahead may have caused one more call than it used (the
     /// page after the one it stopped in). `read_ahead(false)` never requests a page before
     /// the consumer has used up the one before.
+    ///
+    /// The request ahead is sent and read while the consumer polls the listing (it asks for
+    /// its next entry); a consumer that holds an entry and awaits something else meanwhile
+    /// holds the request up with it.
     pub fn read_ahead(mut self, read_ahead: bool) -> Self {
         self.read_ahead = Some(read_ahead);
         self
