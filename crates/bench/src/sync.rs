@@ -392,11 +392,13 @@ pub async fn incremental_from(
     }
 
     let started = Instant::now();
+    let cpu = process_cpu();
     engine
         .sync_connection(&connection.id)
         .await
         .map_err(|e| err("first sync", e))?;
     let first = started.elapsed();
+    let first_cpu = cpu_since(cpu);
     let first_stored = store
         .transaction_count(&connection.id)
         .await
@@ -428,11 +430,13 @@ pub async fn incremental_from(
         served.push(server);
     }
     let started = Instant::now();
+    let cpu = process_cpu();
     let report = engine
         .sync_connection(&connection.id)
         .await
         .map_err(|e| err("second sync", e))?;
     let second = started.elapsed();
+    let second_cpu = cpu_since(cpu);
     let changes = store
         .change_cursor(&connection.id)
         .await
@@ -456,6 +460,12 @@ pub async fn incremental_from(
         "second_modified": modified,
         "second_removed": removed,
         "ratio": second.as_secs_f64() / first.as_secs_f64().max(1e-9),
+        // Process CPU (the in-process sandbox's included): less moved by other processes.
+        "first_cpu_secs": first_cpu,
+        "second_cpu_secs": second_cpu,
+        "cpu_ratio": first_cpu
+            .zip(second_cpu)
+            .map(|(first, second)| second / first.max(1e-9)),
     }))
 }
 

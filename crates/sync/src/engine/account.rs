@@ -1,5 +1,7 @@
 //! One account's listing: window, resume, pages, matching, commits.
 
+use std::collections::VecDeque;
+
 use chrono::NaiveDate;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
@@ -16,6 +18,7 @@ use crate::model::{
     ChangeKind, CommitCursors, ConnectionAccount, EventKind, NewChange, NewEvent, PageCommit,
     Progress, ProgressUpdate, ResumeCursor, StoredTransaction,
 };
+use crate::store::StoredEntry;
 use crate::window::Window;
 
 /// Where a listing starts.
@@ -28,6 +31,14 @@ struct Start {
 
 /// Pages read from the bank ahead of the one being matched (besides the one being read).
 const READ_AHEAD: usize = 2;
+
+/// Pages read from the bank at most while the stored entries load (an incremental sync's
+/// window of a long history takes a while to load, and its listing to read): the listing
+/// goes on meanwhile instead of stopping after [`READ_AHEAD`] pages.
+const READ_WHILE_LOADING: usize = 32;
+
+/// A listing's page as read (or the error that ended the listing).
+type PageItem = Result<TransactionPage, Error>;
 
 /// What one listing attempt reads.
 struct Listing<'a> {
@@ -187,15 +198,10 @@ impl Engine {
         // The reader never ends on its own: the listing ends when the consumer does, and
         // dropping the reader then stops any read still under way.
         let mut reader = std::pin::pin!(read_ahead(pages, sender));
-        // The bank's first pages are read while the stored entries load.
-        let load =
-            self.store
-                .load_account_state(&run.connection.id, &account.id, Some(start.window.from));
-        let stored = match futures::future::select(load, reader.as_mut()).await {
-            futures::future::Either::Left((stored, _)) => stored?,
-            futures::future::Either::Right((never, _)) => match never {},
-        };
-        let mut matcher = Matcher::new(
+        let (stored, early) = self
+            .load_while_reading(run, account, start, reader.as_mut(), &mut receiver)
+            .await?;
+        let mut matcher = Matcher::from_entries(
             run.connection.id.clone(),
             account.id.clone(),
             run.settings.clone(),
@@ -216,7 +222,7 @@ impl Engine {
                 run,
                 &listing,
                 &mut matcher,
-                &mut receiver,
+                (early, &mut receiver),
                 &mut inflight,
                 report,
                 latest,
@@ -239,6 +245,42 @@ impl Engine {
         Ok(end)
     }
 
+    /// The account's stored entries of the window, loaded on a task of their own while the
+    /// bank's first pages are read, and those pages: taken off the channel as they come (up
+    /// to [`READ_WHILE_LOADING`]) so that the reader keeps reading.
+    async fn load_while_reading(
+        &self,
+        run: &Run<'_>,
+        account: &ConnectionAccount,
+        start: &Start,
+        mut reader: std::pin::Pin<&mut impl std::future::Future<Output = std::convert::Infallible>>,
+        receiver: &mut tokio::sync::mpsc::Receiver<PageItem>,
+    ) -> Result<(Vec<StoredEntry>, VecDeque<PageItem>), SyncError> {
+        let mut load = {
+            let store = self.store.clone();
+            let (connection, account, from) = (
+                run.connection.id.clone(),
+                account.id.clone(),
+                start.window.from,
+            );
+            tokio::spawn(async move { store.load_window(&connection, &account, Some(from)).await })
+        };
+        let mut early = VecDeque::new();
+        loop {
+            tokio::select! {
+                biased;
+                loaded = &mut load => {
+                    let stored = loaded.map_err(|e| SyncError::LoadTask(e.to_string()))??;
+                    return Ok((stored, early));
+                }
+                never = reader.as_mut() => match never {},
+                Some(item) = receiver.recv(), if early.len() < READ_WHILE_LOADING => {
+                    early.push_back(item);
+                }
+            }
+        }
+    }
+
     /// Matches the pages as they arrive and commits each (see [`Engine::list`]).
     #[allow(clippy::too_many_arguments)]
     async fn consume(
@@ -246,7 +288,10 @@ impl Engine {
         run: &mut Run<'_>,
         listing: &Listing<'_>,
         matcher: &mut Matcher,
-        receiver: &mut tokio::sync::mpsc::Receiver<Result<TransactionPage, Error>>,
+        (mut early, receiver): (
+            VecDeque<PageItem>,
+            &mut tokio::sync::mpsc::Receiver<PageItem>,
+        ),
         inflight: &mut Option<InFlight>,
         report: &mut AccountReport,
         latest: &mut Option<NaiveDate>,
@@ -259,7 +304,7 @@ impl Engine {
         // being written rather than in the commit.
         let mut json = Vec::with_capacity(4096);
         let end = loop {
-            let Some(item) = receiver.recv().await else {
+            let Some(item) = next_page(&mut early, receiver).await else {
                 break ListEnd::Complete;
             };
             let page = match item {
@@ -405,29 +450,17 @@ impl Engine {
     ) -> Result<PageCommit, SyncError> {
         let now = self.clock.now();
         let mut commit = PageCommit::new(run.connection.id.clone());
-        let mut entries = Vec::with_capacity(page.entries.len());
-        for entry in page.entries {
-            match entry {
-                Ok(tx) => entries.push(tx),
-                Err(error) => {
-                    report.quarantined = report.quarantined.saturating_add(1);
-                    commit.events.push(NewEvent {
-                        connection: run.connection.id.clone(),
-                        account: Some(account.id.clone()),
-                        kind: EventKind::EntryQuarantined,
-                        at: now,
-                        error_kind: None,
-                        detail: format!("{}: {}", error.field, error.reason),
-                    });
-                }
-            }
-        }
-        for matched in matcher.match_page(entries) {
+        let entries = quarantine(run, account, page.entries, &mut commit, report, now);
+        // The entries listed again unchanged, freed on another thread (an incremental
+        // sync re-lists thousands).
+        let mut not_stored = Vec::new();
+        for matched in matcher.try_match_page(entries)? {
             if matched.row.status == TransactionStatus::Booked {
                 *latest = (*latest).max(matched.row.booking_date.or(matched.row.date));
             }
             if !matcher.must_store(&matched) {
                 report.unchanged = report.unchanged.saturating_add(1);
+                not_stored.push(matched);
                 continue;
             }
             let Matched { row, outcome } = matched;
@@ -464,6 +497,9 @@ impl Engine {
             }
             None => self.finish_listing(run, matcher, start, &mut commit, report)?,
         }
+        if !not_stored.is_empty() {
+            tokio::task::spawn_blocking(move || drop(not_stored));
+        }
         let mut ledger = lock(&run.ledger);
         commit.budget = ledger.take_dirty();
         commit.events.extend(ledger.take_events());
@@ -480,7 +516,7 @@ impl Engine {
         report: &mut AccountReport,
     ) -> Result<(), SyncError> {
         let now = self.clock.now();
-        for row in matcher.finish(start.window.from) {
+        for row in matcher.try_finish(start.window.from)? {
             report.removed = report.removed.saturating_add(1);
             commit.changes.push(change(&row, ChangeKind::Removed, now));
             commit.transactions.push(row);
@@ -491,6 +527,35 @@ impl Engine {
         };
         Ok(())
     }
+}
+
+/// The page's entries the facade could read; an event in `commit` for each it could not.
+fn quarantine(
+    run: &Run<'_>,
+    account: &ConnectionAccount,
+    listed: Vec<Result<Transaction, psd2::entry::EntryError>>,
+    commit: &mut PageCommit,
+    report: &mut AccountReport,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Transaction> {
+    let mut entries = Vec::with_capacity(listed.len());
+    for entry in listed {
+        match entry {
+            Ok(tx) => entries.push(tx),
+            Err(error) => {
+                report.quarantined = report.quarantined.saturating_add(1);
+                commit.events.push(NewEvent {
+                    connection: run.connection.id.clone(),
+                    account: Some(account.id.clone()),
+                    kind: EventKind::EntryQuarantined,
+                    at: now,
+                    error_kind: None,
+                    detail: format!("{}: {}", error.field, error.reason),
+                });
+            }
+        }
+    }
+    entries
 }
 
 /// How an account's sync ended on `error`: deferred when the budget or the bank said
@@ -558,6 +623,18 @@ async fn all_at_once(bank: &dyn Bank, listing: &Listing<'_>) -> Result<Transacti
         all.into_iter().map(Ok).collect(),
         None,
     ))
+}
+
+/// The next page: one read while the stored entries loaded, else the reader's next (`None`:
+/// the listing ended).
+async fn next_page(
+    early: &mut VecDeque<PageItem>,
+    receiver: &mut tokio::sync::mpsc::Receiver<PageItem>,
+) -> Option<PageItem> {
+    match early.pop_front() {
+        Some(item) => Some(item),
+        None => receiver.recv().await,
+    }
 }
 
 /// Reads the listing's pages into `sender` ahead of their matching, stopping after an

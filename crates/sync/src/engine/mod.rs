@@ -56,6 +56,10 @@ pub enum SyncError {
     /// runtime shut down); whether it was written is unknown until the next sync reads it.
     #[error("a page commit ended abnormally: {0}")]
     CommitTask(String),
+    /// The task loading an account's stored entries ended abnormally (it panicked or the
+    /// runtime shut down); nothing was written.
+    #[error("loading the stored entries ended abnormally: {0}")]
+    LoadTask(String),
 }
 
 /// Gives the bank adapter for a connection.

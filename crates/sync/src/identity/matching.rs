@@ -6,11 +6,14 @@ use chrono::NaiveDate;
 use psd2::{AccountId, Transaction, TransactionStatus};
 use rust_decimal::Decimal;
 
+use sha2::{Digest, Sha256};
+
 use super::{
     bank_id, comparable, counterparty, entry_date, fingerprint, remittance, same_movement,
 };
 use crate::model::{ConnectionId, StoredTransaction, TxKey};
 use crate::settings::{BankSyncSettings, IdStability};
+use crate::store::{StoreError, StoredEntry};
 
 /// What matching made of one listed entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,33 +40,127 @@ struct Listed {
     tx: Transaction,
     date: Option<NaiveDate>,
     fingerprint: String,
+    key: FingerprintKey,
     bank_id: Option<String>,
+}
+
+/// A fingerprint as a map key: the 32 bytes of a digest written as 64 lower-case hex digits
+/// (what [`fingerprint`] writes), else (any other text) the SHA-256 of the text. One text
+/// gives one key and two texts two keys (short of a SHA-256 collision), as with the text as
+/// the key; the key owns nothing, so a table of a million keys is freed at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum FingerprintKey {
+    Digest([u8; 32]),
+    Hashed([u8; 32]),
+}
+
+impl FingerprintKey {
+    fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        Self::digest(bytes).unwrap_or_else(|| Self::Hashed(Sha256::digest(bytes).into()))
+    }
+
+    /// The digest 64 lower-case hex digits write, if that is what `bytes` are.
+    fn digest(bytes: &[u8]) -> Option<Self> {
+        let nibble = |b: u8| match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            _ => None,
+        };
+        if bytes.len() != 64 {
+            return None;
+        }
+        let mut digest = [0u8; 32];
+        for (out, pair) in digest.iter_mut().zip(bytes.chunks_exact(2)) {
+            let [high, low] = pair else {
+                return None;
+            };
+            *out = (nibble(*high)? << 4) | nibble(*low)?;
+        }
+        Some(Self::Digest(digest))
+    }
+}
+
+/// The rows of one fingerprint or id, in the order they were indexed; most have one, which
+/// needs no allocation.
+#[derive(Debug)]
+enum Indexes {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl Indexes {
+    fn add<K>(entry: std::collections::hash_map::Entry<'_, K, Indexes>, index: usize) {
+        match entry {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(Self::One(index));
+            }
+            std::collections::hash_map::Entry::Occupied(mut slot) => match slot.get_mut() {
+                Self::One(first) => {
+                    let first = *first;
+                    slot.insert(Self::Many(vec![first, index]));
+                }
+                Self::Many(all) => all.push(index),
+            },
+        }
+    }
+
+    fn as_slice(&self) -> &[usize] {
+        match self {
+            Self::One(index) => std::slice::from_ref(index),
+            Self::Many(all) => all,
+        }
+    }
+}
+
+/// A reused buffer for a listed entry's JSON (`Debug` shows its length only: it holds
+/// bank text).
+#[derive(Default)]
+struct Scratch(Vec<u8>);
+
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Scratch({} bytes)", self.0.len())
+    }
 }
 
 /// Matches one account's listing against its stored entries (see the module rules in
 /// [`crate::identity`]). Keeps every stored entry of the window in memory, plus the ones
 /// this listing added.
+///
+/// A stored entry's transaction is looked at only where a rule needs it (twins of one
+/// fingerprint, pending entries for rule 3, removals); whether a re-listed entry is
+/// unchanged is decided by comparing its JSON with the stored JSON first, and only when
+/// they differ by comparing the transactions.
 #[derive(Debug)]
 pub struct Matcher {
     connection: ConnectionId,
     account: AccountId,
     settings: BankSyncSettings,
     listing_id: String,
-    rows: Vec<StoredTransaction>,
+    rows: Vec<StoredEntry>,
     claimed: Vec<bool>,
     /// Row indexes by fingerprint (any status; callers filter by status).
-    by_fingerprint: HashMap<String, Vec<usize>>,
+    by_fingerprint: HashMap<FingerprintKey, Indexes>,
     /// Row indexes by the bank's id (any status; callers filter by status).
-    by_id: HashMap<String, Vec<usize>>,
-    next_occurrence: HashMap<String, u32>,
+    by_id: HashMap<String, Indexes>,
+    /// The next occurrence index by fingerprint: every fingerprint stored or listed (a
+    /// first sync of a long history holds one per entry, hence keys without an allocation).
+    next_occurrence: HashMap<FingerprintKey, u32>,
     /// Indexes of stored pending rows not claimed at the start (fuzzy candidates).
     open_pending: Vec<usize>,
+    /// A listed entry's JSON, compared with a stored entry's.
+    scratch: Scratch,
+    /// The first stored entry whose transaction could not be read (see
+    /// [`Matcher::try_match_page`]).
+    failed: Option<StoreError>,
 }
 
 impl Matcher {
     /// A matcher for one listing (`listing_id`) over `stored`, the account's stored entries
     /// in the window plus its open pending ones. Rows already marked with `listing_id` (a
-    /// resumed listing) count as claimed.
+    /// resumed listing) count as claimed. Entries are taken in the order of occurrence,
+    /// then date (unknown first), then key.
     pub fn new(
         connection: ConnectionId,
         account: AccountId,
@@ -71,29 +168,59 @@ impl Matcher {
         listing_id: String,
         stored: Vec<StoredTransaction>,
     ) -> Self {
+        let entries = stored.into_iter().map(StoredEntry::from_stored).collect();
+        Self::from_entries(connection, account, settings, listing_id, entries)
+    }
+
+    /// [`Matcher::new`] over entries as a store reads them ([`crate::store::Store::load_window`],
+    /// in any order): their transactions are parsed only where matching must look inside.
+    /// Entries are taken in the order of occurrence, then date (unknown first), then key.
+    pub fn from_entries(
+        connection: ConnectionId,
+        account: AccountId,
+        settings: BankSyncSettings,
+        listing_id: String,
+        stored: Vec<StoredEntry>,
+    ) -> Self {
         let mut matcher = Self {
             connection,
             account,
             settings,
             listing_id,
-            rows: Vec::with_capacity(stored.len()),
-            claimed: Vec::with_capacity(stored.len()),
+            claimed: vec![true; stored.len()],
+            rows: stored,
             by_fingerprint: HashMap::new(),
             by_id: HashMap::new(),
             next_occurrence: HashMap::new(),
             open_pending: Vec::new(),
+            scratch: Scratch::default(),
+            failed: None,
         };
-        let mut stored: Vec<StoredTransaction> =
-            stored.into_iter().filter(|row| !row.removed).collect();
-        stored.sort_by_key(|row| row.occurrence);
-        for row in stored {
-            let claimed = row.last_listing.as_deref() == Some(matcher.listing_id.as_str());
-            if !claimed && row.status == TransactionStatus::Pending {
-                matcher.open_pending.push(matcher.rows.len());
-            }
-            matcher.push(row, claimed);
+        // Rows stay where they are (an entry is large); they are indexed in order.
+        let mut order = matcher.open_rows();
+        let rows = &matcher.rows;
+        let sort_key = |i: &usize| {
+            rows.get(*i).map(|row| {
+                (
+                    row.occurrence,
+                    row.date.is_some(),
+                    row.date,
+                    row.key.as_str(),
+                )
+            })
+        };
+        order.sort_unstable_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        for index in order {
+            matcher.index_row(index);
         }
         matcher
+    }
+
+    /// The indexes of the rows not removed.
+    fn open_rows(&self) -> Vec<usize> {
+        (0..self.rows.len())
+            .filter(|&i| self.rows.get(i).is_some_and(|row| !row.removed))
+            .collect()
     }
 
     /// The account.
@@ -113,8 +240,8 @@ impl Matcher {
         }
         let status = &matched.row.status;
         self.by_fingerprint
-            .get(matched.row.fingerprint.as_str())
-            .is_some_and(|rows| self.with_status(rows, status).nth(1).is_some())
+            .get(&FingerprintKey::new(&matched.row.fingerprint))
+            .is_some_and(|rows| self.with_status(rows.as_slice(), status).nth(1).is_some())
     }
 
     /// The listing's id.
@@ -122,29 +249,30 @@ impl Matcher {
         &self.listing_id
     }
 
-    fn push(&mut self, row: StoredTransaction, claimed: bool) {
-        let index = self.rows.len();
-        self.by_fingerprint
-            .entry(row.fingerprint.clone())
-            .or_default()
-            .push(index);
-        if let Some(id) = &row.bank_id {
-            self.by_id.entry(id.clone()).or_default().push(index);
+    /// Indexes stored row `index` (not removed): by fingerprint and id, its occurrence,
+    /// whether this listing claimed it already, and as a candidate for rule 3.
+    fn index_row(&mut self, index: usize) {
+        let Some(row) = self.rows.get(index) else {
+            return;
+        };
+        let claimed = row.last_listing.as_deref() == Some(self.listing_id.as_str());
+        if !claimed && row.status == TransactionStatus::Pending {
+            self.open_pending.push(index);
         }
-        let next = self
-            .next_occurrence
-            .entry(row.fingerprint.clone())
-            .or_insert(0);
+        if let Some(flag) = self.claimed.get_mut(index) {
+            *flag = claimed;
+        }
+        let key = FingerprintKey::new(&row.fingerprint);
+        Indexes::add(self.by_fingerprint.entry(key), index);
+        if let Some(id) = &row.bank_id {
+            Indexes::add(self.by_id.entry(id.clone()), index);
+        }
+        let next = self.next_occurrence.entry(key).or_insert(0);
         *next = (*next).max(row.occurrence.saturating_add(1));
-        self.rows.push(row);
-        self.claimed.push(claimed);
     }
 
-    fn take_occurrence(&mut self, fingerprint: &str) -> u32 {
-        let next = self
-            .next_occurrence
-            .entry(fingerprint.to_string())
-            .or_insert(0);
+    fn take_occurrence(&mut self, key: FingerprintKey) -> u32 {
+        let next = self.next_occurrence.entry(key).or_insert(0);
         let occurrence = *next;
         *next = next.saturating_add(1);
         occurrence
@@ -152,15 +280,42 @@ impl Matcher {
 
     fn listed(&self, tx: Transaction) -> Listed {
         let date = entry_date(&tx, self.settings.date_field);
+        let fingerprint = fingerprint(&tx, date);
         Listed {
-            fingerprint: fingerprint(&tx, date),
+            key: FingerprintKey::new(&fingerprint),
+            fingerprint,
             bank_id: bank_id(&tx),
             date,
             tx,
         }
     }
 
+    /// Keeps the first error of reading a stored entry's transaction.
+    fn fail(&mut self, error: StoreError) {
+        if self.failed.is_none() {
+            self.failed = Some(error);
+        }
+    }
+
+    /// [`Matcher::match_page`], failing when a stored entry matching had to look inside no
+    /// longer parses ([`StoreError::Corrupt`]); the matched entries are then not to be used.
+    pub fn try_match_page(
+        &mut self,
+        entries: Vec<Transaction>,
+    ) -> Result<Vec<Matched>, StoreError> {
+        let matched = self.match_page(entries);
+        match self.failed.take() {
+            Some(error) => Err(error),
+            None => Ok(matched),
+        }
+    }
+
     /// Matches one page's entries; returns one [`Matched`] per entry, in page order.
+    ///
+    /// A matcher over [`Matcher::new`]'s parsed rows always can look inside a stored entry.
+    /// One over stored JSON ([`Matcher::from_entries`]) may find it no longer parses: that
+    /// entry then counts as not equal to anything listed, and [`Matcher::try_match_page`]
+    /// reports the error.
     pub fn match_page(&mut self, entries: Vec<Transaction>) -> Vec<Matched> {
         let listed: Vec<Listed> = entries.into_iter().map(|tx| self.listed(tx)).collect();
         // Pass 1: ids (when stable) and exact content.
@@ -220,17 +375,17 @@ impl Matcher {
         if self.settings.ids == IdStability::Stable
             && let Some(id) = &entry.bank_id
         {
-            let found = self
-                .by_id
-                .get(id.as_str())
-                .and_then(|rows| self.with_status(rows, status).find(|&i| self.free(i)));
+            let found = self.by_id.get(id.as_str()).and_then(|rows| {
+                self.with_status(rows.as_slice(), status)
+                    .find(|&i| self.free(i))
+            });
             if let Some(index) = self.claim_first(found) {
                 return Some(index);
             }
         }
-        let candidates = self.by_fingerprint.get(entry.fingerprint.as_str())?;
+        let candidates = self.by_fingerprint.get(&entry.key)?;
         let free: Vec<usize> = self
-            .with_status(candidates, status)
+            .with_status(candidates.as_slice(), status)
             .filter(|&i| self.free(i))
             .collect();
         // Several free rows of this fingerprint (twins, or entries that differ only in
@@ -242,14 +397,24 @@ impl Matcher {
             [first, ..] => {
                 let unreliable = self.settings.ids == IdStability::Unreliable;
                 let wanted = comparable(&entry.tx, unreliable);
-                free.iter()
-                    .copied()
-                    .find(|&i| {
-                        self.rows
-                            .get(i)
-                            .is_some_and(|row| comparable(&row.transaction, unreliable) == wanted)
-                    })
-                    .unwrap_or(*first)
+                let mut equal = None;
+                let mut error = None;
+                for &i in &free {
+                    match self.rows.get(i).map(StoredEntry::transaction) {
+                        Some(Ok(tx)) if comparable(tx, unreliable) == wanted => {
+                            equal = Some(i);
+                            break;
+                        }
+                        Some(Err(e)) => {
+                            error.get_or_insert(e);
+                        }
+                        _ => {}
+                    }
+                }
+                if let Some(e) = error {
+                    self.fail(e);
+                }
+                equal.unwrap_or(*first)
             }
         };
         if let Some(flag) = self.claimed.get_mut(pick) {
@@ -282,6 +447,7 @@ impl Matcher {
         // amount, 1 linked, 2 other fields agree; then the same purchase day (value date)
         // first, the closest dates and amounts next.
         let mut best: Option<(u8, bool, i64, Decimal, usize)> = None;
+        let mut error = None;
         for &index in &self.open_pending {
             let Some(row) = self.rows.get(index) else {
                 continue;
@@ -300,18 +466,24 @@ impl Matcher {
             if distance > max_days {
                 continue;
             }
+            let row_tx = match row.transaction() {
+                Ok(tx) => tx,
+                Err(e) => {
+                    error.get_or_insert(e);
+                    continue;
+                }
+            };
             let linked = (entry.bank_id.is_some() && entry.bank_id == row.bank_id)
-                || (reference.is_some() && reference == entry_reference(&row.transaction))
-                || (card_id.is_some() && card_id == card_transaction_id(&row.transaction));
-            let same_fields =
-                counterparty(&row.transaction) == party && remittance(&row.transaction) == text;
+                || (reference.is_some() && reference == entry_reference(row_tx))
+                || (card_id.is_some() && card_id == card_transaction_id(row_tx));
+            let same_fields = counterparty(row_tx) == party && remittance(row_tx) == text;
             let rank = if same_fields && row.amount == entry.tx.amount.amount {
                 0
             } else if linked {
                 1
             } else if same_fields
                 && close_amount(row.amount, entry.tx.amount.amount)
-                && same_purchase_day(&row.transaction, &entry.tx)
+                && same_purchase_day(row_tx, &entry.tx)
             {
                 2
             } else {
@@ -324,11 +496,14 @@ impl Matcher {
                 .amount
                 .checked_sub(entry.tx.amount.amount)
                 .map_or(Decimal::MAX, |d| d.abs());
-            let other_day = !same_purchase_day(&row.transaction, &entry.tx);
+            let other_day = !same_purchase_day(row_tx, &entry.tx);
             let candidate = (rank, other_day, distance, gap, index);
             if best.is_none_or(|b| candidate < b) {
                 best = Some(candidate);
             }
+        }
+        if let Some(e) = error {
+            self.fail(e);
         }
         let (_, _, _, _, index) = best?;
         if let Some(flag) = self.claimed.get_mut(index) {
@@ -337,23 +512,53 @@ impl Matcher {
         Some(index)
     }
 
-    fn update(&mut self, index: usize, mut entry: Listed) -> Matched {
+    /// Whether the listed entry is the stored entry `index` unchanged: its JSON is the
+    /// stored JSON, else (a running balance or an unreliable id moved, or the text was
+    /// written another way) the two transactions compare equal ([`same_movement`]).
+    fn unchanged(&mut self, index: usize, listed: &mut Transaction) -> bool {
         let unreliable = self.settings.ids == IdStability::Unreliable;
+        let Some(old) = self.rows.get(index) else {
+            return false;
+        };
+        if let Some(text) = old.json() {
+            let buffer = &mut self.scratch.0;
+            buffer.clear();
+            if serde_json::to_writer(&mut *buffer, &*listed).is_ok()
+                && buffer.as_slice() == text.as_bytes()
+            {
+                return true;
+            }
+        }
+        match old.transaction() {
+            Ok(stored) => same_movement(stored, listed, unreliable),
+            Err(e) => {
+                self.fail(e);
+                false
+            }
+        }
+    }
+
+    fn update(&mut self, index: usize, mut entry: Listed) -> Matched {
+        let Some(old) = self.rows.get(index) else {
+            return self.add(entry);
+        };
+        let changed = old.status != entry.tx.status || !self.unchanged(index, &mut entry.tx);
         // A claimed row is never looked at again in this listing, so the row in memory
         // stays as it was stored; only what the new row needs is taken from it.
         let Some(old) = self.rows.get(index) else {
             return self.add(entry);
         };
-        let changed = old.status != entry.tx.status
-            || !same_movement(&old.transaction, &mut entry.tx, unreliable);
         let same_fingerprint = old.fingerprint == entry.fingerprint;
-        let (key, connection, account) =
-            (old.key.clone(), old.connection.clone(), old.account.clone());
+        let (key, connection, account) = (
+            old.key.clone(),
+            self.connection.clone(),
+            self.account.clone(),
+        );
         let (old_occurrence, last_cursor) = (old.occurrence, old.last_cursor);
         let occurrence = if same_fingerprint {
             old_occurrence
         } else {
-            self.take_occurrence(&entry.fingerprint)
+            self.take_occurrence(entry.key)
         };
         let row = StoredTransaction {
             key,
@@ -384,7 +589,7 @@ impl Matcher {
     }
 
     fn add(&mut self, entry: Listed) -> Matched {
-        let occurrence = self.take_occurrence(&entry.fingerprint);
+        let occurrence = self.take_occurrence(entry.key);
         let row = StoredTransaction {
             key: TxKey::random(),
             connection: self.connection.clone(),
@@ -413,9 +618,12 @@ impl Matcher {
     }
 
     /// At the end of a complete listing: the stored pending entries it did not list whose
-    /// date is on or after `window_from` (or unknown), as rows marked removed.
+    /// date is on or after `window_from` (or unknown), as rows marked removed. A matcher
+    /// over stored JSON ([`Matcher::from_entries`]) leaves out an entry whose transaction
+    /// no longer parses: see [`Matcher::try_finish`].
     pub fn finish(&mut self, window_from: NaiveDate) -> Vec<StoredTransaction> {
         let mut removed = Vec::new();
+        let mut error = None;
         for &index in &self.open_pending {
             let claimed = self.claimed.get(index).copied().unwrap_or(true);
             let Some(row) = self.rows.get_mut(index) else {
@@ -425,10 +633,31 @@ impl Matcher {
             if !claimed && !row.removed && row.status == TransactionStatus::Pending && in_window {
                 row.removed = true;
                 row.last_listing = Some(self.listing_id.clone());
-                removed.push(row.clone());
+                match row.to_stored(&self.connection, &self.account) {
+                    Ok(stored) => removed.push(stored),
+                    Err(e) => {
+                        error.get_or_insert(e);
+                    }
+                }
             }
         }
+        if let Some(e) = error {
+            self.fail(e);
+        }
         removed
+    }
+
+    /// [`Matcher::finish`], failing when a stored entry to mark removed no longer parses
+    /// ([`StoreError::Corrupt`]).
+    pub fn try_finish(
+        &mut self,
+        window_from: NaiveDate,
+    ) -> Result<Vec<StoredTransaction>, StoreError> {
+        let removed = self.finish(window_from);
+        match self.failed.take() {
+            Some(error) => Err(error),
+            None => Ok(removed),
+        }
     }
 }
 
@@ -466,4 +695,47 @@ fn card_transaction_id(tx: &Transaction) -> Option<String> {
         .as_ref()
         .and_then(|c| c.card_transaction_id.clone())
         .filter(|id| !id.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FingerprintKey;
+
+    #[test]
+    fn fingerprint_keys_are_one_per_text() {
+        let digest = "00ff".repeat(16);
+        let mut bytes = [0u8; 32];
+        for pair in bytes.chunks_mut(2) {
+            pair[1] = 0xff;
+        }
+        assert_eq!(FingerprintKey::new(&digest), FingerprintKey::Digest(bytes));
+        // Upper case digits, another length, other text: keys of their own (the SHA-256
+        // of "abc" is the FIPS 180-2 example digest).
+        let upper = digest.to_uppercase();
+        assert!(matches!(
+            FingerprintKey::new(&upper),
+            FingerprintKey::Hashed(_)
+        ));
+        assert_ne!(FingerprintKey::new(&upper), FingerprintKey::new(&digest));
+        let not_hex = format!("{}g", &digest[1..]);
+        assert!(matches!(
+            FingerprintKey::new(&not_hex),
+            FingerprintKey::Hashed(_)
+        ));
+        assert_ne!(
+            FingerprintKey::new(&digest[1..]),
+            FingerprintKey::new(&digest)
+        );
+        let mut abc = [0u8; 32];
+        hex::decode_to_slice(
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            &mut abc,
+        )
+        .unwrap();
+        assert_eq!(FingerprintKey::new("abc"), FingerprintKey::Hashed(abc));
+        assert_ne!(
+            FingerprintKey::new(&"0".repeat(64)),
+            FingerprintKey::new(&format!("{}1", "0".repeat(63)))
+        );
+    }
 }

@@ -20,6 +20,7 @@
 //! writer holds the counter's row until it commits), so [`Store::changes_since`] and
 //! [`Store::events_since`] give a reader everything exactly once, in order.
 
+mod entry;
 mod error;
 mod migrate;
 mod postgres;
@@ -40,6 +41,7 @@ use crate::model::{
     StoredTransaction,
 };
 
+pub use entry::StoredEntry;
 pub use error::StoreError;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -110,6 +112,25 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         account: &AccountId,
         from: Option<NaiveDate>,
     ) -> Result<Vec<StoredTransaction>, StoreError>;
+
+    /// What a sync matches a listing against, in the form matching reads: the entries of
+    /// [`Store::load_account_state`] that are not removed, in no particular order (the
+    /// matcher orders them), each with its transaction kept as the stored JSON text and
+    /// parsed only when asked for ([`StoredEntry::transaction`]). The default reads
+    /// [`Store::load_account_state`].
+    async fn load_window(
+        &self,
+        connection: &ConnectionId,
+        account: &AccountId,
+        from: Option<NaiveDate>,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        let rows = self.load_account_state(connection, account, from).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| !row.removed)
+            .map(StoredEntry::from_stored)
+            .collect())
+    }
 
     /// The latest date of a booked, not removed entry of the account (where the next
     /// incremental window starts, less the overlap); `None` before the first sync.

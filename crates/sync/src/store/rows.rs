@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::StoreError;
+use super::entry::StoredEntry;
 use crate::model::{
     BudgetDay, Change, ChangeKind, Connection, ConnectionId, ConnectionState, Event, EventKind,
     NewEvent, PageCommit, Progress, ResumeCursor, StoredTransaction, TxKey,
@@ -152,12 +153,10 @@ impl ConnectionRow {
     }
 }
 
-/// One row of `transactions` as read back.
+/// The columns of one row of `transactions` as read back, its connection and account aside.
 #[derive(Debug)]
-pub(crate) struct TxRow {
-    pub connection_id: String,
+pub(crate) struct EntryRow {
     pub tx_key: String,
-    pub account: String,
     pub bank_id: Option<String>,
     pub status: String,
     pub fingerprint: String,
@@ -168,17 +167,16 @@ pub(crate) struct TxRow {
     pub amount: String,
     pub currency: String,
     pub tx_json: String,
-    pub removed: bool,
     pub last_listing: Option<String>,
     pub last_cursor: i64,
+    pub removed: bool,
 }
 
-impl TxRow {
-    pub fn into_model(self) -> Result<StoredTransaction, StoreError> {
-        Ok(StoredTransaction {
+impl EntryRow {
+    /// The entry, its transaction left as the stored JSON text.
+    pub fn into_entry(self) -> Result<StoredEntry, StoreError> {
+        Ok(StoredEntry {
             key: TxKey::new(self.tx_key),
-            connection: ConnectionId::new(self.connection_id),
-            account: AccountId::new(self.account),
             bank_id: self.bank_id,
             status: TransactionStatus::from_bank_str(&self.status),
             fingerprint: self.fingerprint,
@@ -191,10 +189,11 @@ impl TxRow {
                 .parse::<Decimal>()
                 .map_err(|_| StoreError::corrupt("transactions.amount", "not a decimal number"))?,
             currency: self.currency,
-            transaction: from_json(&self.tx_json, "transactions.tx_json")?,
             removed: self.removed,
             last_listing: self.last_listing,
             last_cursor: to_u64(self.last_cursor, "transactions.last_cursor")?,
+            json: Some(self.tx_json),
+            transaction: std::cell::OnceCell::new(),
         })
     }
 }

@@ -28,6 +28,54 @@ macro_rules! tx_columns {
     };
 }
 
+/// The columns of `transactions` a listing's matcher reads (see
+/// [`crate::store::StoredEntry`]), with the amount read as text.
+macro_rules! entry_columns {
+    ($amount_out:literal) => {
+        concat!(
+            "tx_key, bank_id, status, fingerprint, occurrence, entry_date, booking_date, \
+             value_date, ",
+            $amount_out,
+            ", currency, tx_json, last_listing, last_cursor"
+        )
+    };
+}
+
+/// The columns of `transactions` that make a [`crate::model::StoredTransaction`]:
+/// [`entry_columns!`], then the connection, account and removed flag.
+macro_rules! stored_columns {
+    ($amount_out:literal) => {
+        concat!(
+            $crate::store::sql::entry_columns!($amount_out),
+            ", connection_id, account, removed"
+        )
+    };
+}
+
+/// The rows of an account's window from `$3` on (`$1` the connection, `$2` the account):
+/// dated on or after it, undated, and the open entries dated before it; after the `;`, text
+/// that further conditions the first two (e.g. `" AND ", "removed = 0"`).
+macro_rules! window_rows {
+    ($columns:ident, $amount_out:literal, $open_entry:literal; $($also:literal),*) => {
+        concat!(
+            "SELECT ",
+            $crate::store::sql::$columns!($amount_out),
+            " FROM transactions WHERE connection_id = $1 AND account = $2 AND entry_date >= $3",
+            $($also,)*
+            " UNION ALL SELECT ",
+            $crate::store::sql::$columns!($amount_out),
+            " FROM transactions WHERE connection_id = $1 AND account = $2 \
+             AND entry_date IS NULL",
+            $($also,)*
+            " UNION ALL SELECT ",
+            $crate::store::sql::$columns!($amount_out),
+            " FROM transactions WHERE connection_id = $1 AND account = $2 \
+             AND entry_date < $3 AND ",
+            $open_entry
+        )
+    };
+}
+
 /// What an upsert of `transactions` sets when the key is already stored: every column.
 macro_rules! tx_on_conflict {
     () => {
@@ -63,8 +111,8 @@ macro_rules! impl_store {
             Progress, ProgressUpdate, StoredTransaction,
         };
         use $crate::store::rows::{
-            BudgetRow, ChangeRow, ChangeWrite, ConnectionRow, EventRow, ProgressRow, TxRow, TxWrite,
-            commit_rows, micros, to_i64, to_u64,
+            BudgetRow, ChangeRow, ChangeWrite, ConnectionRow, EntryRow, EventRow, ProgressRow,
+            TxWrite, commit_rows, micros, to_i64, to_u64,
         };
         use $crate::store::{Store, StoreEngine, StoreError};
 
@@ -89,27 +137,42 @@ macro_rules! impl_store {
             .into_model()
         }
 
+        /// The [`entry_columns!`] of a row (they come first), by position: a window has
+        /// thousands of rows, and a name is looked up in a map on every read.
+        fn entry_row(row: &DbRow, removed: bool) -> Result<EntryRow, StoreError> {
+            let db = |e| StoreError::db("read transaction", e);
+            Ok(EntryRow {
+                tx_key: row.try_get(0).map_err(db)?,
+                bank_id: row.try_get(1).map_err(db)?,
+                status: row.try_get(2).map_err(db)?,
+                fingerprint: row.try_get(3).map_err(db)?,
+                occurrence: row.try_get(4).map_err(db)?,
+                entry_date: row.try_get(5).map_err(db)?,
+                booking_date: row.try_get(6).map_err(db)?,
+                value_date: row.try_get(7).map_err(db)?,
+                amount: row.try_get(8).map_err(db)?,
+                currency: row.try_get(9).map_err(db)?,
+                tx_json: row.try_get(10).map_err(db)?,
+                last_listing: row.try_get(11).map_err(db)?,
+                last_cursor: row.try_get(12).map_err(db)?,
+                removed,
+            })
+        }
+
+        /// A row of [`entry_columns!`] (an entry that is not removed).
+        fn read_entry(row: &DbRow) -> Result<$crate::store::StoredEntry, StoreError> {
+            entry_row(row, false)?.into_entry()
+        }
+
+        /// A row of [`stored_columns!`].
         fn read_tx(row: &DbRow) -> Result<StoredTransaction, StoreError> {
             let db = |e| StoreError::db("read transaction", e);
-            TxRow {
-                connection_id: row.try_get("connection_id").map_err(db)?,
-                tx_key: row.try_get("tx_key").map_err(db)?,
-                account: row.try_get("account").map_err(db)?,
-                bank_id: row.try_get("bank_id").map_err(db)?,
-                status: row.try_get("status").map_err(db)?,
-                fingerprint: row.try_get("fingerprint").map_err(db)?,
-                occurrence: row.try_get("occurrence").map_err(db)?,
-                entry_date: row.try_get("entry_date").map_err(db)?,
-                booking_date: row.try_get("booking_date").map_err(db)?,
-                value_date: row.try_get("value_date").map_err(db)?,
-                amount: row.try_get("amount").map_err(db)?,
-                currency: row.try_get("currency").map_err(db)?,
-                tx_json: row.try_get("tx_json").map_err(db)?,
-                removed: row.try_get("removed").map_err(db)?,
-                last_listing: row.try_get("last_listing").map_err(db)?,
-                last_cursor: row.try_get("last_cursor").map_err(db)?,
-            }
-            .into_model()
+            let connection: String = row.try_get(13).map_err(db)?;
+            let account: String = row.try_get(14).map_err(db)?;
+            let removed: bool = row.try_get(15).map_err(db)?;
+            entry_row(row, removed)?
+                .into_entry()?
+                .into_stored(ConnectionId::new(connection), AccountId::new(account))
         }
 
         fn read_change(row: &DbRow) -> Result<Change, StoreError> {
@@ -426,4 +489,7 @@ macro_rules! impl_store {
     };
 }
 
-pub(crate) use {connection_columns, impl_store, tx_columns, tx_on_conflict};
+pub(crate) use {
+    connection_columns, entry_columns, impl_store, stored_columns, tx_columns, tx_on_conflict,
+    window_rows,
+};

@@ -111,24 +111,15 @@ macro_rules! impl_store_trait {
                 let query = match from {
                     None => sqlx::query(concat!(
                         "SELECT ",
-                        $crate::store::sql::tx_columns!($amount_out),
+                        $crate::store::sql::stored_columns!($amount_out),
                         " FROM transactions WHERE connection_id = $1 AND account = $2 \
                          ORDER BY (entry_date IS NOT NULL), entry_date, occurrence, tx_key"
                     ))
                     .bind(connection.as_str())
                     .bind(account.as_str()),
                     Some(from) => sqlx::query(concat!(
-                        "SELECT * FROM (SELECT ",
-                        $crate::store::sql::tx_columns!($amount_out),
-                        " FROM transactions WHERE connection_id = $1 AND account = $2 \
-                         AND entry_date >= $3 UNION ALL SELECT ",
-                        $crate::store::sql::tx_columns!($amount_out),
-                        " FROM transactions WHERE connection_id = $1 AND account = $2 \
-                         AND entry_date IS NULL UNION ALL SELECT ",
-                        $crate::store::sql::tx_columns!($amount_out),
-                        " FROM transactions WHERE connection_id = $1 AND account = $2 \
-                         AND entry_date < $3 AND ",
-                        $open_entry,
+                        "SELECT * FROM (",
+                        $crate::store::sql::window_rows!(stored_columns, $amount_out, $open_entry;),
                         ") AS t ORDER BY (entry_date IS NOT NULL), entry_date, occurrence, tx_key"
                     ))
                     .bind(connection.as_str())
@@ -140,6 +131,42 @@ macro_rules! impl_store_trait {
                     .await
                     .map_err(|e| StoreError::db("load_account_state", e))?;
                 rows.iter().map(read_tx).collect()
+            }
+
+            async fn load_window(
+                &self,
+                connection: &ConnectionId,
+                account: &AccountId,
+                from: Option<NaiveDate>,
+            ) -> Result<Vec<$crate::store::StoredEntry>, StoreError> {
+                // `load_account_state`'s rows, removed entries left out, only the columns
+                // matching reads, unsorted: the database would copy every row, its JSON
+                // included, into a sort before the first one comes out.
+                let query = match from {
+                    None => sqlx::query(concat!(
+                        "SELECT ",
+                        $crate::store::sql::entry_columns!($amount_out),
+                        " FROM transactions WHERE connection_id = $1 AND account = $2 AND ",
+                        $not_removed
+                    ))
+                    .bind(connection.as_str())
+                    .bind(account.as_str()),
+                    Some(from) => sqlx::query($crate::store::sql::window_rows!(
+                        entry_columns, $amount_out, $open_entry; " AND ", $not_removed
+                    ))
+                    .bind(connection.as_str())
+                    .bind(account.as_str())
+                    .bind(from),
+                };
+                let mut rows = query.fetch(&self.pool);
+                let mut entries = Vec::new();
+                while let Some(row) = futures::TryStreamExt::try_next(&mut rows)
+                    .await
+                    .map_err(|e| StoreError::db("load_window", e))?
+                {
+                    entries.push(read_entry(&row)?);
+                }
+                Ok(entries)
             }
 
             async fn latest_booked_date(
@@ -397,7 +424,7 @@ macro_rules! impl_store_trait {
                 };
                 let rows = sqlx::query(concat!(
                     "SELECT ",
-                    $crate::store::sql::tx_columns!($amount_out),
+                    $crate::store::sql::stored_columns!($amount_out),
                     " FROM transactions WHERE connection_id = $1 AND account = $2 \
                      AND entry_date >= $3 AND entry_date <= $4 \
                      AND (entry_date > $5 OR tx_key > $6) \

@@ -15,6 +15,9 @@ const PAGE_SIZE: u32 = 16_384;
 /// WAL pages after which a commit checkpoints (4 MiB at [`PAGE_SIZE`]).
 const WAL_AUTOCHECKPOINT_PAGES: &str = "256";
 
+/// Rows a query reads ahead of its reader (see [`SqliteStore::open`]).
+const ROW_BUFFER: usize = 4096;
+
 /// How long a writer waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -53,7 +56,11 @@ impl SqliteStore {
             // A checkpoint every 4 MiB of WAL, as with SQLite's default of 1,000 pages of
             // 4 KiB: with 16 KiB pages the default would let 16 MiB gather, and the commit
             // that crosses it (an incremental sync's, say) copies all of it.
-            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES);
+            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
+            // Rows a query's worker thread may read ahead of the task taking them (sqlx's
+            // default is 50): a sync's window of thousands of rows then crosses threads in
+            // runs instead of one row per wake-up.
+            .row_buffer_size(ROW_BUFFER);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
