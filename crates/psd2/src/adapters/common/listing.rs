@@ -25,6 +25,17 @@ pub fn wanted(booking: BookingStatus, status: &TransactionStatus) -> bool {
 /// One page's entries and the position of the next page (an adapter's own cursor text).
 pub type Entries = Vec<Result<Transaction, EntryError>>;
 
+/// The position a listing starts at: that of `resume` (a stored cursor of this bank and
+/// operation), else the first page (`None`).
+fn start_position(
+    bank: &'static str,
+    operation: &'static str,
+    resume: Option<&PageCursor>,
+) -> Result<Option<String>, Error> {
+    let position = resume.map(|c| c.position(bank, operation)).transpose()?;
+    Ok(position.map(str::to_owned))
+}
+
 /// A listing's pages from `fetch(position)`, starting at `resume` (a stored cursor of this
 /// bank) or the first page, with entries outside `booking` dropped (entries that did not map
 /// are kept: their status is unknown).
@@ -39,12 +50,8 @@ where
     F: FnMut(Option<String>) -> Fut + Send + 'a,
     Fut: Future<Output = Result<(Entries, Option<String>), Error>> + Send + 'a,
 {
-    let start = match resume
-        .as_ref()
-        .map(|c| c.position(bank, operation))
-        .transpose()
-    {
-        Ok(position) => position.map(str::to_owned),
+    let start = match start_position(bank, operation, resume.as_ref()) {
+        Ok(start) => start,
         Err(error) => return stream::iter([Err(error)]).boxed(),
     };
     Paginator::new(bank, operation)
@@ -79,12 +86,8 @@ where
     Fut: Future<Output = Result<(P, Option<String>), Error>> + Send + 'a,
     D: Fn(P) -> Result<Entries, Error> + Send + Sync + 'static,
 {
-    let start = match resume
-        .as_ref()
-        .map(|c| c.position(bank, operation))
-        .transpose()
-    {
-        Ok(position) => position.map(str::to_owned),
+    let start = match start_position(bank, operation, resume.as_ref()) {
+        Ok(start) => start,
         Err(error) => return stream::iter([Err(error)]).boxed(),
     };
     Paginator::new(bank, operation).pages_pipelined(start, read_ahead, fetch, move |payload| {
