@@ -648,7 +648,8 @@ pub struct PageCommit {
     /// Events for the outbox, in order.
     pub events: Vec<NewEvent>,
     /// The JSON text of the first `json.len()` of `transactions`' domain transactions,
-    /// encoded ahead by [`PageCommit::encode_transactions`] (the store encodes the rest).
+    /// encoded as the entries were listed or ahead by [`PageCommit::encode_transactions`]
+    /// (the store encodes the rest).
     #[serde(skip)]
     pub(crate) json: Vec<String>,
 }

@@ -333,3 +333,45 @@ fn same_fingerprint_entries_that_differ_elsewhere_keep_their_keys() {
     assert_eq!(next[0].row.key, first[1].row.key);
     assert_eq!(next[1].row.key, first[0].row.key);
 }
+
+#[test]
+fn each_matched_entry_carries_its_rows_json_as_serde_json_writes_it() {
+    // The JSON a commit writes for a row is encoded once, as the entry was listed; the
+    // oracle is serde_json's own encoding of the row's transaction.
+    let first = vec![
+        booked("-35.00", 3, "Café Lund", Some("b1")),
+        pending("-12.50", 4, "Kiosk", None),
+        booked("-99.00", 5, "ICA", Some("b3")),
+    ];
+    let (added, _) = list(Vec::new(), first, IdStability::Stable);
+    let stored = rows(&added);
+    // Listed again: one unchanged, the pending one booked, one with a new amount.
+    let mut again = vec![
+        booked("-35.00", 3, "Café Lund", Some("b1")),
+        booked("-12.50", 4, "Kiosk", Some("b2")),
+        booked("-98.00", 5, "ICA", Some("b3")),
+    ];
+    again[1].value_date = Some(day(4));
+    let (matched, _) = list(stored, again, IdStability::Stable);
+    let outcomes: Vec<Outcome> = added.iter().chain(&matched).map(|m| m.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Added,
+            Outcome::Added,
+            Outcome::Added,
+            Outcome::Unchanged,
+            Outcome::Modified,
+            Outcome::Modified
+        ]
+    );
+    for m in added.iter().chain(&matched) {
+        let expected = serde_json::to_string(&m.row.transaction).unwrap();
+        assert_eq!(
+            m.json.as_deref(),
+            Some(expected.as_str()),
+            "{:?}",
+            m.outcome
+        );
+    }
+}

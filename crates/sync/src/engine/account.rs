@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use chrono::NaiveDate;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use psd2::entry::TransactionPage;
+use psd2::entry::{EntryError, TransactionPage};
 use psd2::{
     AccountInformation, Bank, Error, ErrorKind, PageCursor, Psu, Session, Transaction,
     TransactionQuery, TransactionStatus,
@@ -13,11 +13,12 @@ use psd2::{
 
 use super::{AccountOutcome, AccountReport, Engine, Run, SyncError};
 use crate::budget::lock;
-use crate::identity::{Matched, Matcher, Outcome};
+use crate::identity::{Listed, Matched, Matcher, Outcome};
 use crate::model::{
     ChangeKind, CommitCursors, ConnectionAccount, EventKind, NewChange, NewEvent, PageCommit,
     Progress, ProgressUpdate, ResumeCursor, StoredTransaction,
 };
+use crate::settings::DateField;
 use crate::store::StoredEntry;
 use crate::window::Window;
 
@@ -37,8 +38,32 @@ const READ_AHEAD: usize = 2;
 /// goes on meanwhile instead of stopping after [`READ_AHEAD`] pages.
 const READ_WHILE_LOADING: usize = 32;
 
-/// A listing's page as read (or the error that ended the listing).
-type PageItem = Result<TransactionPage, Error>;
+/// A listing's page as read and prepared for matching (or the error that ended the
+/// listing).
+type PageItem = Result<PreparedPage, Error>;
+
+/// A listing's page, each entry's facts worked out for matching ([`Listed::new`]) as the
+/// page arrived, and the next page.
+struct PreparedPage {
+    entries: Vec<Result<Listed, EntryError>>,
+    next: Option<PageCursor>,
+}
+
+impl PreparedPage {
+    /// `page` prepared, entries' dates read as `date_field` says.
+    fn new(page: TransactionPage, date_field: DateField) -> Self {
+        let mut buffer = Vec::with_capacity(4096);
+        let entries = page
+            .entries
+            .into_iter()
+            .map(|entry| entry.map(|tx| Listed::new(tx, date_field, &mut buffer)))
+            .collect();
+        Self {
+            entries,
+            next: page.next,
+        }
+    }
+}
 
 /// What one listing attempt reads.
 struct Listing<'a> {
@@ -197,7 +222,7 @@ impl Engine {
         let (sender, mut receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
         // The reader never ends on its own: the listing ends when the consumer does, and
         // dropping the reader then stops any read still under way.
-        let mut reader = std::pin::pin!(read_ahead(pages, sender));
+        let mut reader = std::pin::pin!(read_ahead(pages, run.settings.date_field, sender));
         let (stored, early) = self
             .load_while_reading(run, account, start, reader.as_mut(), &mut receiver)
             .await?;
@@ -300,8 +325,8 @@ impl Engine {
         let mut pages_done = start.pages_done;
         let mut first = true;
         let mut queued: Option<Queued> = None;
-        // Reused for every transaction's JSON, encoded here while the previous commit is
-        // being written rather than in the commit.
+        // Reused for the JSON of transactions not encoded as their page arrived, encoded
+        // here while the previous commit is being written rather than in the commit.
         let mut json = Vec::with_capacity(4096);
         let end = loop {
             let Some(item) = next_page(&mut early, receiver).await else {
@@ -312,7 +337,7 @@ impl Engine {
                 Err(error) if first && matches!(error.kind, ErrorKind::Unsupported { .. }) => {
                     // No resumable listing: the all-or-nothing stream as one page.
                     match all_at_once(run.bank, listing).await {
-                        Ok(page) => page,
+                        Ok(page) => PreparedPage::new(page, run.settings.date_field),
                         Err(error) => break ListEnd::Failed(error),
                     }
                 }
@@ -443,7 +468,7 @@ impl Engine {
         matcher: &mut Matcher,
         account: &ConnectionAccount,
         start: &Start,
-        page: TransactionPage,
+        page: PreparedPage,
         pages_done: u32,
         report: &mut AccountReport,
         latest: &mut Option<NaiveDate>,
@@ -454,7 +479,7 @@ impl Engine {
         // The entries listed again unchanged, freed on another thread (an incremental
         // sync re-lists thousands).
         let mut not_stored = Vec::new();
-        for matched in matcher.try_match_page(entries)? {
+        for matched in matcher.try_match_listed(entries)? {
             if matched.row.status == TransactionStatus::Booked {
                 *latest = (*latest).max(matched.row.booking_date.or(matched.row.date));
             }
@@ -463,7 +488,7 @@ impl Engine {
                 not_stored.push(matched);
                 continue;
             }
-            let Matched { row, outcome } = matched;
+            let Matched { row, outcome, json } = matched;
             let kind = match outcome {
                 Outcome::Added => {
                     report.added = report.added.saturating_add(1);
@@ -480,6 +505,12 @@ impl Engine {
             };
             if let Some(kind) = kind {
                 commit.changes.push(change(&row, kind, now));
+            }
+            // The texts encoded stay a prefix of the rows (see `PageCommit::json`).
+            if let Some(json) = json
+                && commit.json.len() == commit.transactions.len()
+            {
+                commit.json.push(json);
             }
             commit.transactions.push(row);
         }
@@ -530,14 +561,14 @@ impl Engine {
 }
 
 /// The page's entries the facade could read; an event in `commit` for each it could not.
-fn quarantine(
+fn quarantine<T>(
     run: &Run<'_>,
     account: &ConnectionAccount,
-    listed: Vec<Result<Transaction, psd2::entry::EntryError>>,
+    listed: Vec<Result<T, EntryError>>,
     commit: &mut PageCommit,
     report: &mut AccountReport,
     now: chrono::DateTime<chrono::Utc>,
-) -> Vec<Transaction> {
+) -> Vec<T> {
     let mut entries = Vec::with_capacity(listed.len());
     for entry in listed {
         match entry {
@@ -637,14 +668,18 @@ async fn next_page(
     }
 }
 
-/// Reads the listing's pages into `sender` ahead of their matching, stopping after an
-/// error or when the receiver is gone; then waits forever (the caller drops it).
+/// Reads the listing's pages into `sender` ahead of their matching, each prepared for it as
+/// it arrives (so an incremental sync works out the listed entries' facts while the stored
+/// entries load), stopping after an error or when the receiver is gone; then waits forever
+/// (the caller drops it).
 async fn read_ahead(
     mut pages: BoxStream<'_, Result<TransactionPage, Error>>,
-    sender: tokio::sync::mpsc::Sender<Result<TransactionPage, Error>>,
+    date_field: DateField,
+    sender: tokio::sync::mpsc::Sender<PageItem>,
 ) -> std::convert::Infallible {
     while let Some(item) = pages.next().await {
         let failed = item.is_err();
+        let item = item.map(|page| PreparedPage::new(page, date_field));
         if sender.send(item).await.is_err() || failed {
             break;
         }

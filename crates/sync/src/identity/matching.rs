@@ -12,7 +12,7 @@ use super::{
     bank_id, comparable, counterparty, entry_date, fingerprint, remittance, same_movement,
 };
 use crate::model::{ConnectionId, StoredTransaction, TxKey};
-use crate::settings::{BankSyncSettings, IdStability};
+use crate::settings::{BankSyncSettings, DateField, IdStability};
 use crate::store::{StoreError, StoredEntry};
 
 /// What matching made of one listed entry.
@@ -27,21 +27,71 @@ pub enum Outcome {
 }
 
 /// One listed entry after matching: the row to store and what happened.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Matched {
     /// The row to write (insert or replace by key).
     pub row: StoredTransaction,
     /// What happened.
     pub outcome: Outcome,
+    /// The row's transaction as JSON, when it was encoded before matching (see
+    /// [`Listed::new`]): the text a commit writes for the row.
+    pub json: Option<String>,
 }
 
-/// Facts of one listed entry computed once.
-struct Listed {
+impl std::fmt::Debug for Matched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matched")
+            .field("row", &self.row)
+            .field("outcome", &self.outcome)
+            .field("json_bytes", &self.json.as_ref().map(String::len))
+            .finish()
+    }
+}
+
+/// One listed entry with the facts matching needs, computed from the entry alone, so they
+/// can be worked out as the bank's pages arrive (while the stored entries still load)
+/// rather than when the page is matched.
+pub struct Listed {
     tx: Transaction,
     date: Option<NaiveDate>,
     fingerprint: String,
     key: FingerprintKey,
     bank_id: Option<String>,
+    /// The transaction as JSON: compared with a stored entry's text, and written as the
+    /// row's text when it is stored (`None`: it would not encode; the commit encodes it
+    /// and reports why).
+    json: Option<String>,
+}
+
+impl Listed {
+    /// The facts of `tx`, its date read as `date_field` says; `buffer` is reused between
+    /// entries for the JSON.
+    pub fn new(tx: Transaction, date_field: DateField, buffer: &mut Vec<u8>) -> Self {
+        let date = entry_date(&tx, date_field);
+        let fingerprint = fingerprint(&tx, date);
+        buffer.clear();
+        let json = serde_json::to_writer(&mut *buffer, &tx)
+            .ok()
+            .and_then(|()| std::str::from_utf8(buffer).ok())
+            .map(str::to_owned);
+        Self {
+            key: FingerprintKey::new(&fingerprint),
+            fingerprint,
+            bank_id: bank_id(&tx),
+            date,
+            json,
+            tx,
+        }
+    }
+}
+
+impl std::fmt::Debug for Listed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listed")
+            .field("status", &self.tx.status)
+            .field("date", &self.date)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A fingerprint as a map key: the 32 bytes of a digest written as 64 lower-case hex digits
@@ -149,7 +199,7 @@ pub struct Matcher {
     next_occurrence: HashMap<FingerprintKey, u32>,
     /// Indexes of stored pending rows not claimed at the start (fuzzy candidates).
     open_pending: Vec<usize>,
-    /// A listed entry's JSON, compared with a stored entry's.
+    /// A listed entry's JSON, when [`Listed::new`] had none to compare.
     scratch: Scratch,
     /// The first stored entry whose transaction could not be read (see
     /// [`Matcher::try_match_page`]).
@@ -278,16 +328,10 @@ impl Matcher {
         occurrence
     }
 
-    fn listed(&self, tx: Transaction) -> Listed {
-        let date = entry_date(&tx, self.settings.date_field);
-        let fingerprint = fingerprint(&tx, date);
-        Listed {
-            key: FingerprintKey::new(&fingerprint),
-            fingerprint,
-            bank_id: bank_id(&tx),
-            date,
-            tx,
-        }
+    /// The date field this matcher's bank settings read an entry's date from (for
+    /// [`Listed::new`]).
+    pub fn date_field(&self) -> DateField {
+        self.settings.date_field
     }
 
     /// Keeps the first error of reading a stored entry's transaction.
@@ -303,11 +347,25 @@ impl Matcher {
         &mut self,
         entries: Vec<Transaction>,
     ) -> Result<Vec<Matched>, StoreError> {
-        let matched = self.match_page(entries);
+        let listed = self.listed(entries);
+        self.try_match_listed(listed)
+    }
+
+    /// [`Matcher::try_match_page`] over entries prepared with [`Listed::new`].
+    pub fn try_match_listed(&mut self, listed: Vec<Listed>) -> Result<Vec<Matched>, StoreError> {
+        let matched = self.match_listed(listed);
         match self.failed.take() {
             Some(error) => Err(error),
             None => Ok(matched),
         }
+    }
+
+    fn listed(&mut self, entries: Vec<Transaction>) -> Vec<Listed> {
+        let (field, buffer) = (self.settings.date_field, &mut self.scratch.0);
+        entries
+            .into_iter()
+            .map(|tx| Listed::new(tx, field, buffer))
+            .collect()
     }
 
     /// Matches one page's entries; returns one [`Matched`] per entry, in page order.
@@ -317,7 +375,11 @@ impl Matcher {
     /// entry then counts as not equal to anything listed, and [`Matcher::try_match_page`]
     /// reports the error.
     pub fn match_page(&mut self, entries: Vec<Transaction>) -> Vec<Matched> {
-        let listed: Vec<Listed> = entries.into_iter().map(|tx| self.listed(tx)).collect();
+        let listed = self.listed(entries);
+        self.match_listed(listed)
+    }
+
+    fn match_listed(&mut self, listed: Vec<Listed>) -> Vec<Matched> {
         // Pass 1: ids (when stable) and exact content.
         let mut found: Vec<Option<usize>> = listed.iter().map(|l| self.exact(l)).collect();
         // Pass 2: pending to booked, then changed pending entries, for what pass 1 left
@@ -515,17 +577,22 @@ impl Matcher {
     /// Whether the listed entry is the stored entry `index` unchanged: its JSON is the
     /// stored JSON, else (a running balance or an unreliable id moved, or the text was
     /// written another way) the two transactions compare equal ([`same_movement`]).
-    fn unchanged(&mut self, index: usize, listed: &mut Transaction) -> bool {
+    fn unchanged(&mut self, index: usize, listed: &mut Transaction, json: Option<&str>) -> bool {
         let unreliable = self.settings.ids == IdStability::Unreliable;
         let Some(old) = self.rows.get(index) else {
             return false;
         };
         if let Some(text) = old.json() {
-            let buffer = &mut self.scratch.0;
-            buffer.clear();
-            if serde_json::to_writer(&mut *buffer, &*listed).is_ok()
-                && buffer.as_slice() == text.as_bytes()
-            {
+            let same = match json {
+                Some(json) => json == text,
+                None => {
+                    let buffer = &mut self.scratch.0;
+                    buffer.clear();
+                    serde_json::to_writer(&mut *buffer, &*listed).is_ok()
+                        && buffer.as_slice() == text.as_bytes()
+                }
+            };
+            if same {
                 return true;
             }
         }
@@ -542,7 +609,8 @@ impl Matcher {
         let Some(old) = self.rows.get(index) else {
             return self.add(entry);
         };
-        let changed = old.status != entry.tx.status || !self.unchanged(index, &mut entry.tx);
+        let changed = old.status != entry.tx.status
+            || !self.unchanged(index, &mut entry.tx, entry.json.as_deref());
         // A claimed row is never looked at again in this listing, so the row in memory
         // stays as it was stored; only what the new row needs is taken from it.
         let Some(old) = self.rows.get(index) else {
@@ -585,6 +653,7 @@ impl Matcher {
             } else {
                 Outcome::Unchanged
             },
+            json: entry.json,
         }
     }
 
@@ -614,6 +683,7 @@ impl Matcher {
         Matched {
             row,
             outcome: Outcome::Added,
+            json: entry.json,
         }
     }
 

@@ -26,7 +26,7 @@
 
 mod matching;
 
-pub use matching::{Matched, Matcher, Outcome};
+pub use matching::{Listed, Matched, Matcher, Outcome};
 
 use chrono::NaiveDate;
 use psd2::Transaction;
