@@ -3,7 +3,8 @@
 //!
 //! The rules (the full text with a worked example is in `docs/sync.md`):
 //!
-//! 1. **Ids**: where the bank's ids are stable ([`IdStability::Stable`]), an entry whose
+//! 1. **Ids**: where the bank's ids are stable
+//!    ([`IdStability::Stable`](crate::settings::IdStability::Stable)), an entry whose
 //!    `transactionId` (else `entryReference`) equals a stored entry's id of the same status
 //!    is that entry.
 //! 2. **Content**: otherwise an entry is the stored entry with the same fingerprint (date,
