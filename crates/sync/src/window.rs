@@ -36,9 +36,13 @@ impl Window {
         Self { from, to: today }
     }
 
-    /// The facade query for the window: booked and pending entries between the two days.
+    /// The facade query for the window: booked and pending entries between the two days,
+    /// read ahead (the next page is requested while the current one is decoded). A sync
+    /// reads its listing to the end and reads pages ahead of their matching anyway, so the
+    /// request ahead is the call it makes next; a listing cut short by an error may have
+    /// made one call it did not use, counted by the ledger like any other.
     pub fn query(&self) -> TransactionQuery {
-        TransactionQuery::new(Some(self.from), Some(self.to), BookingStatus::Both)
+        TransactionQuery::new(Some(self.from), Some(self.to), BookingStatus::Both).read_ahead(true)
     }
 }
 
