@@ -19,7 +19,6 @@ use crate::model::{
     Progress, ProgressUpdate, ResumeCursor, StoredTransaction,
 };
 use crate::settings::DateField;
-use crate::store::StoredEntry;
 use crate::window::Window;
 
 /// Where a listing starts.
@@ -223,16 +222,9 @@ impl Engine {
         // The reader never ends on its own: the listing ends when the consumer does, and
         // dropping the reader then stops any read still under way.
         let mut reader = std::pin::pin!(read_ahead(pages, run.settings.date_field, sender));
-        let (stored, early) = self
+        let (mut matcher, early) = self
             .load_while_reading(run, account, start, reader.as_mut(), &mut receiver)
             .await?;
-        let mut matcher = Matcher::from_entries(
-            run.connection.id.clone(),
-            account.id.clone(),
-            run.settings.clone(),
-            start.listing_id.clone(),
-            stored,
-        );
         let listing = Listing {
             ai,
             account,
@@ -270,9 +262,10 @@ impl Engine {
         Ok(end)
     }
 
-    /// The account's stored entries of the window, loaded on a task of their own while the
-    /// bank's first pages are read, and those pages: taken off the channel as they come (up
-    /// to [`READ_WHILE_LOADING`]) so that the reader keeps reading.
+    /// The matcher over the account's stored entries of the window, loaded and indexed on a
+    /// task of their own while the bank's first pages are read, and those pages: taken off
+    /// the channel as they come (up to [`READ_WHILE_LOADING`]) so that the reader keeps
+    /// reading.
     async fn load_while_reading(
         &self,
         run: &Run<'_>,
@@ -280,7 +273,7 @@ impl Engine {
         start: &Start,
         mut reader: std::pin::Pin<&mut impl std::future::Future<Output = std::convert::Infallible>>,
         receiver: &mut tokio::sync::mpsc::Receiver<PageItem>,
-    ) -> Result<(Vec<StoredEntry>, VecDeque<PageItem>), SyncError> {
+    ) -> Result<(Matcher, VecDeque<PageItem>), SyncError> {
         let mut load = {
             let store = self.store.clone();
             let (connection, account, from) = (
@@ -288,15 +281,21 @@ impl Engine {
                 account.id.clone(),
                 start.window.from,
             );
-            tokio::spawn(async move { store.load_window(&connection, &account, Some(from)).await })
+            let (settings, listing_id) = (run.settings.clone(), start.listing_id.clone());
+            tokio::spawn(async move {
+                let stored = store.load_window(&connection, &account, Some(from)).await?;
+                Ok::<_, SyncError>(Matcher::from_entries(
+                    connection, account, settings, listing_id, stored,
+                ))
+            })
         };
         let mut early = VecDeque::new();
         loop {
             tokio::select! {
                 biased;
                 loaded = &mut load => {
-                    let stored = loaded.map_err(|e| SyncError::LoadTask(e.to_string()))??;
-                    return Ok((stored, early));
+                    let matcher = loaded.map_err(|e| SyncError::LoadTask(e.to_string()))??;
+                    return Ok((matcher, early));
                 }
                 never = reader.as_mut() => match never {},
                 Some(item) = receiver.recv(), if early.len() < READ_WHILE_LOADING => {
