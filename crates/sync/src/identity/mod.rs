@@ -25,9 +25,11 @@
 //! Every page is matched in two passes (rules 1-2 for all its entries, then 3-4), so a
 //! pending entry the bank still lists is never taken by a look-alike booked entry.
 
+mod listed;
 mod matching;
 
-pub use matching::{Listed, Matched, Matcher, Outcome};
+pub use listed::Listed;
+pub use matching::{Matched, Matcher, Outcome};
 
 use chrono::NaiveDate;
 use psd2::Transaction;
