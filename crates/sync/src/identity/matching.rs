@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use super::listed::{FingerprintKey, Listed};
 use super::{comparable, counterparty, remittance, same_movement};
 use crate::model::{ConnectionId, StoredTransaction, TxKey};
-use crate::settings::{BankSyncSettings, DateField, IdStability};
+use crate::settings::{BankSyncSettings, IdStability};
 use crate::store::{StoreError, StoredEntry};
 
 /// What matching made of one listed entry.
@@ -240,12 +240,6 @@ impl Matcher {
         let occurrence = *next;
         *next = next.saturating_add(1);
         occurrence
-    }
-
-    /// The date field this matcher's bank settings read an entry's date from (for
-    /// [`Listed::new`]).
-    pub fn date_field(&self) -> DateField {
-        self.settings.date_field
     }
 
     /// Keeps the first error of reading a stored entry's transaction.
