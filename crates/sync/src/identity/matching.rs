@@ -113,7 +113,8 @@ pub struct Matcher {
     next_occurrence: HashMap<FingerprintKey, u32>,
     /// Indexes of stored pending rows not claimed at the start (fuzzy candidates).
     open_pending: Vec<usize>,
-    /// A listed entry's JSON, when [`Listed::new`] had none to compare.
+    /// Reused for listed entries' JSON: those [`Matcher::match_page`] prepares, and one
+    /// compared when [`Listed::new`] could not encode it.
     scratch: Scratch,
     /// The first stored entry whose transaction could not be read (see
     /// [`Matcher::try_match_page`]).
