@@ -688,6 +688,18 @@ impl PageCommit {
         Ok(())
     }
 
+    /// Appends a row to write, with its transaction's JSON when it was encoded already: the
+    /// text is kept while every row before it has its text (the encoded texts stay a prefix
+    /// of the rows; the rest are encoded by [`PageCommit::encode_transactions`] or the store).
+    pub fn push_transaction(&mut self, row: StoredTransaction, json: Option<String>) {
+        if let Some(json) = json
+            && self.json.len() == self.transactions.len()
+        {
+            self.json.push(json);
+        }
+        self.transactions.push(row);
+    }
+
     /// Appends `later`, a commit of the same connection that follows this one, so both
     /// are written as one: its transactions, changes and events after these, its progress
     /// instead of this one's (unless it keeps it), its ledger lines replacing the lines of

@@ -505,13 +505,7 @@ impl Engine {
             if let Some(kind) = kind {
                 commit.changes.push(change(&row, kind, now));
             }
-            // The texts encoded stay a prefix of the rows (see `PageCommit::json`).
-            if let Some(json) = json
-                && commit.json.len() == commit.transactions.len()
-            {
-                commit.json.push(json);
-            }
-            commit.transactions.push(row);
+            commit.push_transaction(row, json);
         }
         match page.next {
             Some(next) => {
